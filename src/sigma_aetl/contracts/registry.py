@@ -1,0 +1,78 @@
+"""The registry: every loaded contract version, side by side, and explicit routing to one of them."""
+
+import re
+from collections.abc import Iterable
+
+from sigma_aetl.contracts.model import Contract
+from sigma_aetl.core.decision import FieldError
+from sigma_aetl.core.taxonomy import STAGE_OF, RootCause
+from sigma_aetl.errors import ContractLoadError, ContractNotFound
+
+_VERSION = re.compile(r"[1-9][0-9]{0,8}")
+
+
+class Registry:
+    """Contract versions by name and version; never guesses a version that was not asked for."""
+
+    def __init__(self, contracts: Iterable[Contract]) -> None:
+        self._by_key: dict[tuple[str, int], Contract] = {}
+        for contract in contracts:
+            key = (contract.name, contract.version)
+            if key in self._by_key:
+                raise ContractLoadError(f"{contract.ref} is defined twice")
+            self._by_key[key] = contract
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def all(self) -> list[Contract]:
+        """Every version, ordered by name then version."""
+        return [self._by_key[key] for key in sorted(self._by_key)]
+
+    def versions(self, name: str) -> list[int]:
+        """The versions registered under ``name``, ascending."""
+        return sorted(version for (known, version) in self._by_key if known == name)
+
+    def get(self, name: str, version: int) -> Contract | None:
+        """One version, or None."""
+        return self._by_key.get((name, version))
+
+    def require(self, ref: str) -> Contract:
+        """The version named by ``name@version``, for operators; raises :class:`ContractNotFound`."""
+        name, _, version = ref.partition("@")
+        found = self.route(name, version or None)
+        if isinstance(found, FieldError):
+            raise ContractNotFound(found.message)
+        return found
+
+    def route(self, name: str | None, version: str | None) -> Contract | FieldError:
+        """The contract an event addresses, or the routing error that makes it a failure."""
+        if not name or version is None:
+            return routing_error(RootCause.UNROUTED, "The event does not name a contract and a version.")
+        known = self.versions(name)
+        if not known:
+            names = ", ".join(sorted({n for n, _ in self._by_key})) or "none"
+            return routing_error(
+                RootCause.UNKNOWN_CONTRACT, f"No contract is named {name!r} (known contracts: {names})."
+            )
+        contract = self.get(name, int(version)) if _VERSION.fullmatch(version) else None
+        if contract is None:
+            listed = ", ".join(str(v) for v in known)
+            return routing_error(
+                RootCause.UNKNOWN_VERSION,
+                f"Contract {name!r} has no version {version!r} (known versions: {listed}).",
+            )
+        return contract
+
+
+def routing_error(cause: RootCause, message: str) -> FieldError:
+    """A routing failure: the event is kept but never examined against any contract."""
+    return FieldError(
+        path="",
+        loc=(),
+        type=cause.value,
+        root_cause=cause,
+        stage=STAGE_OF[cause],
+        message=message,
+        explanation=message,
+    )

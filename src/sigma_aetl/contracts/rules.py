@@ -1,0 +1,109 @@
+"""Declarative, deterministic business rules.
+
+A rule compares one field with a constant (``weight_kg <= 1000``) or with another field
+(``delivered_at >= shipped_at``). Rules are data, not code, so they are part of a contract's fingerprint
+and can be diffed and checked for compatibility. A rule is evaluated only when its fields are present and
+passed the schema stage: a rule never reports on a value the schema already rejected.
+"""
+
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Op = Literal["lt", "le", "gt", "ge", "eq", "ne", "in", "not_in"]
+
+SYMBOLS: dict[str, str] = {
+    "lt": "<",
+    "le": "<=",
+    "gt": ">",
+    "ge": ">=",
+    "eq": "==",
+    "ne": "!=",
+    "in": "in",
+    "not_in": "not in",
+}
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "in": lambda a, b: a in b,
+    "not_in": lambda a, b: a not in b,
+}
+
+_MISSING = object()
+
+
+class Rule(BaseModel):
+    """One business rule: ``field <op> value`` or ``field <op> other_field``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="Stable name of the rule.", examples=["max_weight"])
+    field: str = Field(description="Dotted path of the field it checks.", examples=["weight_kg"])
+    op: Op = Field(description="Comparison operator.", examples=["le"])
+    value: Any = Field(default=None, description="Constant to compare with (or a list for in/not_in).")
+    other_field: str | None = Field(default=None, description="Field to compare with, instead of a value.")
+    message: str = Field(description="Why the rule exists, shown on violation.")
+
+    @model_validator(mode="after")
+    def _one_operand(self) -> "Rule":
+        if (self.value is None) == (self.other_field is None):
+            raise ValueError("a rule compares with exactly one of `value` or `other_field`")
+        if self.op in ("in", "not_in") and not isinstance(self.value, list):
+            raise ValueError("`in`/`not_in` rules take a list `value`")
+        return self
+
+    def describe(self) -> str:
+        """The rule as a one-line expression, e.g. ``weight_kg <= 1000``."""
+        right = self.other_field if self.other_field is not None else repr_json(self.value)
+        return f"{self.field} {SYMBOLS[self.op]} {right}"
+
+    def fields(self) -> tuple[str, ...]:
+        """Every field the rule reads."""
+        return (self.field,) if self.other_field is None else (self.field, self.other_field)
+
+    def holds(self, data: Mapping[str, Any]) -> bool | None:
+        """True/False when the rule applies to ``data``; None when a field it reads is absent."""
+        left = lookup(data, self.field)
+        right = self.value if self.other_field is None else lookup(data, self.other_field)
+        if left is _MISSING or right is _MISSING:
+            return None
+        if not _comparable(left, right, self.op):
+            return False
+        return _COMPARE[self.op](left, right)
+
+
+def lookup(data: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted ``path``, or a sentinel when any step is absent."""
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def _comparable(left: Any, right: Any, op: str) -> bool:
+    if op in ("in", "not_in", "eq", "ne"):
+        return True
+    if isinstance(left, bool) or isinstance(right, bool):
+        return False
+    numbers = (int, float)
+    return (isinstance(left, numbers) and isinstance(right, numbers)) or type(left) is type(right)
+
+
+def repr_json(value: Any) -> str:
+    """A short JSON-like rendering of a constant, for messages."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    if value is True or value is False:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return str(value)

@@ -1,0 +1,35 @@
+"""Canonical form of JSON values: the same value always gives the same bytes.
+
+Keys are sorted at every level; values are kept exactly as parsed. Nothing is converted or dropped.
+"""
+
+import hashlib
+import json
+from typing import Any
+
+import orjson
+
+_OPTIONS = orjson.OPT_SORT_KEYS
+
+
+def canonical(value: Any) -> Any:
+    """Return ``value`` with every object's keys in sorted order (a new structure; the input is untouched)."""
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """Compact JSON with sorted keys; integers beyond 64 bits use the standard library's encoder."""
+    try:
+        return orjson.dumps(value, option=_OPTIONS)
+    except TypeError:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return text.encode("utf-8")
+
+
+def sha256_hex(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,160 @@
+"""Strict JSON parsing of raw event bytes: RFC 8259, nothing repaired, nothing guessed.
+
+orjson does the work. Two of its conveniences would silently change data, so they are guarded:
+integers beyond 64 bits become floats (we re-parse such payloads with the standard library, which keeps
+them exact), and a repeated key keeps its last value (we reject the payload as ambiguous instead).
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from sigma_aetl.core.decision import FieldError
+from sigma_aetl.core.taxonomy import STAGE_OF, RootCause
+
+_LONG_DIGITS = re.compile(r"\d{19,}")
+_KEY = re.compile(r'"(?:[^"\\]|\\.)*"\s*:')
+_BOM = "\ufeff"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on one event, checked before anything else."""
+
+    max_bytes: int = 1_048_576
+    max_depth: int = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A successfully parsed payload: its text and its JSON value."""
+
+    text: str
+    value: Any
+
+
+def parse(raw: bytes, limits: Limits) -> Parsed | FieldError:
+    """Parse ``raw`` as one JSON document, or say exactly why it cannot be."""
+    if len(raw) > limits.max_bytes:
+        return transport_error(
+            RootCause.PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            f"The payload is {len(raw)} bytes; the limit is {limits.max_bytes} bytes.",
+            constraint=f"size <= {limits.max_bytes} bytes",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return transport_error(
+            RootCause.INVALID_ENCODING,
+            "invalid_utf8",
+            f"Byte 0x{raw[exc.start]:02x} at offset {exc.start} is not valid UTF-8.",
+            constraint="UTF-8 (RFC 8259 section 8.1)",
+        )
+    if text.startswith(_BOM):
+        return transport_error(
+            RootCause.INVALID_ENCODING,
+            "utf8_bom",
+            "The payload starts with a byte order mark, which JSON text must not carry.",
+            constraint="UTF-8 without a byte order mark (RFC 8259 section 8.1)",
+        )
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        return _decode_error(str(exc))
+    return _guard(text, value, limits)
+
+
+def _decode_error(message: str) -> FieldError:
+    if "depth limit" in message:
+        return transport_error(
+            RootCause.NESTING_TOO_DEEP, "nesting_too_deep", "The payload is nested too deeply to parse."
+        )
+    return transport_error(RootCause.MALFORMED_JSON, "malformed_json", f"Not valid JSON: {message}.")
+
+
+def _guard(text: str, value: Any, limits: Limits) -> Parsed | FieldError:
+    containers = text.count("{") + text.count("[")
+    if containers > limits.max_depth and _depth(value) > limits.max_depth:
+        return transport_error(
+            RootCause.NESTING_TOO_DEEP,
+            "nesting_too_deep",
+            f"The payload nests deeper than {limits.max_depth} levels.",
+            constraint=f"depth <= {limits.max_depth}",
+        )
+    if len(_KEY.findall(text)) != _count_keys(value):
+        return _duplicate_key_error(text)
+    if _LONG_DIGITS.search(text):
+        value = json.loads(text, parse_constant=_reject_constant)
+    return Parsed(text, value)
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in node.values())
+        elif isinstance(node, list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in node)
+    return deepest
+
+
+def _count_keys(value: Any) -> int:
+    if isinstance(value, dict) and not any(isinstance(v, dict | list) for v in value.values()):
+        return len(value)
+    total, stack = 0, [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            total += len(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return total
+
+
+def _duplicate_key_error(text: str) -> FieldError:
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen and not repeated:
+                repeated.append(key)
+            seen.add(key)
+        return dict(items)
+
+    json.loads(text, object_pairs_hook=pairs)
+    key = repeated[0] if repeated else "?"
+    return transport_error(
+        RootCause.MALFORMED_JSON,
+        "duplicate_key",
+        f"The key {key!r} appears twice in one object, so the payload is ambiguous.",
+        constraint="unique keys in every object",
+    )
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)  # unreachable: orjson already rejected NaN and Infinity
+
+
+def transport_error(
+    cause: RootCause, kind: str, message: str, *, constraint: str | None = None
+) -> FieldError:
+    """An error about the payload as a whole (``path`` is empty)."""
+    return FieldError(
+        path="",
+        loc=(),
+        type=kind,
+        root_cause=cause,
+        stage=STAGE_OF[cause],
+        message=message,
+        constraint=constraint,
+        explanation=message,
+    )

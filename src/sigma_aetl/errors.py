@@ -1,0 +1,43 @@
+"""Exceptions raised by SIGMA-AETL.
+
+Bad *data* is never an exception: the validator returns a decision for any input bytes. Exceptions are for
+operational problems — a broken contract file, a store that cannot be reached, a bad configuration::
+
+    SigmaError
+    ├── ConfigError              settings that cannot work (bad store URL, missing contracts directory)
+    ├── ContractError            a contract cannot be loaded or addressed
+    │   ├── ContractLoadError    a contract file is broken (import error, wrong shape, duplicate version)
+    │   └── ContractNotFound     an operator asked for a contract@version that is not registered
+    └── StoreError               the store failed; nothing was written by the failed call
+        └── StoreUnavailable     the store cannot be reached right now; retrying later is safe
+
+Library exceptions (sqlite3, pymongo, ...) are translated at the store boundary and never reach the core.
+"""
+
+
+class SigmaError(Exception):
+    """Base class of every error raised by SIGMA-AETL."""
+
+
+class ConfigError(SigmaError):
+    """The configuration cannot work."""
+
+
+class ContractError(SigmaError):
+    """A contract cannot be loaded or addressed."""
+
+
+class ContractLoadError(ContractError):
+    """A contract file is broken."""
+
+
+class ContractNotFound(ContractError):
+    """An operator asked for a contract@version that is not registered."""
+
+
+class StoreError(SigmaError):
+    """The store failed; the failed call wrote nothing."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached right now; retrying later is safe."""

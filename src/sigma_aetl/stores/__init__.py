@@ -1,0 +1,24 @@
+"""Stores: where accepted records and failure records live. A URL selects the backend."""
+
+from collections.abc import Callable
+
+from sigma_aetl.errors import ConfigError
+from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, Store, WriteReport
+from sigma_aetl.stores.sqlite import SqliteStore
+
+_BACKENDS: dict[str, Callable[[str], Store]] = {
+    "sqlite": SqliteStore.from_url,
+}
+
+
+def open_store(url: str) -> Store:
+    """Open the store a URL names: ``sqlite:///path.db``."""
+    scheme = url.split(":", 1)[0]
+    opener = _BACKENDS.get(scheme)
+    if opener is None:
+        known = ", ".join(f"{name}://" for name in _BACKENDS)
+        raise ConfigError(f"unsupported store URL {url!r}; supported schemes: {known}")
+    return opener(url)
+
+
+__all__ = ["FailurePage", "FailureQuery", "SqliteStore", "Stats", "Store", "WriteReport", "open_store"]

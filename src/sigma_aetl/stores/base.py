@@ -1,0 +1,93 @@
+"""The Store protocol every backend implements, and the query and report types it speaks.
+
+A store is dumb on purpose: it writes what it is given, idempotently (a record whose id exists is
+left untouched and reported as existing), and answers queries. Decisions live in the pipeline.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sigma_aetl.core.records import AcceptedRecord, FailureRecord
+from sigma_aetl.core.taxonomy import RootCause
+
+MAX_PAGE = 1000
+
+
+class FailureQuery(BaseModel):
+    """Filters and paging for failure records; every filter is optional and they combine with AND."""
+
+    model_config = ConfigDict(frozen=True)
+
+    contract: str | None = Field(default=None, description="Contract name as addressed.")
+    version: int | None = Field(default=None, description="Contract version.")
+    root_cause: RootCause | None = Field(default=None, description="Primary root cause.")
+    field: str | None = Field(default=None, description="An error's field path, exactly (e.g. `weight_kg`).")
+    since: datetime | None = Field(default=None, description="Received at or after (inclusive).")
+    until: datetime | None = Field(default=None, description="Received before (exclusive).")
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE)
+    offset: int = Field(default=0, ge=0)
+
+
+class FailurePage(BaseModel):
+    """One page of failures, newest first, with the total matching the filters."""
+
+    items: list[FailureRecord]
+    total: int
+    limit: int
+    offset: int
+
+
+class Stats(BaseModel):
+    """Counts of what is stored."""
+
+    accepted_total: int
+    failures_total: int
+    accepted_by_contract: dict[str, int] = Field(description="Accepted records per `name@version`.")
+    failures_by_contract: dict[str, int] = Field(description="Failures per contract as addressed.")
+    failures_by_root_cause: dict[str, int]
+
+
+@dataclass
+class WriteReport:
+    """What a write did: ids newly stored, and ids that already existed (with their content hash)."""
+
+    new_records: set[str] = field(default_factory=set)
+    existing_records: dict[str, str] = field(default_factory=dict)
+    new_failures: set[str] = field(default_factory=set)
+    existing_failures: set[str] = field(default_factory=set)
+
+
+class Store(Protocol):
+    """Persistence for accepted and failure records."""
+
+    def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
+        """Store all of them durably in one go, skipping any whose id exists; raises StoreError."""
+        ...
+
+    def get_record(self, record_id: str) -> AcceptedRecord | None:
+        """One accepted record."""
+        ...
+
+    def get_failure(self, failure_id: str) -> FailureRecord | None:
+        """One failure record."""
+        ...
+
+    def query_failures(self, query: FailureQuery) -> FailurePage:
+        """Failures matching ``query``, newest first."""
+        ...
+
+    def stats(self) -> Stats:
+        """Counts of accepted records and failures."""
+        ...
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable when the store cannot serve."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
