@@ -8,8 +8,11 @@ operational problems — a broken contract file, a store that cannot be reached,
     ├── ContractError            a contract cannot be loaded or addressed
     │   ├── ContractLoadError    a contract file is broken (import error, wrong shape, duplicate version)
     │   └── ContractNotFound     an operator asked for a contract@version that is not registered
-    └── StoreError               the store failed; nothing was written by the failed call
+    └── StoreError               the store failed; the call's outcome is unknown, but retrying it is safe
         └── StoreUnavailable     the store cannot be reached right now; retrying later is safe
+
+A failed write may have stored part of its batch (SQLite rolls back; MongoDB writes without transactions).
+Because every id is deterministic and unique, retrying the whole batch stores the rest and nothing twice.
 
 Library exceptions (sqlite3, pymongo, ...) are translated at the store boundary and never reach the core.
 """
@@ -36,7 +39,7 @@ class ContractNotFound(ContractError):
 
 
 class StoreError(SigmaError):
-    """The store failed; the failed call wrote nothing."""
+    """The store failed; retrying the same call is safe (ids are deterministic and unique)."""
 
 
 class StoreUnavailable(StoreError):

@@ -6,16 +6,25 @@ failure, never an overwrite and never a silent drop.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, Field
 
 from sigma_aetl.contracts.model import Contract
 from sigma_aetl.contracts.registry import Registry
+from sigma_aetl.core.canonical import sha256_hex
 from sigma_aetl.core.decision import Decision, FieldError, Status
 from sigma_aetl.core.envelope import Envelope
-from sigma_aetl.core.jsonparse import Limits
-from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredRecord, build_record, conflict_record
+from sigma_aetl.core.jsonparse import Limits, transport_error
+from sigma_aetl.core.records import (
+    AcceptedRecord,
+    FailureRecord,
+    RawPayload,
+    StoredRecord,
+    build_record,
+    conflict_record,
+    failure_record,
+)
 from sigma_aetl.core.taxonomy import RootCause, Stage
 from sigma_aetl.core.validator import DEFAULT_LIMITS, failed, validate
 from sigma_aetl.stores.base import Store, WriteReport
@@ -61,40 +70,53 @@ class Pipeline:
     def process(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
         """Decide and durably store a batch; the outcomes are in the order of ``envelopes``."""
         items = [self._item(envelope) for envelope in envelopes]
-        items = self._resolve_in_batch(items)
-        report = self.store.write(*_split(items))
+        records, failures = _split(items)
+        first = {record.record_id: record for record in reversed(records)}  # the earliest wins
+        report = self.store.write(list(first.values()), failures)
+        # The content an identity keeps: what was already stored, else the batch's first arrival.
+        kept = {record_id: record.content_hash for record_id, record in first.items()}
+        kept.update(report.existing_records)
         conflicts = {
             index: conflict_record(item.envelope, item.record, _identity(item.contract))
             for index, item in enumerate(items)
             if isinstance(item.record, AcceptedRecord)
-            and report.existing_records.get(item.record.record_id, item.record.content_hash)
-            != item.record.content_hash
+            and kept[item.record.record_id] != item.record.content_hash
         }
         if conflicts:
             _merge(report, self.store.write([], list(conflicts.values())))
             for index, record in conflicts.items():
                 items[index] = _Item(items[index].envelope, items[index].contract, record)
-        return [_outcome(item.record, report) for item in items]
+        seen: set[str] = set()  # a second copy within the batch is a duplicate of the first
+        return [_outcome(item.record, report, seen) for item in items]
+
+    def process_oversized(self, envelope: Envelope, size: int, limit: int) -> Outcome:
+        """Store a failure for a body over the hard request limit; ``envelope.raw`` holds only its prefix.
+
+        The record says so (``raw.truncated``, the full ``raw.size``) instead of pretending to hold it all;
+        its id derives from the prefix and the size, so a retried upload writes nothing new.
+        """
+        error = transport_error(
+            RootCause.PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            f"The request body is {size} bytes or more; the limit is {limit} bytes. "
+            f"Only the first {len(envelope.raw)} bytes are kept.",
+            constraint=f"size <= {limit} bytes",
+        )
+        routed = self.registry.route(envelope.contract, envelope.version)
+        decision = failed([routed] if isinstance(routed, FieldError) else [error], _contract_or_none(routed))
+        identity = ("raw-prefix", sha256_hex(envelope.raw), str(size))
+        keyed = replace(envelope, transport_identity=envelope.transport_identity or identity)
+        raw = RawPayload.of(envelope.raw, size=size, truncated=True)
+        record = failure_record(keyed, decision, raw=raw)
+        return _outcome(record, self.store.write([], [record]))
 
     def _item(self, envelope: Envelope) -> _Item:
         decision, contract = self.decide(envelope)
         return _Item(envelope, contract, build_record(envelope, decision, contract))
 
-    @staticmethod
-    def _resolve_in_batch(items: list[_Item]) -> list[_Item]:
-        """Within one batch, a second content for an identity is a conflict with the first."""
-        first: dict[str, AcceptedRecord] = {}
-        out = []
-        for item in items:
-            record = item.record
-            if isinstance(record, AcceptedRecord):
-                seen = first.setdefault(record.record_id, record)
-                if seen.content_hash != record.content_hash:
-                    conflict = conflict_record(item.envelope, record, _identity(item.contract))
-                    out.append(_Item(item.envelope, item.contract, conflict))
-                    continue
-            out.append(item)
-        return out
+
+def _contract_or_none(routed: Contract | FieldError) -> Contract | None:
+    return None if isinstance(routed, FieldError) else routed
 
 
 def _identity(contract: Contract | None) -> tuple[str, ...]:
@@ -112,19 +134,24 @@ def _merge(report: WriteReport, more: WriteReport) -> None:
     report.existing_failures |= more.existing_failures
 
 
-def _outcome(record: StoredRecord, report: WriteReport) -> Outcome:
+def _outcome(record: StoredRecord, report: WriteReport, seen: set[str] | None = None) -> Outcome:
+    seen = set() if seen is None else seen
     if isinstance(record, AcceptedRecord):
+        duplicate = record.record_id in report.existing_records or record.record_id in seen
+        seen.add(record.record_id)
         return Outcome(
             status="PASSED",
             contract_ref=f"{record.contract}@{record.version}",
             record_id=record.record_id,
-            duplicate=record.record_id in report.existing_records,
+            duplicate=duplicate,
         )
+    duplicate = record.failure_id in report.existing_failures or record.failure_id in seen
+    seen.add(record.failure_id)
     return Outcome(
         status="FAILED",
         contract_ref=record.contract_ref,
         failure_id=record.failure_id,
-        duplicate=record.failure_id in report.existing_failures,
+        duplicate=duplicate,
         root_cause=record.root_cause,
         stage=record.stage,
         errors=record.errors,

@@ -8,6 +8,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sigma_aetl.core.jsonparse import Limits
 
 
+def redact(url: str) -> str:
+    """``mongodb://user:secret@host/db`` → ``mongodb://user:***@host/db``."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in credentials:
+        return url
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+
+
 class Settings(BaseSettings):
     """Everything the gateway can be told. Each field is also an env var: ``SIGMA_AETL_STORE_URL`` etc."""
 
@@ -15,7 +24,7 @@ class Settings(BaseSettings):
 
     store_url: str = Field(
         default="sqlite:///data/sigma-aetl.db",
-        description="Where records live: sqlite:///relative.db or sqlite:////absolute.db.",
+        description="Where records live: sqlite:///relative.db, sqlite:////absolute.db, mongodb://host/db.",
     )
     contracts_dir: Path = Field(default=Path("contracts"), description="The contracts directory.")
     host: str = Field(default="127.0.0.1", description="HTTP listen address.")
@@ -30,6 +39,11 @@ class Settings(BaseSettings):
     max_depth: int = Field(default=64, ge=1, le=200, description="Deepest JSON nesting accepted.")
     batch_size: int = Field(default=1000, ge=1, le=100_000, description="Events per store transaction.")
     log_level: str = Field(default="info", description="debug, info, warning or error.")
+
+    @property
+    def store_url_redacted(self) -> str:
+        """The store URL without its password, for logs."""
+        return redact(self.store_url)
 
     @property
     def limits(self) -> Limits:

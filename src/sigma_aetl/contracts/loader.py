@@ -44,8 +44,8 @@ def load_python(path: Path, root: Path) -> Contract:
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
-    except ContractLoadError:
-        raise
+    except ContractLoadError as exc:  # e.g. raised by pydantic_contract(): add the file it came from
+        raise ContractLoadError(f"{path}: {exc}") from exc
     except Exception as exc:  # a broken contract file must name itself, whatever it raised
         raise ContractLoadError(f"{path}: {type(exc).__name__}: {exc}") from exc
     contract = getattr(module, "CONTRACT", None)

@@ -6,6 +6,7 @@ and can be diffed and checked for compatibility. A rule is evaluated only when i
 passed the schema stage: a rule never reports on a value the schema already rejected.
 """
 
+import json
 import operator
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
@@ -25,15 +26,27 @@ SYMBOLS: dict[str, str] = {
     "not_in": "not in",
 }
 
+
+def json_equal(left: Any, right: Any) -> bool:
+    """Equality of JSON values: ``true`` is not ``1`` (as it is in Python), and ``1`` equals ``1.0``."""
+    if isinstance(left, bool) or isinstance(right, bool):
+        return left is right
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(map(json_equal, left, right))
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(json_equal(left[key], right[key]) for key in left)
+    return bool(left == right)
+
+
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "lt": operator.lt,
     "le": operator.le,
     "gt": operator.gt,
     "ge": operator.ge,
-    "eq": operator.eq,
-    "ne": operator.ne,
-    "in": lambda a, b: a in b,
-    "not_in": lambda a, b: a not in b,
+    "eq": json_equal,
+    "ne": lambda a, b: not json_equal(a, b),
+    "in": lambda a, b: any(json_equal(a, item) for item in b),
+    "not_in": lambda a, b: not any(json_equal(a, item) for item in b),
 }
 
 _MISSING = object()
@@ -94,8 +107,10 @@ def _comparable(left: Any, right: Any, op: str) -> bool:
         return True
     if isinstance(left, bool) or isinstance(right, bool):
         return False
+    # Only numbers and strings are ordered: `null < null` or `{} < {}` would raise; the validator must not.
     numbers = (int, float)
-    return (isinstance(left, numbers) and isinstance(right, numbers)) or type(left) is type(right)
+    both_numbers = isinstance(left, numbers) and isinstance(right, numbers)
+    return both_numbers or (isinstance(left, str) and isinstance(right, str))
 
 
 def repr_json(value: Any) -> str:
@@ -106,4 +121,6 @@ def repr_json(value: Any) -> str:
         return "true" if value else "false"
     if value is None:
         return "null"
+    if isinstance(value, list | dict):  # str() would print Python's ['x'] and True
+        return json.dumps(value, ensure_ascii=False)
     return str(value)

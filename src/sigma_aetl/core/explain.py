@@ -22,6 +22,11 @@ def format_path(loc: Sequence[str | int]) -> str:
     return out
 
 
+def json_type_phrase(value: Any) -> str:
+    """The JSON type of a value with its article: ``an array``, ``a string``, ``null``."""
+    return "null" if value is None else _with_article(json_type(value))
+
+
 def json_type(value: Any) -> str:
     """The JSON type name of a parsed value."""
     if value is None:
@@ -44,9 +49,13 @@ def show(value: Any) -> str:
     text = canonical_bytes(value).decode("utf-8")
     if len(text) > _MAX_SHOWN:
         text = text[: _MAX_SHOWN - 3] + "..."
-    kind = json_type(value)
-    article = "an" if kind[0] in "aeiou" else "a"
-    return f"{text} ({article} {kind})"
+    if value is None:
+        return "null"
+    return f"{text} ({_with_article(json_type(value))})"
+
+
+def _with_article(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
 def explain_missing(path: str) -> str:

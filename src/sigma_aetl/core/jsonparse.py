@@ -16,7 +16,9 @@ from sigma_aetl.core.decision import FieldError
 from sigma_aetl.core.taxonomy import STAGE_OF, RootCause
 
 _LONG_DIGITS = re.compile(r"\d{19,}")
-_KEY = re.compile(r'"(?:[^"\\]|\\.)*"\s*:')
+# Every string token, in order, with the colon that makes it a key. Matching all strings (not only keys) keeps
+# the scan aligned on string boundaries, so a value such as ":" is never mistaken for a key.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"(\s*:)?')
 _BOM = "\ufeff"
 
 
@@ -85,7 +87,7 @@ def _guard(text: str, value: Any, limits: Limits) -> Parsed | FieldError:
             f"The payload nests deeper than {limits.max_depth} levels.",
             constraint=f"depth <= {limits.max_depth}",
         )
-    if len(_KEY.findall(text)) != _count_keys(value):
+    if _count_key_tokens(text) != _count_keys(value):
         return _duplicate_key_error(text)
     if _LONG_DIGITS.search(text):
         value = json.loads(text, parse_constant=_reject_constant)
@@ -103,6 +105,10 @@ def _depth(value: Any) -> int:
             deepest = max(deepest, level)
             stack.extend((child, level + 1) for child in node)
     return deepest
+
+
+def _count_key_tokens(text: str) -> int:
+    return sum(1 for match in _STRING.finditer(text) if match.group(1) is not None)
 
 
 def _count_keys(value: Any) -> int:

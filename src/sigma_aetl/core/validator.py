@@ -12,7 +12,7 @@ from sigma_aetl.contracts.model import Contract
 from sigma_aetl.contracts.rules import Rule, lookup
 from sigma_aetl.core.canonical import canonical
 from sigma_aetl.core.decision import Decision, FieldError
-from sigma_aetl.core.explain import explain_expected, json_type, show
+from sigma_aetl.core.explain import explain_expected, json_type_phrase, show
 from sigma_aetl.core.jsonparse import Limits, parse
 from sigma_aetl.core.taxonomy import STAGE_OF, RootCause, Stage, primary
 
@@ -61,7 +61,7 @@ def not_an_object(value: Any) -> FieldError:
         type="not_an_object",
         root_cause=RootCause.NOT_AN_OBJECT,
         stage=Stage.SCHEMA,
-        message=f"The payload must be a JSON object, not {json_type(value)}.",
+        message=f"The payload must be a JSON object, not {json_type_phrase(value)}.",
         constraint="type object",
         explanation=explain_expected("", "a JSON object", value),
     )

@@ -50,7 +50,8 @@ class FileSource:
             yield batch
 
     def envelopes(self) -> Iterator[Envelope]:
-        """One envelope per non-blank line."""
+        """One envelope per non-blank line; the counters describe the latest read."""
+        self.skipped = self.bytes_read = 0
         name = str(self.path)
         with self.path.open("rb") as handle:
             offset = 0

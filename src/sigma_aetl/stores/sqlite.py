@@ -9,13 +9,12 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
-from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, WriteReport
+from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, WriteReport, micros
 
 _R = TypeVar("_R", AcceptedRecord, FailureRecord)
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
@@ -52,13 +51,6 @@ CREATE TABLE IF NOT EXISTS failure_fields (
 """
 
 _CHUNK = 500  # ids per IN (...) lookup, well under SQLite's bound-parameter limit
-
-
-def micros(moment: datetime) -> int:
-    """A timestamp as integer microseconds since the epoch (UTC), the stored and indexed form."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1_000_000)
 
 
 class SqliteStore:
@@ -280,10 +272,11 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a failed COMMIT leaves the transaction open; never leave it dangling
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 @contextmanager

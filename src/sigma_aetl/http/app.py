@@ -1,0 +1,51 @@
+"""``create_app(settings)``: the FastAPI application over one gateway.
+
+The gateway (contracts, store, pipeline) is opened when the app is created, so a broken contract or an
+unreachable store stops start-up with a clear message instead of failing the first request.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from sigma_aetl import __version__, logs
+from sigma_aetl.gateway import Gateway
+from sigma_aetl.http import problems
+from sigma_aetl.http.routes import contracts, health, ingest, query, validate
+from sigma_aetl.settings import Settings
+
+_log = logs.get("http")
+
+_DESCRIPTION = """\
+A contract-first ingestion gateway. Every event is checked against an explicit, versioned, immutable data
+contract. Valid events are stored exactly once; invalid events become failure records with every error,
+a root cause, the raw bytes and the transport metadata. Nothing is repaired, guessed or dropped.
+"""
+
+
+def create_app(settings: Settings, gateway: Gateway | None = None) -> FastAPI:
+    """The HTTP application; opens a gateway from ``settings`` unless one is given (and then owns it)."""
+    owned = gateway is None
+    gw = gateway or Gateway.open(settings)
+    default_contract = gw.registry.require(settings.default_contract)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        _log.info(
+            "gateway.ready",
+            contracts=[contract.ref for contract in gw.registry.all()],
+            store=settings.store_url_redacted,
+            default_contract=default_contract.ref,
+        )
+        yield
+        if owned:
+            gw.close()
+
+    app = FastAPI(title="SIGMA-AETL", version=__version__, description=_DESCRIPTION, lifespan=lifespan)
+    app.state.gateway = gw
+    app.state.default_contract = default_contract
+    problems.install(app)
+    for module in (validate, ingest, query, contracts, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,81 @@
+"""Turn an HTTP request into envelopes: raw bytes plus the request's transport metadata."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+
+from sigma_aetl.core.batches import looks_like_array, split_array, split_lines
+from sigma_aetl.core.envelope import Envelope
+from sigma_aetl.core.ids import SourceIdentity
+
+NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/ndjson", "application/json-seq")
+_KEPT_HEADERS = ("content-type", "content-length", "user-agent", "idempotency-key", "x-request-id")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestInfo:
+    """What the gateway records about one HTTP request."""
+
+    request_id: str
+    received_at: datetime
+    metadata: dict[str, Any]
+    idempotency_key: str | None
+
+
+def request_info(request: Request) -> RequestInfo:
+    """Request id (``X-Request-ID`` or a new one), client, method, path and the relevant headers."""
+    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    client = request.client
+    metadata = {
+        "kind": "http",
+        "request_id": request_id,
+        "client": f"{client.host}:{client.port}" if client else None,
+        "method": request.method,
+        "path": request.url.path,
+        "headers": {name: request.headers[name] for name in _KEPT_HEADERS if name in request.headers},
+    }
+    key = request.headers.get("idempotency-key")
+    return RequestInfo(request_id, datetime.now(UTC), metadata, key or None)
+
+
+def is_batch(request: Request, body: bytes) -> bool:
+    """NDJSON by content type, or a body that is a JSON array."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media in NDJSON_TYPES or looks_like_array(body)
+
+
+def split_batch(request: Request, body: bytes) -> list[bytes]:
+    """The events of a batch body; a malformed array is one (failing) event holding the whole body."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media in NDJSON_TYPES:
+        return split_lines(body)
+    elements = split_array(body)
+    return [body] if elements is None else elements
+
+
+def envelope(
+    info: RequestInfo,
+    raw: bytes,
+    contract: str | None,
+    version: str | None,
+    *,
+    index: int | None = None,
+    identity: SourceIdentity | None = None,
+) -> Envelope:
+    """One envelope; in a batch, ``index`` numbers the event and extends the idempotency key."""
+    source = info.metadata if index is None else {**info.metadata, "index": index}
+    key = info.idempotency_key
+    if key is not None and index is not None:
+        key = f"{key}#{index}"
+    return Envelope(
+        raw=raw,
+        contract=contract,
+        version=version,
+        received_at=info.received_at,
+        source=source,
+        idempotency_key=key,
+        transport_identity=identity,
+    )

@@ -1,0 +1,65 @@
+"""Request-level errors as RFC 9457 problem details (``application/problem+json``).
+
+A bad *event* is never a problem: it is a decision (HTTP 200) and a failure record. Problems are for
+requests that cannot be handled: unknown route, wrong method, body over the hard limit, bad query
+parameters, store unavailable.
+"""
+
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException
+
+from sigma_aetl import logs
+from sigma_aetl.errors import StoreError, StoreUnavailable
+
+MEDIA_TYPE = "application/problem+json"
+_log = logs.get("http")
+
+
+def problem(status: int, detail: str, *, instance: str | None = None, **extra: Any) -> Response:
+    """A problem-details response; ``extra`` members are added beside the standard ones."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return Response(orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
+    if exc.status_code == HTTPStatus.NOT_FOUND and detail == "Not Found":
+        detail = f"No route matches {request.method} {request.url.path}."
+    return problem(exc.status_code, detail, instance=request.url.path)
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]} for error in exc.errors()
+    ]
+    return problem(422, "The request parameters are invalid.", instance=request.url.path, errors=errors)
+
+
+async def _store_error(request: Request, exc: Exception) -> Response:
+    status = 503 if isinstance(exc, StoreUnavailable) else 500
+    _log.error("store.failed", path=request.url.path, error=str(exc), status=status)
+    detail = f"The store failed; nothing was stored for this request. Retrying is safe. ({exc})"
+    return problem(status, detail, instance=request.url.path)
+
+
+def install(app: FastAPI) -> None:
+    """Register the problem-details handlers on ``app``."""
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(StoreError, _store_error)

@@ -1,0 +1,40 @@
+"""Read-only views of the loaded contracts."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from sigma_aetl.contracts.registry import Registry
+from sigma_aetl.core.decision import FieldError
+from sigma_aetl.http.problems import problem
+from sigma_aetl.http.responses import json_response
+from sigma_aetl.http.schemas import ContractDetail, ContractSummary
+
+router = APIRouter(tags=["contracts"])
+
+
+def _registry(request: Request) -> Registry:
+    registry: Registry = request.app.state.gateway.registry
+    return registry
+
+
+@router.get("/v1/contracts", response_model=list[ContractSummary], summary="Every contract version")
+async def list_contracts(request: Request) -> Response:
+    """Every loaded version, by name then version."""
+    summaries = [
+        ContractSummary.of(contract).model_dump(mode="json") for contract in _registry(request).all()
+    ]
+    return json_response(summaries)
+
+
+@router.get(
+    "/v1/contracts/{name}/{version}",
+    response_model=ContractDetail,
+    summary="One version with its JSON Schema",
+)
+async def get_contract(name: str, version: str, request: Request) -> Response:
+    """The version's definition, fingerprint and JSON Schema, or 404."""
+    found = _registry(request).route(name, version)
+    if isinstance(found, FieldError):
+        return problem(404, found.message, instance=request.url.path)
+    detail = ContractDetail(**ContractSummary.of(found).model_dump(), json_schema=found.json_schema)
+    return json_response(detail)

@@ -1,0 +1,73 @@
+"""Read-only queries: records, failures, stats."""
+
+from datetime import datetime
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from sigma_aetl.core.records import AcceptedRecord, FailureRecord
+from sigma_aetl.core.taxonomy import RootCause
+from sigma_aetl.gateway import Gateway
+from sigma_aetl.http.problems import problem
+from sigma_aetl.http.responses import json_response
+from sigma_aetl.stores.base import MAX_PAGE, FailurePage, FailureQuery, Stats
+
+router = APIRouter(tags=["query"])
+
+
+def _gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+@router.get("/v1/records/{record_id}", response_model=AcceptedRecord, summary="One accepted record")
+async def get_record(record_id: str, request: Request) -> Response:
+    """The accepted record, or 404."""
+    record = await run_in_threadpool(_gateway(request).store.get_record, record_id)
+    if record is None:
+        return problem(404, f"No accepted record has id {record_id!r}.", instance=request.url.path)
+    return json_response(record)
+
+
+@router.get("/v1/failures", response_model=FailurePage, summary="Failure records, filtered, newest first")
+async def list_failures(
+    request: Request,
+    *,
+    contract: str | None = Query(default=None, description="Contract name as addressed."),
+    version: int | None = Query(default=None, description="Contract version."),
+    root_cause: RootCause | None = Query(default=None, description="Primary root cause."),
+    field: str | None = Query(default=None, description="Exact field path named by an error."),
+    since: datetime | None = Query(default=None, description="Received at or after (ISO 8601)."),
+    until: datetime | None = Query(default=None, description="Received before (ISO 8601)."),
+    limit: int = Query(default=50, ge=1, le=MAX_PAGE),
+    offset: int = Query(default=0, ge=0),
+) -> Response:
+    """One page of failures with the total count matching the filters."""
+    query = FailureQuery(
+        contract=contract,
+        version=version,
+        root_cause=root_cause,
+        field=field,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
+    page = await run_in_threadpool(_gateway(request).store.query_failures, query)
+    return json_response(page)
+
+
+@router.get("/v1/failures/{failure_id}", response_model=FailureRecord, summary="One failure record")
+async def get_failure(failure_id: str, request: Request) -> Response:
+    """The failure record, or 404."""
+    record = await run_in_threadpool(_gateway(request).store.get_failure, failure_id)
+    if record is None:
+        return problem(404, f"No failure record has id {failure_id!r}.", instance=request.url.path)
+    return json_response(record)
+
+
+@router.get("/v1/stats", response_model=Stats, summary="Counts per contract version and root cause")
+async def stats(request: Request) -> Response:
+    """The same object as ``sigma-aetl stats --json``."""
+    return json_response(await run_in_threadpool(_gateway(request).store.stats))

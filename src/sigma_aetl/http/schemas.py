@@ -1,0 +1,88 @@
+"""Response shapes of the HTTP API, for the OpenAPI document and for clients."""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from sigma_aetl.contracts.model import Contract
+from sigma_aetl.core.decision import FieldError
+from sigma_aetl.pipeline import Outcome
+
+
+class BatchSummary(BaseModel):
+    """Counts over one batch."""
+
+    events: int = Field(description="Events in the batch.")
+    accepted: int = Field(description="Newly stored accepted records.")
+    failed: int = Field(description="Newly stored failure records.")
+    duplicates: int = Field(description="Events already stored before; nothing new was written for them.")
+
+    @classmethod
+    def of(cls, outcomes: list[Outcome]) -> "BatchSummary":
+        """Count ``outcomes``."""
+        new = [outcome for outcome in outcomes if not outcome.duplicate]
+        return cls(
+            events=len(outcomes),
+            accepted=sum(outcome.status == "PASSED" for outcome in new),
+            failed=sum(outcome.status == "FAILED" for outcome in new),
+            duplicates=len(outcomes) - len(new),
+        )
+
+
+class BatchResult(BaseModel):
+    """One outcome per event, in the order received, and the counts."""
+
+    results: list[Outcome]
+    summary: BatchSummary
+
+
+class CompatResult(BaseModel):
+    """The original SIGMA-AETL validator's answer (``POST /api/validate``)."""
+
+    status: Literal["PASSED", "FAILED"]
+    clean_data: dict[str, Any] | None = Field(default=None, description="PASSED: the canonical record.")
+    reason: Literal["Schema validation failed", "Business rule violation"] | None = Field(
+        default=None, description="FAILED: which stage rejected it."
+    )
+    root_cause: str | None = Field(default=None, description="FAILED: the primary root cause.")
+    errors: list[FieldError] | None = Field(default=None, description="FAILED: every error.")
+    received_payload: Any = Field(
+        default=None, description="FAILED: the payload as parsed, or its text when it is not JSON."
+    )
+
+
+class ContractSummary(BaseModel):
+    """A contract version as listed."""
+
+    ref: str = Field(examples=["shipment@1"])
+    name: str
+    version: int
+    backend: str
+    description: str
+    identity: list[str]
+    rules: list[str] = Field(description="Each business rule as an expression.")
+    allow_extra: bool
+    fingerprint: str
+    source: str
+
+    @classmethod
+    def of(cls, contract: Contract) -> "ContractSummary":
+        """Summarise ``contract``."""
+        return cls(
+            ref=contract.ref,
+            name=contract.name,
+            version=contract.version,
+            backend=contract.backend,
+            description=contract.description,
+            identity=list(contract.identity),
+            rules=[f"{rule.name}: {rule.describe()}" for rule in contract.rules],
+            allow_extra=contract.allow_extra,
+            fingerprint=contract.fingerprint,
+            source=contract.source,
+        )
+
+
+class ContractDetail(ContractSummary):
+    """A contract version with its JSON Schema."""
+
+    json_schema: dict[str, Any]

@@ -1,0 +1,59 @@
+"""When the store is down, requests are refused with 503 and nothing is claimed as stored."""
+
+from collections.abc import Sequence
+
+import httpx
+
+from sigma_aetl.contracts.loader import load_registry
+from sigma_aetl.core.records import AcceptedRecord, FailureRecord
+from sigma_aetl.errors import StoreUnavailable
+from sigma_aetl.gateway import Gateway
+from sigma_aetl.http import create_app
+from sigma_aetl.pipeline import Pipeline
+from sigma_aetl.settings import Settings
+from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, WriteReport
+from sigma_aetl.testing import VALID_SHIPMENT, ServerThread
+
+
+class DownStore:
+    """A store whose every call fails as an unreachable database would."""
+
+    def _down(self) -> StoreUnavailable:
+        return StoreUnavailable("connection refused")
+
+    def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
+        raise self._down()
+
+    def get_record(self, record_id: str) -> AcceptedRecord | None:
+        raise self._down()
+
+    def get_failure(self, failure_id: str) -> FailureRecord | None:
+        raise self._down()
+
+    def query_failures(self, query: FailureQuery) -> FailurePage:
+        raise self._down()
+
+    def stats(self) -> Stats:
+        raise self._down()
+
+    def ping(self) -> None:
+        raise self._down()
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def test_store_outage_is_503_problem_and_not_ready(settings: Settings) -> None:
+    """Ingest answers 503 problem details and /readyz reports not ready while the store is down."""
+    registry = load_registry(settings.contracts_dir)
+    store = DownStore()
+    gateway = Gateway(settings, registry, store, Pipeline(registry, store, settings.limits))
+    with ServerThread(create_app(settings, gateway)) as server, httpx.Client(base_url=server.url) as client:
+        ingest = client.post("/v1/ingest/shipment/1", content=VALID_SHIPMENT)
+        ready = client.get("/readyz")
+        validate = client.post("/api/validate", content=VALID_SHIPMENT)
+    assert ingest.status_code == 503
+    assert ingest.headers["content-type"] == "application/problem+json"
+    assert "Retrying is safe" in ingest.json()["detail"]
+    assert ready.status_code == 503
+    assert validate.json()["status"] == "PASSED"

@@ -1,0 +1,70 @@
+"""Shared fixtures: the repository's contracts, shipment@1, a temporary SQLite store, a fixed clock.
+
+Fixtures that load contracts are session-scoped so Hypothesis tests can use them (a contract is immutable).
+"""
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sigma_aetl.contracts.loader import load_registry
+from sigma_aetl.contracts.model import Contract
+from sigma_aetl.contracts.registry import Registry
+from sigma_aetl.core.envelope import Envelope
+from sigma_aetl.pipeline import Pipeline
+from sigma_aetl.stores.sqlite import SqliteStore
+
+CONTRACTS_DIR = Path(__file__).parent.parent / "contracts"
+FIXED_NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
+
+EnvelopeFactory = Callable[..., Envelope]
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    """The contracts shipped in the repository's contracts/ directory."""
+    return load_registry(CONTRACTS_DIR)
+
+
+@pytest.fixture(scope="session")
+def shipment(registry: Registry) -> Contract:
+    """The example contract, shipment@1."""
+    contract = registry.get("shipment", 1)
+    assert contract is not None
+    return contract
+
+
+@pytest.fixture
+def clock() -> Callable[[], datetime]:
+    """A clock that always answers the same instant."""
+    return lambda: FIXED_NOW
+
+
+@pytest.fixture
+def make_envelope(clock: Callable[[], datetime]) -> EnvelopeFactory:
+    """Build an envelope addressed to shipment@1 (by default) and received at the fixed instant."""
+
+    def make(
+        raw: bytes, contract: str | None = "shipment", version: str | None = "1", **extra: Any
+    ) -> Envelope:
+        extra.setdefault("source", {"kind": "test"})
+        return Envelope(raw=raw, contract=contract, version=version, received_at=clock(), **extra)
+
+    return make
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SqliteStore]:
+    """A fresh SQLite store in a temporary directory, closed afterwards."""
+    store = SqliteStore(tmp_path / "gateway.db")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def pipeline(registry: Registry, sqlite_store: SqliteStore) -> Pipeline:
+    """The pipeline over the repository's contracts and a fresh SQLite store."""
+    return Pipeline(registry, sqlite_store)

@@ -1,0 +1,101 @@
+"""Explicit routing: a contract and version are named, never guessed."""
+
+import pytest
+
+from sigma_aetl.contracts import ContractModel, Registry, pydantic_contract
+from sigma_aetl.contracts.model import Contract
+from sigma_aetl.core.decision import FieldError
+from sigma_aetl.core.taxonomy import RootCause, Stage
+from sigma_aetl.errors import ContractLoadError, ContractNotFound
+
+
+class _Thing(ContractModel):
+    """A thing."""
+
+    id: str
+
+
+def thing(name: str, version: int) -> Contract:
+    """A minimal contract called ``name@version``."""
+    return pydantic_contract(name=name, version=version, model=_Thing, identity=["id"])
+
+
+def routing_error(registry: Registry, name: str | None, version: str | None) -> FieldError:
+    """The routing error for ``name``/``version`` (failing the test if it routed)."""
+    found = registry.route(name, version)
+    assert isinstance(found, FieldError), found
+    assert found.stage is Stage.ROUTING
+    assert (found.path, found.loc, found.type) == ("", (), found.root_cause.value)
+    assert found.explanation == found.message
+    return found
+
+
+def test_route_finds_the_named_version(registry: Registry, shipment: Contract) -> None:
+    """shipment@1 routes to the shipment@1 contract."""
+    assert registry.route("shipment", "1") is shipment
+
+
+@pytest.mark.parametrize(("name", "version"), [(None, "1"), ("shipment", None), ("", "1"), (None, None)])
+def test_missing_name_or_version_is_unrouted(
+    registry: Registry, name: str | None, version: str | None
+) -> None:
+    """An event that does not name both a contract and a version is unrouted; no version is assumed."""
+    error = routing_error(registry, name, version)
+    assert error.root_cause is RootCause.UNROUTED
+    assert error.message == "The event does not name a contract and a version."
+
+
+def test_unknown_contract_lists_the_known_ones(registry: Registry) -> None:
+    """A contract name that is not registered is unknown_contract, with the registered names listed."""
+    error = routing_error(registry, "parcel", "1")
+    assert error.root_cause is RootCause.UNKNOWN_CONTRACT
+    assert error.message == "No contract is named 'parcel' (known contracts: shipment)."
+
+
+def test_unknown_contract_in_an_empty_registry() -> None:
+    """An empty registry says there are no known contracts."""
+    assert routing_error(Registry([]), "shipment", "1").message == (
+        "No contract is named 'shipment' (known contracts: none)."
+    )
+
+
+@pytest.mark.parametrize("version", ["9", "abc", "v1", "01", "1.0", " 1", "", "-1", "0", "1" * 12])
+def test_unknown_version_lists_the_known_ones(registry: Registry, version: str) -> None:
+    """A version that is not exactly a registered number is unknown_version; nothing is normalised."""
+    error = routing_error(registry, "shipment", version)
+    assert error.root_cause is RootCause.UNKNOWN_VERSION
+    assert error.message == f"Contract 'shipment' has no version {version!r} (known versions: 1)."
+
+
+def test_registry_keeps_versions_side_by_side() -> None:
+    """Several versions of several contracts are each reachable, and listed in order."""
+    registry = Registry([thing("b", 2), thing("a", 1), thing("b", 1), thing("b", 10)])
+    assert len(registry) == 4
+    assert [c.ref for c in registry.all()] == ["a@1", "b@1", "b@2", "b@10"]
+    assert registry.versions("b") == [1, 2, 10]
+    assert registry.versions("c") == []
+    route = registry.route("b", "10")
+    assert isinstance(route, Contract)
+    assert route.ref == "b@10"
+    assert registry.get("b", 3) is None
+    assert (
+        routing_error(registry, "b", "3").message
+        == "Contract 'b' has no version '3' (known versions: 1, 2, 10)."
+    )
+
+
+def test_a_version_defined_twice_is_refused() -> None:
+    """Two contracts with the same name and version cannot share a registry."""
+    with pytest.raises(ContractLoadError, match="a@1 is defined twice"):
+        Registry([thing("a", 1), thing("a", 1)])
+
+
+def test_require_returns_or_raises(registry: Registry, shipment: Contract) -> None:
+    """require() resolves name@version for operators and raises ContractNotFound with the routing message."""
+    assert registry.require("shipment@1") is shipment
+    with pytest.raises(ContractNotFound, match="known versions: 1"):
+        registry.require("shipment@2")
+    with pytest.raises(ContractNotFound, match="does not name a contract and a version"):
+        registry.require("shipment")
+    with pytest.raises(ContractNotFound, match="No contract is named 'nope'"):
+        registry.require("nope@1")

@@ -1,0 +1,135 @@
+"""Shared Hypothesis strategies: JSON values, JSON-ish text, and shipments valid or broken on purpose."""
+
+import json
+from typing import Any
+
+from hypothesis import strategies as st
+
+from sigma_aetl.core.taxonomy import RootCause
+
+SHIPMENT_FIELDS = ("shipment_id", "weight_kg", "destination", "priority")
+
+# Integers well past 64 bits (orjson turns those into floats; the parser must keep them exact).
+huge_integers = st.one_of(
+    st.integers(min_value=2**64, max_value=2**300),
+    st.integers(min_value=-(2**300), max_value=-(2**64)),
+)
+
+# Text made mostly of the characters JSON is built from, so that it is often nearly valid.
+_JSON_ALPHABET = st.sampled_from([*'{}[]":,.-+eE0123456789 \t\n\r\\/utrfalsn', "\ufeff", "\x00", "é"])
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    huge_integers,
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+    st.text(_JSON_ALPHABET, max_size=8),  # strings that look like JSON syntax: '":"', '{', ...
+)
+
+json_values = st.recursive(
+    json_scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=5),
+        st.dictionaries(st.text(max_size=8), children, max_size=5),
+    ),
+    max_leaves=25,
+)
+
+json_objects = st.dictionaries(st.text(max_size=8), json_values, max_size=6)
+
+json_ish_text = st.one_of(
+    st.text(_JSON_ALPHABET, max_size=60),
+    st.text(max_size=60),
+    # lone surrogates make the text impossible to encode as UTF-8 without surrogatepass
+    st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF) | _JSON_ALPHABET, max_size=20),
+)
+
+whitespace = st.sampled_from(["", " ", "  ", "\n", "\t", "\r\n "])
+
+
+def dumps(value: Any, *, ensure_ascii: bool = False) -> bytes:
+    """Compact JSON bytes of ``value`` (lone surrogates, if any, are written as escapes)."""
+    return json.dumps(value, ensure_ascii=ensure_ascii, separators=(",", ":")).encode(
+        "utf-8", "surrogatepass"
+    )
+
+
+@st.composite
+def serialised(draw: st.DrawFn, value: dict[str, Any]) -> bytes:
+    """``value`` as a JSON object with its keys in a random order and random whitespace between tokens."""
+    keys = draw(st.permutations(list(value)))
+    ascii_only = draw(st.booleans())
+
+    def pad() -> str:
+        return draw(whitespace)
+
+    members = [
+        f"{pad()}{json.dumps(key, ensure_ascii=ascii_only)}{pad()}:{pad()}"
+        f"{json.dumps(value[key], ensure_ascii=ascii_only)}{pad()}"
+        for key in keys
+    ]
+    return f"{pad()}{{{','.join(members) or pad()}}}{pad()}".encode()
+
+
+valid_weights = st.one_of(
+    st.integers(min_value=1, max_value=1000),
+    st.floats(min_value=0, max_value=1000, exclude_min=True, allow_nan=False),
+)
+
+valid_shipments = st.fixed_dictionaries(
+    {
+        "shipment_id": st.text(min_size=1, max_size=30),
+        "weight_kg": valid_weights,
+        "destination": st.text(min_size=1, max_size=30),
+        "priority": st.integers(min_value=1, max_value=3),
+    }
+)
+
+_containers = st.one_of(
+    st.lists(json_scalars, max_size=3), st.dictionaries(st.text(max_size=5), json_scalars)
+)
+_finite_floats = st.floats(allow_nan=False, allow_infinity=False)
+_non_strings = st.one_of(st.none(), st.booleans(), st.integers(), _finite_floats, _containers)
+_non_numbers = st.one_of(st.none(), st.booleans(), st.text(max_size=10), _containers)
+_non_integers = st.one_of(st.none(), st.booleans(), st.text(max_size=10), _finite_floats, _containers)
+
+WRONG_TYPES = {
+    "shipment_id": _non_strings,
+    "weight_kg": _non_numbers,
+    "destination": _non_strings,
+    "priority": _non_integers,
+}
+"""For each shipment field, values of a JSON type the contract does not accept."""
+
+
+@st.composite
+def broken_shipments(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, RootCause]]:
+    """A shipment with fields of the wrong type, missing and unknown fields; and the cause per path."""
+    base = draw(valid_shipments)
+    wrong = draw(st.sets(st.sampled_from(SHIPMENT_FIELDS)))
+    missing = draw(st.sets(st.sampled_from(SHIPMENT_FIELDS))) - wrong
+    extra = draw(
+        st.dictionaries(
+            st.text(max_size=10).filter(lambda k: k not in SHIPMENT_FIELDS), json_scalars, max_size=3
+        )
+    )
+    document = {name: draw(WRONG_TYPES[name]) if name in wrong else value for name, value in base.items()}
+    for name in missing:
+        del document[name]
+    document.update(extra)
+    expected = dict.fromkeys(wrong, RootCause.TYPE_MISMATCH)
+    expected |= dict.fromkeys(missing, RootCause.MISSING_FIELD)
+    expected |= dict.fromkeys(extra, RootCause.UNEXPECTED_FIELD)
+    return document, expected
+
+
+@st.composite
+def reordered(draw: st.DrawFn, value: Any) -> Any:
+    """The same JSON value with the keys of every object inserted in another order."""
+    if isinstance(value, dict):
+        keys = draw(st.permutations(list(value)))
+        return {key: draw(reordered(value[key])) for key in keys}
+    if isinstance(value, list):
+        return [draw(reordered(item)) for item in value]
+    return value
