@@ -6,13 +6,23 @@ from sigma_aetl.errors import ConfigError
 from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, Store, WriteReport
 from sigma_aetl.stores.sqlite import SqliteStore
 
+
+def _open_mongo(url: str) -> Store:
+    # imported here so that SQLite users never load pymongo
+    from sigma_aetl.stores.mongo import MongoStore  # noqa: PLC0415
+
+    return MongoStore.from_url(url)
+
+
 _BACKENDS: dict[str, Callable[[str], Store]] = {
     "sqlite": SqliteStore.from_url,
+    "mongodb": _open_mongo,
+    "mongodb+srv": _open_mongo,
 }
 
 
 def open_store(url: str) -> Store:
-    """Open the store a URL names: ``sqlite:///path.db``."""
+    """Open the store a URL names: ``sqlite:///path.db`` or ``mongodb://host:27017/dbname``."""
     scheme = url.split(":", 1)[0]
     opener = _BACKENDS.get(scheme)
     if opener is None:

@@ -1,0 +1,393 @@
+"""The MongoDB store beyond the conformance suite: collections, indexes, documents, URLs and outages."""
+
+import contextlib
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pymongo import MongoClient, ReadPreference
+from pymongo.collection import Collection
+from pymongo.errors import (
+    AutoReconnect,
+    BulkWriteError,
+    DuplicateKeyError,
+    NetworkTimeout,
+    NotPrimaryError,
+    OperationFailure,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
+
+from sigma_aetl.core.records import AcceptedRecord, FailureRecord
+from sigma_aetl.core.taxonomy import RootCause
+from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
+from sigma_aetl.stores import open_store
+from sigma_aetl.stores.base import FailureQuery
+from sigma_aetl.stores.mongo import FAILURE_INDEXES, RECORD_INDEXES, MongoStore, is_transient
+
+Client = MongoClient[dict[str, Any]]
+RecordFactory = Callable[..., AcceptedRecord]
+FailureFactory = Callable[..., FailureRecord]
+
+
+def index_keys(collection: Collection[dict[str, Any]]) -> dict[tuple[str, ...], dict[str, Any]]:
+    """A collection's indexes by the fields they cover (nx-27017 renames indexes, so names cannot be used)."""
+    return {tuple(info["key"]): info for info in collection.list_indexes()}
+
+
+# -- indexes ------------------------------------------------------------------------------------------
+
+
+def test_index_specs_carry_the_documented_options() -> None:
+    """The index specs sent at start-up ask for uniqueness, a partial filter, sparseness, descending time."""
+    records = {spec.document["name"]: spec.document for spec in RECORD_INDEXES}
+    failures = {spec.document["name"]: spec.document for spec in FAILURE_INDEXES}
+    assert records["record_id_unique"]["unique"] is True
+    assert dict(records["received_at_desc"]["key"]) == {"received_at": -1}
+    unique = failures["failure_id_unique"]
+    assert unique["unique"] is True
+    assert unique["partialFilterExpression"] == {"failure_id": {"$type": "string"}}
+    assert next(iter(failures["received_at_desc"]["key"].items())) == ("received_at", -1)
+    assert failures["kafka_offset"]["sparse"] is True
+    assert list(failures["kafka_offset"]["key"]) == ["source.topic", "source.offset"]
+    for name, first in [("version_received_at", "version"), ("root_cause_received_at", "root_cause")]:
+        assert list(failures[name]["key"])[:2] == [first, "received_at"]
+    assert next(iter(failures["fields_received_at"]["key"])) == "fields"
+
+
+def test_indexes_exist_after_start_up(
+    mongo_store: MongoStore, make_record: RecordFactory, make_failure: FailureFactory
+) -> None:
+    """After start-up and a first write, every collection has its indexes, unique where ids live."""
+    mongo_store.write([make_record("S1")], [make_failure("k1")])
+    records = index_keys(mongo_store.records_collection("shipment"))
+    assert records[("record_id",)].get("unique") is True
+    assert ("received_at",) in records
+    for collection in [mongo_store.failures_collection("shipment"), mongo_store.failures_collection(None)]:
+        failures = index_keys(collection)
+        assert failures[("failure_id",)].get("unique") is True
+        expected = {
+            ("received_at", "received_us", "failure_id"),
+            ("version", "received_at", "received_us", "failure_id"),
+            ("root_cause", "received_at", "received_us", "failure_id"),
+            ("fields", "received_at", "received_us", "failure_id"),
+            ("source.topic", "source.offset"),
+        }
+        assert expected <= set(failures)
+
+
+def test_unrouted_collection_has_indexes_before_any_write(mongo_store: MongoStore) -> None:
+    """The collection for unrouted failures is indexed at start-up, before anything is written."""
+    assert index_keys(mongo_store.failures_collection(None))[("failure_id",)].get("unique") is True
+
+
+def test_creating_indexes_twice_is_harmless(
+    mongo_url: str, mongo_store: MongoStore, make_record: RecordFactory
+) -> None:
+    """Opening a second store on the same database rebuilds nothing and keeps the data."""
+    record = make_record("S1")
+    mongo_store.write([record], [])
+    before = index_keys(mongo_store.records_collection("shipment"))
+    again = MongoStore(mongo_url)
+    try:
+        assert index_keys(again.records_collection("shipment")) == before
+        assert again.get_record(record.record_id) == record
+        assert again.write([record], []).existing_records == {record.record_id: record.content_hash}
+    finally:
+        again.close()
+
+
+def test_unique_index_refuses_a_duplicate_id_itself(
+    mongo_store: MongoStore, make_record: RecordFactory
+) -> None:
+    """The server, not only the store, refuses a second document with a stored record id."""
+    record = make_record("S1")
+    mongo_store.write([record], [])
+    with pytest.raises(DuplicateKeyError):
+        mongo_store.records_collection("shipment").insert_one({"record_id": record.record_id})
+
+
+def test_documents_without_failure_id_do_not_collide(mongo_store: MongoStore) -> None:
+    """The failure id index is partial: documents that lack a failure id never collide on it."""
+    collection = mongo_store.failures_collection(None)
+    collection.insert_many([{"note": "one"}, {"note": "two"}])
+    assert collection.count_documents({"note": {"$exists": True}}) == 2
+
+
+# -- collections and documents -------------------------------------------------------------------------
+
+
+def test_shipment_uses_the_original_collection_names(
+    mongo_store: MongoStore,
+    mongo_client: Client,
+    mongo_db_name: str,
+    make_record: RecordFactory,
+    make_failure: FailureFactory,
+) -> None:
+    """Shipment records go to validated_shipments and their failures to failed_shipments."""
+    record, failure = make_record("S1"), make_failure("k1")
+    mongo_store.write([record], [failure])
+    db = mongo_client[mongo_db_name]
+    assert db["validated_shipments"].find_one({"record_id": record.record_id}) is not None
+    assert db["failed_shipments"].find_one({"failure_id": failure.failure_id}) is not None
+    assert db["sigma_aetl_contracts"].find_one({"_id": "shipment"}) == {
+        "_id": "shipment",
+        "records": "validated_shipments",
+        "failures": "failed_shipments",
+    }
+
+
+def test_unrouted_failures_go_to_their_own_collection(
+    mongo_store: MongoStore, mongo_client: Client, mongo_db_name: str, make_failure: FailureFactory
+) -> None:
+    """A failure with no contract goes to failed_unrouted, whatever contract it addressed."""
+    failure = make_failure("k1", contract_ref="ghost@1", routed=False, root_cause=RootCause.UNKNOWN_CONTRACT)
+    mongo_store.write([], [failure])
+    db = mongo_client[mongo_db_name]
+    assert db["failed_unrouted"].count_documents({"failure_id": failure.failure_id}) == 1
+    assert "validated_ghosts" not in db.list_collection_names()
+    assert db["sigma_aetl_contracts"].find_one({"_id": "ghost"}) is None
+
+
+def test_other_contracts_follow_the_naming_template(
+    mongo_store: MongoStore, mongo_client: Client, mongo_db_name: str, make_record: RecordFactory
+) -> None:
+    """Every contract gets its own validated_{name}s collection."""
+    mongo_store.write([make_record("P1", contract="parcel", version=2)], [])
+    assert mongo_client[mongo_db_name]["validated_parcels"].count_documents({"version": 2}) == 1
+
+
+def test_custom_collection_names(
+    mongo_url: str,
+    mongo_client: Client,
+    mongo_db_name: str,
+    make_record: RecordFactory,
+    make_failure: FailureFactory,
+) -> None:
+    """Constructor arguments rename every collection."""
+    store = MongoStore(
+        mongo_url,
+        records_template="ok_{name}",
+        failures_template="ko_{name}",
+        unrouted_collection="ko_nowhere",
+        contracts_collection="known",
+    )
+    try:
+        store.write([make_record("S1")], [make_failure("k1"), make_failure("k2", routed=False)])
+        db = mongo_client[mongo_db_name]
+        counts = {name: db[name].count_documents({}) for name in ["ok_shipment", "ko_shipment", "ko_nowhere"]}
+        assert counts == {"ok_shipment": 1, "ko_shipment": 1, "ko_nowhere": 1}
+        assert db["known"].count_documents({}) == 1
+        assert store.stats().failures_total == 2
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("template", ["validated", "validated_{other}", "x_{name}_{0}", "$x_{name}"])
+def test_bad_collection_templates_are_refused(mongo_url: str, template: str) -> None:
+    """A naming template without {name}, with other fields, or naming no valid collection is a ConfigError."""
+    with pytest.raises(ConfigError):
+        MongoStore(mongo_url, records_template=template)
+
+
+def test_a_contract_name_that_cannot_name_a_collection(
+    mongo_store: MongoStore, make_record: RecordFactory
+) -> None:
+    """A contract name MongoDB cannot use in a collection name is a StoreError, not a pymongo error."""
+    with pytest.raises(StoreError, match="cannot name a MongoDB collection"):
+        mongo_store.write([make_record("S1", contract="bad$name")], [])
+
+
+def test_document_layout(
+    mongo_store: MongoStore, mongo_client: Client, mongo_db_name: str, make_failure: FailureFactory
+) -> None:
+    """A failure document holds the exact JSON in doc plus typed, BSON-safe query fields."""
+    received = datetime.fromisoformat("2024-05-01T12:00:00.123456+00:00")
+    source = {
+        "kind": "kafka",
+        "topic": "ship",
+        "partition": 1,
+        "offset": 42,
+        "headers": {"a": "b"},
+        "big": 2**70,
+    }
+    failure = make_failure("k1", paths=("weight_kg", "priority"), received_at=received, source=source)
+    mongo_store.write([], [failure])
+    doc = mongo_client[mongo_db_name]["failed_shipments"].find_one({"failure_id": failure.failure_id})
+    assert doc is not None
+    assert FailureRecord.model_validate_json(doc["doc"]) == failure
+    assert isinstance(doc["doc"], bytes)
+    assert doc["received_at"] == datetime(2024, 5, 1, 12, 0, 0, 123000)  # BSON keeps milliseconds only
+    assert doc["received_us"] == 1_714_564_800_123_456
+    assert doc["fields"] == ["priority", "weight_kg"]
+    assert doc["source"] == {"kind": "kafka", "topic": "ship", "partition": 1, "offset": 42}
+    assert (doc["contract"], doc["version"], doc["root_cause"]) == ("shipment", 1, "missing_field")
+
+
+def test_kafka_coordinates_are_queryable(mongo_store: MongoStore, make_failure: FailureFactory) -> None:
+    """Failures can be found by Kafka topic and offset, the fields of the sparse index."""
+    source = {"kind": "kafka", "topic": "shipments", "partition": 0, "offset": 7}
+    failure = make_failure("k1", source=source)
+    mongo_store.write([], [failure, make_failure("k2")])
+    found = mongo_store.failures_collection("shipment").find_one(
+        {"source.topic": "shipments", "source.offset": 7}
+    )
+    assert found is not None
+    assert found["failure_id"] == failure.failure_id
+
+
+# -- URLs and write concern -----------------------------------------------------------------------------
+
+
+def test_open_store_opens_a_mongodb_url(mongo_url: str) -> None:
+    """open_store() hands a mongodb:// URL to the MongoDB store."""
+    store = open_store(mongo_url)
+    try:
+        assert isinstance(store, MongoStore)
+        store.ping()
+    finally:
+        store.close()
+
+
+def test_write_concern_defaults_to_majority(mongo_store: MongoStore) -> None:
+    """Without w= in the URL, writes wait for a majority of the replica set."""
+    assert mongo_store.database.write_concern.document == {"w": "majority"}
+
+
+def test_url_sets_the_write_concern(nx_url: str, mongo_db_name: str) -> None:
+    """w=, journal= and wtimeoutMS= in the URL set the write concern."""
+    store = MongoStore(f"{nx_url}/{mongo_db_name}?w=1&journal=true&wtimeoutMS=2000")
+    try:
+        assert store.database.write_concern.document == {"w": 1, "j": True, "wtimeout": 2000}
+    finally:
+        store.close()
+
+
+def test_reads_go_to_the_primary(nx_url: str, mongo_db_name: str) -> None:
+    """A readPreference in the URL is overridden: duplicate detection must read the primary."""
+    store = MongoStore(f"{nx_url}/{mongo_db_name}?readPreference=secondaryPreferred")
+    try:
+        assert store.database.read_preference == ReadPreference.PRIMARY
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["mongodb://127.0.0.1:1", "mongodb://127.0.0.1:1/", "mongodb://:@/db", "mongodb://127.0.0.1:1/db?w=0"],
+)
+def test_bad_urls_are_config_errors(url: str) -> None:
+    """A URL that names no database, cannot be parsed or asks for unacknowledged writes is a ConfigError."""
+    with pytest.raises(ConfigError):
+        MongoStore(url)
+
+
+# -- outages and errors ---------------------------------------------------------------------------------
+
+
+def test_dead_port_raises_store_unavailable(dead_url: str) -> None:
+    """A store pointed at a port nobody listens on raises StoreUnavailable quickly, not a pymongo error."""
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable) as raised:
+        MongoStore(dead_url)
+    assert time.monotonic() - started < 5
+    assert isinstance(raised.value.__cause__, ServerSelectionTimeoutError)
+    assert "Topology Description" not in str(raised.value)
+
+
+def test_server_lost_after_start_up(start_server: Callable[[], Any], make_record: RecordFactory) -> None:
+    """When the server goes away, every call raises StoreUnavailable after bounded retries."""
+    server = start_server()
+    store = MongoStore(f"{server.url}/sigma?serverSelectionTimeoutMS=300", retries=2, backoff=0.01)
+    try:
+        store.write([make_record("S1")], [])
+        server.stop()
+        calls: list[Callable[[], object]] = [
+            lambda: store.write([make_record("S2")], []),
+            lambda: store.get_record("rec_x"),
+            lambda: store.query_failures(FailureQuery()),
+            store.stats,
+            store.ping,
+        ]
+        for call in calls:
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailable):
+                call()
+            assert time.monotonic() - started < 5
+    finally:
+        store.close()
+
+
+def test_an_insert_retried_after_landing_still_reports_new(
+    mongo_store: MongoStore, make_record: RecordFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Documents that landed before a dropped connection are reported new on the retry, not existing."""
+    original = Collection.insert_many
+    calls: list[int] = []
+
+    def land_then_drop(self: Collection[dict[str, Any]], docs: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(len(docs))
+        if len(calls) == 1:
+            with contextlib.suppress(BulkWriteError):
+                original(self, docs, *args, **kwargs)
+            raise AutoReconnect("connection dropped after the write")
+        return original(self, docs, *args, **kwargs)
+
+    old = make_record("S0")
+    mongo_store.write([old], [])
+    monkeypatch.setattr(Collection, "insert_many", land_then_drop)
+    records = [old, make_record("S1"), make_record("S2")]
+    report = mongo_store.write(records, [])
+    assert len(calls) == 2
+    assert report.new_records == {records[1].record_id, records[2].record_id}
+    assert report.existing_records == {old.record_id: old.content_hash}
+
+
+def test_a_non_transient_write_error_is_a_store_error(
+    mongo_store: MongoStore, make_record: RecordFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write error other than a duplicate is raised once as StoreError, never retried."""
+    calls: list[int] = []
+
+    def refuse(self: Collection[dict[str, Any]], docs: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        error = {"index": 0, "code": 121, "errmsg": "Document failed validation", "op": docs[0]}
+        raise BulkWriteError({"writeErrors": [error], "writeConcernErrors": [], "nInserted": 0})
+
+    monkeypatch.setattr(Collection, "insert_many", refuse)
+    with pytest.raises(StoreError) as raised:
+        mongo_store.write([make_record("S1")], [])
+    assert not isinstance(raised.value, StoreUnavailable)
+    assert calls == [1]
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (AutoReconnect("x"), True),
+        (NetworkTimeout("x"), True),
+        (NotPrimaryError("x"), True),
+        (ServerSelectionTimeoutError("x"), True),
+        (BulkWriteError({"writeErrors": [], "writeConcernErrors": [{"code": 64}]}), True),
+        (OperationFailure("x", code=2), False),
+        (BulkWriteError({"writeErrors": [{"code": 121}], "writeConcernErrors": []}), False),
+    ],
+)
+def test_which_errors_are_retried(error: PyMongoError, transient: bool) -> None:
+    """Network failures, elections and unmet write concerns are transient; other failures are not."""
+    assert is_transient(error) is transient
+
+
+def test_sqlite_users_never_import_pymongo(tmp_path: Path) -> None:
+    """Opening a SQLite store does not load pymongo."""
+    code = (
+        "import sys; from sigma_aetl.stores import open_store; "
+        f"open_store('sqlite:///{tmp_path}/x.db').close(); print('pymongo' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
