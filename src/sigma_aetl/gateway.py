@@ -19,9 +19,10 @@ class Gateway:
     pipeline: Pipeline
 
     @classmethod
-    def open(cls, settings: Settings) -> "Gateway":
-        """Load the contracts, then open the store; raises ConfigError, ContractError or StoreError."""
-        registry = load_registry(settings.contracts_dir)
+    def open(cls, settings: Settings, registry: Registry | None = None) -> "Gateway":
+        """Load the contracts (unless given), then open the store; raises ConfigError, ContractError or
+        StoreError."""
+        registry = registry or load_registry(settings.contracts_dir)
         store = open_store(settings.store_url)
         return cls(settings, registry, store, Pipeline(registry, store, settings.limits))
 

@@ -1,20 +1,13 @@
 """Settings, read once at the edge (environment variables prefixed ``SIGMA_AETL_``) and passed in, frozen."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sigma_aetl.core.jsonparse import Limits
-
-
-def redact(url: str) -> str:
-    """``mongodb://user:secret@host/db`` → ``mongodb://user:***@host/db``."""
-    scheme, sep, rest = url.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    if not sep or not at or ":" not in credentials:
-        return url
-    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+from sigma_aetl.redact import redact
 
 
 class Settings(BaseSettings):
@@ -38,7 +31,7 @@ class Settings(BaseSettings):
     )
     max_depth: int = Field(default=64, ge=1, le=200, description="Deepest JSON nesting accepted.")
     batch_size: int = Field(default=1000, ge=1, le=100_000, description="Events per store transaction.")
-    log_level: str = Field(default="info", description="debug, info, warning or error.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level.")
 
     @property
     def store_url_redacted(self) -> str:

@@ -95,7 +95,7 @@ def test_require_returns_or_raises(registry: Registry, shipment: Contract) -> No
     assert registry.require("shipment@1") is shipment
     with pytest.raises(ContractNotFound, match="known versions: 1"):
         registry.require("shipment@2")
-    with pytest.raises(ContractNotFound, match="does not name a contract and a version"):
+    with pytest.raises(ContractNotFound, match="write NAME@VERSION"):
         registry.require("shipment")
     with pytest.raises(ContractNotFound, match="No contract is named 'nope'"):
         registry.require("nope@1")

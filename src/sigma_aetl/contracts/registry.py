@@ -39,8 +39,12 @@ class Registry:
 
     def require(self, ref: str) -> Contract:
         """The version named by ``name@version``, for operators; raises :class:`ContractNotFound`."""
-        name, _, version = ref.partition("@")
-        found = self.route(name, version or None)
+        name, at, version = ref.partition("@")
+        if not at or not name or not version:
+            raise ContractNotFound(
+                f"{ref!r} is not a contract reference; write NAME@VERSION, e.g. shipment@1"
+            )
+        found = self.route(name, version)
         if isinstance(found, FieldError):
             raise ContractNotFound(found.message)
         return found

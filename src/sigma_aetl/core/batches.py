@@ -14,7 +14,7 @@ _WHITESPACE = b" \t\r\n"
 def split_lines(body: bytes) -> list[bytes]:
     """NDJSON: one event per line; ``\\n`` or ``\\r\\n`` terminators removed; blank lines carry no event."""
     lines = body.split(b"\n")
-    return [line.removesuffix(b"\r") for line in lines if line.strip()]
+    return [line.removesuffix(b"\r") for line in lines if line.strip(_WHITESPACE)]
 
 
 def looks_like_array(body: bytes) -> bool:

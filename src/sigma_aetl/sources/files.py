@@ -59,7 +59,7 @@ class FileSource:
                 start, offset = offset, offset + len(line)
                 self.bytes_read = offset
                 raw = _strip_terminator(line)
-                if not raw.strip():
+                if not raw.strip(b" \t\r\n"):  # JSON whitespace only; a form feed is a (bad) event
                     self.skipped += 1
                     continue
                 yield Envelope(

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 from sigma_aetl.errors import ConfigError
+from sigma_aetl.redact import redact
 from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, Store, WriteReport
 from sigma_aetl.stores.sqlite import SqliteStore
 
@@ -27,7 +28,7 @@ def open_store(url: str) -> Store:
     opener = _BACKENDS.get(scheme)
     if opener is None:
         known = ", ".join(f"{name}://" for name in _BACKENDS)
-        raise ConfigError(f"unsupported store URL {url!r}; supported schemes: {known}")
+        raise ConfigError(f"unsupported store URL {redact(url)!r}; supported schemes: {known}")
     return opener(url)
 
 

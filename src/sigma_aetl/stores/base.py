@@ -32,8 +32,12 @@ class FailureQuery(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    contract: str | None = Field(default=None, description="Contract name as addressed.")
-    version: int | None = Field(default=None, description="Contract version.")
+    contract: str | None = Field(
+        default=None,
+        description="Name of the contract that judged the failure. Failures that were never routed to a "
+        "contract (unknown contract or version) are found by their root cause instead.",
+    )
+    version: int | None = Field(default=None, description="Version of the contract that judged the failure.")
     root_cause: RootCause | None = Field(default=None, description="Primary root cause.")
     field: str | None = Field(default=None, description="An error's field path, exactly (e.g. `weight_kg`).")
     since: datetime | None = Field(default=None, description="Received at or after (inclusive).")

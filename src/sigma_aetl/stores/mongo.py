@@ -49,6 +49,7 @@ from pymongo.write_concern import WriteConcern
 
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
+from sigma_aetl.redact import redact
 from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, WriteReport, micros
 
 Doc = dict[str, Any]
@@ -472,7 +473,7 @@ def _connect(url: str) -> tuple[MongoClient[Doc], Database[Doc]]:
     except ConfigurationError as exc:
         client.close()
         raise ConfigError(
-            f"a MongoDB URL names its database, e.g. mongodb://host:27017/sigma: {url!r}"
+            f"a MongoDB URL names its database, e.g. mongodb://host:27017/sigma: {redact(url)!r}"
         ) from exc
     concern = WriteConcern(**{"w": "majority", **client.write_concern.document})
     if not concern.acknowledged:

@@ -60,8 +60,12 @@ class SqliteStore:
         self.path = path
         self._synchronous = synchronous
         self._timeout = timeout
-        if str(path) != ":memory:":
+        if str(path) == ":memory:":
+            raise ConfigError("an in-memory SQLite store cannot be shared between threads; use a file")
+        try:
             path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the directory for {str(path)!r}: {exc.strerror}") from exc
         self._lock = threading.Lock()
         self._local = threading.local()
         self._writer = self._connect()

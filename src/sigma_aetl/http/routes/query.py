@@ -34,7 +34,7 @@ async def get_record(record_id: str, request: Request) -> Response:
 async def list_failures(
     request: Request,
     *,
-    contract: str | None = Query(default=None, description="Contract name as addressed."),
+    contract: str | None = Query(default=None, description="Contract that judged the failure."),
     version: int | None = Query(default=None, description="Contract version."),
     root_cause: RootCause | None = Query(default=None, description="Primary root cause."),
     field: str | None = Query(default=None, description="Exact field path named by an error."),

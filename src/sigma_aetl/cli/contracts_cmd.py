@@ -1,0 +1,132 @@
+"""``sigma-aetl contracts list|show``: the contract versions the gateway loads, read without the store."""
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.json import JSON
+from rich.table import Table
+
+from sigma_aetl.cli.errors import operational_errors
+from sigma_aetl.cli.params import ContractRef, parse_ref
+from sigma_aetl.cli.render import details, plain, print_json, short_fingerprint, stdout_console
+from sigma_aetl.cli.state import load_contracts, require_contract, settings_of
+from sigma_aetl.contracts.model import Contract
+from sigma_aetl.contracts.rules import Rule
+
+app = typer.Typer(help="The contract versions in the contracts directory.", no_args_is_help=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+@app.command("list")
+def list_contracts(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List every contract version: ref, backend, identity, rules, fingerprint and source file."""
+    settings = settings_of(ctx)
+    with operational_errors(settings):
+        contracts = load_contracts(settings).all()
+    if as_json:
+        print_json([summary(contract) for contract in contracts])
+    else:
+        stdout_console().print(contracts_table(contracts))
+
+
+@app.command("show")
+def show_contract(
+    ctx: typer.Context,
+    ref: Annotated[
+        ContractRef, typer.Argument(parser=parse_ref, metavar="NAME@VERSION", help="The version to show.")
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Show one contract version: description, identity, rules, fingerprint and JSON Schema."""
+    settings = settings_of(ctx)
+    with operational_errors(settings):
+        contract = require_contract(settings, str(ref))
+    if as_json:
+        print_json(describe(contract))
+    else:
+        show(stdout_console(), contract)
+
+
+def summary(contract: Contract) -> dict[str, Any]:
+    """One row of ``contracts list --json``."""
+    return {
+        "ref": contract.ref,
+        "name": contract.name,
+        "version": contract.version,
+        "backend": contract.backend,
+        "identity": list(contract.identity),
+        "rule_count": len(contract.rules),
+        "fingerprint": contract.fingerprint,
+        "source": contract.source,
+    }
+
+
+def describe(contract: Contract) -> dict[str, Any]:
+    """Everything ``contracts show --json`` prints."""
+    return {
+        "ref": contract.ref,
+        "name": contract.name,
+        "version": contract.version,
+        "backend": contract.backend,
+        "description": contract.description,
+        "identity": list(contract.identity),
+        "rules": [rule_json(rule) for rule in contract.rules],
+        "allow_extra": contract.allow_extra,
+        "fingerprint": contract.fingerprint,
+        "json_schema": contract.json_schema,
+        "source": contract.source,
+    }
+
+
+def rule_json(rule: Rule) -> dict[str, Any]:
+    """A rule's fields, plus its one-line ``expression`` (``weight_kg <= 1000``)."""
+    return {**rule.model_dump(mode="json"), "expression": rule.describe()}
+
+
+def contracts_table(contracts: list[Contract]) -> Table:
+    """The table of ``contracts list``."""
+    table = Table(title=f"{len(contracts)} contract version(s)", title_justify="left")
+    for column in ("ref", "backend", "identity", "rules", "fingerprint", "source"):
+        table.add_column(column, justify="right" if column == "rules" else "left")
+    for contract in contracts:
+        table.add_row(
+            plain(contract.ref),
+            contract.backend,
+            plain(", ".join(contract.identity) or "(whole record)"),
+            str(len(contract.rules)),
+            short_fingerprint(contract.fingerprint),
+            plain(contract.source),
+        )
+    return table
+
+
+def show(console: Console, contract: Contract) -> None:
+    """``contracts show`` for a person."""
+    console.print(
+        details(
+            [
+                ("description", plain(contract.description or "-")),
+                ("backend", contract.backend),
+                ("identity", plain(", ".join(contract.identity) or "(whole record)")),
+                ("unknown fields", "allowed" if contract.allow_extra else "rejected"),
+                ("fingerprint", contract.fingerprint),
+                ("source", plain(contract.source)),
+            ],
+            title=plain(contract.ref),
+        )
+    )
+    console.print(rules_table(contract.rules))
+    console.print(plain("JSON Schema:"))
+    console.print(JSON.from_data(contract.json_schema, ensure_ascii=True))
+
+
+def rules_table(rules: tuple[Rule, ...]) -> Table:
+    """A contract's business rules: name, expression and why the rule exists."""
+    table = Table(title=f"{len(rules)} business rule(s)", title_justify="left")
+    for column in ("name", "rule", "message"):
+        table.add_column(column, overflow="fold")
+    for rule in rules:
+        table.add_row(plain(rule.name), plain(rule.describe()), plain(rule.message))
+    return table
