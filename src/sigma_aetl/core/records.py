@@ -121,7 +121,13 @@ def accepted_record(envelope: Envelope, data: dict[str, Any], contract: Contract
     )
 
 
-def failure_record(envelope: Envelope, decision: Decision, *, raw: RawPayload | None = None) -> FailureRecord:
+def failure_record(
+    envelope: Envelope,
+    decision: Decision,
+    *,
+    raw: RawPayload | None = None,
+    conflicts_with: str | None = None,
+) -> FailureRecord:
     """A failure record for a FAILED decision."""
     assert decision.root_cause is not None
     assert decision.stage is not None
@@ -134,6 +140,7 @@ def failure_record(envelope: Envelope, decision: Decision, *, raw: RawPayload | 
         root_cause=decision.root_cause,
         stage=decision.stage,
         errors=decision.errors,
+        conflicts_with=conflicts_with,
         raw=raw or RawPayload.of(envelope.raw),
         received_at=envelope.received_at,
         source=envelope.source,
@@ -157,17 +164,13 @@ def conflict_record(envelope: Envelope, record: AcceptedRecord, identity: tuple[
         constraint="one content per identity",
         explanation=message,
     )
-    return FailureRecord(
-        failure_id=failure_id(envelope.contract_ref, envelope.source_identity()),
-        contract_ref=envelope.contract_ref,
+    decision = Decision(
+        status="FAILED",
         contract=record.contract,
         version=record.version,
         fingerprint=record.fingerprint,
         root_cause=RootCause.IDENTITY_CONFLICT,
         stage=Stage.IDENTITY,
         errors=(error,),
-        conflicts_with=record.record_id,
-        raw=record.raw,
-        received_at=envelope.received_at,
-        source=envelope.source,
     )
+    return failure_record(envelope, decision, raw=record.raw, conflicts_with=record.record_id)
