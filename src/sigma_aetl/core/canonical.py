@@ -15,6 +15,8 @@ _OPTIONS = orjson.OPT_SORT_KEYS
 def canonical(value: Any) -> Any:
     """Return ``value`` with every object's keys in sorted order (a new structure; the input is untouched)."""
     if isinstance(value, dict):
+        if not any(isinstance(item, dict | list) for item in value.values()):
+            return dict(sorted(value.items()))  # flat: the common case, without recursion
         return {key: canonical(value[key]) for key in sorted(value)}
     if isinstance(value, list):
         return [canonical(item) for item in value]

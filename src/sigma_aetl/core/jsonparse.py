@@ -18,7 +18,7 @@ from sigma_aetl.core.taxonomy import STAGE_OF, RootCause
 _LONG_DIGITS = re.compile(r"\d{19,}")
 # Every string token, in order, with the colon that makes it a key. Matching all strings (not only keys) keeps
 # the scan aligned on string boundaries, so a value such as ":" is never mistaken for a key.
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"(\s*:)?')
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"\s*(:)?')
 _BOM = "\ufeff"
 
 
@@ -108,7 +108,8 @@ def _depth(value: Any) -> int:
 
 
 def _count_key_tokens(text: str) -> int:
-    return sum(1 for match in _STRING.finditer(text) if match.group(1) is not None)
+    # findall returns the colon group per string, "" for a value: the count stays in C
+    return _STRING.findall(text).count(":")
 
 
 def _count_keys(value: Any) -> int:
