@@ -210,14 +210,14 @@ def test_unknown_contract_and_version_are_failures(
         assert isinstance(failure, FailureRecord)
         assert (failure.contract, failure.version, failure.fingerprint) == (None, None, None)
         assert failure.raw.to_bytes() == VALID_SHIPMENT
-    assert "known versions: 1" in outcomes[1].errors[0].message
+    assert "known versions: 1, 2" in outcomes[1].errors[0].message
     assert len({o.failure_id for o in outcomes}) == 4
     assert totals(pipeline.store) == (0, 4)
 
 
 def test_unknown_version_is_not_validated(pipeline: Pipeline, make_envelope: EnvelopeFactory) -> None:
     """An event for an unknown version carries only the routing error, even if its payload is broken."""
-    (outcome,) = pipeline.process([make_envelope(b"{not json", version="2")])
+    (outcome,) = pipeline.process([make_envelope(b"{not json", version="9")])
     assert outcome.root_cause is RootCause.UNKNOWN_VERSION
     assert len(outcome.errors) == 1
 

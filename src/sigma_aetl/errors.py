@@ -7,7 +7,8 @@ operational problems — a broken contract file, a store that cannot be reached,
     ├── ConfigError              settings that cannot work (bad store URL, missing contracts directory)
     ├── ContractError            a contract cannot be loaded or addressed
     │   ├── ContractLoadError    a contract file is broken (import error, wrong shape, duplicate version)
-    │   └── ContractNotFound     an operator asked for a contract@version that is not registered
+    │   ├── ContractNotFound     an operator asked for a contract@version that is not registered
+    │   └── ContractLockError    a released version was edited or deleted (it no longer matches the lock)
     └── StoreError               the store failed; the call's outcome is unknown, but retrying it is safe
         └── StoreUnavailable     the store cannot be reached right now; retrying later is safe
 
@@ -36,6 +37,11 @@ class ContractLoadError(ContractError):
 
 class ContractNotFound(ContractError):
     """An operator asked for a contract@version that is not registered."""
+
+
+class ContractLockError(ContractError):
+    """A released contract version no longer matches its fingerprint in the lock file; the gateway refuses
+    to start."""
 
 
 class StoreError(SigmaError):

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from sigma_aetl.contracts.immutability import enforce
 from sigma_aetl.contracts.loader import load_registry
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.pipeline import Pipeline
@@ -20,9 +21,10 @@ class Gateway:
 
     @classmethod
     def open(cls, settings: Settings, registry: Registry | None = None) -> "Gateway":
-        """Load the contracts (unless given), then open the store; raises ConfigError, ContractError or
-        StoreError."""
-        registry = registry or load_registry(settings.contracts_dir)
+        """Load the contracts (unless given), check released versions against the lock, then open the
+        store; raises ConfigError, ContractError (ContractLockError for an edited release) or StoreError."""
+        registry = registry if registry is not None else load_registry(settings.contracts_dir)
+        enforce(registry)
         store = open_store(settings.store_url)
         return cls(settings, registry, store, Pipeline(registry, store, settings.limits))
 

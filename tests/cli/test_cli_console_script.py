@@ -109,6 +109,6 @@ def test_unknown_contract_refused_by_the_script(tmp_path: Path, events: Path) ->
     """The script refuses an unknown version with exit 2 before opening the store."""
     result = sigma(tmp_path, "ingest", "shipment@7", str(events))
     assert result.returncode == 2
-    assert "known versions: 1" in result.stderr
+    assert "known versions: 1, 2" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "t.db").exists()

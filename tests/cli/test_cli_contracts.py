@@ -5,33 +5,59 @@ from cli_support import CONTRACTS, Cli
 from sigma_aetl.contracts.loader import load_registry
 
 
+def row_cells(output: str, ref: str) -> list[str]:
+    """The cells of the table row that names ``ref``."""
+    [row] = [line for line in output.splitlines() if f"{ref} " in line]
+    return [cell.strip() for cell in row.strip("│ ").split("│")]
+
+
 def test_list_shows_every_version(cli: Cli) -> None:
-    """The table lists each version with backend, identity, rule count, short fingerprint and source file."""
-    contract = load_registry(CONTRACTS).require("shipment@1")
+    """The table lists each version with state, backend, identity, rule count, short fingerprint and file."""
+    registry = load_registry(CONTRACTS)
+    v1, v2 = registry.require("shipment@1"), registry.require("shipment@2")
     result = cli.run("contracts", "list")
     assert result.exit_code == 0
-    [row] = [line for line in result.stdout.splitlines() if "shipment@1" in line]
-    cells = [cell.strip() for cell in row.strip("│ ").split("│")]
-    short = contract.fingerprint[:19]
-    assert cells == ["shipment@1", "pydantic", "shipment_id", "1", short, "shipment/v1.py"]
+    assert row_cells(result.stdout, "shipment@1") == [
+        "shipment@1",
+        "released",
+        "pydantic",
+        "shipment_id",
+        "1",
+        v1.fingerprint[:19],
+        "shipment/v1.py",
+    ]
+    assert row_cells(result.stdout, "shipment@2") == [
+        "shipment@2",
+        "draft",
+        "jsonschema",
+        "shipment_id",
+        "1",
+        v2.fingerprint[:19],
+        "shipment/v2.json",
+    ]
     assert not cli.db.exists()
 
 
 def test_list_json(cli: Cli) -> None:
-    """``contracts list --json`` is one object per version."""
-    contract = load_registry(CONTRACTS).require("shipment@1")
-    assert cli.json("contracts", "list") == [
-        {
-            "ref": "shipment@1",
-            "name": "shipment",
-            "version": 1,
-            "backend": "pydantic",
-            "identity": ["shipment_id"],
-            "rule_count": 1,
-            "fingerprint": contract.fingerprint,
-            "source": "shipment/v1.py",
-        }
+    """``contracts list --json`` is one object per version, with its release state."""
+    registry = load_registry(CONTRACTS)
+    listed = cli.json("contracts", "list")
+    assert listed[0] == {
+        "ref": "shipment@1",
+        "name": "shipment",
+        "version": 1,
+        "state": "released",
+        "backend": "pydantic",
+        "identity": ["shipment_id"],
+        "rule_count": 1,
+        "fingerprint": registry.require("shipment@1").fingerprint,
+        "source": "shipment/v1.py",
+    }
+    assert [(row["ref"], row["state"], row["backend"]) for row in listed] == [
+        ("shipment@1", "released", "pydantic"),
+        ("shipment@2", "draft", "jsonschema"),
     ]
+    assert listed[1]["fingerprint"] == registry.require("shipment@2").fingerprint
 
 
 def test_show_json_has_the_whole_definition(cli: Cli) -> None:
@@ -42,6 +68,7 @@ def test_show_json_has_the_whole_definition(cli: Cli) -> None:
         "ref",
         "name",
         "version",
+        "state",
         "backend",
         "description",
         "identity",
@@ -51,6 +78,7 @@ def test_show_json_has_the_whole_definition(cli: Cli) -> None:
         "json_schema",
         "source",
     ]
+    assert shown["state"] == "released"
     assert shown["description"] == "A shipment handed to the carrier."
     assert shown["identity"] == ["shipment_id"]
     assert shown["allow_extra"] is False
@@ -63,11 +91,12 @@ def test_show_json_has_the_whole_definition(cli: Cli) -> None:
 
 
 def test_show_human(cli: Cli) -> None:
-    """``contracts show`` prints the description, the rules with their reasons, the fingerprint and schema."""
+    """``contracts show`` prints the state, description, rules with their reasons, fingerprint and schema."""
     contract = load_registry(CONTRACTS).require("shipment@1")
     result = cli.run("contracts", "show", "shipment@1")
     assert result.exit_code == 0
     for text in (
+        "released",
         "A shipment handed to the carrier.",
         "weight_kg <= 1000",
         "need a freight booking",
@@ -81,4 +110,37 @@ def test_show_unknown_version_exits_2(cli: Cli) -> None:
     """Showing a version that does not exist lists the known ones and exits 2."""
     result = cli.run("contracts", "show", "shipment@3")
     assert result.exit_code == 2
-    assert "known versions: 1" in result.stderr
+    assert "known versions: 1, 2" in result.stderr
+
+
+def test_show_json_schema_contract(cli: Cli) -> None:
+    """``contracts show`` of the JSON Schema contract shipment@2 marks it a draft and shows its schema."""
+    shown = cli.json("contracts", "show", "shipment@2")
+    assert (shown["state"], shown["backend"], shown["source"]) == ("draft", "jsonschema", "shipment/v2.json")
+    assert shown["json_schema"]["required"] == ["shipment_id", "weight_kg", "destination", "service_level"]
+    assert [rule["expression"] for rule in shown["rules"]] == ["weight_kg <= 1500"]
+
+
+V1_EVENT = b'{"shipment_id": "S-1", "weight_kg": 12.5, "destination": "Cork", "priority": 1}'
+V2_EVENT = b'{"shipment_id": "S-1", "weight_kg": 12.5, "destination": "Cork", "service_level": "standard"}'
+
+
+def test_each_command_line_event_is_judged_by_the_version_it_names(cli: Cli) -> None:
+    """``validate`` and ``ingest`` check against exactly the version named: v1 events fail v2 and back."""
+    v1_file, v2_file = cli.jsonl(V1_EVENT, name="v1.jsonl"), cli.jsonl(V2_EVENT, name="v2.jsonl")
+    assert cli.run("validate", "shipment@1", str(v1_file)).exit_code == 0
+    assert cli.run("validate", "shipment@2", str(v2_file)).exit_code == 0
+    decision = cli.json("validate", "shipment@2", str(v1_file), code=1)
+    assert (decision["version"], decision["root_cause"]) == (2, "missing_field")
+    assert {e["path"] for e in decision["errors"]} == {"service_level", "priority"}
+    assert (cli.ingest(v1_file, "shipment@1")["accepted"], cli.ingest(v2_file, "shipment@1")["failed"]) == (
+        1,
+        1,
+    )
+    assert (cli.ingest(v2_file, "shipment@2")["accepted"], cli.ingest(v1_file, "shipment@2")["failed"]) == (
+        1,
+        1,
+    )
+    stats = cli.stats()
+    assert stats["accepted_by_contract"] == {"shipment@1": 1, "shipment@2": 1}
+    assert stats["failures_by_contract"] == {"shipment@1": 1, "shipment@2": 1}

@@ -27,6 +27,7 @@ def two_versions(tmp_path: Path) -> Path:
     """A contracts directory holding shipment@1 and an identical shipment@2."""
     root = tmp_path / "contracts"
     shutil.copytree(CONTRACTS, root)
+    (root / "shipment" / "v2.json").unlink()  # replaced by a copy of v1
     v1 = (root / "shipment" / "v1.py").read_text()
     (root / "shipment" / "v2.py").write_text(v1.replace("version=1", "version=2"))
     return root

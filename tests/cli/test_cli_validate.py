@@ -72,7 +72,7 @@ def test_validate_never_opens_the_store(cli: Cli) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["shipment@2", "PAYLOAD"], "known versions: 1"),
+        (["shipment@9", "PAYLOAD"], "known versions: 1, 2"),
         (["shipment@1", "missing.json"], "missing.json: No such file or directory"),
         (["shipment", "PAYLOAD"], "NAME@VERSION"),
     ],

@@ -501,3 +501,49 @@ def _count(values: Any) -> dict[str, int]:
     for value in values:
         counts[value] = counts.get(value, 0) + 1
     return dict(sorted(counts.items()))
+
+
+# -- raw payloads of one contract version (read-only, for `contracts try`) -------------------------------
+
+
+def test_raw_payloads_of_an_empty_store(store: Store) -> None:
+    """An empty store has no raw payloads for any version."""
+    assert list(store.raw_payloads("shipment", 1)) == []
+
+
+def test_raw_payloads_are_one_versions_records_then_failures_in_id_order(
+    store: Store, make_record: RecordFactory, make_failure: FailureFactory
+) -> None:
+    """Only the version asked for, accepted records first then failures, each in id order, in batches."""
+    records = [make_record(f"S{n}", raw=f"record {n}".encode()) for n in range(5)]
+    failures = [
+        make_failure(f"k{n}", raw=INVALID_UTF8 if n == 0 else f"failure {n}".encode()) for n in range(3)
+    ]
+    others = [make_record("S9", version=2), make_record("S9", contract="parcel")]
+    elsewhere = [make_failure("k9", contract_ref="shipment@2"), make_failure("k8", routed=False)]
+    store.write([*records, *others], [*failures, *elsewhere])
+    stats = store.stats()
+    batches = list(store.raw_payloads("shipment", 1, batch_size=2))
+    assert [len(batch) for batch in batches] == [2, 2, 1, 2, 1]  # records, then failures
+    found = [(p.kind, p.id, p.raw) for batch in batches for p in batch]
+    expected_records = sorted((r.record_id, r.raw) for r in records)
+    expected_failures = sorted((f.failure_id, f.raw) for f in failures)
+    assert found == [
+        *(("record", rid, raw) for rid, raw in expected_records),
+        *(("failure", fid, raw) for fid, raw in expected_failures),
+    ]
+    assert INVALID_UTF8 in {raw.to_bytes() for _, _, raw in found}
+    assert store.stats() == stats
+
+
+def test_raw_payloads_of_another_version_or_contract(
+    store: Store, make_record: RecordFactory, make_failure: FailureFactory
+) -> None:
+    """Asking for a version or contract that holds nothing gives nothing, even in a filled store."""
+    store.write([make_record("S1")], [make_failure("k1")])
+    assert list(store.raw_payloads("shipment", 3)) == []
+    assert list(store.raw_payloads("parcel", 1)) == []
+    assert [[p.kind for p in batch] for batch in store.raw_payloads("shipment", 1)] == [
+        ["record"],
+        ["failure"],
+    ]

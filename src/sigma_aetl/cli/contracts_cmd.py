@@ -1,4 +1,8 @@
-"""``sigma-aetl contracts list|show``: the contract versions the gateway loads, read without the store."""
+"""``sigma-aetl contracts ...``: the contract versions the gateway loads, and their governance.
+
+``list`` and ``show`` are here; ``lock``/``verify`` (releases), ``diff``/``check``/``new-version`` (evolution)
+and ``try`` (a dry run over stored events) live in their own modules and are registered below.
+"""
 
 from typing import Annotated, Any
 
@@ -6,29 +10,37 @@ import typer
 from rich.console import Console
 from rich.json import JSON
 from rich.table import Table
+from rich.text import Text
 
+from sigma_aetl.cli import evolve_cmd, release_cmd, trial_cmd
 from sigma_aetl.cli.errors import operational_errors
 from sigma_aetl.cli.params import ContractRef, parse_ref
 from sigma_aetl.cli.render import details, plain, print_json, short_fingerprint, stdout_console
-from sigma_aetl.cli.state import load_contracts, require_contract, settings_of
+from sigma_aetl.cli.state import load_contracts, settings_of
+from sigma_aetl.contracts.lock import ReleaseState
 from sigma_aetl.contracts.model import Contract
+from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.contracts.rules import Rule
 
-app = typer.Typer(help="The contract versions in the contracts directory.", no_args_is_help=True)
+app = typer.Typer(
+    help="The contract versions in the contracts directory: list, show, release, verify, evolve, try.",
+    no_args_is_help=True,
+)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
 @app.command("list")
 def list_contracts(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """List every contract version: ref, backend, identity, rules, fingerprint and source file."""
+    """List every contract version: ref, state (draft/released), backend, identity, rules, fingerprint and
+    source file. A released version edited since its release shows as `modified`."""
     settings = settings_of(ctx)
     with operational_errors(settings):
-        contracts = load_contracts(settings).all()
+        registry = load_contracts(settings)
     if as_json:
-        print_json([summary(contract) for contract in contracts])
+        print_json([summary(contract, registry.state(contract)) for contract in registry.all()])
     else:
-        stdout_console().print(contracts_table(contracts))
+        stdout_console().print(contracts_table(registry))
 
 
 @app.command("show")
@@ -39,22 +51,32 @@ def show_contract(
     ],
     as_json: JsonOption = False,
 ) -> None:
-    """Show one contract version: description, identity, rules, fingerprint and JSON Schema."""
+    """Show one contract version: state, description, identity, rules, fingerprint and JSON Schema."""
     settings = settings_of(ctx)
     with operational_errors(settings):
-        contract = require_contract(settings, str(ref))
+        registry = load_contracts(settings)
+        contract = registry.require(str(ref))
     if as_json:
-        print_json(describe(contract))
+        print_json(describe(contract, registry.state(contract)))
     else:
-        show(stdout_console(), contract)
+        show(stdout_console(), contract, registry.state(contract))
 
 
-def summary(contract: Contract) -> dict[str, Any]:
+app.command("lock")(release_cmd.lock)
+app.command("verify")(release_cmd.verify)
+app.command("diff")(evolve_cmd.diff)
+app.command("check")(evolve_cmd.check)
+app.command("new-version")(evolve_cmd.new_version)
+app.command("try")(trial_cmd.try_version)
+
+
+def summary(contract: Contract, state: ReleaseState) -> dict[str, Any]:
     """One row of ``contracts list --json``."""
     return {
         "ref": contract.ref,
         "name": contract.name,
         "version": contract.version,
+        "state": state.value,
         "backend": contract.backend,
         "identity": list(contract.identity),
         "rule_count": len(contract.rules),
@@ -63,12 +85,13 @@ def summary(contract: Contract) -> dict[str, Any]:
     }
 
 
-def describe(contract: Contract) -> dict[str, Any]:
+def describe(contract: Contract, state: ReleaseState) -> dict[str, Any]:
     """Everything ``contracts show --json`` prints."""
     return {
         "ref": contract.ref,
         "name": contract.name,
         "version": contract.version,
+        "state": state.value,
         "backend": contract.backend,
         "description": contract.description,
         "identity": list(contract.identity),
@@ -85,14 +108,16 @@ def rule_json(rule: Rule) -> dict[str, Any]:
     return {**rule.model_dump(mode="json"), "expression": rule.describe()}
 
 
-def contracts_table(contracts: list[Contract]) -> Table:
+def contracts_table(registry: Registry) -> Table:
     """The table of ``contracts list``."""
+    contracts = registry.all()
     table = Table(title=f"{len(contracts)} contract version(s)", title_justify="left")
-    for column in ("ref", "backend", "identity", "rules", "fingerprint", "source"):
+    for column in ("ref", "state", "backend", "identity", "rules", "fingerprint", "source"):
         table.add_column(column, justify="right" if column == "rules" else "left")
     for contract in contracts:
         table.add_row(
             plain(contract.ref),
+            state_text(registry.state(contract)),
             contract.backend,
             plain(", ".join(contract.identity) or "(whole record)"),
             str(len(contract.rules)),
@@ -102,11 +127,18 @@ def contracts_table(contracts: list[Contract]) -> Table:
     return table
 
 
-def show(console: Console, contract: Contract) -> None:
+def state_text(state: ReleaseState) -> Text:
+    """``released`` in green, ``draft`` in yellow, ``modified`` in bold red."""
+    styles = {ReleaseState.RELEASED: "green", ReleaseState.DRAFT: "yellow", ReleaseState.MODIFIED: "bold red"}
+    return Text(state.value, style=styles[state])
+
+
+def show(console: Console, contract: Contract, state: ReleaseState) -> None:
     """``contracts show`` for a person."""
     console.print(
         details(
             [
+                ("state", state_text(state)),
                 ("description", plain(contract.description or "-")),
                 ("backend", contract.backend),
                 ("identity", plain(", ".join(contract.identity) or "(whole record)")),

@@ -1,6 +1,6 @@
 """Data contracts: what contract files import, and the registry that serves them.
 
-A contract file::
+A Pydantic contract file (``contracts/<name>/v<N>.py``)::
 
     from pydantic import Field
     from sigma_aetl.contracts import ContractModel, Rule, pydantic_contract
@@ -9,11 +9,16 @@ A contract file::
         shipment_id: str = Field(min_length=1)
 
     CONTRACT = pydantic_contract(name="shipment", version=1, model=Shipment, identity=["shipment_id"])
+
+A JSON Schema contract is a JSON file (``contracts/<name>/v<N>.json``) holding ``name``, ``version``,
+``description``, ``identity``, ``rules`` and a Draft 2020-12 ``schema``; or, in Python,
+``jsonschema_contract(name=..., version=..., schema={...})``. See docs/contracts.md.
 """
 
+from sigma_aetl.contracts.jsonschema_backend import jsonschema_contract
 from sigma_aetl.contracts.model import Contract
 from sigma_aetl.contracts.pydantic_backend import ContractModel, pydantic_contract
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.contracts.rules import Rule
 
-__all__ = ["Contract", "ContractModel", "Registry", "Rule", "pydantic_contract"]
+__all__ = ["Contract", "ContractModel", "Registry", "Rule", "jsonschema_contract", "pydantic_contract"]

@@ -1,10 +1,12 @@
 """Load contract versions from a contracts directory.
 
-Layout: one folder per contract, one file per version::
+Layout: one folder per contract, one file per version, and the lock file of released versions::
 
     contracts/
+      contracts.lock.json   # released versions and their fingerprints (sigma-aetl contracts lock)
       shipment/
         v1.py        # a Pydantic contract: defines CONTRACT = pydantic_contract(...)
+        v2.json      # a JSON Schema contract: {"name", "version", "identity", "rules", "schema"}
 
 The folder name and the file name must agree with the name and version the file declares.
 """
@@ -13,26 +15,50 @@ import importlib.util
 import re
 from pathlib import Path
 
+from sigma_aetl.contracts.jsonschema_backend import contract_from_document
+from sigma_aetl.contracts.lock import read_lock
 from sigma_aetl.contracts.model import Contract
 from sigma_aetl.contracts.registry import Registry
+from sigma_aetl.core.decision import FieldError
+from sigma_aetl.core.jsonparse import Limits, parse
 from sigma_aetl.errors import ConfigError, ContractLoadError
 
-_FILE = re.compile(r"v([1-9][0-9]*)\.py")
+VERSION_FILE = re.compile(r"v([1-9][0-9]*)\.(py|json)")
+_FILE_LIMITS = Limits(max_bytes=16 * 1024 * 1024, max_depth=200)
 
 
 def load_registry(directory: Path) -> Registry:
-    """Every contract version found under ``directory``."""
+    """Every contract version found under ``directory``, with the directory's lock of released versions."""
     if not directory.is_dir():
         raise ConfigError(f"contracts directory {str(directory)!r} does not exist")
     contracts = []
-    for path in sorted(directory.glob("*/v*.py")):
-        match = _FILE.fullmatch(path.name)
-        if match is None:
+    for path in sorted(directory.glob("*/v*")):
+        match = VERSION_FILE.fullmatch(path.name)
+        if match is None or not path.is_file():
             continue
-        contract = load_python(path, directory)
+        contract = load_file(path, directory)
         _check_address(contract, path.parent.name, int(match.group(1)), path)
         contracts.append(contract)
-    return Registry(contracts)
+    return Registry(contracts, read_lock(directory))
+
+
+def load_file(path: Path, root: Path) -> Contract:
+    """One contract version file, Python or JSON."""
+    if path.suffix == ".json":
+        return load_json(path, root)
+    return load_python(path, root)
+
+
+def load_json(path: Path, root: Path) -> Contract:
+    """Read one JSON Schema contract file; a repeated key or any other JSON problem names the file."""
+    parsed = parse(path.read_bytes(), _FILE_LIMITS)
+    if isinstance(parsed, FieldError):
+        raise ContractLoadError(f"{path}: {parsed.message}")
+    try:
+        contract = contract_from_document(parsed.value)
+    except ContractLoadError as exc:
+        raise ContractLoadError(f"{path}: {exc}") from exc
+    return _with_source(contract, path.relative_to(root).as_posix())
 
 
 def load_python(path: Path, root: Path) -> Contract:

@@ -8,8 +8,9 @@ from sigma_aetl.contracts.rules import Rule
 from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
 from sigma_aetl.core.decision import FieldError
 
-SchemaCheck = Callable[[str], list[FieldError]]
-"""A backend's schema stage: the payload's JSON text (already known to be a JSON object) → every error."""
+SchemaCheck = Callable[[str, Any], list[FieldError]]
+"""A backend's schema stage: the payload's JSON text and its parsed value (known to be a JSON object) →
+every error. A backend reads whichever suits it and never changes the value."""
 
 
 @dataclass(frozen=True)

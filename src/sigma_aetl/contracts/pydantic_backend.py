@@ -67,7 +67,7 @@ def _check_fields(
 def _checker(model: type[BaseModel]) -> SchemaCheck:
     validate = model.model_validate_json
 
-    def check(text: str) -> list[FieldError]:
+    def check(text: str, value: Any) -> list[FieldError]:
         try:
             validate(text)
         except ValidationError as exc:

@@ -3,6 +3,7 @@
 import re
 from collections.abc import Iterable
 
+from sigma_aetl.contracts.lock import Lock, ReleaseState
 from sigma_aetl.contracts.model import Contract
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.core.taxonomy import STAGE_OF, RootCause
@@ -12,9 +13,13 @@ _VERSION = re.compile(r"[1-9][0-9]{0,8}")
 
 
 class Registry:
-    """Contract versions by name and version; never guesses a version that was not asked for."""
+    """Contract versions by name and version; never guesses a version that was not asked for.
 
-    def __init__(self, contracts: Iterable[Contract]) -> None:
+    It also knows which versions are released (``lock``, read from the contracts directory's lock file).
+    """
+
+    def __init__(self, contracts: Iterable[Contract], lock: Lock | None = None) -> None:
+        self.lock = lock or Lock()
         self._by_key: dict[tuple[str, int], Contract] = {}
         for contract in contracts:
             key = (contract.name, contract.version)
@@ -36,6 +41,15 @@ class Registry:
     def get(self, name: str, version: int) -> Contract | None:
         """One version, or None."""
         return self._by_key.get((name, version))
+
+    def latest(self, name: str) -> Contract | None:
+        """The highest version of ``name``, or None."""
+        versions = self.versions(name)
+        return self._by_key[(name, versions[-1])] if versions else None
+
+    def state(self, contract: Contract) -> ReleaseState:
+        """Whether ``contract`` is a draft, released, or released and modified since."""
+        return self.lock.state(contract)
 
     def require(self, ref: str) -> Contract:
         """The version named by ``name@version``, for operators; raises :class:`ContractNotFound`."""

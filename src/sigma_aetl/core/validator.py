@@ -26,7 +26,7 @@ def validate(contract: Contract, raw: bytes, limits: Limits = DEFAULT_LIMITS) ->
         return failed([parsed], contract)
     if not isinstance(parsed.value, dict):
         return failed([not_an_object(parsed.value)], contract)
-    errors = contract.check(parsed.text)
+    errors = contract.check(parsed.text, parsed.value)
     errors.extend(rule_errors(contract.rules, parsed.value, _failed_fields(errors)))
     if errors:
         return failed(errors, contract)

@@ -4,6 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from sigma_aetl.contracts.lock import ReleaseState
 from sigma_aetl.contracts.model import Contract
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.pipeline import Outcome
@@ -57,21 +58,27 @@ class ContractSummary(BaseModel):
     ref: str = Field(examples=["shipment@1"])
     name: str
     version: int
-    backend: str
+    state: ReleaseState = Field(
+        description="`released` (immutable, in the lock file) or `draft` (may still change). The gateway "
+        "never starts with a `modified` release, so the API does not show that state.",
+        examples=["released"],
+    )
+    backend: str = Field(description="`pydantic` or `jsonschema`.", examples=["pydantic"])
     description: str
     identity: list[str]
     rules: list[str] = Field(description="Each business rule as an expression.")
     allow_extra: bool
-    fingerprint: str
+    fingerprint: str = Field(description="SHA-256 of the canonical definition; every record names it.")
     source: str
 
     @classmethod
-    def of(cls, contract: Contract) -> "ContractSummary":
+    def of(cls, contract: Contract, state: ReleaseState) -> "ContractSummary":
         """Summarise ``contract``."""
         return cls(
             ref=contract.ref,
             name=contract.name,
             version=contract.version,
+            state=state,
             backend=contract.backend,
             description=contract.description,
             identity=list(contract.identity),

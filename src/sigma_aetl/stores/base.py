@@ -4,14 +4,14 @@ A store is dumb on purpose: it writes what it is given, idempotently (a record w
 left untouched and reported as existing), and answers queries. Decisions live in the pipeline.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sigma_aetl.core.records import AcceptedRecord, FailureRecord
+from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload
 from sigma_aetl.core.taxonomy import RootCause
 
 MAX_PAGE = 1000
@@ -75,6 +75,16 @@ class WriteReport:
     existing_failures: set[str] = field(default_factory=set)
 
 
+@dataclass(frozen=True, slots=True)
+class StoredPayload:
+    """The raw bytes of one stored event, and which record holds them."""
+
+    kind: Literal["record", "failure"]
+    id: str
+    """The ``record_id`` or ``failure_id``."""
+    raw: RawPayload
+
+
 class Store(Protocol):
     """Persistence for accepted and failure records."""
 
@@ -96,6 +106,13 @@ class Store(Protocol):
 
     def stats(self) -> Stats:
         """Counts of accepted records and failures."""
+        ...
+
+    def raw_payloads(
+        self, contract: str, version: int, *, batch_size: int = 500
+    ) -> Iterator[list[StoredPayload]]:
+        """The raw payloads judged by ``contract@version`` — accepted records, then failures, each in id
+        order — in batches of at most ``batch_size``. Read-only."""
         ...
 
     def ping(self) -> None:

@@ -30,8 +30,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
+import orjson
 from bson.errors import BSONError
 from pymongo import ASCENDING, DESCENDING, IndexModel, MongoClient, ReadPreference
 from pymongo.collection import Collection
@@ -47,10 +48,10 @@ from pymongo.errors import (
 )
 from pymongo.write_concern import WriteConcern
 
-from sigma_aetl.core.records import AcceptedRecord, FailureRecord
+from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
 from sigma_aetl.redact import redact
-from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, WriteReport, micros
+from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, StoredPayload, WriteReport, micros
 
 Doc = dict[str, Any]
 _T = TypeVar("_T")
@@ -275,6 +276,16 @@ class MongoStore:
             failures_by_root_cause=dict(sorted(by_cause.items())),
         )
 
+    def raw_payloads(
+        self, contract: str, version: int, *, batch_size: int = 500
+    ) -> Iterator[list[StoredPayload]]:
+        """Raw payloads of ``contract@version`` from the contract's two collections, in id order."""
+        with translate_errors():
+            known = contract in self._names()
+        if known:
+            yield from _payloads(self.records_collection(contract), "record_id", version, batch_size)
+            yield from _payloads(self.failures_collection(contract), "failure_id", version, batch_size)
+
     def ping(self) -> None:
         """Raise StoreUnavailable when the server does not answer."""
         with translate_errors():
@@ -389,6 +400,26 @@ def _page(collections: list[Collection[Doc]], where: Doc, offset: int, limit: in
 
 def _newest_key(doc: Doc) -> tuple[int, str]:
     return doc["received_us"], doc["failure_id"]
+
+
+def _payloads(
+    collection: Collection[Doc], key: str, version: int, size: int
+) -> Iterator[list[StoredPayload]]:
+    """Keyset paging on the unique id index: each batch starts after the last id of the one before."""
+    kind: Literal["record", "failure"] = "record" if key == "record_id" else "failure"
+    last = ""
+    while True:
+        where = {"version": version, key: {"$type": "string", "$gt": last}}
+        with translate_errors():
+            docs = list(collection.find(where, {"_id": 0, key: 1, "doc": 1}).sort(key, ASCENDING).limit(size))
+        if not docs:
+            return
+        yield [StoredPayload(kind, doc[key], _raw_of(doc["doc"])) for doc in docs]
+        last = docs[-1][key]
+
+
+def _raw_of(doc: bytes) -> RawPayload:
+    return RawPayload.model_validate(orjson.loads(doc)["raw"])
 
 
 def _count_by(collections: Iterable[Collection[Doc]], key: str) -> Counter[str]:

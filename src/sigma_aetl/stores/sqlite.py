@@ -12,9 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
-from sigma_aetl.core.records import AcceptedRecord, FailureRecord
+import orjson
+
+from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
-from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, WriteReport, micros
+from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, StoredPayload, WriteReport, micros
 
 _R = TypeVar("_R", AcceptedRecord, FailureRecord)
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
@@ -30,6 +32,7 @@ CREATE TABLE IF NOT EXISTS records (
     doc          BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS records_received ON records (received_at DESC);
+CREATE INDEX IF NOT EXISTS records_contract ON records (contract, version, record_id);
 CREATE TABLE IF NOT EXISTS failures (
     failure_id   TEXT PRIMARY KEY,
     contract_ref TEXT NOT NULL,
@@ -43,6 +46,7 @@ CREATE TABLE IF NOT EXISTS failures (
 CREATE INDEX IF NOT EXISTS failures_received ON failures (received_at DESC);
 CREATE INDEX IF NOT EXISTS failures_contract ON failures (contract, version, received_at DESC);
 CREATE INDEX IF NOT EXISTS failures_cause ON failures (root_cause, received_at DESC);
+CREATE INDEX IF NOT EXISTS failures_contract_id ON failures (contract, version, failure_id);
 CREATE TABLE IF NOT EXISTS failure_fields (
     path       TEXT NOT NULL,
     failure_id TEXT NOT NULL,
@@ -216,6 +220,30 @@ class SqliteStore:
             failures_by_root_cause=dict(sorted(by_cause)),
         )
 
+    def raw_payloads(
+        self, contract: str, version: int, *, batch_size: int = 500
+    ) -> Iterator[list[StoredPayload]]:
+        """Raw payloads of ``contract@version``: records, then failures, in id order (keyset paging)."""
+        yield from self._payloads("records", "record_id", contract, version, batch_size)
+        yield from self._payloads("failures", "failure_id", contract, version, batch_size)
+
+    def _payloads(
+        self, table: Literal["records", "failures"], key: str, contract: str, version: int, size: int
+    ) -> Iterator[list[StoredPayload]]:
+        kind: Literal["record", "failure"] = "record" if table == "records" else "failure"
+        select = f"SELECT {key}, doc FROM {table} WHERE contract = ? AND version = ? AND {key} > ? "
+        last = ""
+        while True:
+            with translate_errors():
+                rows = self._reader().execute(
+                    f"{select} ORDER BY {key} LIMIT ?", (contract, version, last, size)
+                )
+                batch = [StoredPayload(kind, row[0], _raw_of(row[1])) for row in rows.fetchall()]
+            if not batch:
+                return
+            yield batch
+            last = batch[-1].id
+
     def ping(self) -> None:
         """Raise StoreUnavailable if the database cannot be read."""
         with translate_errors():
@@ -265,6 +293,10 @@ def _unique(items: Iterable[_R]) -> list[_R]:
         key = item.record_id if isinstance(item, AcceptedRecord) else item.failure_id
         by_id.setdefault(key, item)
     return list(by_id.values())
+
+
+def _raw_of(doc: bytes) -> RawPayload:
+    return RawPayload.model_validate(orjson.loads(doc)["raw"])
 
 
 def _doc(record: AcceptedRecord | FailureRecord) -> bytes:

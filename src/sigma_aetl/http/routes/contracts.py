@@ -19,9 +19,11 @@ def _registry(request: Request) -> Registry:
 
 @router.get("/v1/contracts", response_model=list[ContractSummary], summary="Every contract version")
 async def list_contracts(request: Request) -> Response:
-    """Every loaded version, by name then version."""
+    """Every loaded version, by name then version, with its state (draft or released) and fingerprint."""
+    registry = _registry(request)
     summaries = [
-        ContractSummary.of(contract).model_dump(mode="json") for contract in _registry(request).all()
+        ContractSummary.of(contract, registry.state(contract)).model_dump(mode="json")
+        for contract in registry.all()
     ]
     return json_response(summaries)
 
@@ -32,9 +34,11 @@ async def list_contracts(request: Request) -> Response:
     summary="One version with its JSON Schema",
 )
 async def get_contract(name: str, version: str, request: Request) -> Response:
-    """The version's definition, fingerprint and JSON Schema, or 404."""
-    found = _registry(request).route(name, version)
+    """The version's state, definition, fingerprint and JSON Schema, or 404."""
+    registry = _registry(request)
+    found = registry.route(name, version)
     if isinstance(found, FieldError):
         return problem(404, found.message, instance=request.url.path)
-    detail = ContractDetail(**ContractSummary.of(found).model_dump(), json_schema=found.json_schema)
+    summary = ContractSummary.of(found, registry.state(found))
+    detail = ContractDetail(**summary.model_dump(), json_schema=found.json_schema)
     return json_response(detail)
