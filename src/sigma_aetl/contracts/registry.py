@@ -26,6 +26,8 @@ class Registry:
             if key in self._by_key:
                 raise ContractLoadError(f"{contract.ref} is defined twice")
             self._by_key[key] = contract
+        # the hot path of routing: the exact text an event carries, e.g. ("shipment", "1")
+        self._by_address = {(name, str(version)): found for (name, version), found in self._by_key.items()}
 
     def __len__(self) -> int:
         return len(self._by_key)
@@ -65,6 +67,9 @@ class Registry:
 
     def route(self, name: str | None, version: str | None) -> Contract | FieldError:
         """The contract an event addresses, or the routing error that makes it a failure."""
+        found = self._by_address.get((name or "", version or ""))
+        if found is not None:
+            return found
         if not name or version is None:
             return routing_error(RootCause.UNROUTED, "The event does not name a contract and a version.")
         known = self.versions(name)
