@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from sigma_aetl import __version__, logs
 from sigma_aetl.gateway import Gateway
+from sigma_aetl.groupcommit import GroupCommitter
 from sigma_aetl.http import problems
 from sigma_aetl.http.routes import contracts, health, ingest, query, validate
 from sigma_aetl.settings import Settings
@@ -39,11 +40,14 @@ def create_app(settings: Settings, gateway: Gateway | None = None) -> FastAPI:
             default_contract=default_contract.ref,
         )
         yield
+        committer.close()  # store what is queued before the store closes
         if owned:
             gw.close()
 
     app = FastAPI(title="SIGMA-AETL", version=__version__, description=_DESCRIPTION, lifespan=lifespan)
+    committer = GroupCommitter(gw.pipeline, max_events=settings.batch_size)
     app.state.gateway = gw
+    app.state.committer = committer
     app.state.default_contract = default_contract
     problems.install(app)
     for module in (validate, ingest, query, contracts, health):

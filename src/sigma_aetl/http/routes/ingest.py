@@ -1,11 +1,14 @@
 """``POST /v1/ingest/{contract}/{version}``: validate and store one event or a batch."""
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.gateway import Gateway
+from sigma_aetl.groupcommit import GroupCommitter
 from sigma_aetl.http.body import TooLarge, read_body
 from sigma_aetl.http.envelopes import RequestInfo, envelope, is_batch, request_info, split_batch
 from sigma_aetl.http.problems import problem
@@ -44,22 +47,22 @@ async def ingest(contract: str, version: str, request: Request) -> Response:
     body = await read_body(request, gateway.settings.max_request_bytes)
     if isinstance(body, TooLarge):
         return await _too_large(gateway, info, body, contract, version)
+    committer: GroupCommitter = request.app.state.committer
     if not is_batch(request, body):
         single = envelope(info, body, contract, version)
-        outcomes = await run_in_threadpool(gateway.pipeline.process, [single])
+        outcomes = await asyncio.wrap_future(committer.submit([single]))
         return json_response(outcomes[0])
     raws = split_batch(request, body)
     envelopes = [envelope(info, raw, contract, version, index=i) for i, raw in enumerate(raws)]
-    results = await run_in_threadpool(_process_all, gateway, envelopes)
+    results = await _store_all(committer, envelopes, gateway.settings.batch_size)
     return json_response(BatchResult(results=results, summary=BatchSummary.of(results)))
 
 
-def _process_all(gateway: Gateway, envelopes: list[Envelope]) -> list[Outcome]:
-    size = gateway.settings.batch_size
-    outcomes: list[Outcome] = []
-    for start in range(0, len(envelopes), size):
-        outcomes.extend(gateway.pipeline.process(envelopes[start : start + size]))
-    return outcomes
+async def _store_all(committer: GroupCommitter, envelopes: list[Envelope], size: int) -> list[Outcome]:
+    """Submit a large batch in transaction-sized parts; answer once every part is stored."""
+    parts = [committer.submit(envelopes[start : start + size]) for start in range(0, len(envelopes), size)]
+    stored = await asyncio.gather(*(asyncio.wrap_future(part) for part in parts))
+    return [outcome for part in stored for outcome in part]
 
 
 async def _too_large(
