@@ -9,6 +9,7 @@ operational problems — a broken contract file, a store that cannot be reached,
     │   ├── ContractLoadError    a contract file is broken (import error, wrong shape, duplicate version)
     │   ├── ContractNotFound     an operator asked for a contract@version that is not registered
     │   └── ContractLockError    a released version was edited or deleted (it no longer matches the lock)
+    ├── KafkaClientError         the Kafka client failed: a fatal client error, or a refused operation
     └── StoreError               the store failed; the call's outcome is unknown, but retrying it is safe
         └── StoreUnavailable     the store cannot be reached right now; retrying later is safe
 
@@ -42,6 +43,10 @@ class ContractNotFound(ContractError):
 class ContractLockError(ContractError):
     """A released contract version no longer matches its fingerprint in the lock file; the gateway refuses
     to start."""
+
+
+class KafkaClientError(SigmaError):
+    """The Kafka client failed: a fatal client error, or an operation the brokers refused."""
 
 
 class StoreError(SigmaError):

@@ -33,6 +33,55 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=1000, ge=1, le=100_000, description="Events per store transaction.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level.")
 
+    # The Kafka worker (``sigma-aetl worker``); see docs/kafka.md.
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092", description="Kafka brokers: host:port, comma-separated."
+    )
+    kafka_group_id: str = Field(
+        default="sigma-aetl", min_length=1, description="The worker's consumer group."
+    )
+    kafka_routes: dict[str, str] = Field(
+        default_factory=dict,
+        description='Topic → contract@version; JSON in the environment: {"shipments": "shipment@1"}.',
+    )
+    kafka_topics: list[str] = Field(
+        default_factory=list,
+        description='More topics to consume, routed by message headers; JSON list: ["events"].',
+    )
+    kafka_batch_size: int = Field(
+        default=1000, ge=1, le=100_000, description="Most messages per batch (one store write, one commit)."
+    )
+    kafka_batch_timeout: float = Field(
+        default=1.0, gt=0, le=60, description="Seconds to wait for a batch to fill before processing it."
+    )
+    kafka_accepted_topic: str | None = Field(
+        default=None, description="Produce each stored accepted record to this topic."
+    )
+    kafka_failed_topic: str | None = Field(
+        default=None, description="Produce each stored failure record to this topic."
+    )
+    kafka_health_port: int | None = Field(
+        default=None, ge=0, le=65535, description="Serve /healthz and /readyz on this port (on `host`)."
+    )
+    kafka_auto_offset_reset: Literal["earliest", "latest"] = Field(
+        default="earliest", description="Where a group with no committed offset starts."
+    )
+    kafka_retry_initial: float = Field(
+        default=0.5, gt=0, le=60, description="First delay, in seconds, before retrying a failed batch."
+    )
+    kafka_retry_max: float = Field(
+        default=30.0, gt=0, le=3600, description="Longest delay, in seconds, between retries of a batch."
+    )
+    kafka_config: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="Extra librdkafka properties for every client (security, ...)."
+    )
+    kafka_consumer_config: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="Extra librdkafka properties for the consumer only."
+    )
+    kafka_producer_config: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="Extra librdkafka properties for the output producer only."
+    )
+
     @property
     def store_url_redacted(self) -> str:
         """The store URL without its password, for logs."""

@@ -7,7 +7,15 @@ import typer
 from pydantic import ValidationError
 
 from sigma_aetl import __version__
-from sigma_aetl.cli import contracts_cmd, failures_cmd, ingest_cmd, serve_cmd, stats_cmd, validate_cmd
+from sigma_aetl.cli import (
+    contracts_cmd,
+    failures_cmd,
+    ingest_cmd,
+    serve_cmd,
+    stats_cmd,
+    validate_cmd,
+    worker_cmd,
+)
 from sigma_aetl.cli.errors import fail
 from sigma_aetl.settings import Settings
 
@@ -26,6 +34,7 @@ app.command("validate")(validate_cmd.validate)
 app.add_typer(contracts_cmd.app, name="contracts")
 app.add_typer(failures_cmd.app, name="failures")
 app.command("stats")(stats_cmd.stats)
+app.command("worker")(worker_cmd.worker)
 
 
 def _print_version(value: bool) -> None:

@@ -1,0 +1,191 @@
+"""The Kafka worker: consume a batch, store it through the pipeline, publish it, and only then commit.
+
+One loop, one batch at a time::
+
+    for batch in source.batches():          # consume(batch_size, batch_timeout); rebalances happen here
+        settle(batch)                       # pipeline.process (store), then the output topics
+        source.ack(batch)                   # commit exactly the stored offsets, synchronously
+
+``settle`` retries the *same* batch while the store (or an output topic) fails: the error is logged, the
+worker reports not-ready, and it waits ``retry_initial`` seconds, doubling up to ``retry_max``. Nothing
+is committed meanwhile, so nothing is lost; a retried write stores what is missing and nothing twice
+(ids are deterministic). A stop request (SIGTERM/SIGINT) ends the loop after the current batch is
+settled and acked; during an outage it ends the wait at once and leaves the batch uncommitted, to be
+redelivered to whoever consumes the partition next.
+"""
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from sigma_aetl import logs
+from sigma_aetl.core.envelope import Envelope
+from sigma_aetl.errors import KafkaClientError, StoreError
+from sigma_aetl.gateway import Gateway
+from sigma_aetl.kafka.config import KafkaConfig
+from sigma_aetl.kafka.health import Health
+from sigma_aetl.kafka.outputs import OutputPublisher
+from sigma_aetl.pipeline import Outcome, Pipeline
+from sigma_aetl.sources.kafka import KafkaSource
+
+_log = logs.get("kafka.worker")
+
+
+def backoff_delay(attempt: int, initial: float, maximum: float) -> float:
+    """Seconds to wait before retry number ``attempt`` (0-based): ``initial`` doubled each time, capped."""
+    return min(maximum, initial * 2.0 ** min(attempt, 32))
+
+
+class StopFlag:
+    """A stop request that a signal handler may set: no lock is taken (a handler that waits on a lock
+    the interrupted thread holds would deadlock), and :meth:`wait` polls in short slices."""
+
+    def __init__(self, poll: float = 0.05) -> None:
+        self._set = False
+        self._poll = poll
+        self.reason = ""
+
+    def set(self, reason: str = "requested") -> None:
+        """Request the stop, saying why (e.g. the signal's name)."""
+        self.reason = reason
+        self._set = True
+
+    def is_set(self) -> bool:
+        """Whether a stop was requested."""
+        return self._set
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to ``timeout`` seconds, less if a stop is requested; True when it was."""
+        deadline = time.monotonic() + timeout
+        while not self._set and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(self._poll, left))
+        return self._set
+
+
+@dataclass
+class WorkerStats:
+    """What a worker run did; logged when it stops."""
+
+    batches: int = 0
+    messages: int = 0
+    accepted: int = 0
+    failed: int = 0
+    duplicates: int = 0
+    retries: int = 0
+
+    def add(self, outcomes: Sequence[Outcome]) -> None:
+        """Count one stored batch."""
+        self.batches += 1
+        self.messages += len(outcomes)
+        self.duplicates += sum(outcome.duplicate for outcome in outcomes)
+        fresh = [outcome for outcome in outcomes if not outcome.duplicate]
+        self.accepted += sum(outcome.status == "PASSED" for outcome in fresh)
+        self.failed += sum(outcome.status == "FAILED" for outcome in fresh)
+
+
+class Worker:
+    """Consumes, stores, publishes and commits, batch after batch, until asked to stop."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        source: KafkaSource,
+        *,
+        publisher: OutputPublisher | None = None,
+        health: Health | None = None,
+        retry_initial: float = 0.5,
+        retry_max: float = 30.0,
+    ) -> None:
+        self.pipeline = pipeline
+        self.source = source
+        self.publisher = publisher
+        self.health = health or Health()
+        self.retry_initial = retry_initial
+        self.retry_max = retry_max
+        self.stats = WorkerStats()
+        self._stop = StopFlag()
+
+    @classmethod
+    def build(cls, config: KafkaConfig, gateway: Gateway, health: Health | None = None) -> "Worker":
+        """A worker over the gateway's pipeline, with a source and, if configured, an output publisher."""
+        publisher = OutputPublisher(config, gateway.store) if config.publishes else None
+        source = KafkaSource(config)
+        return cls(
+            gateway.pipeline,
+            source,
+            publisher=publisher,
+            health=health,
+            retry_initial=config.retry_initial,
+            retry_max=config.retry_max,
+        )
+
+    def run(self) -> WorkerStats:
+        """Consume until :meth:`stop`; then close the consumer (committing what is stored) and return."""
+        try:
+            self.source.subscribe()
+            self.health.ready()
+            for batch in self.source.batches():
+                if not self._settle(batch):
+                    break
+                self.source.ack(batch)
+            _log.info("stopping; every stored batch is committed", reason=self._stop.reason)
+        finally:
+            self.health.not_ready("stopped")
+            self._close()
+        _log.info("worker stopped", **asdict(self.stats))
+        return self.stats
+
+    def stop(self, reason: str = "requested") -> None:
+        """Finish the current batch, commit it, and return from :meth:`run`; safe from a signal handler
+        (it takes no lock and does no I/O)."""
+        self._stop.set(reason)
+        self.source.stop()
+
+    def _settle(self, batch: Sequence[Envelope]) -> bool:
+        """Store and publish ``batch``, retrying while the store fails; False when stopped first."""
+        attempt = 0
+        while True:
+            try:
+                outcomes = self._store_and_publish(batch)
+            except (StoreError, KafkaClientError) as exc:
+                if not self._wait_after(exc, attempt, len(batch)):
+                    return False
+                attempt += 1
+                continue
+            self._stored(outcomes, attempt)
+            return True
+
+    def _stored(self, outcomes: Sequence[Outcome], attempt: int) -> None:
+        if attempt:
+            _log.info("store recovered; batch stored", attempts=attempt + 1, messages=len(outcomes))
+        self.health.ready()
+        self.stats.add(outcomes)
+        duplicates = sum(outcome.duplicate for outcome in outcomes)
+        _log.debug("batch stored", messages=len(outcomes), duplicates=duplicates)
+
+    def _store_and_publish(self, batch: Sequence[Envelope]) -> list[Outcome]:
+        outcomes = self.pipeline.process(batch)
+        if self.publisher is not None:
+            self.publisher.publish(outcomes)
+        return outcomes
+
+    def _wait_after(self, exc: Exception, attempt: int, size: int) -> bool:
+        """Log the failure, report not-ready and wait the backoff; False when a stop came meanwhile."""
+        delay = backoff_delay(attempt, self.retry_initial, self.retry_max)
+        what = "stored" if isinstance(exc, StoreError) else "published"
+        self.stats.retries += 1
+        self.health.not_ready(f"batch not {what}: {exc}")
+        _log.error(
+            f"batch not {what}; retrying", error=str(exc), attempt=attempt + 1, delay=delay, messages=size
+        )
+        if self._stop.wait(delay):
+            _log.warning("stopping with a batch not stored; it is not committed and will be redelivered")
+            return False
+        return True
+
+    def _close(self) -> None:
+        try:
+            if self.publisher is not None:
+                self.publisher.close()
+        finally:
+            self.source.close()
