@@ -38,10 +38,10 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
 
 
-@pytest.fixture
-def server(settings: Settings) -> Iterator[ServerThread]:
-    """The gateway behind a real uvicorn on a free loopback port."""
-    with ServerThread(create_app(settings)) as running:
+@pytest.fixture(params=[True, False], ids=["fast-path", "fastapi-routes"])
+def server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[ServerThread]:
+    """The gateway behind a real uvicorn on a free loopback port, with and without the ASGI fast path."""
+    with ServerThread(create_app(settings, fast_path=request.param)) as running:
         yield running
 
 

@@ -13,6 +13,8 @@ from sigma_aetl import __version__, logs
 from sigma_aetl.gateway import Gateway
 from sigma_aetl.groupcommit import GroupCommitter
 from sigma_aetl.http import problems
+from sigma_aetl.http.fastpath import FastPath
+from sigma_aetl.http.handlers import Ingestor
 from sigma_aetl.http.routes import contracts, health, ingest, query, validate
 from sigma_aetl.settings import Settings
 
@@ -25,8 +27,12 @@ a root cause, the raw bytes and the transport metadata. Nothing is repaired, gue
 """
 
 
-def create_app(settings: Settings, gateway: Gateway | None = None) -> FastAPI:
-    """The HTTP application; opens a gateway from ``settings`` unless one is given (and then owns it)."""
+def create_app(settings: Settings, gateway: Gateway | None = None, *, fast_path: bool = True) -> FastAPI:
+    """The HTTP application; opens a gateway from ``settings`` unless one is given (and then owns it).
+
+    ``fast_path`` answers the two hot routes in an ASGI layer before FastAPI (see ``fastpath.py``); off,
+    FastAPI's declared routes serve them with the same handlers.
+    """
     owned = gateway is None
     gw = gateway or Gateway.open(settings)
     default_contract = gw.registry.require(settings.default_contract)
@@ -46,8 +52,12 @@ def create_app(settings: Settings, gateway: Gateway | None = None) -> FastAPI:
 
     app = FastAPI(title="SIGMA-AETL", version=__version__, description=_DESCRIPTION, lifespan=lifespan)
     committer = GroupCommitter(gw.pipeline, max_events=settings.batch_size)
+    ingestor = Ingestor(gw, committer)
     app.state.gateway = gw
     app.state.committer = committer
+    app.state.ingestor = ingestor
+    if fast_path:
+        app.add_middleware(FastPath, ingestor=ingestor, default_contract=default_contract)
     app.state.default_contract = default_contract
     problems.install(app)
     for module in (validate, ingest, query, contracts, health):

@@ -1,8 +1,7 @@
 """Read a request body without ever holding more than the hard limit in memory."""
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-
-from fastapi import Request
 
 PREFIX_KEPT = 65_536
 """How much of an over-limit body a failure record keeps."""
@@ -16,16 +15,15 @@ class TooLarge:
     size: int
 
 
-async def read_body(request: Request, limit: int) -> bytes | TooLarge:
+async def read_body(
+    chunks: AsyncIterator[bytes], limit: int, declared: int | None = None
+) -> bytes | TooLarge:
     """The whole body, or :class:`TooLarge` as soon as it passes ``limit`` bytes."""
-    declared = request.headers.get("content-length", "")
-    declared_size = int(declared) if declared.isdigit() else None
-    chunks: list[bytes] = []
+    parts: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        chunks.append(chunk)
+    async for chunk in chunks:
+        parts.append(chunk)
         size += len(chunk)
         if size > limit:
-            prefix = b"".join(chunks)[:PREFIX_KEPT]
-            return TooLarge(prefix, max(size, declared_size or 0))
-    return b"".join(chunks)
+            return TooLarge(b"".join(parts)[:PREFIX_KEPT], max(size, declared or 0))
+    return parts[0] if len(parts) == 1 else b"".join(parts)

@@ -5,11 +5,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import Request
-
 from sigma_aetl.core.batches import looks_like_array, split_array, split_lines
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.ids import SourceIdentity
+from sigma_aetl.http.view import RequestView
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/ndjson", "application/json-seq")
 _KEPT_HEADERS = ("content-type", "content-length", "user-agent", "idempotency-key", "x-request-id")
@@ -25,32 +24,30 @@ class RequestInfo:
     idempotency_key: str | None
 
 
-def request_info(request: Request) -> RequestInfo:
+def request_info(view: RequestView) -> RequestInfo:
     """Request id (``X-Request-ID`` or a new one), client, method, path and the relevant headers."""
-    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-    client = request.client
+    headers = view.headers
+    request_id = headers.get("x-request-id") or uuid.uuid4().hex
     metadata = {
         "kind": "http",
         "request_id": request_id,
-        "client": f"{client.host}:{client.port}" if client else None,
-        "method": request.method,
-        "path": request.url.path,
-        "headers": {name: request.headers[name] for name in _KEPT_HEADERS if name in request.headers},
+        "client": view.client,
+        "method": view.method,
+        "path": view.path,
+        "headers": {name: headers[name] for name in _KEPT_HEADERS if name in headers},
     }
-    key = request.headers.get("idempotency-key")
+    key = headers.get("idempotency-key")
     return RequestInfo(request_id, datetime.now(UTC), metadata, key or None)
 
 
-def is_batch(request: Request, body: bytes) -> bool:
+def is_batch(view: RequestView, body: bytes) -> bool:
     """NDJSON by content type, or a body that is a JSON array."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    return media in NDJSON_TYPES or looks_like_array(body)
+    return view.media_type in NDJSON_TYPES or looks_like_array(body)
 
 
-def split_batch(request: Request, body: bytes) -> list[bytes]:
+def split_batch(view: RequestView, body: bytes) -> list[bytes]:
     """The events of a batch body; a malformed array is one (failing) event holding the whole body."""
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media in NDJSON_TYPES:
+    if view.media_type in NDJSON_TYPES:
         return split_lines(body)
     elements = split_array(body)
     return [body] if elements is None else elements

@@ -23,6 +23,12 @@ _log = logs.get("http")
 
 def problem(status: int, detail: str, *, instance: str | None = None, **extra: Any) -> Response:
     """A problem-details response; ``extra`` members are added beside the standard ones."""
+    body = problem_body(status, detail, instance=instance, **extra)
+    return Response(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+def problem_body(status: int, detail: str, *, instance: str | None = None, **extra: Any) -> bytes:
+    """The JSON body of a problem-details response."""
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
@@ -32,7 +38,7 @@ def problem(status: int, detail: str, *, instance: str | None = None, **extra: A
     if instance:
         body["instance"] = instance
     body.update(extra)
-    return Response(orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE)
+    return orjson.dumps(body)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -1,10 +1,13 @@
 """Fast JSON responses: pre-serialised bytes, so routes skip FastAPI's generic encoder."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from fastapi.responses import Response
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from sigma_aetl.http.handlers import Reply
 
 
 def json_response(
@@ -16,3 +19,8 @@ def json_response(
     else:
         body = orjson.dumps(content)
     return Response(body, status_code=status, media_type="application/json")
+
+
+def reply_response(reply: "Reply") -> Response:
+    """A handler's reply as a Starlette response."""
+    return Response(reply.body, status_code=reply.status, media_type=reply.media_type)

@@ -1,0 +1,74 @@
+"""An ASGI fast path for the two hot endpoints, in front of the FastAPI application.
+
+``POST /api/validate`` and ``POST /v1/ingest/{contract}/{version}`` are answered here, straight from the
+ASGI scope, with the same handlers the FastAPI routes use — without the framework's per-request routing,
+dependency and response machinery, which costs more than validating the event. Everything else (queries,
+docs, health, errors) goes to FastAPI, where these two routes stay declared for the OpenAPI document.
+"""
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from sigma_aetl.contracts.model import Contract
+from sigma_aetl.http.body import read_body
+from sigma_aetl.http.handlers import Ingestor, Reply, validate_reply
+from sigma_aetl.http.view import ClientDisconnected, Receive, RequestView, asgi_chunks
+
+Scope = MutableMapping[str, Any]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_INGEST = "/v1/ingest/"
+
+
+class FastPath:
+    """ASGI middleware: answers the hot routes itself and passes everything else on."""
+
+    def __init__(self, app: ASGIApp, ingestor: Ingestor, default_contract: Contract) -> None:
+        self.app = app
+        self.ingestor = ingestor
+        self.default_contract = default_contract
+        self._limit = ingestor.gateway.settings.max_request_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path: str = scope["path"]
+            try:
+                if path == "/api/validate":
+                    return await self._validate(scope, receive, send)
+                address = _ingest_address(path)
+                if address is not None:
+                    return await self._ingest(scope, receive, send, *address)
+            except ClientDisconnected:
+                return None  # a half-sent body is not an event: nothing is judged, stored or answered
+        return await self.app(scope, receive, send)
+
+    async def _validate(self, scope: Scope, receive: Receive, send: Send) -> None:
+        view = RequestView.of_scope(scope)
+        body = await read_body(asgi_chunks(receive), self._limit, view.declared_size)
+        limits = self.ingestor.gateway.settings.limits
+        await _send(send, validate_reply(self.default_contract, limits, body, self._limit))
+
+    async def _ingest(self, scope: Scope, receive: Receive, send: Send, contract: str, version: str) -> None:
+        view = RequestView.of_scope(scope)
+        body = await read_body(asgi_chunks(receive), self._limit, view.declared_size)
+        await _send(send, await self.ingestor.ingest(view, contract, version, body))
+
+
+def _ingest_address(path: str) -> tuple[str, str] | None:
+    """``/v1/ingest/shipment/1`` → ``("shipment", "1")``; None for any other path."""
+    if not path.startswith(_INGEST):
+        return None
+    contract, slash, version = path[len(_INGEST) :].partition("/")
+    if not contract or not slash or not version or "/" in version:
+        return None
+    return contract, version
+
+
+async def _send(send: Send, reply: Reply) -> None:
+    headers = [
+        (b"content-type", reply.media_type.encode("latin-1")),
+        (b"content-length", str(len(reply.body)).encode("latin-1")),
+    ]
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": reply.body})

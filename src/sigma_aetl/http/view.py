@@ -1,0 +1,68 @@
+"""What the handlers need to know about an HTTP request, whichever layer received it."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestView:
+    """Method, path, lower-case headers and client of one request; the body is read separately."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    client: str | None
+
+    @classmethod
+    def of_request(cls, request: Request) -> "RequestView":
+        """The view of a Starlette/FastAPI request."""
+        client = request.client
+        return cls(
+            method=request.method,
+            path=request.url.path,
+            headers=dict(request.headers),
+            client=f"{client.host}:{client.port}" if client else None,
+        )
+
+    @classmethod
+    def of_scope(cls, scope: MutableMapping[str, Any]) -> "RequestView":
+        """The view of a raw ASGI HTTP scope."""
+        client = scope.get("client")
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        return cls(
+            method=scope["method"],
+            path=scope["path"],
+            headers=headers,
+            client=f"{client[0]}:{client[1]}" if client else None,
+        )
+
+    @property
+    def media_type(self) -> str:
+        """The content type without parameters, lower case."""
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def declared_size(self) -> int | None:
+        """The Content-Length the client declared, if any."""
+        declared = self.headers.get("content-length", "")
+        return int(declared) if declared.isdigit() else None
+
+
+class ClientDisconnected(Exception):
+    """The client went away before sending its whole body; nothing of it may be judged or stored."""
+
+
+async def asgi_chunks(receive: Receive) -> AsyncIterator[bytes]:
+    """The body chunks of an ASGI request, until the client says there are no more."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnected
+        yield message.get("body", b"")
+        if not message.get("more_body", False):
+            return
