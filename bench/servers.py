@@ -1,0 +1,99 @@
+"""The servers under load, each a real subprocess on 127.0.0.1 with one uvicorn worker.
+
+- the gateway: ``sigma-aetl serve`` (``python -m sigma_aetl``) on a SQLite store of its own;
+- the baseline: ``uvicorn bench.baseline_app:app``;
+- the floor: ``uvicorn bench.floor_app:app``, an ASGI app that does nothing (the server stack's ceiling).
+
+Both log at ``warning`` (so neither writes an access-log line per request) and run uvicorn's defaults
+otherwise (its event loop and HTTP parser are whatever the environment provides: see the machine table).
+"""
+
+import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from subprocess import Popen
+from typing import Any
+
+import orjson
+
+from bench import memory, procs
+from bench.options import CONTRACTS
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running server process."""
+
+    name: str
+    proc: Popen[bytes]
+    port: int
+
+    @property
+    def url(self) -> str:
+        """Its base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def peak_rss_mib(self) -> float:
+        """Its peak resident memory so far (VmHWM)."""
+        return memory.peak_rss_mib(self.proc.pid)
+
+    def get_json(self, path: str) -> Any:
+        """GET ``path`` and decode the JSON answer."""
+        with urllib.request.urlopen(self.url + path, timeout=30) as answer:
+            return orjson.loads(answer.read())
+
+    def stored(self) -> int:
+        """Accepted records plus failure records in the gateway's store (``GET /v1/stats``)."""
+        stats = self.get_json("/v1/stats")
+        return int(stats["accepted_total"]) + int(stats["failures_total"])
+
+
+def gateway_command(port: int, store_url: str) -> list[str]:
+    """``sigma-aetl serve`` on ``port`` over ``store_url`` and the repository's contracts."""
+    return [
+        *(sys.executable, "-m", "sigma_aetl", "--store", store_url, "--contracts", str(CONTRACTS)),
+        *("serve", "--host", "127.0.0.1", "--port", str(port)),
+    ]
+
+
+def uvicorn_command(port: int, app: str) -> list[str]:
+    """An app of this package under uvicorn, one worker."""
+    return [
+        *(sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)),
+        *("--log-level", "warning", "--no-access-log", "--lifespan", "off"),
+    ]
+
+
+@contextmanager
+def gateway(workdir: Path, name: str, store_url: str) -> Iterator[Server]:
+    """The gateway, listening, for the duration of the block."""
+    port = procs.free_port()
+    env = {"SIGMA_AETL_LOG_LEVEL": "warning"}
+    with procs.running(gateway_command(port, store_url), workdir / f"{name}.log", env) as proc:
+        procs.wait_port(port, proc, workdir / f"{name}.log")
+        yield Server(name, proc, port)
+
+
+@contextmanager
+def baseline(workdir: Path, name: str) -> Iterator[Server]:
+    """The seed-style baseline, listening, for the duration of the block."""
+    with _uvicorn(workdir, name, "bench.baseline_app:app") as server:
+        yield server
+
+
+@contextmanager
+def floor(workdir: Path, name: str) -> Iterator[Server]:
+    """The do-nothing ASGI app, listening, for the duration of the block."""
+    with _uvicorn(workdir, name, "bench.floor_app:app") as server:
+        yield server
+
+
+@contextmanager
+def _uvicorn(workdir: Path, name: str, app: str) -> Iterator[Server]:
+    port = procs.free_port()
+    with procs.running(uvicorn_command(port, app), workdir / f"{name}.log", None) as proc:
+        procs.wait_port(port, proc, workdir / f"{name}.log")
+        yield Server(name, proc, port)
