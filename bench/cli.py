@@ -2,11 +2,13 @@
 
 import argparse
 import shutil
+import signal
 import tempfile
 import traceback
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
+from types import FrameType
 
 from bench import http_batch, http_single, ingest, kafka, machine, profile, report, soak, validator
 from bench.context import Context
@@ -126,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run the chosen parts; exit 1 if any part failed to run."""
     args = parser().parse_args(argv)
     parts, targets, auto_profile = plan(args.parts)
+    signal.signal(signal.SIGTERM, _terminated)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="sigma-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     try:
@@ -134,6 +137,11 @@ def main(argv: list[str] | None = None) -> None:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
     raise SystemExit(1 if failed else 0)
+
+
+def _terminated(signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM unwinds like Ctrl-C, so every ``finally`` stops its servers and the temp dir goes."""
+    raise SystemExit(128 + signum)
 
 
 class Runner:
