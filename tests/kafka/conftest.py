@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import structlog
-from kafka_support import Kafka, Tansu, WorkerFactory, kafka_config
+from kafka_support import Kafka, Tansu, WorkerFactory, kafka_config, reap_workers
 
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.kafka.health import Health
@@ -18,6 +18,13 @@ from sigma_aetl.pipeline import Pipeline
 from sigma_aetl.sources.kafka import KafkaSource
 from sigma_aetl.stores.base import Store
 from sigma_aetl.stores.sqlite import SqliteStore
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_outlives_its_test() -> Iterator[None]:
+    """Kill and reap any worker process a failing test left running (it would warn in the next test)."""
+    yield
+    reap_workers()
 
 
 @pytest.fixture(autouse=True)

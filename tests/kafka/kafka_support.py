@@ -218,12 +218,19 @@ def ends_of(coordinates: Iterable[Coordinates]) -> dict[tuple[str, int], int]:
     return ends
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str, poll: float = 0.05) -> None:
-    """Poll ``condition`` until it holds; fail the test saying ``what`` did not happen in time."""
+def wait_until(
+    condition: Callable[[], bool],
+    timeout: float,
+    what: str,
+    poll: float = 0.05,
+    detail: Callable[[], str] | None = None,
+) -> None:
+    """Poll ``condition`` until it holds; fail saying ``what`` did not happen in time, and ``detail``."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+            extra = f"\n{detail()}" if detail else ""
+            pytest.fail(f"timed out after {timeout}s waiting for {what}{extra}")
         time.sleep(poll)
 
 
@@ -318,6 +325,18 @@ class WorkerThread:
             self._thread.join(timeout=30)
 
 
+RUNNING: list["WorkerProcess"] = []
+"""Every worker process started; the conftest reaps the ones a failed test left running."""
+
+
+def reap_workers() -> None:
+    """SIGKILL and reap every worker process still running, so none outlives its test."""
+    while RUNNING:
+        worker = RUNNING.pop()
+        if worker.process.poll() is None:
+            worker.kill()
+
+
 class WorkerProcess:
     """``python -m sigma_aetl worker`` as a real process, its stderr (the log) in a file."""
 
@@ -329,6 +348,7 @@ class WorkerProcess:
         self.log = log
         with log.open("ab") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=out, env=worker_env(env))
+        RUNNING.append(self)
 
     def signal(self, signum: signal.Signals) -> None:
         """Send ``signum`` to the worker."""

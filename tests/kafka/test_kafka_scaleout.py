@@ -41,7 +41,10 @@ def test_two_workers_share_the_partitions_and_store_each_message_once(
         mine, theirs = (owned(worker) for worker in workers)
         return bool(mine) and bool(theirs) and not mine & theirs and mine | theirs == everything
 
-    wait_until(shared, 60, "both workers to own partitions", poll=0.2)
+    def logs() -> str:
+        return "\n".join(f"{w.log.name}: {w.log.read_text()[-1500:]}" for w in workers)
+
+    wait_until(shared, 60, "both workers to own partitions", poll=0.2, detail=logs)
     body = {"weight_kg": 1, "destination": "Cork", "priority": 1}
     events = [Msg(json.dumps({"shipment_id": f"SCALE-{n}", **body}).encode()) for n in range(TOTAL)]
     ends = ends_of(kafka.produce(topic, events))
