@@ -7,8 +7,9 @@ failure, never an overwrite and never a silent drop.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from sigma_aetl.contracts.model import Contract
 from sigma_aetl.contracts.registry import Registry
@@ -30,16 +31,19 @@ from sigma_aetl.core.validator import DEFAULT_LIMITS, failed, validate
 from sigma_aetl.stores.base import Store, WriteReport
 
 
-class Outcome(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
     """What happened to one event: its decision and where it is stored."""
 
-    status: Status = Field(description="`PASSED` (stored as a record) or `FAILED` (stored as a failure).")
-    contract_ref: str = Field(description="The contract as addressed.", examples=["shipment@1"])
-    record_id: str | None = Field(default=None, description="PASSED: the accepted record's id.")
-    failure_id: str | None = Field(default=None, description="FAILED: the failure record's id.")
-    duplicate: bool = Field(
-        description="True when the same event was already stored; nothing new was written."
-    )
+    status: Annotated[
+        Status, Field(description="`PASSED` (stored as a record) or `FAILED` (stored as a failure).")
+    ]
+    contract_ref: Annotated[str, Field(description="The contract as addressed.", examples=["shipment@1"])]
+    record_id: Annotated[str | None, Field(description="PASSED: the accepted record's id.")] = None
+    failure_id: Annotated[str | None, Field(description="FAILED: the failure record's id.")] = None
+    duplicate: Annotated[
+        bool, Field(description="True when the same event was already stored; nothing new was written.")
+    ]
     root_cause: RootCause | None = None
     stage: Stage | None = None
     errors: tuple[FieldError, ...] = ()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from cli_support import CONTRACTS, Cli
 
+from sigma_aetl.core import serial
 from sigma_aetl.stores.base import FailureQuery
 from sigma_aetl.testing import (
     EXTRA_FIELD,
@@ -202,7 +203,7 @@ def test_show_json_is_the_whole_record(stored: Cli) -> None:
     with stored.store() as store:
         record = store.get_failure(failure_id)
     assert record is not None
-    assert stored.json("failures", "show", failure_id) == record.model_dump(mode="json")
+    assert stored.json("failures", "show", failure_id) == serial.jsonable(record)
 
 
 def test_show_unknown_id_exits_1(stored: Cli) -> None:

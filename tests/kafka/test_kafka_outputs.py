@@ -7,6 +7,7 @@ from typing import Any
 
 from kafka_support import Kafka, Msg, Output, WorkerFactory, WorkerThread, ends_of
 
+from sigma_aetl.core import serial
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.stores.sqlite import SqliteStore
 from sigma_aetl.testing import INVALID_SHIPMENT, TRUNCATED
@@ -41,10 +42,10 @@ def test_stored_records_are_produced_keyed_by_id_and_again_on_replay(
     records = kafka.read(accepted, twice(8))
     failures = kafka.read(failed, twice(2))
     for key, value, headers in records:
-        assert AcceptedRecord.model_validate_json(value) == store.get_record(key)
+        assert serial.loads(AcceptedRecord, value) == store.get_record(key)
         assert headers == {"sigma-kind": b"accepted"}
     for key, value, headers in failures:
-        assert FailureRecord.model_validate_json(value) == store.get_failure(key)
+        assert serial.loads(FailureRecord, value) == store.get_failure(key)
         assert headers == {"sigma-kind": b"failure"}
 
 

@@ -23,6 +23,7 @@ from pymongo.errors import (
     ServerSelectionTimeoutError,
 )
 
+from sigma_aetl.core import serial
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
@@ -220,7 +221,7 @@ def test_document_layout(
     mongo_store.write([], [failure])
     doc = mongo_client[mongo_db_name]["failed_shipments"].find_one({"failure_id": failure.failure_id})
     assert doc is not None
-    assert FailureRecord.model_validate_json(doc["doc"]) == failure
+    assert serial.loads(FailureRecord, doc["doc"]) == failure
     assert isinstance(doc["doc"], bytes)
     assert doc["received_at"] == datetime(2024, 5, 1, 12, 0, 0, 123000)  # BSON keeps milliseconds only
     assert doc["received_us"] == 1_714_564_800_123_456

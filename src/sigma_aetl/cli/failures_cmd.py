@@ -20,6 +20,7 @@ from sigma_aetl.cli.render import (
     truncate,
 )
 from sigma_aetl.cli.state import open_gateway, settings_of
+from sigma_aetl.core import serial
 from sigma_aetl.core.records import FailureRecord, RawPayload
 from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.stores.base import MAX_PAGE, FailurePage, FailureQuery
@@ -89,7 +90,7 @@ def show_failure(
     if record is None:
         fail(f"no failure record has the id {failure_id!r}", EXIT_FAILED)
     if as_json:
-        print_json(record.model_dump(mode="json"))
+        print_json(serial.jsonable(record))
     else:
         show(stdout_console(), record)
 

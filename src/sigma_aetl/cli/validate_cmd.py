@@ -12,7 +12,7 @@ from sigma_aetl.cli.errors import EXIT_FAILED, EXIT_OK, operational_errors
 from sigma_aetl.cli.params import ContractRef, parse_ref
 from sigma_aetl.cli.render import details, errors_table, plain, print_json, status_text, stdout_console
 from sigma_aetl.cli.state import require_contract, settings_of
-from sigma_aetl.core import validator
+from sigma_aetl.core import serial, validator
 from sigma_aetl.core.decision import Decision
 
 STDIN = "-"
@@ -40,7 +40,7 @@ def validate(
         raw = read_payload(source)
     decision = validator.validate(contract, raw, settings.limits)
     if as_json:
-        print_json(decision.model_dump(mode="json"))
+        print_json(serial.jsonable(decision))
     else:
         show_decision(stdout_console(), decision, str(ref))
     raise typer.Exit(EXIT_OK if decision.passed else EXIT_FAILED)

@@ -65,7 +65,7 @@ def _check_fields(
 
 
 def _checker(model: type[BaseModel]) -> SchemaCheck:
-    validate = model.model_validate_json
+    validate = model.__pydantic_validator__.validate_json  # model_validate_json without its wrapper
 
     def check(text: str, value: Any) -> list[FieldError]:
         try:

@@ -10,14 +10,16 @@ from typing import Any
 import orjson
 
 _OPTIONS = orjson.OPT_SORT_KEYS
+_CONTAINERS = (dict, list)  # exact JSON types: orjson and json build only these
 
 
 def canonical(value: Any) -> Any:
     """Return ``value`` with every object's keys in sorted order (a new structure; the input is untouched)."""
     if isinstance(value, dict):
-        if not any(isinstance(item, dict | list) for item in value.values()):
-            return dict(sorted(value.items()))  # flat: the common case, without recursion
-        return {key: canonical(value[key]) for key in sorted(value)}
+        for item in value.values():
+            if type(item) in _CONTAINERS:
+                return {key: canonical(value[key]) for key in sorted(value)}
+        return dict(sorted(value.items()))  # flat: the common case, without recursion
     if isinstance(value, list):
         return [canonical(item) for item in value]
     return value

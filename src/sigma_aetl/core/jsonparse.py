@@ -20,6 +20,8 @@ _LONG_DIGITS = re.compile(r"\d{19,}")
 # the scan aligned on string boundaries, so a value such as ":" is never mistaken for a key.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"\s*(:)?')
 _BOM = "\ufeff"
+_QUOTE_SPACE = re.compile(r'"[ \t\r\n]')
+_WIDENED = 2.0**63
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +89,10 @@ def _guard(text: str, value: Any, limits: Limits) -> Parsed | FieldError:
             f"The payload nests deeper than {limits.max_depth} levels.",
             constraint=f"depth <= {limits.max_depth}",
         )
-    if _count_key_tokens(text) != _count_keys(value):
+    keys, huge = _shape(value)
+    if not _keys_unique_by_count(text, keys) and _count_key_tokens(text) != keys:
         return _duplicate_key_error(text)
-    if _LONG_DIGITS.search(text):
+    if huge and _LONG_DIGITS.search(text):
         value = json.loads(text, parse_constant=_reject_constant)
     return Parsed(text, value)
 
@@ -107,23 +110,38 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+def _shape(value: Any) -> tuple[int, bool]:
+    """How many keys the parsed value holds, and whether a float in it may be an integer orjson widened.
+
+    orjson reads an integer beyond 64 bits as a float of magnitude 2**63 or more, so only such a float
+    sends the text to the exact (slower) re-parse.
+    """
+    keys, huge, stack = 0, False, [value]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is dict:
+            keys += len(node)
+            stack.extend(node.values())
+        elif kind is list:
+            stack.extend(node)
+        elif kind is float and not -_WIDENED < node < _WIDENED:
+            huge = True
+    return keys, huge
+
+
+def _keys_unique_by_count(text: str, keys: int) -> bool:
+    """A cheap, sound proof that no object repeats a key; False means "not proven", not "repeated".
+
+    Without JSON whitespace right after a quote, every key token ends in ``":`` , so ``text.count('":')``
+    is at least the number of key tokens; when it equals the number of keys parsed, none was lost.
+    """
+    return text.count('":') == keys and _QUOTE_SPACE.search(text) is None
+
+
 def _count_key_tokens(text: str) -> int:
     # findall returns the colon group per string, "" for a value: the count stays in C
     return _STRING.findall(text).count(":")
-
-
-def _count_keys(value: Any) -> int:
-    if isinstance(value, dict) and not any(isinstance(v, dict | list) for v in value.values()):
-        return len(value)
-    total, stack = 0, [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            total += len(node)
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return total
 
 
 def _duplicate_key_error(text: str) -> FieldError:

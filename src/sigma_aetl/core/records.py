@@ -1,10 +1,15 @@
-"""Stored records: an accepted record or a failure record, built from an envelope and its decision."""
+"""Stored records: an accepted record or a failure record, built from an envelope and its decision.
+
+Frozen, slotted dataclasses (one is built per event on the hot path); :mod:`sigma_aetl.core.serial` writes
+them as JSON and reads them back, and their ``Field`` annotations document the API.
+"""
 
 import base64
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from sigma_aetl.contracts.model import Contract
 from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
@@ -14,19 +19,18 @@ from sigma_aetl.core.ids import failure_id, record_id
 from sigma_aetl.core.taxonomy import RootCause, Stage
 
 
-class RawPayload(BaseModel):
+@dataclass(frozen=True, slots=True)
+class RawPayload:
     """The bytes of an event exactly as received: text when valid UTF-8, base64 otherwise."""
 
-    model_config = ConfigDict(frozen=True)
-
-    encoding: Literal["utf-8", "base64"] = Field(description="How `text` holds the bytes.")
-    text: str = Field(description="The bytes, as UTF-8 text or base64.")
-    size: int = Field(description="Number of bytes received.")
-    sha256: str = Field(description="SHA-256 of the bytes kept in `text`.")
-    truncated: bool = Field(
-        default=False,
-        description="True only when a request exceeded the hard body limit and a prefix was kept.",
-    )
+    encoding: Annotated[Literal["utf-8", "base64"], Field(description="How `text` holds the bytes.")]
+    text: Annotated[str, Field(description="The bytes, as UTF-8 text or base64.")]
+    size: Annotated[int, Field(description="Number of bytes received.")]
+    sha256: Annotated[str, Field(description="SHA-256 of the bytes kept in `text`.")]
+    truncated: Annotated[
+        bool,
+        Field(description="True only when a request exceeded the hard body limit and a prefix was kept."),
+    ] = False
 
     @classmethod
     def of(cls, raw: bytes, *, size: int | None = None, truncated: bool = False) -> "RawPayload":
@@ -36,13 +40,7 @@ class RawPayload(BaseModel):
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             encoding, text = "base64", base64.b64encode(raw).decode("ascii")
-        return cls(
-            encoding=encoding,
-            text=text,
-            size=len(raw) if size is None else size,
-            sha256=sha256_hex(raw),
-            truncated=truncated,
-        )
+        return cls(encoding, text, len(raw) if size is None else size, sha256_hex(raw), truncated)
 
     def to_bytes(self) -> bytes:
         """The bytes exactly as received."""
@@ -51,43 +49,50 @@ class RawPayload(BaseModel):
         return self.text.encode("utf-8")
 
 
-class AcceptedRecord(BaseModel):
+@dataclass(frozen=True, slots=True)
+class AcceptedRecord:
     """A valid event, canonicalised, stored once under its deterministic ``record_id``."""
 
-    model_config = ConfigDict(frozen=True)
+    record_id: Annotated[str, Field(description="Deterministic id: contract, version and identity fields.")]
+    contract: Annotated[str, Field(examples=["shipment"])]
+    version: Annotated[int, Field(examples=[1])]
+    fingerprint: Annotated[str, Field(description="Fingerprint of the contract version that accepted it.")]
+    data: Annotated[
+        dict[str, Any], Field(description="The canonical record: values exactly as sent, keys sorted.")
+    ]
+    content_hash: Annotated[
+        str, Field(description="SHA-256 of the canonical data; tells a duplicate from a conflict.")
+    ]
+    raw: Annotated[RawPayload, Field(description="The event's bytes exactly as received.")]
+    received_at: Annotated[datetime, Field(description="When the gateway received the event (UTC).")]
+    source: Annotated[dict[str, Any], Field(description="Transport metadata of the first arrival.")]
 
-    record_id: str = Field(description="Deterministic id: contract, version and identity fields.")
-    contract: str = Field(examples=["shipment"])
-    version: int = Field(examples=[1])
-    fingerprint: str = Field(description="Fingerprint of the contract version that accepted it.")
-    data: dict[str, Any] = Field(description="The canonical record: values exactly as sent, keys sorted.")
-    content_hash: str = Field(description="SHA-256 of the canonical data; tells a duplicate from a conflict.")
-    raw: RawPayload = Field(description="The event's bytes exactly as received.")
-    received_at: datetime = Field(description="When the gateway received the event (UTC).")
-    source: dict[str, Any] = Field(description="Transport metadata of the first arrival.")
 
-
-class FailureRecord(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FailureRecord:
     """An invalid event, kept whole: raw bytes, every error, root cause, contract and transport metadata."""
 
-    model_config = ConfigDict(frozen=True)
-
-    failure_id: str = Field(
-        description="Deterministic id: the contract as addressed and the source identity."
+    failure_id: Annotated[
+        str, Field(description="Deterministic id: the contract as addressed and the source identity.")
+    ]
+    contract_ref: Annotated[
+        str, Field(description="The contract as the event addressed it.", examples=["shipment@1"])
+    ]
+    contract: Annotated[str | None, Field(description="Contract name, when routing succeeded.")] = None
+    version: Annotated[int | None, Field(description="Contract version, when routing succeeded.")] = None
+    fingerprint: Annotated[str | None, Field(description="Contract fingerprint, when routing succeeded.")] = (
+        None
     )
-    contract_ref: str = Field(description="The contract as the event addressed it.", examples=["shipment@1"])
-    contract: str | None = Field(default=None, description="Contract name, when routing succeeded.")
-    version: int | None = Field(default=None, description="Contract version, when routing succeeded.")
-    fingerprint: str | None = Field(default=None, description="Contract fingerprint, when routing succeeded.")
-    root_cause: RootCause = Field(description="The primary root cause.")
-    stage: Stage = Field(description="The stage of the primary root cause.")
-    errors: tuple[FieldError, ...] = Field(description="Every error found.")
-    conflicts_with: str | None = Field(
-        default=None, description="identity_conflict only: the record_id already stored with other content."
-    )
-    raw: RawPayload = Field(description="The event's bytes exactly as received.")
-    received_at: datetime = Field(description="When the gateway received the event (UTC).")
-    source: dict[str, Any] = Field(description="Transport metadata.")
+    root_cause: Annotated[RootCause, Field(description="The primary root cause.")]
+    stage: Annotated[Stage, Field(description="The stage of the primary root cause.")]
+    errors: Annotated[tuple[FieldError, ...], Field(description="Every error found.")]
+    conflicts_with: Annotated[
+        str | None,
+        Field(description="identity_conflict only: the record_id already stored with other content."),
+    ] = None
+    raw: Annotated[RawPayload, Field(description="The event's bytes exactly as received.")]
+    received_at: Annotated[datetime, Field(description="When the gateway received the event (UTC).")]
+    source: Annotated[dict[str, Any], Field(description="Transport metadata.")]
 
     @property
     def fields(self) -> list[str]:
@@ -109,15 +114,15 @@ def accepted_record(envelope: Envelope, data: dict[str, Any], contract: Contract
     """An accepted record; its id comes from the contract's identity fields, or the whole data without any."""
     identity = [data.get(field) for field in contract.identity] if contract.identity else [data]
     return AcceptedRecord(
-        record_id=record_id(contract.name, contract.version, identity),
-        contract=contract.name,
-        version=contract.version,
-        fingerprint=contract.fingerprint,
-        data=data,
-        content_hash=sha256_hex(canonical_bytes(data)),
-        raw=RawPayload.of(envelope.raw),
-        received_at=envelope.received_at,
-        source=envelope.source,
+        record_id(contract.name, contract.version, identity),
+        contract.name,
+        contract.version,
+        contract.fingerprint,
+        data,
+        sha256_hex(canonical_bytes(data)),
+        RawPayload.of(envelope.raw),
+        envelope.received_at,
+        envelope.source,
     )
 
 

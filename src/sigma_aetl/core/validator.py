@@ -5,7 +5,7 @@ Stages run as a chain — parse, shape, schema, business rules — and every err
 the first. Business rules run on the fields that passed the schema stage.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from typing import Any
 
 from sigma_aetl.contracts.model import Contract
@@ -17,6 +17,7 @@ from sigma_aetl.core.jsonparse import Limits, parse
 from sigma_aetl.core.taxonomy import STAGE_OF, RootCause, Stage, primary
 
 DEFAULT_LIMITS = Limits()
+_NONE: frozenset[str] = frozenset()
 
 
 def validate(contract: Contract, raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Decision:
@@ -27,7 +28,7 @@ def validate(contract: Contract, raw: bytes, limits: Limits = DEFAULT_LIMITS) ->
     if not isinstance(parsed.value, dict):
         return failed([not_an_object(parsed.value)], contract)
     errors = contract.check(parsed.text, parsed.value)
-    errors.extend(rule_errors(contract.rules, parsed.value, _failed_fields(errors)))
+    errors.extend(rule_errors(contract.rules, parsed.value, _failed_fields(errors) if errors else _NONE))
     if errors:
         return failed(errors, contract)
     return Decision(
@@ -67,11 +68,11 @@ def not_an_object(value: Any) -> FieldError:
     )
 
 
-def rule_errors(rules: Iterable[Rule], data: Mapping[str, Any], skip: set[str]) -> list[FieldError]:
+def rule_errors(rules: Iterable[Rule], data: Mapping[str, Any], skip: Set[str]) -> list[FieldError]:
     """Every business rule that does not hold, ignoring rules on fields the schema already rejected."""
     errors = []
     for rule in rules:
-        if any(field.split(".")[0] in skip for field in rule.fields()):
+        if skip and any(field.split(".")[0] in skip for field in rule.fields()):
             continue
         if rule.holds(data) is False:
             errors.append(_rule_error(rule, lookup(data, rule.field)))

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from fastapi.concurrency import run_in_threadpool
 
 from sigma_aetl.contracts.model import Contract
-from sigma_aetl.core.decision import Decision
+from sigma_aetl.core import serial
+from sigma_aetl.core.decision import Decision, FieldError
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.jsonparse import Limits, Parsed, parse
 from sigma_aetl.core.taxonomy import Stage
@@ -21,7 +22,7 @@ from sigma_aetl.groupcommit import GroupCommitter
 from sigma_aetl.http.body import TooLarge
 from sigma_aetl.http.envelopes import RequestInfo, envelope, is_batch, request_info, split_batch
 from sigma_aetl.http.problems import problem_body
-from sigma_aetl.http.schemas import BatchResult, BatchSummary, CompatResult
+from sigma_aetl.http.schemas import BatchResult, BatchSummary
 from sigma_aetl.http.view import RequestView
 from sigma_aetl.pipeline import Outcome
 
@@ -49,22 +50,30 @@ def validate_reply(contract: Contract, limits: Limits, body: bytes | TooLarge, r
         return problem_reply(
             413, f"The request body exceeds {request_limit} bytes.", "/api/validate", limit=request_limit
         )
-    answer = compat(validate(contract, body, limits), body, limits)
-    return Reply(200, answer.__pydantic_serializer__.to_json(answer, exclude_none=True))
+    return Reply(200, serial.dumps(compat(validate(contract, body, limits), body, limits)))
 
 
-def compat(decision: Decision, raw: bytes, limits: Limits) -> CompatResult:
-    """The original API's answer for ``decision``."""
+def compat(decision: Decision, raw: bytes, limits: Limits) -> dict[str, object]:
+    """The original API's answer for ``decision``: a :class:`CompatResult` without its null members."""
     if decision.passed:
-        return CompatResult(status="PASSED", clean_data=decision.data)
+        return {"status": "PASSED", "clean_data": decision.data}
     schema_failed = any(error.stage != Stage.BUSINESS_RULE for error in decision.errors)
-    return CompatResult(
-        status="FAILED",
-        reason="Schema validation failed" if schema_failed else "Business rule violation",
-        root_cause=decision.root_cause,
-        errors=list(decision.errors),
-        received_payload=_received(raw, limits),
-    )
+    answer = {
+        "status": "FAILED",
+        "reason": "Schema validation failed" if schema_failed else "Business rule violation",
+        "root_cause": decision.root_cause,
+        "errors": [_without_nulls(error) for error in decision.errors],
+        "received_payload": _received(raw, limits),
+    }
+    return _without_nulls(answer)
+
+
+def _without_nulls(value: object) -> dict[str, object]:
+    items = value.items() if isinstance(value, dict) else ((n, getattr(value, n)) for n in _ERROR_FIELDS)
+    return {name: item for name, item in items if item is not None}
+
+
+_ERROR_FIELDS = tuple(FieldError.__dataclass_fields__)
 
 
 def _received(raw: bytes, limits: Limits) -> object:
@@ -89,12 +98,12 @@ class Ingestor:
                 return await self._too_large(info, body, contract, version)
             if not is_batch(view, body):
                 outcomes = await self._store([envelope(info, body, contract, version)])
-                return Reply(200, _json(outcomes[0]))
+                return Reply(200, serial.dumps(outcomes[0]))
             raws = split_batch(view, body)
             results = await self._store(
                 [envelope(info, raw, contract, version, index=i) for i, raw in enumerate(raws)]
             )
-            return Reply(200, _json(BatchResult(results=results, summary=BatchSummary.of(results))))
+            return Reply(200, serial.dumps(BatchResult(results, BatchSummary.of(results))))
         except StoreError as exc:
             status = 503 if isinstance(exc, StoreUnavailable) else 500
             detail = f"The store failed; nothing was stored for this request. Retrying is safe. ({exc})"
@@ -120,7 +129,3 @@ class Ingestor:
             "split the batch or send smaller events."
         )
         return problem_reply(413, detail, info.metadata["path"], failure_id=outcome.failure_id, limit=limit)
-
-
-def _json(model: Outcome | BatchResult) -> bytes:
-    return model.__pydantic_serializer__.to_json(model)

@@ -1,23 +1,23 @@
 """Fast JSON responses: pre-serialised bytes, so routes skip FastAPI's generic encoder."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import orjson
 from fastapi.responses import Response
 from pydantic import BaseModel
+
+from sigma_aetl.core import serial
 
 if TYPE_CHECKING:
     from sigma_aetl.http.handlers import Reply
 
 
-def json_response(
-    content: BaseModel | dict[str, Any] | list[Any], status: int = 200, *, exclude_none: bool = False
-) -> Response:
-    """``content`` as ``application/json``; ``exclude_none`` drops members that are null."""
+def json_response(content: object, status: int = 200, *, exclude_none: bool = False) -> Response:
+    """``content`` (a model, a core dataclass or plain JSON values) as ``application/json``;
+    ``exclude_none`` drops a model's members that are null."""
     if isinstance(content, BaseModel):
         body = content.__pydantic_serializer__.to_json(content, exclude_none=exclude_none)
     else:
-        body = orjson.dumps(content)
+        body = serial.dumps(content)
     return Response(body, status_code=status, media_type="application/json")
 
 

@@ -1,6 +1,7 @@
 """Response shapes of the HTTP API, for the OpenAPI document and for clients."""
 
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -10,27 +11,27 @@ from sigma_aetl.core.decision import FieldError
 from sigma_aetl.pipeline import Outcome
 
 
-class BatchSummary(BaseModel):
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
     """Counts over one batch."""
 
-    events: int = Field(description="Events in the batch.")
-    accepted: int = Field(description="Newly stored accepted records.")
-    failed: int = Field(description="Newly stored failure records.")
-    duplicates: int = Field(description="Events already stored before; nothing new was written for them.")
+    events: Annotated[int, Field(description="Events in the batch.")]
+    accepted: Annotated[int, Field(description="Newly stored accepted records.")]
+    failed: Annotated[int, Field(description="Newly stored failure records.")]
+    duplicates: Annotated[
+        int, Field(description="Events already stored before; nothing new was written for them.")
+    ]
 
     @classmethod
     def of(cls, outcomes: list[Outcome]) -> "BatchSummary":
         """Count ``outcomes``."""
         new = [outcome for outcome in outcomes if not outcome.duplicate]
-        return cls(
-            events=len(outcomes),
-            accepted=sum(outcome.status == "PASSED" for outcome in new),
-            failed=sum(outcome.status == "FAILED" for outcome in new),
-            duplicates=len(outcomes) - len(new),
-        )
+        accepted = sum(outcome.status == "PASSED" for outcome in new)
+        return cls(len(outcomes), accepted, len(new) - accepted, len(outcomes) - len(new))
 
 
-class BatchResult(BaseModel):
+@dataclass(frozen=True, slots=True)
+class BatchResult:
     """One outcome per event, in the order received, and the counts."""
 
     results: list[Outcome]

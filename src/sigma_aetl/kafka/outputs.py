@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from confluent_kafka import KafkaError, Message, Producer
 
 from sigma_aetl import logs
+from sigma_aetl.core import serial
 from sigma_aetl.core.records import StoredRecord
 from sigma_aetl.errors import KafkaClientError, StoreError
 from sigma_aetl.kafka.client import ErrorLog, describe, kafka_errors, new_producer
@@ -92,7 +93,7 @@ class OutputPublisher:
     def _wrap(topic: str, key: str, record: StoredRecord | None, kind: str) -> OutputMessage:
         if record is None:
             raise StoreError(f"{key} was stored but cannot be read back")
-        return OutputMessage(topic, key, record.model_dump_json().encode("utf-8"), kind)
+        return OutputMessage(topic, key, serial.dumps(record), kind)
 
     def _produce(self, message: OutputMessage) -> None:
         headers: list[tuple[str, str | bytes | None]] = [(KIND_HEADER, message.kind.encode())]

@@ -48,6 +48,7 @@ from pymongo.errors import (
 )
 from pymongo.write_concern import WriteConcern
 
+from sigma_aetl.core import serial
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
 from sigma_aetl.redact import redact
@@ -238,7 +239,7 @@ class MongoStore:
             for name in self._names():
                 found = self.records_collection(name).find_one({"record_id": record_id}, {"doc": 1})
                 if found is not None:
-                    return AcceptedRecord.model_validate_json(found["doc"])
+                    return serial.loads(AcceptedRecord, found["doc"])
         return None
 
     def get_failure(self, failure_id: str) -> FailureRecord | None:
@@ -247,7 +248,7 @@ class MongoStore:
             for collection in self._failure_collections(None):
                 found = collection.find_one({"failure_id": failure_id}, {"doc": 1})
                 if found is not None:
-                    return FailureRecord.model_validate_json(found["doc"])
+                    return serial.loads(FailureRecord, found["doc"])
         return None
 
     def query_failures(self, query: FailureQuery) -> FailurePage:
@@ -257,7 +258,7 @@ class MongoStore:
             collections = self._failure_collections(query.contract)
             total = sum(collection.count_documents(where) for collection in collections)
             docs = _page(collections, where, query.offset, query.limit) if total > query.offset else []
-        items = [FailureRecord.model_validate_json(doc["doc"]) for doc in docs]
+        items = [serial.loads(FailureRecord, doc["doc"]) for doc in docs]
         return FailurePage(items=items, total=total, limit=query.limit, offset=query.offset)
 
     def stats(self) -> Stats:
@@ -332,7 +333,7 @@ def _common(record: AcceptedRecord | FailureRecord, token: str) -> Doc:
         "received_us": micros(record.received_at),
         "source": {key: value for key, value in record.source.items() if _bson_scalar(value)},
         "write_token": token,
-        "doc": record.__pydantic_serializer__.to_json(record),
+        "doc": serial.dumps(record),
     }
 
 
@@ -419,7 +420,7 @@ def _payloads(
 
 
 def _raw_of(doc: bytes) -> RawPayload:
-    return RawPayload.model_validate(orjson.loads(doc)["raw"])
+    return serial.load(RawPayload, orjson.loads(doc)["raw"])
 
 
 def _count_by(collections: Iterable[Collection[Doc]], key: str) -> Counter[str]:

@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeVar, cast
 
 import orjson
 
+from sigma_aetl.core import serial
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
 from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, StoredPayload, WriteReport, micros
@@ -182,7 +183,7 @@ class SqliteStore:
             row = (
                 self._reader().execute("SELECT doc FROM records WHERE record_id = ?", (record_id,)).fetchone()
             )
-        return AcceptedRecord.model_validate_json(row[0]) if row else None
+        return serial.loads(AcceptedRecord, row[0]) if row else None
 
     def get_failure(self, failure_id: str) -> FailureRecord | None:
         """One failure record by id."""
@@ -192,7 +193,7 @@ class SqliteStore:
                 .execute("SELECT doc FROM failures WHERE failure_id = ?", (failure_id,))
                 .fetchone()
             )
-        return FailureRecord.model_validate_json(row[0]) if row else None
+        return serial.loads(FailureRecord, row[0]) if row else None
 
     def query_failures(self, query: FailureQuery) -> FailurePage:
         """Failures matching the filters, newest first, one page at a time."""
@@ -205,7 +206,7 @@ class SqliteStore:
                 "LIMIT ? OFFSET ?",
                 [*params, query.limit, query.offset],
             ).fetchall()
-        items = [FailureRecord.model_validate_json(row[0]) for row in rows]
+        items = [serial.loads(FailureRecord, row[0]) for row in rows]
         return FailurePage(items=items, total=total, limit=query.limit, offset=query.offset)
 
     def stats(self) -> Stats:
@@ -301,11 +302,11 @@ def _unique(items: Iterable[_R]) -> list[_R]:
 
 
 def _raw_of(doc: bytes) -> RawPayload:
-    return RawPayload.model_validate(orjson.loads(doc)["raw"])
+    return serial.load(RawPayload, orjson.loads(doc)["raw"])
 
 
 def _doc(record: AcceptedRecord | FailureRecord) -> bytes:
-    return record.__pydantic_serializer__.to_json(record)
+    return serial.dumps(record)
 
 
 @contextmanager
