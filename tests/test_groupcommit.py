@@ -13,7 +13,7 @@ from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.errors import StoreUnavailable
 from sigma_aetl.groupcommit import GroupCommitter
 from sigma_aetl.pipeline import Pipeline
-from sigma_aetl.stores.base import WriteReport
+from sigma_aetl.stores.base import PendingWrite
 from sigma_aetl.stores.sqlite import SqliteStore
 from sigma_aetl.testing import INVALID_SHIPMENT, VALID_SHIPMENT
 
@@ -33,11 +33,12 @@ class GatedStore(SqliteStore):
         self.entered = threading.Event()
         self.writes: list[int] = []
 
-    def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
+    def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> PendingWrite:
+        """Wait at the gate, then write."""
         self.entered.set()
         self.gate.wait(timeout=10)
         self.writes.append(len(records) + len(failures))
-        return super().write(records, failures)
+        return super().submit(records, failures)
 
 
 @pytest.fixture
@@ -80,7 +81,8 @@ def test_each_submission_gets_its_own_outcomes_in_order(tmp_path: Path, registry
 class DownStore(SqliteStore):
     """A store whose writes fail as an unreachable disk would."""
 
-    def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
+    def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> PendingWrite:
+        """Fail."""
         raise StoreUnavailable("disk gone")
 
 

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.envelope import Envelope
@@ -283,3 +284,44 @@ def test_empty_batch_writes_nothing(pipeline: Pipeline) -> None:
     """An empty batch gives no outcomes and stores nothing."""
     assert pipeline.process([]) == []
     assert totals(pipeline.store) == (0, 0)
+
+
+def batch_with_repeats(make_envelope: EnvelopeFactory) -> list[Envelope]:
+    """Seven events whose copies and conflicting contents fall on both sides of a 3-event boundary."""
+    raws = [shipment("A"), shipment("B"), INVALID_SHIPMENT, shipment("A"), shipment("B", 9.0)]
+    return [make_envelope(raw) for raw in [*raws, INVALID_SHIPMENT, shipment("C")]]
+
+
+def test_a_batch_larger_than_a_chunk_has_the_outcomes_of_one_batch(
+    registry: Registry, make_envelope: EnvelopeFactory, tmp_path: Path
+) -> None:
+    """Stored as several transactions, a batch gives exactly the outcomes and rows of one transaction."""
+    whole = Pipeline(registry, SqliteStore(tmp_path / "whole.db"))
+    chunked = Pipeline(registry, SqliteStore(tmp_path / "chunked.db"), chunk_size=3)
+    expected = whole.process(batch_with_repeats(make_envelope))
+    assert chunked.process(batch_with_repeats(make_envelope)) == expected
+    assert [(o.status, o.duplicate, o.root_cause) for o in expected] == [
+        ("PASSED", False, None),
+        ("PASSED", False, None),
+        ("FAILED", False, RootCause.MISSING_FIELD),
+        ("PASSED", True, None),
+        ("FAILED", False, RootCause.IDENTITY_CONFLICT),
+        ("FAILED", True, RootCause.MISSING_FIELD),
+        ("PASSED", False, None),
+    ]
+    assert totals(chunked.store) == totals(whole.store) == (3, 2)
+
+
+def test_the_stream_matches_batch_after_batch(
+    registry: Registry, make_envelope: EnvelopeFactory, tmp_path: Path
+) -> None:
+    """process_stream, which decides a batch while the last one is written, equals one process per batch."""
+    events = batch_with_repeats(make_envelope)
+    batches = [events[:2], events[2:5], events[5:]]
+    one_by_one = Pipeline(registry, SqliteStore(tmp_path / "a.db"))
+    expected = [one_by_one.process(batch) for batch in batches]
+    store = SqliteStore.from_url(f"sqlite:///{tmp_path}/b.db")  # the writer process, as the CLI uses it
+    try:
+        assert list(Pipeline(registry, store).process_stream(iter(batches))) == expected
+    finally:
+        store.close()

@@ -5,7 +5,7 @@ retry or a replay a no-op; an identity already stored with other content becomes
 failure, never an overwrite and never a silent drop.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Annotated
 
@@ -28,7 +28,7 @@ from sigma_aetl.core.records import (
 )
 from sigma_aetl.core.taxonomy import RootCause, Stage
 from sigma_aetl.core.validator import DEFAULT_LIMITS, failed, validate
-from sigma_aetl.stores.base import Store, WriteReport
+from sigma_aetl.stores.base import PendingWrite, Store, WriteReport
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,13 +56,26 @@ class _Item:
     record: StoredRecord
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A batch decided and turned into records, not yet stored."""
+
+    items: list[_Item]
+    first: dict[str, AcceptedRecord]
+    """Each accepted record id's first arrival in the batch: what the batch writes."""
+    failures: list[FailureRecord]
+
+
 class Pipeline:
     """Routes, validates and stores envelopes, one batch at a time."""
 
-    def __init__(self, registry: Registry, store: Store, limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self, registry: Registry, store: Store, limits: Limits = DEFAULT_LIMITS, *, chunk_size: int = 1000
+    ) -> None:
         self.registry = registry
         self.store = store
         self.limits = limits
+        self.chunk_size = chunk_size
 
     def decide(self, envelope: Envelope) -> tuple[Decision, Contract | None]:
         """Route and validate one envelope; pure, no storage."""
@@ -72,13 +85,49 @@ class Pipeline:
         return validate(routed, envelope.raw, self.limits), routed
 
     def process(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
-        """Decide and durably store a batch; the outcomes are in the order of ``envelopes``."""
+        """Decide and durably store a batch; the outcomes are in the order of ``envelopes``.
+
+        A batch larger than ``chunk_size`` is stored as consecutive transactions of that size, through
+        :meth:`process_stream`, so deciding one part overlaps storing the one before; the outcomes are
+        those of the whole batch in one go (a second copy is a duplicate either way).
+        """
+        if len(envelopes) > self.chunk_size:
+            parts = (envelopes[i : i + self.chunk_size] for i in range(0, len(envelopes), self.chunk_size))
+            return [outcome for outcomes in self.process_stream(parts) for outcome in outcomes]
+        prepared = self.prepare(envelopes)
+        return self.finish(prepared, self.submit(prepared))
+
+    def process_stream(self, batches: Iterable[Sequence[Envelope]]) -> Iterator[list[Outcome]]:
+        """:meth:`process` each batch in order, deciding the next batch while the store writes this one.
+
+        Each batch's outcomes are yielded once it is durably stored, before the next batch's write starts,
+        so the rules across batches (a duplicate, a conflict) are exactly those of one batch after another.
+        """
+        pending: tuple[Prepared, PendingWrite] | None = None
+        for batch in batches:
+            prepared = self.prepare(batch)
+            if pending is not None:
+                yield self.finish(*pending)
+            pending = (prepared, self.submit(prepared))
+        if pending is not None:
+            yield self.finish(*pending)
+
+    def prepare(self, envelopes: Sequence[Envelope]) -> "Prepared":
+        """Route, validate and build the records of a batch; pure, no storage."""
         items = [self._item(envelope) for envelope in envelopes]
         records, failures = _split(items)
         first = {record.record_id: record for record in reversed(records)}  # the earliest wins
-        report = self.store.write(list(first.values()), failures)
+        return Prepared(items, first, failures)
+
+    def submit(self, prepared: "Prepared") -> PendingWrite:
+        """Start storing a prepared batch (see :meth:`Store.submit`)."""
+        return self.store.submit(list(prepared.first.values()), prepared.failures)
+
+    def finish(self, prepared: "Prepared", pending: PendingWrite) -> list[Outcome]:
+        """Wait for the batch's write, store its identity conflicts, and say what happened to each event."""
+        items, report = prepared.items, pending.result()
         # The content an identity keeps: what was already stored, else the batch's first arrival.
-        kept = {record_id: record.content_hash for record_id, record in first.items()}
+        kept = {record_id: record.content_hash for record_id, record in prepared.first.items()}
         kept.update(report.existing_records)
         conflicts = {
             index: conflict_record(item.envelope, item.record, _identity(item.contract))

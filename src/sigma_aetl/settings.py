@@ -30,7 +30,7 @@ class Settings(BaseSettings):
         default=16_777_216, ge=1, description="Largest HTTP request body; larger ones are refused with 413."
     )
     max_depth: int = Field(default=64, ge=1, le=200, description="Deepest JSON nesting accepted.")
-    batch_size: int = Field(default=1000, ge=1, le=100_000, description="Events per store transaction.")
+    batch_size: int = Field(default=5000, ge=1, le=100_000, description="Events per store transaction.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level.")
 
     # The Kafka worker (``sigma-aetl worker``); see docs/kafka.md.
@@ -49,7 +49,10 @@ class Settings(BaseSettings):
         description='More topics to consume, routed by message headers; JSON list: ["events"].',
     )
     kafka_batch_size: int = Field(
-        default=1000, ge=1, le=100_000, description="Most messages per batch (one store write, one commit)."
+        default=5000,
+        ge=1,
+        le=100_000,
+        description="Most messages per batch: stored (in transactions of 1000), then committed together.",
     )
     kafka_batch_timeout: float = Field(
         default=1.0, gt=0, le=60, description="Seconds to wait for a batch to fill before processing it."

@@ -11,7 +11,7 @@ from sigma_aetl.gateway import Gateway
 from sigma_aetl.http import create_app
 from sigma_aetl.pipeline import Pipeline
 from sigma_aetl.settings import Settings
-from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, WriteReport
+from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, WriteReport, Written
 from sigma_aetl.testing import VALID_SHIPMENT, ServerThread
 
 
@@ -20,6 +20,10 @@ class DownStore:
 
     def _down(self) -> StoreUnavailable:
         return StoreUnavailable("connection refused")
+
+    def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> Written:
+        """Write at once."""
+        return Written(self.write(records, failures))
 
     def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
         raise self._down()

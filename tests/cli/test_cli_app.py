@@ -10,7 +10,7 @@ from cli_support import CONTRACTS, Cli
 from sigma_aetl import __version__, logs
 from sigma_aetl.cli import ingest_cmd
 from sigma_aetl.core.envelope import Envelope
-from sigma_aetl.pipeline import Outcome, Pipeline
+from sigma_aetl.pipeline import Pipeline, Prepared
 from sigma_aetl.settings import Settings
 from sigma_aetl.testing import VALID_SHIPMENT
 
@@ -37,13 +37,13 @@ def test_command_line_option_beats_the_environment(cli: Cli) -> None:
 def test_batch_size_defaults_from_settings(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     """SIGMA_AETL_BATCH_SIZE sets the events per store transaction, and --batch-size overrides it."""
     batches: list[int] = []
-    process = Pipeline.process
+    prepare = Pipeline.prepare
 
-    def recording(self: Pipeline, batch: Sequence[Envelope]) -> list[Outcome]:
+    def recording(self: Pipeline, batch: Sequence[Envelope]) -> Prepared:
         batches.append(len(batch))
-        return process(self, batch)
+        return prepare(self, batch)
 
-    monkeypatch.setattr(Pipeline, "process", recording)
+    monkeypatch.setattr(Pipeline, "prepare", recording)
     path = str(cli.jsonl(*[VALID_SHIPMENT] * 5))
     env = {"SIGMA_AETL_BATCH_SIZE": "2"}
     assert cli.run("ingest", "shipment@1", path, env=env).exit_code == 0

@@ -1,17 +1,15 @@
 """``sigma-aetl ingest``: the acceptance cases, run through the command line against a real SQLite store."""
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from cli_support import Cli
 
-from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.ids import record_id
 from sigma_aetl.errors import StoreUnavailable
-from sigma_aetl.pipeline import Outcome, Pipeline
-from sigma_aetl.stores.base import FailureQuery
+from sigma_aetl.pipeline import Pipeline, Prepared
+from sigma_aetl.stores.base import FailureQuery, PendingWrite
 from sigma_aetl.testing import (
     EXTRA_FIELD,
     HEAVY_SHIPMENT,
@@ -210,15 +208,15 @@ def test_store_that_cannot_be_opened_exits_2(cli: Cli) -> None:
 def test_store_failure_mid_file_says_rerunning_is_safe(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     """A store failure mid-file says how far the run got and that re-running the file is safe."""
     calls: list[int] = []
-    process = Pipeline.process
+    submit = Pipeline.submit
 
-    def flaky(self: Pipeline, batch: Sequence[Envelope]) -> list[Outcome]:
-        calls.append(len(batch))
+    def flaky(self: Pipeline, prepared: Prepared) -> PendingWrite:
+        calls.append(len(prepared.items))
         if len(calls) == 2:
             raise StoreUnavailable("SQLite: database is locked")
-        return process(self, batch)
+        return submit(self, prepared)
 
-    monkeypatch.setattr(Pipeline, "process", flaky)
+    monkeypatch.setattr(Pipeline, "submit", flaky)
     path = cli.jsonl(VALID_SHIPMENT, HEAVY_SHIPMENT, TRUNCATED)
     result = cli.run("ingest", "shipment@1", str(path), "--batch-size", "1")
     assert result.exit_code == 2

@@ -15,7 +15,7 @@ from structlog.testing import capture_logs
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.errors import StoreUnavailable
 from sigma_aetl.kafka.health import Health, HealthServer
-from sigma_aetl.stores.base import Store, WriteReport
+from sigma_aetl.stores.base import Store, WriteReport, Written
 from sigma_aetl.stores.sqlite import SqliteStore
 
 
@@ -26,6 +26,10 @@ class FlakyStore:
         self.store = store
         self.down = True
         self.failed_writes = 0
+
+    def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> Written:
+        """Write at once."""
+        return Written(self.write(records, failures))
 
     def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
         """Fail with StoreUnavailable while down; otherwise write through."""

@@ -21,8 +21,10 @@ from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload
 from sigma_aetl.core.taxonomy import RootCause, Stage
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
 from sigma_aetl.stores import open_store
+from sigma_aetl.stores import sqlite as sqlite_store_module
 from sigma_aetl.stores.base import FailureQuery, WriteReport, micros
-from sigma_aetl.stores.sqlite import SqliteStore
+from sigma_aetl.stores.sqlite import SqliteStore, WriterMode
+from sigma_aetl.stores.sqlite_rows import Rows
 
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -299,10 +301,11 @@ def test_an_exception_midway_rolls_back(
 ) -> None:
     """An I/O error after the records were inserted rolls them back and surfaces as StoreUnavailable."""
 
-    def broken(*args: object) -> None:
+    def broken(conn: sqlite3.Connection, rows: Rows) -> None:
+        conn.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", rows.records)
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(SqliteStore, "_write_failures", broken)
+    monkeypatch.setattr(sqlite_store_module, "apply", broken)
     with pytest.raises(StoreUnavailable, match="disk I/O error"):
         sqlite.write([accepted("A")], [failure("F")])
     assert count(db, "records") == 0
@@ -310,9 +313,11 @@ def test_an_exception_midway_rolls_back(
     assert sqlite.write([accepted("A")], [failure("F")]).new_records == {accepted("A").record_id}
 
 
-def test_a_locked_database_is_unavailable(db: Path) -> None:
-    """A writer that cannot get the lock in time gets StoreUnavailable (safe to retry), not sqlite3's."""
-    store = SqliteStore(db, timeout=0.05)
+@pytest.mark.parametrize("writer", ["inline", "process"])
+def test_a_locked_database_is_unavailable(db: Path, writer: WriterMode) -> None:
+    """A writer (in-process or the writer process) that cannot get the lock in time gets StoreUnavailable
+    (safe to retry), not sqlite3's error; the next write, once the lock is free, succeeds."""
+    store = SqliteStore(db, timeout=0.05, writer=writer)
     blocker = sqlite3.connect(db, isolation_level=None)
     try:
         blocker.execute("BEGIN IMMEDIATE")

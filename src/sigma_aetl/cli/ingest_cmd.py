@@ -127,8 +127,8 @@ def run(
     started = time.perf_counter()
     with open_gateway(settings, registry) as gateway, _progress(console, path) as advance:
         try:
-            for batch in source.batches():
-                tally.add(gateway.pipeline.process(batch))
+            for outcomes in gateway.pipeline.process_stream(source.batches()):
+                tally.add(outcomes)
                 advance(source.bytes_read)
         except StoreError as exc:
             message = f"{exc} (stopped after {tally.events} events were stored; re-running the file is safe)"

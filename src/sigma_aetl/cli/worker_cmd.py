@@ -56,7 +56,7 @@ def worker(
     batch_size: Annotated[
         int | None,
         typer.Option(
-            min=1, max=100_000, help=f"Most messages per batch. Env {_ENV}BATCH_SIZE; default 1000."
+            min=1, max=100_000, help=f"Most messages per batch. Env {_ENV}BATCH_SIZE; default 5000."
         ),
     ] = None,
     batch_timeout: Annotated[

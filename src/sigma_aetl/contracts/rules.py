@@ -50,6 +50,9 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 _MISSING = object()
+_UNORDERED = frozenset({"in", "not_in", "eq", "ne"})
+_SAME_KIND = frozenset({(int, int), (float, float), (int, float), (float, int), (str, str)})
+"""Exact type pairs that order with each other (bool, a subclass of int, is never among them)."""
 
 
 class Rule(BaseModel):
@@ -96,14 +99,18 @@ def lookup(data: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted ``path``, or a sentinel when any step is absent."""
     node: Any = data
     for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
+        # exact dicts first: a JSON payload holds nothing else, and the ABC check costs more than the lookup
+        if not (type(node) is dict or isinstance(node, Mapping)) or part not in node:
             return _MISSING
         node = node[part]
     return node
 
 
 def _comparable(left: Any, right: Any, op: str) -> bool:
-    if op in ("in", "not_in", "eq", "ne"):
+    if op in _UNORDERED:
+        return True
+    kinds = (type(left), type(right))
+    if kinds in _SAME_KIND:
         return True
     if isinstance(left, bool) or isinstance(right, bool):
         return False

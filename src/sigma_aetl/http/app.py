@@ -35,7 +35,12 @@ def create_app(settings: Settings, gateway: Gateway | None = None, *, fast_path:
     """
     owned = gateway is None
     gw = gateway or Gateway.open(settings)
-    default_contract = gw.registry.require(settings.default_contract)
+    try:
+        default_contract = gw.registry.require(settings.default_contract)
+    except BaseException:
+        if owned:
+            gw.close()
+        raise
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -6,11 +6,11 @@ dependency and response machinery, which costs more than validating the event. E
 docs, health, errors) goes to FastAPI, where these two routes stay declared for the OpenAPI document.
 """
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
 from sigma_aetl.contracts.model import Contract
-from sigma_aetl.http.body import read_body
+from sigma_aetl.http.body import TooLarge, read_body
 from sigma_aetl.http.handlers import Ingestor, Reply, validate_reply
 from sigma_aetl.http.view import ClientDisconnected, Receive, RequestView, asgi_chunks
 
@@ -44,15 +44,34 @@ class FastPath:
         return await self.app(scope, receive, send)
 
     async def _validate(self, scope: Scope, receive: Receive, send: Send) -> None:
-        view = RequestView.of_scope(scope)
-        body = await read_body(asgi_chunks(receive), self._limit, view.declared_size)
+        body = await self._body(scope, receive)
         limits = self.ingestor.gateway.settings.limits
         await _send(send, validate_reply(self.default_contract, limits, body, self._limit))
 
     async def _ingest(self, scope: Scope, receive: Receive, send: Send, contract: str, version: str) -> None:
+        body = await self._body(scope, receive)
         view = RequestView.of_scope(scope)
-        body = await read_body(asgi_chunks(receive), self._limit, view.declared_size)
         await _send(send, await self.ingestor.ingest(view, contract, version, body))
+
+    async def _body(self, scope: Scope, receive: Receive) -> "bytes | TooLarge":
+        """The body; one message holds it whole in the common case, read without the chunk machinery."""
+        message = await receive()
+        if message["type"] == "http.request" and not message.get("more_body", False):
+            body: bytes = message.get("body", b"")
+            if len(body) <= self._limit:
+                return body
+        declared = RequestView.of_scope(scope).declared_size
+        return await read_body(_chain(message, receive), self._limit, declared)
+
+
+async def _chain(first: MutableMapping[str, Any], receive: Receive) -> AsyncIterator[bytes]:
+    """The body chunks, starting with a message already received."""
+    if first["type"] == "http.disconnect":
+        raise ClientDisconnected
+    yield first.get("body", b"")
+    if first.get("more_body", False):
+        async for chunk in asgi_chunks(receive):
+            yield chunk
 
 
 def _ingest_address(path: str) -> tuple[str, str] | None:

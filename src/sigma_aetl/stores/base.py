@@ -75,6 +75,25 @@ class WriteReport:
     existing_failures: set[str] = field(default_factory=set)
 
 
+class PendingWrite(Protocol):
+    """A write under way (see :meth:`Store.submit`)."""
+
+    def result(self) -> WriteReport:
+        """Wait until it is durably stored and say what it did; raises StoreError if it was not."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A write already done: its report."""
+
+    report: WriteReport
+
+    def result(self) -> WriteReport:
+        """The report."""
+        return self.report
+
+
 @dataclass(frozen=True, slots=True)
 class StoredPayload:
     """The raw bytes of one stored event, and which record holds them."""
@@ -90,6 +109,11 @@ class Store(Protocol):
 
     def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
         """Store all of them durably in one go, skipping any whose id exists; raises StoreError."""
+        ...
+
+    def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> PendingWrite:
+        """Start :meth:`write` and return at once where the store can write in the background; the
+        caller must call ``result()`` before its next write. Raises StoreError."""
         ...
 
     def get_record(self, record_id: str) -> AcceptedRecord | None:
@@ -111,8 +135,9 @@ class Store(Protocol):
     def raw_payloads(
         self, contract: str, version: int, *, batch_size: int = 500
     ) -> Iterator[list[StoredPayload]]:
-        """The raw payloads judged by ``contract@version`` — accepted records, then failures, each in id
-        order — in batches of at most ``batch_size``. Read-only."""
+        """The raw payloads judged by ``contract@version`` — accepted records, then failures, each in the
+        store's own stable order (id order in MongoDB, insertion order in SQLite) — in batches of at most
+        ``batch_size``, each payload once. Read-only."""
         ...
 
     def ping(self) -> None:

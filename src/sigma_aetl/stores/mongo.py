@@ -52,7 +52,15 @@ from sigma_aetl.core import serial
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
 from sigma_aetl.redact import redact
-from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, StoredPayload, WriteReport, micros
+from sigma_aetl.stores.base import (
+    FailurePage,
+    FailureQuery,
+    Stats,
+    StoredPayload,
+    WriteReport,
+    Written,
+    micros,
+)
 
 Doc = dict[str, Any]
 _T = TypeVar("_T")
@@ -139,6 +147,10 @@ class MongoStore:
         return self._db[_collection_name(self._failures_template, contract)]
 
     # -- writes ---------------------------------------------------------------------------------------
+
+    def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> Written:
+        """:meth:`write`, done at once (pymongo's calls block)."""
+        return Written(self.write(records, failures))
 
     def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
         """Insert every record and failure whose id is new; unordered bulk inserts, one per collection."""

@@ -3,24 +3,38 @@
 Unique primary keys on ``record_id`` and ``failure_id`` make every write idempotent. A write runs in one
 ``BEGIN IMMEDIATE`` transaction: it looks up which ids exist, inserts the rest, and commits — so the report
 of what was new is exact even with several writers on one file. Reads use one connection per thread.
+Opened from a URL (as every face does), the writes run in a writer process of their own
+(:mod:`sigma_aetl.stores.sqlite_writer`), so SQLite's work uses the second core.
 """
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, cast
 
 import orjson
 
 from sigma_aetl.core import serial
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
-from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, StoredPayload, WriteReport, micros
+from sigma_aetl.stores.base import (
+    FailurePage,
+    FailureQuery,
+    PendingWrite,
+    Stats,
+    StoredPayload,
+    WriteReport,
+    Written,
+    micros,
+)
+from sigma_aetl.stores.sqlite_rows import Rows, apply, report, rows_of
+from sigma_aetl.stores.sqlite_writer import WriterProcess
 
-_R = TypeVar("_R", AcceptedRecord, FailureRecord)
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+WriterMode = Literal["process", "inline"]
+_WRITERS = ("process", "inline")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -32,8 +46,7 @@ CREATE TABLE IF NOT EXISTS records (
     received_at  INTEGER NOT NULL,
     doc          BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS records_received ON records (received_at DESC);
-CREATE INDEX IF NOT EXISTS records_contract ON records (contract, version, record_id);
+CREATE INDEX IF NOT EXISTS records_version ON records (contract, version);
 CREATE TABLE IF NOT EXISTS failures (
     failure_id   TEXT PRIMARY KEY,
     contract_ref TEXT NOT NULL,
@@ -47,23 +60,37 @@ CREATE TABLE IF NOT EXISTS failures (
 CREATE INDEX IF NOT EXISTS failures_received ON failures (received_at DESC);
 CREATE INDEX IF NOT EXISTS failures_contract ON failures (contract, version, received_at DESC);
 CREATE INDEX IF NOT EXISTS failures_cause ON failures (root_cause, received_at DESC);
-CREATE INDEX IF NOT EXISTS failures_contract_id ON failures (contract, version, failure_id);
+CREATE INDEX IF NOT EXISTS failures_version ON failures (contract, version);
 CREATE TABLE IF NOT EXISTS failure_fields (
     path       TEXT NOT NULL,
     failure_id TEXT NOT NULL,
     PRIMARY KEY (path, failure_id)
 ) WITHOUT ROWID;
+DROP INDEX IF EXISTS records_received;
+DROP INDEX IF EXISTS records_contract;
+DROP INDEX IF EXISTS failures_contract_id;
 """
+# Ids are hashes, so every index holding one takes each insert on a random page: at millions of rows that
+# page is rarely cached and each insert dirties a page of its own. So only the primary keys hold ids; the
+# per-version indexes are (contract, version), which SQLite extends with the rowid: appended in order.
+# (Stores made before this layout lose their id-ordered indexes once, when opened.)
 
 _WRITER_CACHE_KIB = 65_536  # the writer's page cache: 64 MiB
 _READER_CACHE_KIB = 8_192  # each reader thread's: 8 MiB
-_CHUNK = 500  # ids per IN (...) lookup, well under SQLite's bound-parameter limit
+_CHECKPOINT_PAGES = 20_000  # about 80 MiB of WAL between checkpoints
 
 
 class SqliteStore:
     """A :class:`~sigma_aetl.stores.base.Store` on one SQLite file."""
 
-    def __init__(self, path: Path, *, synchronous: Synchronous = "FULL", timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        synchronous: Synchronous = "FULL",
+        timeout: float = 30.0,
+        writer: WriterMode = "inline",
+    ) -> None:
         self.path = path
         self._synchronous = synchronous
         self._timeout = timeout
@@ -78,31 +105,47 @@ class SqliteStore:
         self._writer = self._connect(_WRITER_CACHE_KIB)
         with translate_errors():
             self._writer.executescript(_SCHEMA)
+        self._process: WriterProcess | None = None
+        if writer == "process":
+            self._process = WriterProcess(str(path), self._pragmas(_WRITER_CACHE_KIB), timeout)
 
     @classmethod
     def from_url(cls, url: str) -> "SqliteStore":
-        """``sqlite:///relative.db`` or ``sqlite:////absolute.db``, optionally ``?synchronous=NORMAL``."""
+        """``sqlite:///relative.db`` or ``sqlite:////absolute.db``; options ``?synchronous=NORMAL`` and
+        ``writer=inline`` (write in the calling thread instead of the writer process)."""
         if not url.startswith("sqlite:///"):
             raise ConfigError(f"a SQLite URL looks like sqlite:///path.db, not {url!r}")
         path, _, query = url.removeprefix("sqlite:///").partition("?")
         options = dict(part.partition("=")[::2] for part in query.split("&") if part)
         synchronous = options.pop("synchronous", "FULL").upper()
-        if options or synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        writer = options.pop("writer", "process").lower()
+        if options or synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA") or writer not in _WRITERS:
             raise ConfigError(
-                f"unsupported SQLite URL options in {url!r}; only synchronous=OFF|NORMAL|FULL|EXTRA"
+                f"unsupported SQLite URL options in {url!r}; only synchronous=OFF|NORMAL|FULL|EXTRA "
+                "and writer=process|inline"
             )
-        return cls(Path(path), synchronous=cast(Synchronous, synchronous))
+        return cls(Path(path), synchronous=cast(Synchronous, synchronous), writer=cast(WriterMode, writer))
+
+    def _pragmas(self, cache_kib: int) -> list[str]:
+        return [
+            "PRAGMA journal_mode=WAL",
+            f"PRAGMA synchronous={self._synchronous}",
+            # ids are hashes, so index inserts land on random pages: at millions of rows the default
+            # 2 MiB page cache misses on almost every insert
+            f"PRAGMA cache_size=-{cache_kib}",
+            # Checkpoints copy the WAL's pages into the database at random places (ids are hashes), and
+            # the commit that runs one waits for it: fewer, larger checkpoints write each hot page once
+            # instead of once per few transactions. The WAL grows to about this many 4 KiB pages.
+            f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}",
+        ]
 
     def _connect(self, cache_kib: int = _READER_CACHE_KIB) -> sqlite3.Connection:
         with translate_errors():
             conn = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(f"PRAGMA synchronous={self._synchronous}")
-            # ids are hashes, so index inserts land on random pages: at millions of rows the default
-            # 2 MiB page cache misses on almost every insert
-            conn.execute(f"PRAGMA cache_size=-{cache_kib}")
+            for pragma in self._pragmas(cache_kib):
+                conn.execute(pragma)
         return conn
 
     def _reader(self) -> sqlite3.Connection:
@@ -114,68 +157,19 @@ class SqliteStore:
 
     def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
         """Store every record and failure whose id is new, in one transaction."""
-        report = WriteReport()
+        return self.submit(records, failures).result()
+
+    def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> PendingWrite:
+        """Start the write; with the writer process, return while it runs (``result()`` waits)."""
         if not records and not failures:
-            return report
-        with self._lock, translate_errors(), _transaction(self._writer) as conn:
-            self._write_records(conn, records, report)
-            self._write_failures(conn, failures, report)
-        return report
-
-    def _write_records(
-        self, conn: sqlite3.Connection, records: Sequence[AcceptedRecord], report: WriteReport
-    ) -> None:
-        ids = [record.record_id for record in records]
-        report.existing_records = dict(
-            _lookup(conn, "SELECT record_id, content_hash FROM records", "record_id", ids)
-        )
-        fresh = _unique(r for r in records if r.record_id not in report.existing_records)
-        conn.executemany(
-            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    r.record_id,
-                    r.contract,
-                    r.version,
-                    r.fingerprint,
-                    r.content_hash,
-                    micros(r.received_at),
-                    _doc(r),
-                )
-                for r in fresh
-            ],
-        )
-        report.new_records = {r.record_id for r in fresh}
-
-    def _write_failures(
-        self, conn: sqlite3.Connection, failures: Sequence[FailureRecord], report: WriteReport
-    ) -> None:
-        ids = [failure.failure_id for failure in failures]
-        report.existing_failures = {
-            row[0] for row in _lookup(conn, "SELECT failure_id FROM failures", "failure_id", ids)
-        }
-        fresh = _unique(f for f in failures if f.failure_id not in report.existing_failures)
-        conn.executemany(
-            "INSERT INTO failures VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    f.failure_id,
-                    f.contract_ref,
-                    f.contract,
-                    f.version,
-                    f.root_cause.value,
-                    f.stage.value,
-                    micros(f.received_at),
-                    _doc(f),
-                )
-                for f in fresh
-            ],
-        )
-        conn.executemany(
-            "INSERT INTO failure_fields VALUES (?, ?)",
-            [(path, f.failure_id) for f in fresh for path in f.fields],
-        )
-        report.new_failures = {f.failure_id for f in fresh}
+            return Written(WriteReport())
+        rows = rows_of(records, failures)
+        if self._process is None:
+            with self._lock, translate_errors(), _transaction(self._writer) as conn:
+                existing = apply(conn, rows)
+            return Written(report(rows, existing))
+        self._process.send(rows)
+        return _InProcess(self._process, rows)
 
     def get_record(self, record_id: str) -> AcceptedRecord | None:
         """One accepted record by id."""
@@ -229,7 +223,8 @@ class SqliteStore:
     def raw_payloads(
         self, contract: str, version: int, *, batch_size: int = 500
     ) -> Iterator[list[StoredPayload]]:
-        """Raw payloads of ``contract@version``: records, then failures, in id order (keyset paging)."""
+        """Raw payloads of ``contract@version``: records, then failures, in storage order (keyset paging
+        on the rowid, along the per-version index)."""
         yield from self._payloads("records", "record_id", contract, version, batch_size)
         yield from self._payloads("failures", "failure_id", contract, version, batch_size)
 
@@ -237,18 +232,19 @@ class SqliteStore:
         self, table: Literal["records", "failures"], key: str, contract: str, version: int, size: int
     ) -> Iterator[list[StoredPayload]]:
         kind: Literal["record", "failure"] = "record" if table == "records" else "failure"
-        select = f"SELECT {key}, doc FROM {table} WHERE contract = ? AND version = ? AND {key} > ? "
-        last = ""
+        select = f"SELECT rowid, {key}, doc FROM {table} WHERE contract = ? AND version = ? AND rowid > ? "
+        last = 0
         while True:
             with translate_errors():
-                rows = self._reader().execute(
-                    f"{select} ORDER BY {key} LIMIT ?", (contract, version, last, size)
+                rows = (
+                    self._reader()
+                    .execute(f"{select} ORDER BY rowid LIMIT ?", (contract, version, last, size))
+                    .fetchall()
                 )
-                batch = [StoredPayload(kind, row[0], _raw_of(row[1])) for row in rows.fetchall()]
-            if not batch:
+            if not rows:
                 return
-            yield batch
-            last = batch[-1].id
+            yield [StoredPayload(kind, row[1], _raw_of(row[2])) for row in rows]
+            last = rows[-1][0]
 
     def ping(self) -> None:
         """Raise StoreUnavailable if the database cannot be read."""
@@ -256,7 +252,9 @@ class SqliteStore:
             self._reader().execute("SELECT 1 FROM records LIMIT 1").fetchall()
 
     def close(self) -> None:
-        """Close the writer connection (reader connections close with their threads)."""
+        """Stop the writer process, close the writer connection (readers close with their threads)."""
+        if self._process is not None:
+            self._process.close()
         with self._lock:
             self._writer.close()
         reader: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -283,30 +281,23 @@ def _failure_filter(query: FailureQuery) -> tuple[str, list[Any]]:
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-def _lookup(conn: sqlite3.Connection, select: str, column: str, ids: list[str]) -> list[tuple[Any, ...]]:
-    rows: list[tuple[Any, ...]] = []
-    unique = list(dict.fromkeys(ids))
-    for start in range(0, len(unique), _CHUNK):
-        chunk = unique[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        rows.extend(conn.execute(f"{select} WHERE {column} IN ({marks})", chunk).fetchall())
-    return rows
-
-
-def _unique(items: Iterable[_R]) -> list[_R]:
-    by_id: dict[str, _R] = {}
-    for item in items:
-        key = item.record_id if isinstance(item, AcceptedRecord) else item.failure_id
-        by_id.setdefault(key, item)
-    return list(by_id.values())
-
-
 def _raw_of(doc: bytes) -> RawPayload:
     return serial.load(RawPayload, orjson.loads(doc)["raw"])
 
 
-def _doc(record: AcceptedRecord | FailureRecord) -> bytes:
-    return serial.dumps(record)
+class _InProcess:
+    """A write the writer process is doing."""
+
+    def __init__(self, process: WriterProcess, rows: Rows) -> None:
+        self._process = process
+        self._rows = rows
+        self._report: WriteReport | None = None
+
+    def result(self) -> WriteReport:
+        """Wait for the commit (once; later calls repeat the report)."""
+        if self._report is None:
+            self._report = report(self._rows, self._process.receive())
+        return self._report
 
 
 @contextmanager
