@@ -1,8 +1,10 @@
 """The pipeline over a real SQLite store: exactly-once records, first-class failures, identity conflicts."""
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import pytest
 
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.envelope import Envelope
@@ -323,5 +325,25 @@ def test_the_stream_matches_batch_after_batch(
     store = SqliteStore.from_url(f"sqlite:///{tmp_path}/b.db")  # the writer process, as the CLI uses it
     try:
         assert list(Pipeline(registry, store).process_stream(iter(batches))) == expected
+    finally:
+        store.close()
+
+
+def test_a_source_failing_mid_stream_leaves_the_store_free(
+    registry: Registry, make_envelope: EnvelopeFactory, tmp_path: Path
+) -> None:
+    """When reading the next batch fails mid-write, that write lands and the store stays usable."""
+
+    def batches() -> Iterator[list[Envelope]]:
+        yield [make_envelope(shipment("A"))]
+        raise OSError("the file went away")
+
+    store = SqliteStore.from_url(f"sqlite:///{tmp_path}/s.db")
+    try:
+        pipeline = Pipeline(registry, store)
+        with pytest.raises(OSError, match="went away"):
+            list(pipeline.process_stream(batches()))
+        assert totals(store) == (1, 0)
+        assert pipeline.process([make_envelope(shipment("B"))])[0].duplicate is False
     finally:
         store.close()

@@ -6,6 +6,7 @@ failure, never an overwrite and never a silent drop.
 """
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Annotated
 
@@ -28,6 +29,7 @@ from sigma_aetl.core.records import (
 )
 from sigma_aetl.core.taxonomy import RootCause, Stage
 from sigma_aetl.core.validator import DEFAULT_LIMITS, failed, validate
+from sigma_aetl.errors import StoreError
 from sigma_aetl.stores.base import PendingWrite, Store, WriteReport
 
 
@@ -104,13 +106,20 @@ class Pipeline:
         so the rules across batches (a duplicate, a conflict) are exactly those of one batch after another.
         """
         pending: tuple[Prepared, PendingWrite] | None = None
-        for batch in batches:
-            prepared = self.prepare(batch)
+        try:
+            for batch in batches:
+                prepared = self.prepare(batch)
+                if pending is not None:
+                    done, pending = pending, None
+                    yield self.finish(*done)
+                pending = (prepared, self.submit(prepared))
             if pending is not None:
-                yield self.finish(*pending)
-            pending = (prepared, self.submit(prepared))
-        if pending is not None:
-            yield self.finish(*pending)
+                done, pending = pending, None
+                yield self.finish(*done)
+        finally:
+            if pending is not None:  # reading or deciding the next batch failed while one was being written:
+                with suppress(StoreError):  # let that write land (or fail) so the store is free again
+                    pending[1].result()
 
     def prepare(self, envelopes: Sequence[Envelope]) -> "Prepared":
         """Route, validate and build the records of a batch; pure, no storage."""
