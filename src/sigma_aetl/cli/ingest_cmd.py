@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+from sigma_aetl import heap
 from sigma_aetl.cli.errors import fail, operational_errors
 from sigma_aetl.cli.params import ContractRef, parse_ref
 from sigma_aetl.cli.render import details, plain, print_json, stdout_console
@@ -126,6 +127,7 @@ def run(
     tally = Tally()
     started = time.perf_counter()
     with open_gateway(settings, registry) as gateway, _progress(console, path) as advance:
+        heap.settle()
         try:
             for outcomes in gateway.pipeline.process_stream(source.batches()):
                 tally.add(outcomes)

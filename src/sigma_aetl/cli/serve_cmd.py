@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from sigma_aetl import logs
+from sigma_aetl import heap, logs
 from sigma_aetl.cli.errors import operational_errors
 from sigma_aetl.cli.state import settings_of
 
@@ -32,4 +32,5 @@ def serve(
     logs.configure(settings.log_level)
     with operational_errors(settings):
         app = create_app(settings)
+    heap.settle()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from sigma_aetl import logs
+from sigma_aetl import heap, logs
 from sigma_aetl.cli.errors import fail, operational_errors
 from sigma_aetl.cli.state import load_contracts, open_gateway, settings_of
 from sigma_aetl.kafka.config import KafkaConfig
@@ -125,6 +125,7 @@ def run(settings: Settings) -> WorkerStats:
     health = Health()
     with open_gateway(settings, registry) as gateway, _health_server(settings, health):
         worker = Worker.build(config, gateway, health)
+        heap.settle()
         with stop_on_signals(worker.stop):
             return worker.run()
 
