@@ -1,7 +1,7 @@
 """JSON Lines files as a source: exact line bytes, positions, blank lines skipped, batches."""
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -100,3 +100,11 @@ def test_ack_is_a_no_op(tmp_path: Path, clock: Clock) -> None:
     (batch,) = reader.batches()
     reader.ack(batch)
     assert [e.raw for e in reader.envelopes()] == [b"{}"]
+
+
+def test_the_clock_is_read_once_per_batch(tmp_path: Path) -> None:
+    """The events of one batch share one reading of the clock; the next batch reads it again."""
+    readings = iter(datetime(2024, 1, 1, 0, 0, second, tzinfo=UTC) for second in range(10))
+    path = write(tmp_path, b"{}\n{}\n\n{}\n{}\n{}\n")
+    batches = list(source(path, lambda: next(readings), batch_size=2).batches())
+    assert [[e.received_at.second for e in batch] for batch in batches] == [[0, 0], [1, 1], [2]]
