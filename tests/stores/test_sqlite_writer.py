@@ -2,6 +2,7 @@
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from test_sqlite import accepted, count, failure
 
+from sigma_aetl.errors import StoreUnavailable
 from sigma_aetl.stores.sqlite import SqliteStore
 
 
@@ -109,3 +111,34 @@ def test_a_script_without_a_main_guard_can_open_a_store(tmp_path: Path) -> None:
     result = subprocess.run(command, check=False, capture_output=True, timeout=60, env=env)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout.decode().split() == ["1"]
+
+
+def test_a_dead_writer_is_replaced_by_the_next_write(writer_store: SqliteStore) -> None:
+    """If the writer process dies (killed, out of memory), the next write starts a new one and lands."""
+    assert writer_store._process is not None
+    dead = writer_store._process._process
+    try:
+        dead.kill()
+        dead.wait(timeout=10)
+        assert writer_store.write([accepted("A")], []).new_records == {accepted("A").record_id}
+        assert writer_pid(writer_store) != dead.pid
+    finally:
+        writer_store.close()
+
+
+def test_a_writer_dying_mid_write_fails_that_write_as_unavailable(tmp_path: Path) -> None:
+    """A write whose writer dies before answering is StoreUnavailable (safe to retry); the retry lands."""
+    store = SqliteStore(tmp_path / "m.db", timeout=10, writer="process")
+    blocker = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")  # the writer will wait for this lock, mid-write
+        pending = store.submit([accepted("A")], [])
+        time.sleep(0.3)
+        os.kill(writer_pid(store), signal.SIGKILL)
+        with pytest.raises(StoreUnavailable, match="gone"):
+            pending.result()
+        blocker.execute("ROLLBACK")
+        assert store.write([accepted("A")], []).new_records == {accepted("A").record_id}
+    finally:
+        blocker.close()
+        store.close()

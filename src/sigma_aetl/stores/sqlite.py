@@ -168,8 +168,20 @@ class SqliteStore:
             with self._lock, translate_errors(), _transaction(self._writer) as conn:
                 existing = apply(conn, rows)
             return Written(report(rows, existing))
-        self._process.send(rows)
-        return _InProcess(self._process, rows)
+        process = self._live_process(self._process)
+        process.send(rows)
+        return _InProcess(process, rows)
+
+    def _live_process(self, process: WriterProcess) -> WriterProcess:
+        """The writer process, started anew if it died (its last write was reported unavailable)."""
+        if process.alive():
+            return process
+        with self._lock:
+            if self._process is process:
+                process.close()
+                self._process = WriterProcess(str(self.path), self._pragmas(_WRITER_CACHE_KIB), self._timeout)
+            assert self._process is not None
+            return self._process
 
     def get_record(self, record_id: str) -> AcceptedRecord | None:
         """One accepted record by id."""

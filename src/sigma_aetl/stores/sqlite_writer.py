@@ -61,6 +61,10 @@ class WriterProcess:
             self.close()
             raise StoreUnavailable("SQLite: the writer process did not start") from exc
 
+    def alive(self) -> bool:
+        """Whether the process is still running."""
+        return self._process.poll() is None
+
     def send(self, rows: Rows) -> None:
         """Start a write; :meth:`receive` must follow (other writers wait until it does)."""
         self._busy.acquire()
