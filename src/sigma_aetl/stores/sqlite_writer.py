@@ -49,6 +49,7 @@ class WriterProcess:
         os.close(from_child)
         self._pipe = _Duplex(Connection(from_parent, readable=False), Connection(to_parent, writable=False))
         self._busy = threading.Lock()
+        self._broken = False
         # A store dropped without close() still stops its writer (and reaps it) when collected.
         self._stop = weakref.finalize(self, _stop, self._pipe, self._process)
         self._pipe.send((path, pragmas, timeout))
@@ -62,8 +63,8 @@ class WriterProcess:
             raise StoreUnavailable("SQLite: the writer process did not start") from exc
 
     def alive(self) -> bool:
-        """Whether the process is still running."""
-        return self._process.poll() is None
+        """Whether the process is still running (and its pipe still works)."""
+        return not self._broken and self._process.poll() is None
 
     def send(self, rows: Rows) -> None:
         """Start a write; :meth:`receive` must follow (other writers wait until it does)."""
@@ -71,6 +72,7 @@ class WriterProcess:
         try:
             self._pipe.send(rows)
         except (OSError, ValueError) as exc:
+            self._broken = True
             self._busy.release()
             raise StoreUnavailable(f"SQLite: the writer process is gone ({exc})") from exc
 
@@ -79,6 +81,7 @@ class WriterProcess:
         try:
             answer: _Answer = self._pipe.recv()
         except (EOFError, OSError) as exc:
+            self._broken = True  # its pipe may close a moment before the process can be reaped
             raise StoreUnavailable("SQLite: the writer process is gone") from exc
         finally:
             self._busy.release()
