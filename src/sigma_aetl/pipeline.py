@@ -121,18 +121,18 @@ class Pipeline:
                 with suppress(StoreError):  # let that write land (or fail) so the store is free again
                     pending[1].result()
 
-    def prepare(self, envelopes: Sequence[Envelope]) -> "Prepared":
+    def prepare(self, envelopes: Sequence[Envelope]) -> Prepared:
         """Route, validate and build the records of a batch; pure, no storage."""
         items = [self._item(envelope) for envelope in envelopes]
         records, failures = _split(items)
         first = {record.record_id: record for record in reversed(records)}  # the earliest wins
         return Prepared(items, first, failures)
 
-    def submit(self, prepared: "Prepared") -> PendingWrite:
+    def submit(self, prepared: Prepared) -> PendingWrite:
         """Start storing a prepared batch (see :meth:`Store.submit`)."""
         return self.store.submit(list(prepared.first.values()), prepared.failures)
 
-    def finish(self, prepared: "Prepared", pending: PendingWrite) -> list[Outcome]:
+    def finish(self, prepared: Prepared, pending: PendingWrite) -> list[Outcome]:
         """Wait for the batch's write, store its identity conflicts, and say what happened to each event."""
         items, report = prepared.items, pending.result()
         # The content an identity keeps: what was already stored, else the batch's first arrival.

@@ -148,10 +148,11 @@ def test_absolute_url(tmp_path: Path) -> None:
         store.close()
 
 
-@pytest.mark.parametrize(("option", "level"), [("", 2), ("?synchronous=NORMAL", 1), ("?synchronous=off", 0)])
+@pytest.mark.parametrize(("option", "level"), [("", 2), ("synchronous=NORMAL&", 1), ("synchronous=off&", 0)])
 def test_synchronous_option(tmp_path: Path, option: str, level: int) -> None:
-    """?synchronous= sets SQLite's synchronous level (any case); FULL is the default."""
-    store = SqliteStore.from_url(f"sqlite:///{tmp_path}/s.db{option}")
+    """?synchronous= sets SQLite's synchronous level (any case); FULL is the default. (The writer process
+    connects with the same pragmas; the in-process writer shows them.)"""
+    store = SqliteStore.from_url(f"sqlite:///{tmp_path}/s.db?{option}writer=inline")
     try:
         assert store._writer.execute("PRAGMA synchronous").fetchone()[0] == level
     finally:

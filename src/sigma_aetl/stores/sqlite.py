@@ -108,6 +108,7 @@ class SqliteStore:
         self._process: WriterProcess | None = None
         if writer == "process":
             self._process = WriterProcess(str(path), self._pragmas(_WRITER_CACHE_KIB), timeout)
+            self._writer.close()  # it made the schema; the writer process does every write from here
 
     @classmethod
     def from_url(cls, url: str) -> "SqliteStore":
