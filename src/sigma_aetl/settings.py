@@ -32,6 +32,15 @@ class Settings(BaseSettings):
     max_depth: int = Field(default=64, ge=1, le=200, description="Deepest JSON nesting accepted.")
     batch_size: int = Field(default=5000, ge=1, le=100_000, description="Events per store transaction.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level.")
+    access_log: bool = Field(
+        default=False, description="`serve` logs one line per HTTP request (uvicorn's access log)."
+    )
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="Proxies whose X-Forwarded-For and X-Forwarded-Proto `serve` trusts: comma-separated "
+        "addresses or networks, or `*`. Unset, none is trusted: the client is the peer's own address "
+        "(the headers are still recorded with each event).",
+    )
 
     # The Kafka worker (``sigma-aetl worker``); see docs/kafka.md.
     kafka_bootstrap_servers: str = Field(

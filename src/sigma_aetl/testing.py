@@ -30,13 +30,15 @@ INVALID_UTF8 = b'{"shipment_id": "SHIP-\xff\xfe", "weight_kg": 3, "destination":
 class ServerThread:
     """Serve an ASGI app with a real uvicorn on 127.0.0.1, on a free port, in a daemon thread."""
 
-    def __init__(self, app: Any, *, startup_timeout: float = 20.0) -> None:
+    def __init__(self, app: Any, *, startup_timeout: float = 20.0, **options: Any) -> None:
+        """``options`` are more of uvicorn's (``proxy_headers=False``, ...)."""
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        defaults: dict[str, Any] = {"log_level": "warning", "access_log": False, "lifespan": "on"}
+        config = uvicorn.Config(app, **{**defaults, **options})
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="uvicorn-test", daemon=True)
         self._timeout = startup_timeout

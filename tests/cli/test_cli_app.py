@@ -8,7 +8,7 @@ import uvicorn
 from cli_support import CONTRACTS, Cli
 
 from sigma_aetl import __version__, logs
-from sigma_aetl.cli import ingest_cmd
+from sigma_aetl.cli import ingest_cmd, serve_cmd
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.pipeline import Pipeline, Prepared
 from sigma_aetl.settings import Settings
@@ -106,7 +106,25 @@ def test_serve_runs_uvicorn_with_the_app_and_settings(cli: Cli, monkeypatch: pyt
     assert result.exit_code == 0, result.output
     [settings] = built
     assert (settings.host, settings.port, settings.store_url) == ("0.0.0.0", 9123, cli.store_url)
-    assert served == {"app": app, "host": "0.0.0.0", "port": 9123, "log_level": "info", "configured": "info"}
+    assert served == {
+        "app": app,
+        "host": "0.0.0.0",
+        "port": 9123,
+        "log_level": "info",
+        "access_log": False,
+        "proxy_headers": False,
+        "forwarded_allow_ips": None,
+        "configured": "info",
+    }
+
+
+def test_serve_trusts_proxies_and_logs_requests_only_when_asked(cli: Cli) -> None:
+    """SIGMA_AETL_FORWARDED_ALLOW_IPS turns uvicorn's proxy headers on for those peers; ACCESS_LOG its log."""
+    settings = Settings(forwarded_allow_ips="10.0.0.5,10.1.0.0/16", access_log=True)
+    options = serve_cmd.uvicorn_options(settings)
+    assert options["proxy_headers"] is True
+    assert options["forwarded_allow_ips"] == "10.0.0.5,10.1.0.0/16"
+    assert options["access_log"] is True
 
 
 def test_progress_bar_only_on_a_terminal(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:

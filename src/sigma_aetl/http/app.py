@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from sigma_aetl import __version__, logs
 from sigma_aetl.gateway import Gateway
@@ -27,10 +28,20 @@ a root cause, the raw bytes and the transport metadata. Nothing is repaired, gue
 """
 
 
-def create_app(settings: Settings, gateway: Gateway | None = None, *, fast_path: bool = True) -> FastAPI:
+class GatewayApp(FastAPI):
+    """The FastAPI application; the two hot routes are answered before FastAPI is entered (fastpath.py)."""
+
+    fast_path: FastPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fast_path is None or not await self.fast_path.answer(scope, receive, send):
+            await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings, gateway: Gateway | None = None, *, fast_path: bool = True) -> GatewayApp:
     """The HTTP application; opens a gateway from ``settings`` unless one is given (and then owns it).
 
-    ``fast_path`` answers the two hot routes in an ASGI layer before FastAPI (see ``fastpath.py``); off,
+    ``fast_path`` answers the two hot routes before FastAPI is entered (see ``fastpath.py``); off,
     FastAPI's declared routes serve them with the same handlers.
     """
     owned = gateway is None
@@ -55,14 +66,14 @@ def create_app(settings: Settings, gateway: Gateway | None = None, *, fast_path:
         if owned:
             gw.close()
 
-    app = FastAPI(title="SIGMA-AETL", version=__version__, description=_DESCRIPTION, lifespan=lifespan)
+    app = GatewayApp(title="SIGMA-AETL", version=__version__, description=_DESCRIPTION, lifespan=lifespan)
     committer = GroupCommitter(gw.pipeline, max_events=settings.batch_size)
     ingestor = Ingestor(gw, committer)
     app.state.gateway = gw
     app.state.committer = committer
     app.state.ingestor = ingestor
     if fast_path:
-        app.add_middleware(FastPath, ingestor=ingestor, default_contract=default_contract)
+        app.fast_path = FastPath(ingestor, default_contract)
     app.state.default_contract = default_contract
     problems.install(app)
     for module in (validate, ingest, query, contracts, health):

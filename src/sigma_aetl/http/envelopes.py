@@ -11,7 +11,10 @@ from sigma_aetl.core.ids import SourceIdentity
 from sigma_aetl.http.view import RequestView
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/ndjson", "application/json-seq")
-_KEPT_HEADERS = ("content-type", "content-length", "user-agent", "idempotency-key", "x-request-id")
+_KEPT_HEADERS = (
+    *("content-type", "content-length", "user-agent", "idempotency-key", "x-request-id"),
+    *("forwarded", "x-forwarded-for"),  # what a proxy says of the client, trusted or not
+)
 
 
 @dataclass(frozen=True, slots=True)

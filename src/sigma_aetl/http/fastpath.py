@@ -1,9 +1,12 @@
-"""An ASGI fast path for the two hot endpoints, in front of the FastAPI application.
+"""An ASGI fast path for the two hot endpoints, taken before the FastAPI application is entered.
 
 ``POST /api/validate`` and ``POST /v1/ingest/{contract}/{version}`` are answered here, straight from the
-ASGI scope, with the same handlers the FastAPI routes use — without the framework's per-request routing,
-dependency and response machinery, which costs more than validating the event. Everything else (queries,
-docs, health, errors) goes to FastAPI, where these two routes stay declared for the OpenAPI document.
+ASGI scope, with the same handlers the FastAPI routes use — without the framework's per-request middleware,
+routing, dependency and response machinery, which costs more than validating the event. Everything else
+(queries, docs, health, errors) goes to FastAPI, where these two routes stay declared for the OpenAPI
+document. :class:`sigma_aetl.http.app.GatewayApp` asks :meth:`FastPath.answer` first: measured under
+``POST /api/validate``, entering FastAPI and its error middleware before the fast path cost a fifth of the
+requests per second.
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -16,32 +19,34 @@ from sigma_aetl.http.view import ClientDisconnected, Receive, RequestView, asgi_
 
 Scope = MutableMapping[str, Any]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _INGEST = "/v1/ingest/"
 
 
 class FastPath:
-    """ASGI middleware: answers the hot routes itself and passes everything else on."""
+    """Answers the hot routes itself; :meth:`answer` says whether it took the request."""
 
-    def __init__(self, app: ASGIApp, ingestor: Ingestor, default_contract: Contract) -> None:
-        self.app = app
+    def __init__(self, ingestor: Ingestor, default_contract: Contract) -> None:
         self.ingestor = ingestor
         self.default_contract = default_contract
         self._limit = ingestor.gateway.settings.max_request_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST":
-            path: str = scope["path"]
-            try:
-                if path == "/api/validate":
-                    return await self._validate(scope, receive, send)
-                address = _ingest_address(path)
-                if address is not None:
-                    return await self._ingest(scope, receive, send, *address)
-            except ClientDisconnected:
-                return None  # a half-sent body is not an event: nothing is judged, stored or answered
-        return await self.app(scope, receive, send)
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Serve the request if it is one of the hot routes (True); otherwise touch nothing (False)."""
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return False
+        path: str = scope["path"]
+        try:
+            if path == "/api/validate":
+                await self._validate(scope, receive, send)
+                return True
+            address = _ingest_address(path)
+            if address is None:
+                return False
+            await self._ingest(scope, receive, send, *address)
+        except ClientDisconnected:
+            pass  # a half-sent body is not an event: nothing is judged, stored or answered
+        return True
 
     async def _validate(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await self._body(scope, receive)
