@@ -7,7 +7,7 @@ failure, never an overwrite and never a silent drop.
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Annotated
 
 from pydantic import Field
@@ -29,11 +29,12 @@ from sigma_aetl.core.records import (
 )
 from sigma_aetl.core.taxonomy import RootCause, Stage
 from sigma_aetl.core.validator import DEFAULT_LIMITS, failed, validate
+from sigma_aetl.core.value import value
 from sigma_aetl.errors import StoreError
 from sigma_aetl.stores.base import PendingWrite, Store, WriteReport
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value(kw_only=True)
 class Outcome:
     """What happened to one event: its decision and where it is stored."""
 
@@ -51,14 +52,14 @@ class Outcome:
     errors: tuple[FieldError, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class _Item:
     envelope: Envelope
     contract: Contract | None
     record: StoredRecord
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Prepared:
     """A batch decided and turned into records, not yet stored."""
 

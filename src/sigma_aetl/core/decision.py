@@ -1,22 +1,23 @@
 """The validator's answer: a decision, and the errors that explain a failure.
 
-Both are frozen, slotted dataclasses rather than Pydantic models: one is built per event on the hot path,
-where a model's validation costs more than the check it reports. Pydantic still documents them (the
-``Field`` annotations feed the OpenAPI document) and reads them back (:mod:`sigma_aetl.core.serial`).
+Both are value types (:mod:`sigma_aetl.core.value`) rather than Pydantic models: one is built per event
+on the hot path, where a model's validation costs more than the check it reports. Pydantic still documents
+them (the ``Field`` annotations feed the OpenAPI document) and reads them back
+(:mod:`sigma_aetl.core.serial`).
 """
 
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from sigma_aetl.core.taxonomy import RootCause, Stage
+from sigma_aetl.core.value import value
 
 Status = Literal["PASSED", "FAILED"]
 LocPart = str | int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value(kw_only=True)
 class FieldError:
     """One thing wrong with an event, with where, why and what was expected."""
 
@@ -59,7 +60,7 @@ class FieldError:
     ]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Decision:
     """The deterministic outcome of validating one event against one contract version."""
 

@@ -1,13 +1,14 @@
 """The envelope: an event's raw bytes exactly as received, plus where it came from."""
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 
 from sigma_aetl.core.ids import SourceIdentity, raw_identity
+from sigma_aetl.core.value import value
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Envelope:
     """One arrival. Built at the edge (HTTP, Kafka, file) and never changed afterwards."""
 

@@ -7,13 +7,13 @@ them exact), and a repeated key keeps its last value (we reject the payload as a
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.core.taxonomy import STAGE_OF, RootCause
+from sigma_aetl.core.value import value
 
 _LONG_DIGITS = re.compile(r"\d{19,}")
 # Every string token, in order, with the colon that makes it a key. Matching all strings (not only keys) keeps
@@ -24,7 +24,7 @@ _QUOTE_SPACE = re.compile(r'"[ \t\r\n]')
 _WIDENED = 2.0**63
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Limits:
     """Bounds on one event, checked before anything else."""
 
@@ -32,7 +32,7 @@ class Limits:
     max_depth: int = 64
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Parsed:
     """A successfully parsed payload: its text and its JSON value."""
 

@@ -1,11 +1,11 @@
 """Stored records: an accepted record or a failure record, built from an envelope and its decision.
 
-Frozen, slotted dataclasses (one is built per event on the hot path); :mod:`sigma_aetl.core.serial` writes
-them as JSON and reads them back, and their ``Field`` annotations document the API.
+Value types (:mod:`sigma_aetl.core.value`; one is built per event on the hot path):
+:mod:`sigma_aetl.core.serial` writes them as JSON and reads them back, and their ``Field`` annotations
+document the API.
 """
 
 import base64
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -17,9 +17,10 @@ from sigma_aetl.core.decision import Decision, FieldError
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.ids import failure_id, record_id
 from sigma_aetl.core.taxonomy import RootCause, Stage
+from sigma_aetl.core.value import value
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class RawPayload:
     """The bytes of an event exactly as received: text when valid UTF-8, base64 otherwise."""
 
@@ -49,7 +50,7 @@ class RawPayload:
         return self.text.encode("utf-8")
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class AcceptedRecord:
     """A valid event, canonicalised, stored once under its deterministic ``record_id``."""
 
@@ -68,7 +69,7 @@ class AcceptedRecord:
     source: Annotated[dict[str, Any], Field(description="Transport metadata of the first arrival.")]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@value(kw_only=True)
 class FailureRecord:
     """An invalid event, kept whole: raw bytes, every error, root cause, contract and transport metadata."""
 
