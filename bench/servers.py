@@ -4,8 +4,9 @@
 - the baseline: ``uvicorn bench.baseline_app:app``;
 - the floor: ``uvicorn bench.floor_app:app``, an ASGI app that does nothing (the server stack's ceiling).
 
-Both log at ``warning`` (so neither writes an access-log line per request) and run uvicorn's defaults
-otherwise (its event loop and HTTP parser are whatever the environment provides: see the machine table).
+All log at ``warning`` and write no access-log line per request. The gateway runs with its own
+``serve`` options (``X-Forwarded-For`` trusted only when configured); the others run uvicorn's defaults
+otherwise. The event loop and HTTP parser are whatever the environment provides: see the machine table.
 """
 
 import sys
