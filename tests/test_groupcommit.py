@@ -1,18 +1,24 @@
 """Group commit: concurrent submissions share one transaction and each gets its own outcomes."""
 
+import asyncio
+import sqlite3
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import uvloop
 
+from sigma_aetl import groupcommit
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
+from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.errors import StoreUnavailable
 from sigma_aetl.groupcommit import GroupCommitter
-from sigma_aetl.pipeline import Pipeline
+from sigma_aetl.pipeline import Outcome, Pipeline
 from sigma_aetl.stores.base import PendingWrite
 from sigma_aetl.stores.sqlite import SqliteStore
 from sigma_aetl.testing import INVALID_SHIPMENT, VALID_SHIPMENT
@@ -25,7 +31,7 @@ def shipment(n: int) -> Envelope:
 
 
 class GatedStore(SqliteStore):
-    """A real SQLite store whose first write waits until the test opens the gate."""
+    """A real SQLite store (inline writer) whose first write waits until the test opens the gate."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
@@ -41,41 +47,133 @@ class GatedStore(SqliteStore):
         return super().submit(records, failures)
 
 
-@pytest.fixture
-def gated(tmp_path: Path, registry: Registry) -> tuple[GatedStore, GroupCommitter]:
-    """A committer over a gated store."""
-    store = GatedStore(tmp_path / "g.db")
-    return store, GroupCommitter(Pipeline(registry, store))
+async def _wait_for(event: threading.Event) -> None:
+    """Let the event loop run until ``event`` is set by another thread."""
+    for _ in range(1000):
+        if event.is_set():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("timed out")
 
 
-def test_requests_queued_during_a_write_share_the_next_transaction(
-    gated: tuple[GatedStore, GroupCommitter],
+def test_a_blocking_store_writes_in_the_thread_and_the_loop_queues_meanwhile(
+    tmp_path: Path, registry: Registry
 ) -> None:
-    """Submissions that arrive while a write is in flight are stored together in one transaction."""
-    store, committer = gated
-    first = committer.submit([shipment(0)])
-    assert store.entered.wait(timeout=10)
-    waiting = [committer.submit([shipment(n)]) for n in range(1, 11)]
-    store.gate.set()
-    outcomes = [future.result(timeout=10) for future in [first, *waiting]]
-    committer.close()
+    """While a blocking write is in flight the loop runs; what it queues meanwhile is the next group."""
+    store = GatedStore(tmp_path / "g.db")
+    committer = GroupCommitter(Pipeline(registry, store))
+
+    async def scenario() -> list[list[Outcome]]:
+        first = asyncio.create_task(committer.store([shipment(0)]))
+        await _wait_for(store.entered)  # the loop keeps running while the write waits at the gate
+        waiting = [asyncio.create_task(committer.store([shipment(n)])) for n in range(1, 11)]
+        await asyncio.sleep(0.05)
+        store.gate.set()
+        outcomes = await asyncio.gather(first, *waiting)
+        await committer.aclose()
+        return outcomes
+
+    outcomes = asyncio.run(scenario())
     assert store.writes == [1, 10]
     assert committer.groups == 2
     assert all(len(result) == 1 and result[0].status == "PASSED" for result in outcomes)
     assert len({result[0].record_id for result in outcomes}) == 11
 
 
-def test_each_submission_gets_its_own_outcomes_in_order(tmp_path: Path, registry: Registry) -> None:
-    """Outcomes are handed back per submission, in the order of its envelopes."""
-    committer = GroupCommitter(Pipeline(registry, SqliteStore(tmp_path / "o.db")))
+RUNNERS = {"asyncio": asyncio.run, "uvloop": uvloop.run}
+
+
+@pytest.mark.parametrize("loop", RUNNERS)
+def test_the_writer_process_is_awaited_on_the_loop(tmp_path: Path, registry: Registry, loop: str) -> None:
+    """With the writer process, requests queued while it waits for the database share the next group;
+    a conflict's extra write afterwards reads its answer normally (uvloop leaves the pipe non-blocking)."""
+    path = tmp_path / "w.db"
+    store = SqliteStore.from_url(f"sqlite:///{path}")
+    assert store.writes_in_background
+    committer = GroupCommitter(Pipeline(registry, store))
+    blocker = sqlite3.connect(path, isolation_level=None)
+
+    async def scenario() -> list[list[Outcome]]:
+        blocker.execute("BEGIN IMMEDIATE")  # the writer's transaction waits (busy timeout) until we commit
+        first = asyncio.create_task(committer.store([shipment(0)]))
+        await asyncio.sleep(0.2)
+        waiting = [asyncio.create_task(committer.store([shipment(n)])) for n in range(1, 11)]
+        await asyncio.sleep(0.05)
+        assert not first.done()
+        blocker.execute("COMMIT")
+        outcomes = await asyncio.gather(first, *waiting)
+        changed = shipment(0).raw.replace(b"15.2", b"15.3")
+        outcomes.append(await committer.store([replace(shipment(0), raw=changed)]))
+        await committer.aclose()
+        return outcomes
+
+    try:
+        outcomes = RUNNERS[loop](scenario())
+    finally:
+        blocker.close()
+        store.close()
+    *stored, [conflict] = outcomes
+    assert committer.groups == 3
+    assert all(len(result) == 1 and result[0].status == "PASSED" for result in stored)
+    assert conflict.root_cause == RootCause.IDENTITY_CONFLICT
+
+
+@pytest.mark.parametrize("writer", ["process", "inline"])
+def test_each_submission_gets_its_own_outcomes_in_order(
+    tmp_path: Path, registry: Registry, writer: str
+) -> None:
+    """Outcomes are handed back per submission, in the order of its envelopes, whichever the writer."""
+    store = SqliteStore.from_url(f"sqlite:///{tmp_path}/o.db?writer={writer}")
+    committer = GroupCommitter(Pipeline(registry, store))
     bad = Envelope(raw=INVALID_SHIPMENT, contract="shipment", version="1", received_at=datetime.now(UTC))
-    mixed = committer.submit([shipment(1), bad, shipment(2)]).result(timeout=10)
-    again = committer.submit([shipment(1)]).result(timeout=10)
-    empty = committer.submit([]).result(timeout=10)
-    committer.close()
+
+    async def scenario() -> tuple[list[Outcome], ...]:
+        mixed, same = await asyncio.gather(
+            committer.store([shipment(1), bad, shipment(2)]), committer.store([shipment(1)])
+        )
+        again = await committer.store([shipment(2)])
+        empty = await committer.store([])
+        await committer.aclose()
+        return mixed, same, again, empty
+
+    try:
+        mixed, same, again, empty = asyncio.run(scenario())
+    finally:
+        store.close()
     assert [o.status for o in mixed] == ["PASSED", "FAILED", "PASSED"]
+    assert same[0].duplicate is True  # the second copy in one group is a duplicate of the first
     assert again[0].duplicate is True
     assert empty == []
+
+
+def test_a_large_group_goes_to_the_thread(
+    tmp_path: Path, registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group larger than ON_LOOP_EVENTS is decided and written off the event loop, with the same result."""
+    monkeypatch.setattr(groupcommit, "ON_LOOP_EVENTS", 3)
+    store = SqliteStore.from_url(f"sqlite:///{tmp_path}/l.db")
+    committer = GroupCommitter(Pipeline(registry, store))
+    threads: set[str] = set()
+    process = committer._pipeline.process
+
+    def spy(envelopes: Sequence[Envelope]) -> list[Outcome]:
+        threads.add(threading.current_thread().name)
+        return process(envelopes)
+
+    monkeypatch.setattr(committer._pipeline, "process", spy)
+
+    async def scenario() -> list[Outcome]:
+        outcomes = await committer.store([shipment(n) for n in range(10)])
+        await committer.aclose()
+        return outcomes
+
+    try:
+        outcomes = asyncio.run(scenario())
+    finally:
+        store.close()
+    assert [o.status for o in outcomes] == ["PASSED"] * 10
+    assert len(threads) == 1
+    assert threads.pop().startswith("group-commit")
 
 
 class DownStore(SqliteStore):
@@ -89,18 +187,30 @@ class DownStore(SqliteStore):
 def test_a_store_failure_reaches_every_waiting_submission(tmp_path: Path, registry: Registry) -> None:
     """When the store fails, every submission in the group gets the error; none hangs."""
     committer = GroupCommitter(Pipeline(registry, DownStore(tmp_path / "d.db")))
-    futures = [committer.submit([shipment(n)]) for n in range(5)]
-    for future in futures:
-        with pytest.raises(StoreUnavailable):
-            future.result(timeout=10)
-    committer.close()
+
+    async def scenario() -> list[BaseException | list[Outcome]]:
+        results = await asyncio.gather(
+            *(committer.store([shipment(n)]) for n in range(5)), return_exceptions=True
+        )
+        await committer.aclose()
+        return results
+
+    results = asyncio.run(scenario())
+    assert all(isinstance(result, StoreUnavailable) for result in results)
 
 
-def test_close_stores_what_is_queued(gated: tuple[GatedStore, GroupCommitter]) -> None:
+def test_close_stores_what_is_queued(tmp_path: Path, registry: Registry) -> None:
     """Closing the committer first stores every queued submission."""
-    store, committer = gated
-    futures = [committer.submit([shipment(n)]) for n in range(20)]
-    store.gate.set()
-    committer.close()
-    assert all(future.done() and future.result()[0].status == "PASSED" for future in futures)
+    store = GatedStore(tmp_path / "c.db")
+    committer = GroupCommitter(Pipeline(registry, store))
+
+    async def scenario() -> list[asyncio.Task[list[Outcome]]]:
+        tasks = [asyncio.create_task(committer.store([shipment(n)])) for n in range(20)]
+        await asyncio.sleep(0)
+        store.gate.set()
+        await committer.aclose()
+        return tasks
+
+    tasks = asyncio.run(scenario())
+    assert all(task.done() and task.result()[0].status == "PASSED" for task in tasks)
     assert sum(store.writes) == 20

@@ -21,6 +21,8 @@ class DownStore:
     def _down(self) -> StoreUnavailable:
         return StoreUnavailable("connection refused")
 
+    writes_in_background = False
+
     def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> Written:
         """Write at once."""
         return Written(self.write(records, failures))

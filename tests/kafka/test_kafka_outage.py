@@ -27,6 +27,8 @@ class FlakyStore:
         self.down = True
         self.failed_writes = 0
 
+    writes_in_background = False
+
     def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> Written:
         """Write at once."""
         return Written(self.write(records, failures))

@@ -62,7 +62,7 @@ def create_app(settings: Settings, gateway: Gateway | None = None, *, fast_path:
             default_contract=default_contract.ref,
         )
         yield
-        committer.close()  # store what is queued before the store closes
+        await committer.aclose()  # store what is queued before the store closes
         if owned:
             gw.close()
 

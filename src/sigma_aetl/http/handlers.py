@@ -112,10 +112,10 @@ class Ingestor:
     async def _store(self, envelopes: list[Envelope]) -> list[Outcome]:
         """Submit in transaction-sized parts; answer once every part is stored."""
         size = self.gateway.settings.batch_size
-        parts = [self.committer.submit(envelopes[i : i + size]) for i in range(0, len(envelopes), size)]
-        if len(parts) == 1:
-            return await asyncio.wrap_future(parts[0])
-        stored = await asyncio.gather(*(asyncio.wrap_future(part) for part in parts))
+        if len(envelopes) <= size:
+            return await self.committer.store(envelopes)
+        parts = [self.committer.store(envelopes[i : i + size]) for i in range(0, len(envelopes), size)]
+        stored = await asyncio.gather(*parts)
         return [outcome for part in stored for outcome in part]
 
     async def _too_large(self, info: RequestInfo, body: TooLarge, contract: str, version: str) -> Reply:

@@ -82,6 +82,10 @@ class PendingWrite(Protocol):
         """Wait until it is durably stored and say what it did; raises StoreError if it was not."""
         ...
 
+    def fileno(self) -> int | None:
+        """A descriptor that turns readable once :meth:`result` would not wait; None if it does not wait."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Written:
@@ -92,6 +96,9 @@ class Written:
     def result(self) -> WriteReport:
         """The report."""
         return self.report
+
+    def fileno(self) -> None:
+        """Nothing to wait for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +116,11 @@ class Store(Protocol):
 
     def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
         """Store all of them durably in one go, skipping any whose id exists; raises StoreError."""
+        ...
+
+    @property
+    def writes_in_background(self) -> bool:
+        """Whether :meth:`submit` returns before the write is done (else it writes, then returns)."""
         ...
 
     def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> PendingWrite:

@@ -148,6 +148,11 @@ class MongoStore:
 
     # -- writes ---------------------------------------------------------------------------------------
 
+    @property
+    def writes_in_background(self) -> bool:
+        """False: pymongo's calls block, so :meth:`submit` writes before it returns."""
+        return False
+
     def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> Written:
         """:meth:`write`, done at once (pymongo's calls block)."""
         return Written(self.write(records, failures))

@@ -160,6 +160,11 @@ class SqliteStore:
         """Store every record and failure whose id is new, in one transaction."""
         return self.submit(records, failures).result()
 
+    @property
+    def writes_in_background(self) -> bool:
+        """True with the writer process."""
+        return self._process is not None
+
     def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> PendingWrite:
         """Start the write; with the writer process, return while it runs (``result()`` waits)."""
         if not records and not failures:
@@ -311,6 +316,10 @@ class _InProcess:
         if self._report is None:
             self._report = report(self._rows, self._process.receive())
         return self._report
+
+    def fileno(self) -> int | None:
+        """The writer's answer pipe until the report is read; then None."""
+        return self._process.answer_fileno() if self._report is None else None
 
 
 @contextmanager

@@ -76,6 +76,10 @@ class WriterProcess:
             self._busy.release()
             raise StoreUnavailable(f"SQLite: the writer process is gone ({exc})") from exc
 
+    def answer_fileno(self) -> int:
+        """The descriptor the answer to the write in flight arrives on (readable once it has)."""
+        return self._pipe.fileno()
+
     def receive(self) -> Existing:
         """Wait for the write :meth:`send` started; raises StoreError if it did not commit."""
         try:
@@ -127,6 +131,9 @@ class _Duplex:
 
     def poll(self, timeout: float) -> bool:
         return self._in.poll(timeout)
+
+    def fileno(self) -> int:
+        return self._in.fileno()
 
     def close(self) -> None:
         self._out.close()
