@@ -1,6 +1,7 @@
 """Group commit: concurrent submissions share one transaction and each gets its own outcomes."""
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -214,3 +215,26 @@ def test_close_stores_what_is_queued(tmp_path: Path, registry: Registry) -> None
     tasks = asyncio.run(scenario())
     assert all(task.done() and task.result()[0].status == "PASSED" for task in tasks)
     assert sum(store.writes) == 20
+
+
+def test_a_cancelled_committer_task_is_replaced(tmp_path: Path, registry: Registry) -> None:
+    """If the committer's task is cancelled, the next submission starts a new one instead of hanging."""
+    store = SqliteStore.from_url(f"sqlite:///{tmp_path}/t.db")
+    committer = GroupCommitter(Pipeline(registry, store))
+
+    async def scenario() -> list[Outcome]:
+        await committer.store([shipment(1)])
+        task = committer._task
+        assert task is not None
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        outcomes = await asyncio.wait_for(committer.store([shipment(2)]), timeout=10)
+        await committer.aclose()
+        return outcomes
+
+    try:
+        outcomes = asyncio.run(scenario())
+    finally:
+        store.close()
+    assert outcomes[0].status == "PASSED"

@@ -53,7 +53,7 @@ class GroupCommitter:
             return []
         future: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
         self._queue.append((envelopes, future))
-        if self._task is None:
+        if self._task is None or self._task.done():  # first use, or the task was cancelled: never hang
             self._task = asyncio.create_task(self._run(), name="group-commit")
         self._wake.set()
         return await future
