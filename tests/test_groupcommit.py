@@ -4,10 +4,11 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 import uvloop
@@ -23,6 +24,9 @@ from sigma_aetl.pipeline import Outcome, Pipeline
 from sigma_aetl.stores.base import PendingWrite
 from sigma_aetl.stores.sqlite import SqliteStore
 from sigma_aetl.testing import INVALID_SHIPMENT, VALID_SHIPMENT
+
+T = TypeVar("T")
+Runner = Callable[[Coroutine[Any, Any, T]], T]
 
 
 def shipment(n: int) -> Envelope:
@@ -46,6 +50,14 @@ class GatedStore(SqliteStore):
         self.gate.wait(timeout=10)
         self.writes.append(len(records) + len(failures))
         return super().submit(records, failures)
+
+
+def run_closing(store: SqliteStore, scenario: Coroutine[Any, Any, T], run: Runner = asyncio.run) -> T:
+    """Run ``scenario`` on a new event loop, then close ``store`` whatever happened."""
+    try:
+        return run(scenario)
+    finally:
+        store.close()
 
 
 async def _wait_for(event: threading.Event) -> None:
@@ -81,7 +93,7 @@ def test_a_blocking_store_writes_in_the_thread_and_the_loop_queues_meanwhile(
     assert len({result[0].record_id for result in outcomes}) == 11
 
 
-RUNNERS = {"asyncio": asyncio.run, "uvloop": uvloop.run}
+RUNNERS: dict[str, Runner[Any]] = {"asyncio": asyncio.run, "uvloop": uvloop.run}
 
 
 @pytest.mark.parametrize("loop", RUNNERS)
@@ -109,10 +121,9 @@ def test_the_writer_process_is_awaited_on_the_loop(tmp_path: Path, registry: Reg
         return outcomes
 
     try:
-        outcomes = RUNNERS[loop](scenario())
+        outcomes = run_closing(store, scenario(), RUNNERS[loop])
     finally:
         blocker.close()
-        store.close()
     *stored, [conflict] = outcomes
     assert committer.groups == 3
     assert all(len(result) == 1 and result[0].status == "PASSED" for result in stored)
@@ -137,10 +148,7 @@ def test_each_submission_gets_its_own_outcomes_in_order(
         await committer.aclose()
         return mixed, same, again, empty
 
-    try:
-        mixed, same, again, empty = asyncio.run(scenario())
-    finally:
-        store.close()
+    mixed, same, again, empty = run_closing(store, scenario())
     assert [o.status for o in mixed] == ["PASSED", "FAILED", "PASSED"]
     assert same[0].duplicate is True  # the second copy in one group is a duplicate of the first
     assert again[0].duplicate is True
@@ -168,10 +176,7 @@ def test_a_large_group_goes_to_the_thread(
         await committer.aclose()
         return outcomes
 
-    try:
-        outcomes = asyncio.run(scenario())
-    finally:
-        store.close()
+    outcomes = run_closing(store, scenario())
     assert [o.status for o in outcomes] == ["PASSED"] * 10
     assert len(threads) == 1
     assert threads.pop().startswith("group-commit")
@@ -233,8 +238,5 @@ def test_a_cancelled_committer_task_is_replaced(tmp_path: Path, registry: Regist
         await committer.aclose()
         return outcomes
 
-    try:
-        outcomes = asyncio.run(scenario())
-    finally:
-        store.close()
+    outcomes = run_closing(store, scenario())
     assert outcomes[0].status == "PASSED"
