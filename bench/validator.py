@@ -17,7 +17,7 @@ from bench.context import Context
 from bench.options import CONTRACTS, Options
 from bench.stats import Figure, PartResult, Row
 from sigma_aetl.contracts.loader import load_registry
-from sigma_aetl.contracts.model import Contract
+from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.validator import validate
 
 Check = Callable[[bytes], bool]
@@ -27,7 +27,7 @@ Check = Callable[[bytes], bool]
 def jsonschema_twin(contract: Contract) -> Contract | str:
     """``contract`` re-expressed for the JSON Schema backend, or why that cannot be done (yet)."""
     try:
-        from sigma_aetl.contracts.jsonschema_backend import (  # noqa: PLC0415 — optional backend
+        from sigma_aetl.contracts.backends.json_schema import (  # noqa: PLC0415 — optional backend
             DRAFT_2020_12,
             jsonschema_contract,
         )

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from sigma_aetl.contracts.loader import load_registry
-from sigma_aetl.contracts.model import Contract
 from sigma_aetl.contracts.registry import Registry
+from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.envelope import Envelope
-from sigma_aetl.pipeline import Pipeline
-from sigma_aetl.stores.sqlite import SqliteStore
+from sigma_aetl.ingest.pipeline import Pipeline
+from sigma_aetl.stores.sqlite.store import SqliteStore
 
 CONTRACTS_DIR = Path(__file__).parent.parent / "contracts"
 FIXED_NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)

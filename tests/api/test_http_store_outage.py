@@ -7,9 +7,9 @@ import httpx
 from sigma_aetl.contracts.loader import load_registry
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.errors import StoreUnavailable
-from sigma_aetl.gateway import Gateway
 from sigma_aetl.http import create_app
-from sigma_aetl.pipeline import Pipeline
+from sigma_aetl.ingest.gateway import Gateway
+from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.settings import Settings
 from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, WriteReport, Written
 from sigma_aetl.testing import VALID_SHIPMENT, ServerThread

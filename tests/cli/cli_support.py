@@ -12,7 +12,7 @@ from typing import Any
 from typer.testing import CliRunner, Result
 
 from sigma_aetl.cli.app import app
-from sigma_aetl.stores.sqlite import SqliteStore
+from sigma_aetl.stores.sqlite.store import SqliteStore
 
 CONTRACTS = Path(__file__).parents[2] / "contracts"
 SCRIPT = Path(sys.executable).parent / "sigma-aetl"

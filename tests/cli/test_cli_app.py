@@ -10,7 +10,7 @@ from cli_support import CONTRACTS, Cli
 from sigma_aetl import __version__, logs
 from sigma_aetl.cli import ingest_cmd, serve_cmd
 from sigma_aetl.core.envelope import Envelope
-from sigma_aetl.pipeline import Pipeline, Prepared
+from sigma_aetl.ingest.pipeline import Pipeline, Prepared
 from sigma_aetl.settings import Settings
 from sigma_aetl.testing import VALID_SHIPMENT
 

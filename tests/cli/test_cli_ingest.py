@@ -8,7 +8,7 @@ from cli_support import Cli
 
 from sigma_aetl.core.ids import record_id
 from sigma_aetl.errors import StoreUnavailable
-from sigma_aetl.pipeline import Pipeline, Prepared
+from sigma_aetl.ingest.pipeline import Pipeline, Prepared
 from sigma_aetl.stores.base import FailureQuery, PendingWrite
 from sigma_aetl.testing import (
     EXTRA_FIELD,

@@ -7,8 +7,8 @@ from pydantic import Field
 
 from sigma_aetl.contracts import ContractModel, Rule, pydantic_contract
 from sigma_aetl.contracts.loader import load_registry
-from sigma_aetl.contracts.model import Contract
 from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
+from sigma_aetl.core.contract import Contract
 
 REPO_CONTRACTS = Path(__file__).parents[2] / "contracts"
 MAX = Rule(name="max", field="size", op="le", value=10, message="Too big.")

@@ -11,10 +11,10 @@ from sigma_aetl.contracts import jsonschema_contract
 from sigma_aetl.contracts.immutability import enforce, verify
 from sigma_aetl.contracts.loader import load_registry
 from sigma_aetl.contracts.lock import LOCK_FILE, Lock, ReleaseState, read_lock, write_lock
-from sigma_aetl.contracts.model import Contract
 from sigma_aetl.contracts.registry import Registry
+from sigma_aetl.core.contract import Contract
 from sigma_aetl.errors import ContractLoadError, ContractLockError
-from sigma_aetl.gateway import Gateway
+from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.settings import Settings
 
 SCHEMA = object_schema({"id": {"type": "string"}, "size": {"type": "integer", "maximum": 10}})

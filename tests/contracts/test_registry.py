@@ -3,7 +3,7 @@
 import pytest
 
 from sigma_aetl.contracts import ContractModel, Registry, pydantic_contract
-from sigma_aetl.contracts.model import Contract
+from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.core.taxonomy import RootCause, Stage
 from sigma_aetl.errors import ContractLoadError, ContractNotFound

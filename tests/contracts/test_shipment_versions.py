@@ -9,7 +9,7 @@ from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.core.validator import validate
-from sigma_aetl.pipeline import Pipeline
+from sigma_aetl.ingest.pipeline import Pipeline
 
 EnvelopeFactory = Callable[..., Envelope]
 V1_EVENT = {"shipment_id": "S-1", "weight_kg": 12.5, "destination": "Cork", "priority": 1}

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sigma_aetl.contracts.loader import load_registry
-from sigma_aetl.contracts.model import Contract
 from sigma_aetl.core import serial
 from sigma_aetl.core.canonical import canonical, canonical_bytes
+from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import Decision
 from sigma_aetl.core.jsonparse import Limits, Parsed, parse
 from sigma_aetl.core.taxonomy import PRECEDENCE, STAGE_OF, RootCause

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigma_aetl.contracts.model import Contract
 from sigma_aetl.core import serial
 from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
+from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.ids import failure_id, record_id
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload, build_record, conflict_record

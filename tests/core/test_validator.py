@@ -5,8 +5,8 @@ import json
 import pytest
 
 from sigma_aetl.contracts import ContractModel, Rule, pydantic_contract
-from sigma_aetl.contracts.model import Contract
 from sigma_aetl.core import serial
+from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import Decision, FieldError
 from sigma_aetl.core.jsonparse import Limits
 from sigma_aetl.core.taxonomy import PRECEDENCE, RootCause, Stage, primary

@@ -11,13 +11,13 @@ import structlog
 from kafka_support import Kafka, Tansu, WorkerFactory, kafka_config, reap_workers
 
 from sigma_aetl.contracts.registry import Registry
+from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.kafka.health import Health
 from sigma_aetl.kafka.outputs import OutputPublisher
+from sigma_aetl.kafka.source import KafkaSource
 from sigma_aetl.kafka.worker import Worker
-from sigma_aetl.pipeline import Pipeline
-from sigma_aetl.sources.kafka import KafkaSource
 from sigma_aetl.stores.base import Store
-from sigma_aetl.stores.sqlite import SqliteStore
+from sigma_aetl.stores.sqlite.store import SqliteStore
 
 
 @pytest.fixture(autouse=True)

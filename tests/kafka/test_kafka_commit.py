@@ -8,7 +8,7 @@ from kafka_support import Coordinates, Kafka, Msg, ends_of, kafka_config, wait_u
 
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.kafka.message import next_offsets
-from sigma_aetl.sources.kafka import KafkaSource
+from sigma_aetl.kafka.source import KafkaSource
 
 
 def coordinates(batch: Sequence[Envelope]) -> set[Coordinates]:

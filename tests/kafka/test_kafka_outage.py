@@ -16,7 +16,7 @@ from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.errors import StoreUnavailable
 from sigma_aetl.kafka.health import Health, HealthServer
 from sigma_aetl.stores.base import Store, WriteReport, Written
-from sigma_aetl.stores.sqlite import SqliteStore
+from sigma_aetl.stores.sqlite.store import SqliteStore
 
 
 class FlakyStore:

@@ -9,7 +9,7 @@ from kafka_support import Kafka, Msg, Output, WorkerFactory, WorkerThread, ends_
 
 from sigma_aetl.core import serial
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
-from sigma_aetl.stores.sqlite import SqliteStore
+from sigma_aetl.stores.sqlite.store import SqliteStore
 from sigma_aetl.testing import INVALID_SHIPMENT, TRUNCATED
 
 

@@ -5,7 +5,7 @@ import json
 from kafka_support import Kafka, Msg, WorkerFactory, WorkerThread, ends_of
 
 from sigma_aetl.kafka.worker import Worker, WorkerStats
-from sigma_aetl.stores.sqlite import SqliteStore
+from sigma_aetl.stores.sqlite.store import SqliteStore
 from sigma_aetl.testing import INVALID_UTF8, STRING_PRIORITY
 
 

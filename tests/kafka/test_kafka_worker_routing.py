@@ -19,10 +19,10 @@ from kafka_support import (
 )
 
 from sigma_aetl.contracts.registry import Registry
+from sigma_aetl.ingest.pipeline import Pipeline
+from sigma_aetl.kafka.source import KafkaSource
 from sigma_aetl.kafka.worker import Worker, WorkerStats
-from sigma_aetl.pipeline import Pipeline
-from sigma_aetl.sources.kafka import KafkaSource
-from sigma_aetl.stores.sqlite import SqliteStore
+from sigma_aetl.stores.sqlite.store import SqliteStore
 from sigma_aetl.testing import INVALID_SHIPMENT
 
 

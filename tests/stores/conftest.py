@@ -25,7 +25,7 @@ from sigma_aetl.core.ids import failure_id, record_id
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload
 from sigma_aetl.core.taxonomy import STAGE_OF, RootCause
 from sigma_aetl.stores import Store, open_store
-from sigma_aetl.stores.mongo import MongoStore
+from sigma_aetl.stores.mongo.store import MongoStore
 
 STORES = ["sqlite", "mongodb"]
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)

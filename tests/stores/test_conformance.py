@@ -10,7 +10,7 @@ from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.core.taxonomy import RootCause
-from sigma_aetl.pipeline import Pipeline
+from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.stores import Store
 from sigma_aetl.stores.base import FailureQuery, WriteReport
 from sigma_aetl.testing import INVALID_SHIPMENT, INVALID_UTF8, VALID_SHIPMENT

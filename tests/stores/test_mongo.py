@@ -29,7 +29,7 @@ from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
 from sigma_aetl.stores import open_store
 from sigma_aetl.stores.base import FailureQuery
-from sigma_aetl.stores.mongo import FAILURE_INDEXES, RECORD_INDEXES, MongoStore, is_transient
+from sigma_aetl.stores.mongo.store import FAILURE_INDEXES, RECORD_INDEXES, MongoStore, is_transient
 
 Client = MongoClient[dict[str, Any]]
 RecordFactory = Callable[..., AcceptedRecord]

@@ -21,10 +21,10 @@ from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload
 from sigma_aetl.core.taxonomy import RootCause, Stage
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
 from sigma_aetl.stores import open_store
-from sigma_aetl.stores import sqlite as sqlite_store_module
 from sigma_aetl.stores.base import FailureQuery, WriteReport, micros
-from sigma_aetl.stores.sqlite import SqliteStore, WriterMode
-from sigma_aetl.stores.sqlite_rows import Rows
+from sigma_aetl.stores.sqlite import store as sqlite_store_module
+from sigma_aetl.stores.sqlite.rows import Rows
+from sigma_aetl.stores.sqlite.store import SqliteStore, WriterMode
 
 T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

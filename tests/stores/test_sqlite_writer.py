@@ -13,7 +13,7 @@ import pytest
 from test_sqlite import accepted, count, failure
 
 from sigma_aetl.errors import StoreUnavailable
-from sigma_aetl.stores.sqlite import SqliteStore
+from sigma_aetl.stores.sqlite.store import SqliteStore
 
 
 def writer_pid(store: SqliteStore) -> int:
@@ -82,7 +82,7 @@ def test_the_writer_ends_with_its_parent(tmp_path: Path) -> None:
         f"""
         import os, sys
         from pathlib import Path
-        from sigma_aetl.stores.sqlite import SqliteStore
+        from sigma_aetl.stores.sqlite.store import SqliteStore
         store = SqliteStore.from_url("sqlite:///{tmp_path}/p.db")
         print(store._process._process.pid, flush=True)
         os._exit(0)

@@ -18,9 +18,9 @@ from sigma_aetl.cli.params import ContractRef, parse_ref
 from sigma_aetl.cli.render import details, plain, print_json, short_fingerprint, stdout_console
 from sigma_aetl.cli.state import load_contracts, settings_of
 from sigma_aetl.contracts.lock import ReleaseState
-from sigma_aetl.contracts.model import Contract
 from sigma_aetl.contracts.registry import Registry
-from sigma_aetl.contracts.rules import Rule
+from sigma_aetl.core.contract import Contract
+from sigma_aetl.core.rules import Rule
 
 app = typer.Typer(
     help="The contract versions in the contracts directory: list, show, release, verify, evolve, try.",

@@ -12,13 +12,13 @@ from sigma_aetl.cli.errors import EXIT_FAILED, EXIT_OK, operational_errors
 from sigma_aetl.cli.params import ContractRef, parse_ref
 from sigma_aetl.cli.render import plain, print_json, stdout_console
 from sigma_aetl.cli.state import load_contracts, settings_of
-from sigma_aetl.contracts.compat import Mode, Report
-from sigma_aetl.contracts.compat import check as check_compatibility
-from sigma_aetl.contracts.diff import Change, diff_definitions
-from sigma_aetl.contracts.model import Contract
+from sigma_aetl.contracts.evolution.compatibility import Mode, Report
+from sigma_aetl.contracts.evolution.compatibility import check as check_compatibility
+from sigma_aetl.contracts.evolution.diff import Change, diff_definitions
+from sigma_aetl.contracts.evolution.scaffold import Scaffold
+from sigma_aetl.contracts.evolution.scaffold import new_version as scaffold
 from sigma_aetl.contracts.registry import Registry
-from sigma_aetl.contracts.scaffold import Scaffold
-from sigma_aetl.contracts.scaffold import new_version as scaffold
+from sigma_aetl.core.contract import Contract
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 OldRef = Annotated[

@@ -17,15 +17,15 @@ from pydantic import BaseModel, Field
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from sigma_aetl import heap
+from sigma_aetl.cli import heap
 from sigma_aetl.cli.errors import fail, operational_errors
 from sigma_aetl.cli.params import ContractRef, parse_ref
 from sigma_aetl.cli.render import details, plain, print_json, stdout_console
 from sigma_aetl.cli.state import load_contracts, open_gateway, settings_of
 from sigma_aetl.errors import StoreError
-from sigma_aetl.pipeline import Outcome
+from sigma_aetl.ingest.files import FileSource
+from sigma_aetl.ingest.pipeline import Outcome
 from sigma_aetl.settings import Settings
-from sigma_aetl.sources.files import FileSource
 
 Advance = Callable[[int], None]
 """Report progress: the number of bytes of the file read so far."""

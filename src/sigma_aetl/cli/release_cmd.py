@@ -16,8 +16,8 @@ from sigma_aetl.cli.state import load_contracts, settings_of
 from sigma_aetl.contracts import immutability
 from sigma_aetl.contracts.immutability import Violation, report
 from sigma_aetl.contracts.lock import ReleaseState, lock_path, write_lock
-from sigma_aetl.contracts.model import Contract
 from sigma_aetl.contracts.registry import Registry
+from sigma_aetl.core.contract import Contract
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 

@@ -5,7 +5,8 @@ from typing import Annotated, Any
 import typer
 import uvicorn
 
-from sigma_aetl import heap, logs
+from sigma_aetl import logs
+from sigma_aetl.cli import heap
 from sigma_aetl.cli.errors import operational_errors
 from sigma_aetl.cli.state import settings_of
 from sigma_aetl.settings import Settings

@@ -10,9 +10,9 @@ from contextlib import contextmanager
 import typer
 
 from sigma_aetl.contracts.loader import load_registry
-from sigma_aetl.contracts.model import Contract
 from sigma_aetl.contracts.registry import Registry
-from sigma_aetl.gateway import Gateway
+from sigma_aetl.core.contract import Contract
+from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.settings import Settings
 
 

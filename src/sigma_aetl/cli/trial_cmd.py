@@ -15,7 +15,7 @@ from sigma_aetl.cli.params import ContractRef, parse_ref
 from sigma_aetl.cli.render import counts, details, plain, print_json, stdout_console
 from sigma_aetl.cli.state import load_contracts, settings_of
 from sigma_aetl.contracts.registry import Registry
-from sigma_aetl.contracts.trial import TrialReport, trial
+from sigma_aetl.ingest.trial import TrialReport, trial
 from sigma_aetl.stores import open_store
 
 

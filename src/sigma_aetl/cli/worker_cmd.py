@@ -13,7 +13,8 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from sigma_aetl import heap, logs
+from sigma_aetl import logs
+from sigma_aetl.cli import heap
 from sigma_aetl.cli.errors import fail, operational_errors
 from sigma_aetl.cli.state import load_contracts, open_gateway, settings_of
 from sigma_aetl.kafka.config import KafkaConfig

@@ -15,10 +15,10 @@ A JSON Schema contract is a JSON file (``contracts/<name>/v<N>.json``) holding `
 ``jsonschema_contract(name=..., version=..., schema={...})``. See docs/contracts.md.
 """
 
-from sigma_aetl.contracts.jsonschema_backend import jsonschema_contract
-from sigma_aetl.contracts.model import Contract
-from sigma_aetl.contracts.pydantic_backend import ContractModel, pydantic_contract
+from sigma_aetl.contracts.backends.json_schema import jsonschema_contract
+from sigma_aetl.contracts.backends.pydantic_model import ContractModel, pydantic_contract
 from sigma_aetl.contracts.registry import Registry
-from sigma_aetl.contracts.rules import Rule
+from sigma_aetl.core.contract import Contract
+from sigma_aetl.core.rules import Rule
 
 __all__ = ["Contract", "ContractModel", "Registry", "Rule", "jsonschema_contract", "pydantic_contract"]

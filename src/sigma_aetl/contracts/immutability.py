@@ -1,6 +1,6 @@
 """Released versions are immutable: compare the loaded contracts with the lock, and refuse a mismatch.
 
-:func:`enforce` runs in :meth:`sigma_aetl.gateway.Gateway.open`, so ``serve``, ``ingest`` and the Kafka
+:func:`enforce` runs in :meth:`sigma_aetl.ingest.gateway.Gateway.open`, so ``serve``, ``ingest`` and the Kafka
 worker never start on a released version that was edited in place or deleted; ``sigma-aetl contracts
 verify`` runs :func:`verify` for CI. The message names each version and shows what changed.
 """
@@ -8,7 +8,7 @@ verify`` runs :func:`verify` for CI. The message names each version and shows wh
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sigma_aetl.contracts.diff import Change, diff_definitions
+from sigma_aetl.contracts.evolution.diff import Change, diff_definitions
 from sigma_aetl.contracts.lock import LOCK_FILE, Release
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.errors import ContractLockError

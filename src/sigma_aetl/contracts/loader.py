@@ -15,10 +15,10 @@ import importlib.util
 import re
 from pathlib import Path
 
-from sigma_aetl.contracts.jsonschema_backend import contract_from_document
+from sigma_aetl.contracts.backends.json_schema import contract_from_document
 from sigma_aetl.contracts.lock import read_lock
-from sigma_aetl.contracts.model import Contract
 from sigma_aetl.contracts.registry import Registry
+from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.core.jsonparse import Limits, parse
 from sigma_aetl.errors import ConfigError, ContractLoadError

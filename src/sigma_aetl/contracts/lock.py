@@ -27,8 +27,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sigma_aetl.contracts.model import Contract
 from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
+from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.core.jsonparse import Limits, parse
 from sigma_aetl.errors import ContractLoadError

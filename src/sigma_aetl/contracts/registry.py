@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterable
 
 from sigma_aetl.contracts.lock import Lock, ReleaseState
-from sigma_aetl.contracts.model import Contract
+from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.core.taxonomy import STAGE_OF, RootCause
 from sigma_aetl.errors import ContractLoadError, ContractNotFound

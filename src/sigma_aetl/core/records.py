@@ -6,13 +6,14 @@ document the API.
 """
 
 import base64
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from sigma_aetl.contracts.model import Contract
 from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
+from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import Decision, FieldError
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.ids import failure_id, record_id
@@ -180,3 +181,13 @@ def conflict_record(envelope: Envelope, record: AcceptedRecord, identity: tuple[
         errors=(error,),
     )
     return failure_record(envelope, decision, raw=record.raw, conflicts_with=record.record_id)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPayload:
+    """The raw bytes of one stored event, and which record holds them."""
+
+    kind: Literal["record", "failure"]
+    id: str
+    """The ``record_id`` or ``failure_id``."""
+    raw: RawPayload

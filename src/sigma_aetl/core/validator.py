@@ -8,12 +8,12 @@ the first. Business rules run on the fields that passed the schema stage.
 from collections.abc import Iterable, Mapping, Sequence, Set
 from typing import Any
 
-from sigma_aetl.contracts.model import Contract
-from sigma_aetl.contracts.rules import Rule, lookup
 from sigma_aetl.core.canonical import canonical
+from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import Decision, FieldError
 from sigma_aetl.core.explain import explain_expected, json_type_phrase, show
 from sigma_aetl.core.jsonparse import Limits, parse
+from sigma_aetl.core.rules import Rule, lookup
 from sigma_aetl.core.taxonomy import STAGE_OF, RootCause, Stage, primary
 
 DEFAULT_LIMITS = Limits()

@@ -11,12 +11,12 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from sigma_aetl import __version__, logs
-from sigma_aetl.gateway import Gateway
-from sigma_aetl.groupcommit import GroupCommitter
 from sigma_aetl.http import problems
 from sigma_aetl.http.fastpath import FastPath
 from sigma_aetl.http.handlers import Ingestor
 from sigma_aetl.http.routes import contracts, health, ingest, query, validate
+from sigma_aetl.ingest.gateway import Gateway
+from sigma_aetl.ingest.groupcommit import GroupCommitter
 from sigma_aetl.settings import Settings
 
 _log = logs.get("http")

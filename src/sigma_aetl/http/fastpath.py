@@ -12,7 +12,7 @@ requests per second.
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
-from sigma_aetl.contracts.model import Contract
+from sigma_aetl.core.contract import Contract
 from sigma_aetl.http.body import TooLarge, read_body
 from sigma_aetl.http.handlers import Ingestor, Reply, validate_reply
 from sigma_aetl.http.view import ClientDisconnected, Receive, RequestView, asgi_chunks

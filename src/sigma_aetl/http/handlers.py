@@ -9,22 +9,22 @@ from dataclasses import dataclass
 
 from fastapi.concurrency import run_in_threadpool
 
-from sigma_aetl.contracts.model import Contract
 from sigma_aetl.core import serial
+from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import Decision, FieldError
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.jsonparse import Limits, Parsed, parse
 from sigma_aetl.core.taxonomy import Stage
 from sigma_aetl.core.validator import validate
 from sigma_aetl.errors import StoreError, StoreUnavailable
-from sigma_aetl.gateway import Gateway
-from sigma_aetl.groupcommit import GroupCommitter
 from sigma_aetl.http.body import TooLarge
 from sigma_aetl.http.envelopes import RequestInfo, envelope, is_batch, request_info, split_batch
 from sigma_aetl.http.problems import problem_body
 from sigma_aetl.http.schemas import BatchResult, BatchSummary
 from sigma_aetl.http.view import RequestView
-from sigma_aetl.pipeline import Outcome
+from sigma_aetl.ingest.gateway import Gateway
+from sigma_aetl.ingest.groupcommit import GroupCommitter
+from sigma_aetl.ingest.pipeline import Outcome
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"

@@ -6,9 +6,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from sigma_aetl.contracts.lock import ReleaseState
-from sigma_aetl.contracts.model import Contract
+from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import FieldError
-from sigma_aetl.pipeline import Outcome
+from sigma_aetl.ingest.pipeline import Outcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ topics, health, and the worker loop that commits offsets only after the store wr
     health.py    readiness state and the /healthz, /readyz endpoint
     worker.py    consume → store → publish → commit, retries with backoff, stop requests
 
-The consumer itself is :class:`sigma_aetl.sources.kafka.KafkaSource`.
+The consumer itself is :class:`sigma_aetl.kafka.source.KafkaSource`.
 """
 
 from sigma_aetl.errors import KafkaClientError

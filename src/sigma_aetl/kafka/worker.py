@@ -21,12 +21,12 @@ from dataclasses import asdict, dataclass
 from sigma_aetl import logs
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.errors import KafkaClientError, StoreError
-from sigma_aetl.gateway import Gateway
+from sigma_aetl.ingest.gateway import Gateway
+from sigma_aetl.ingest.pipeline import Outcome, Pipeline
 from sigma_aetl.kafka.config import KafkaConfig
 from sigma_aetl.kafka.health import Health
 from sigma_aetl.kafka.outputs import OutputPublisher
-from sigma_aetl.pipeline import Outcome, Pipeline
-from sigma_aetl.sources.kafka import KafkaSource
+from sigma_aetl.kafka.source import KafkaSource
 
 _log = logs.get("kafka.worker")
 

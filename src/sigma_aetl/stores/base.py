@@ -7,11 +7,11 @@ left untouched and reported as existing), and answers queries. Decisions live in
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload
+from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
 from sigma_aetl.core.taxonomy import RootCause
 
 MAX_PAGE = 1000
@@ -99,16 +99,6 @@ class Written:
 
     def fileno(self) -> None:
         """Nothing to wait for."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredPayload:
-    """The raw bytes of one stored event, and which record holds them."""
-
-    kind: Literal["record", "failure"]
-    id: str
-    """The ``record_id`` or ``failure_id``."""
-    raw: RawPayload
 
 
 class Store(Protocol):

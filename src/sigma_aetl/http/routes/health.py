@@ -5,9 +5,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from sigma_aetl.errors import StoreError
-from sigma_aetl.gateway import Gateway
 from sigma_aetl.http.problems import problem
 from sigma_aetl.http.responses import json_response
+from sigma_aetl.ingest.gateway import Gateway
 
 router = APIRouter(tags=["health"])
 

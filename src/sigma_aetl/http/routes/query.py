@@ -8,9 +8,9 @@ from fastapi.responses import Response
 
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.core.taxonomy import RootCause
-from sigma_aetl.gateway import Gateway
 from sigma_aetl.http.problems import problem
 from sigma_aetl.http.responses import json_response
+from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.stores.base import MAX_PAGE, FailurePage, FailureQuery, Stats
 
 router = APIRouter(tags=["query"])

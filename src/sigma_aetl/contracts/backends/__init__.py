@@ -1,0 +1,1 @@
+"""Contract backends: how each kind of contract file becomes a a ``Contract``."""

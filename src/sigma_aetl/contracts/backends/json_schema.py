@@ -1,0 +1,239 @@
+"""The JSON Schema validator backend: a contract is a Draft 2020-12 document plus declarative rules.
+
+The schema is compiled once per version, when the contract is loaded, by jsonschema-rs; validating never
+mutates the payload and never fills in defaults (``default`` is an annotation). Errors are mapped onto the
+same shape and taxonomy as the Pydantic backend, with the same explanations (:mod:`sigma_aetl.core.explain`).
+
+Strictness, kept equal to the Pydantic backend's:
+
+- ``"integer"`` rejects ``2.0``. JSON Schema counts a number with a zero fraction as an integer; here it is
+  a ``type_mismatch``, as in Pydantic's strict mode. A reserved keyword (:data:`STRICT_INTEGER`) is added,
+  at compile time, to every subschema whose type admits integers but not numbers.
+- ``"number"`` accepts integers (as Pydantic's strict ``float`` does); booleans are never numbers.
+- A value of the wrong type reports only its type: constraints on the same path are not reported.
+- Closed by default: every object schema that lists ``properties`` must say ``additionalProperties`` (or
+  ``unevaluatedProperties``) explicitly; ``false`` rejects unknown fields, one error per field.
+- ``format`` is asserted, not only annotated; an unknown format is a load error. References never leave the
+  document (no network).
+"""
+
+import copy
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import jsonschema_rs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sigma_aetl.contracts.backends.json_schema_errors import STRICT_INTEGER, to_field_errors
+from sigma_aetl.core.contract import Contract, SchemaCheck
+from sigma_aetl.core.decision import FieldError
+from sigma_aetl.core.rules import Rule
+from sigma_aetl.errors import ContractLoadError
+
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+
+SUBSCHEMA = (
+    "additionalProperties",
+    "items",
+    "contains",
+    "propertyNames",
+    "not",
+    "if",
+    "then",
+    "else",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "contentSchema",
+)
+SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+
+
+class ContractDocument(BaseModel):
+    """The file format of a JSON Schema contract (``contracts/<name>/v<N>.json``)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", populate_by_name=True)
+
+    name: str = Field(min_length=1, description="The contract's name; must match its folder.")
+    version: int = Field(ge=1, description="The version; must match the file name v<N>.json.")
+    description: str = Field(default="", description="What the contract describes.")
+    identity: list[str] = Field(default_factory=list, description="Fields that identify a record.")
+    rules: list[Rule] = Field(default_factory=list, description="Declarative business rules.")
+    json_schema: dict[str, Any] = Field(alias="schema", description="A JSON Schema, Draft 2020-12.")
+
+
+class StrictInteger:
+    """The :data:`STRICT_INTEGER` keyword for jsonschema-rs: a float is never an integer."""
+
+    def __init__(self, parent_schema: dict[str, Any], value: Any, schema_path: list[str | int]) -> None:
+        self.enabled = value is True
+
+    def validate(self, instance: Any) -> None:
+        """Raise for a float with a zero fraction (other floats already fail ``type``)."""
+        if self.enabled and type(instance) is float and instance.is_integer():
+            raise ValueError(
+                f'{instance!r} is not of type "integer" (strict: a number written with a fraction)'
+            )
+
+
+def jsonschema_contract(
+    *,
+    name: str,
+    version: int,
+    schema: dict[str, Any],
+    identity: Sequence[str] = (),
+    rules: Sequence[Rule] = (),
+    description: str = "",
+) -> Contract:
+    """Define a contract version from a JSON Schema document (Draft 2020-12) and rules."""
+    schema = copy.deepcopy(schema)  # the fingerprint must not change if the caller's dict does
+    where = f"{name}@{version}"
+    check_schema(where, schema)
+    _check_fields(where, schema, identity, rules)
+    return Contract(
+        name=name,
+        version=version,
+        backend="jsonschema",
+        description=description,
+        identity=tuple(identity),
+        rules=tuple(rules),
+        allow_extra=_open(schema),
+        json_schema=schema,
+        check=_checker(compile_schema(where, schema), schema),
+    )
+
+
+def contract_from_document(document: Any) -> Contract:
+    """The contract a parsed ``v<N>.json`` file defines; raises ContractLoadError naming each problem."""
+    try:
+        parsed = ContractDocument.model_validate(document)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors())
+        raise ContractLoadError(f"not a JSON Schema contract: {problems}") from None
+    return jsonschema_contract(
+        name=parsed.name,
+        version=parsed.version,
+        schema=parsed.json_schema,
+        identity=parsed.identity,
+        rules=parsed.rules,
+        description=parsed.description,
+    )
+
+
+def check_schema(where: str, schema: dict[str, Any]) -> None:
+    """Refuse a schema that is not a closed-by-default Draft 2020-12 object schema."""
+    declared = schema.get("$schema", DRAFT_2020_12)
+    if declared.rstrip("#") != DRAFT_2020_12:
+        raise ContractLoadError(f"{where}: $schema must be {DRAFT_2020_12} (Draft 2020-12), not {declared!r}")
+    try:
+        jsonschema_rs.meta.validate(schema)
+    except jsonschema_rs.ValidationError as exc:
+        raise ContractLoadError(f"{where}: not a valid JSON Schema: {_first_line(exc)}") from None
+    if schema.get("type") != "object":
+        raise ContractLoadError(f'{where}: the schema must describe an object ("type": "object")')
+    for path, node in walk(schema):
+        _check_node(where, path, node)
+
+
+def _check_node(where: str, path: str, node: dict[str, Any]) -> None:
+    if STRICT_INTEGER in node:
+        raise ContractLoadError(f"{where}: {STRICT_INTEGER} is reserved ({path or 'root'})")
+    declared = "additionalProperties" in node or "unevaluatedProperties" in node
+    if (path == "" or "properties" in node) and not declared:
+        raise ContractLoadError(
+            f"{where}: the object schema at {path or 'the root'} must say additionalProperties: false "
+            "(unknown fields rejected) or true (kept); silently allowing them is not a contract"
+        )
+
+
+def walk(schema: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every subschema object, with a JSON-pointer-like location (``/properties/weight_kg``)."""
+    if not isinstance(schema, dict):
+        return
+    yield path, schema
+    for keyword, child in children(schema):
+        yield from walk(child, f"{path}/{keyword}")
+
+
+def children(schema: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """The direct subschemas of ``schema``, each with its keyword location (``properties/weight_kg``)."""
+    for keyword in SUBSCHEMA:
+        if isinstance(schema.get(keyword), dict):
+            yield keyword, schema[keyword]
+    for keyword in SUBSCHEMA_MAPS:
+        for key, child in (schema.get(keyword) or {}).items():
+            yield f"{keyword}/{key}", child
+    for keyword in SUBSCHEMA_LISTS:
+        for index, child in enumerate(schema.get(keyword) or []):
+            yield f"{keyword}/{index}", child
+
+
+def strict_copy(schema: Any) -> Any:
+    """A copy of ``schema`` with :data:`STRICT_INTEGER` on every integer-only subschema."""
+    if not isinstance(schema, dict):
+        return schema
+    out = dict(schema)
+    for location, child in children(schema):
+        _set(out, location.split("/"), strict_copy(child))
+    if _integer_only(schema.get("type")):
+        out[STRICT_INTEGER] = True
+    return out
+
+
+def _set(out: dict[str, Any], location: list[str], value: Any) -> None:
+    keyword, *rest = location
+    if not rest:
+        out[keyword] = value
+    elif isinstance(out[keyword], list):
+        out[keyword] = [*out[keyword]]
+        out[keyword][int(rest[0])] = value
+    else:
+        out[keyword] = {**out[keyword], rest[0]: value}
+
+
+def _integer_only(declared: Any) -> bool:
+    types = [declared] if isinstance(declared, str) else declared if isinstance(declared, list) else []
+    return "integer" in types and "number" not in types
+
+
+def compile_schema(where: str, schema: dict[str, Any]) -> jsonschema_rs.Validator:
+    """Compile once: Draft 2020-12, formats asserted, no retrieval, strict integers."""
+    try:
+        return jsonschema_rs.Draft202012Validator(
+            strict_copy(schema),
+            validate_formats=True,
+            ignore_unknown_formats=False,
+            keywords={STRICT_INTEGER: StrictInteger},
+            offline=True,
+        )
+    except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError) as exc:
+        raise ContractLoadError(f"{where}: the schema does not compile: {_first_line(exc)}") from None
+
+
+def _checker(validator: jsonschema_rs.Validator, schema: dict[str, Any]) -> SchemaCheck:
+    order = list(schema.get("properties") or {})
+
+    def check(text: str, value: Any) -> list[FieldError]:
+        if validator.is_valid(value):
+            return []
+        return to_field_errors(validator.iter_errors(value), value, order)
+
+    return check
+
+
+def _open(schema: dict[str, Any]) -> bool:
+    return (
+        schema.get("additionalProperties") is not False and schema.get("unevaluatedProperties") is not False
+    )
+
+
+def _check_fields(where: str, schema: dict[str, Any], identity: Sequence[str], rules: Sequence[Rule]) -> None:
+    known = set(schema.get("properties") or {})
+    for field in [*identity, *(f.split(".")[0] for rule in rules for f in rule.fields())]:
+        if field not in known:
+            raise ContractLoadError(f"{where}: {field!r} is not a property of the schema")
+
+
+def _first_line(exc: Exception) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    return str(message).strip().splitlines()[0]

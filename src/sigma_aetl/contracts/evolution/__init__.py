@@ -1,0 +1,1 @@
+"""Evolution tooling: shapes, diffs, the compatibility check between versions, scaffolding a new version."""

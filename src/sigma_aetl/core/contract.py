@@ -1,0 +1,51 @@
+"""A contract version: its schema, identity, business rules and fingerprint."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
+from sigma_aetl.core.decision import FieldError
+from sigma_aetl.core.rules import Rule
+
+SchemaCheck = Callable[[str, Any], list[FieldError]]
+"""A backend's schema stage: the payload's JSON text and its parsed value (known to be a JSON object) →
+every error. A backend reads whichever suits it and never changes the value."""
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One immutable version of a data contract, addressed as ``name@version``."""
+
+    name: str
+    version: int
+    backend: str
+    description: str
+    identity: tuple[str, ...]
+    rules: tuple[Rule, ...]
+    allow_extra: bool
+    json_schema: dict[str, Any]
+    check: SchemaCheck = field(compare=False, repr=False)
+    source: str = field(default="", compare=False)
+    fingerprint: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fingerprint", "sha256:" + sha256_hex(canonical_bytes(self.definition())))
+
+    @property
+    def ref(self) -> str:
+        """``name@version``."""
+        return f"{self.name}@{self.version}"
+
+    def definition(self) -> dict[str, Any]:
+        """The canonical definition the fingerprint hashes: everything that gives the contract its meaning."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "backend": self.backend,
+            "description": self.description,
+            "identity": list(self.identity),
+            "allow_extra": self.allow_extra,
+            "rules": [rule.model_dump(mode="json") for rule in self.rules],
+            "schema": self.json_schema,
+        }

@@ -1,0 +1,221 @@
+"""The pipeline: the one object behind every face (HTTP, CLI, Kafka).
+
+route → validate → build record → store, for a batch of envelopes at a time. The store's unique ids make a
+retry or a replay a no-op; an identity already stored with other content becomes an ``identity_conflict``
+failure, never an overwrite and never a silent drop.
+"""
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import suppress
+from dataclasses import replace
+from typing import Annotated
+
+from pydantic import Field
+
+from sigma_aetl.contracts.registry import Registry
+from sigma_aetl.core.canonical import sha256_hex
+from sigma_aetl.core.contract import Contract
+from sigma_aetl.core.decision import Decision, FieldError, Status
+from sigma_aetl.core.envelope import Envelope
+from sigma_aetl.core.jsonparse import Limits, transport_error
+from sigma_aetl.core.records import (
+    AcceptedRecord,
+    FailureRecord,
+    RawPayload,
+    StoredRecord,
+    build_record,
+    conflict_record,
+    failure_record,
+)
+from sigma_aetl.core.taxonomy import RootCause, Stage
+from sigma_aetl.core.validator import DEFAULT_LIMITS, failed, validate
+from sigma_aetl.core.value import value
+from sigma_aetl.errors import StoreError
+from sigma_aetl.stores.base import PendingWrite, Store, WriteReport
+
+
+@value(kw_only=True)
+class Outcome:
+    """What happened to one event: its decision and where it is stored."""
+
+    status: Annotated[
+        Status, Field(description="`PASSED` (stored as a record) or `FAILED` (stored as a failure).")
+    ]
+    contract_ref: Annotated[str, Field(description="The contract as addressed.", examples=["shipment@1"])]
+    record_id: Annotated[str | None, Field(description="PASSED: the accepted record's id.")] = None
+    failure_id: Annotated[str | None, Field(description="FAILED: the failure record's id.")] = None
+    duplicate: Annotated[
+        bool, Field(description="True when the same event was already stored; nothing new was written.")
+    ]
+    root_cause: RootCause | None = None
+    stage: Stage | None = None
+    errors: tuple[FieldError, ...] = ()
+
+
+@value
+class _Item:
+    envelope: Envelope
+    contract: Contract | None
+    record: StoredRecord
+
+
+@value
+class Prepared:
+    """A batch decided and turned into records, not yet stored."""
+
+    items: list[_Item]
+    first: dict[str, AcceptedRecord]
+    """Each accepted record id's first arrival in the batch: what the batch writes."""
+    failures: list[FailureRecord]
+
+
+class Pipeline:
+    """Routes, validates and stores envelopes, one batch at a time."""
+
+    def __init__(
+        self, registry: Registry, store: Store, limits: Limits = DEFAULT_LIMITS, *, chunk_size: int = 1000
+    ) -> None:
+        self.registry = registry
+        self.store = store
+        self.limits = limits
+        self.chunk_size = chunk_size
+
+    def decide(self, envelope: Envelope) -> tuple[Decision, Contract | None]:
+        """Route and validate one envelope; pure, no storage."""
+        routed = self.registry.route(envelope.contract, envelope.version)
+        if isinstance(routed, FieldError):
+            return failed([routed]), None
+        return validate(routed, envelope.raw, self.limits), routed
+
+    def process(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
+        """Decide and durably store a batch; the outcomes are in the order of ``envelopes``.
+
+        A batch larger than ``chunk_size`` is stored as consecutive transactions of that size, through
+        :meth:`process_stream`, so deciding one part overlaps storing the one before; the outcomes are
+        those of the whole batch in one go (a second copy is a duplicate either way).
+        """
+        if len(envelopes) > self.chunk_size:
+            parts = (envelopes[i : i + self.chunk_size] for i in range(0, len(envelopes), self.chunk_size))
+            return [outcome for outcomes in self.process_stream(parts) for outcome in outcomes]
+        prepared = self.prepare(envelopes)
+        return self.finish(prepared, self.submit(prepared))
+
+    def process_stream(self, batches: Iterable[Sequence[Envelope]]) -> Iterator[list[Outcome]]:
+        """:meth:`process` each batch in order, deciding the next batch while the store writes this one.
+
+        Each batch's outcomes are yielded once it is durably stored, before the next batch's write starts,
+        so the rules across batches (a duplicate, a conflict) are exactly those of one batch after another.
+        """
+        pending: tuple[Prepared, PendingWrite] | None = None
+        try:
+            for batch in batches:
+                prepared = self.prepare(batch)
+                if pending is not None:
+                    done, pending = pending, None
+                    yield self.finish(*done)
+                pending = (prepared, self.submit(prepared))
+            if pending is not None:
+                done, pending = pending, None
+                yield self.finish(*done)
+        finally:
+            if pending is not None:  # reading or deciding the next batch failed while one was being written:
+                with suppress(StoreError):  # let that write land (or fail) so the store is free again
+                    pending[1].result()
+
+    def prepare(self, envelopes: Sequence[Envelope]) -> Prepared:
+        """Route, validate and build the records of a batch; pure, no storage."""
+        items = [self._item(envelope) for envelope in envelopes]
+        records, failures = _split(items)
+        first = {record.record_id: record for record in reversed(records)}  # the earliest wins
+        return Prepared(items, first, failures)
+
+    def submit(self, prepared: Prepared) -> PendingWrite:
+        """Start storing a prepared batch (see :meth:`Store.submit`)."""
+        return self.store.submit(list(prepared.first.values()), prepared.failures)
+
+    def finish(self, prepared: Prepared, pending: PendingWrite) -> list[Outcome]:
+        """Wait for the batch's write, store its identity conflicts, and say what happened to each event."""
+        items, report = prepared.items, pending.result()
+        # The content an identity keeps: what was already stored, else the batch's first arrival.
+        kept = {record_id: record.content_hash for record_id, record in prepared.first.items()}
+        kept.update(report.existing_records)
+        conflicts = {
+            index: conflict_record(item.envelope, item.record, _identity(item.contract))
+            for index, item in enumerate(items)
+            if isinstance(item.record, AcceptedRecord)
+            and kept[item.record.record_id] != item.record.content_hash
+        }
+        if conflicts:
+            _merge(report, self.store.write([], list(conflicts.values())))
+            for index, record in conflicts.items():
+                items[index] = _Item(items[index].envelope, items[index].contract, record)
+        seen: set[str] = set()  # a second copy within the batch is a duplicate of the first
+        return [_outcome(item.record, report, seen) for item in items]
+
+    def process_oversized(self, envelope: Envelope, size: int, limit: int) -> Outcome:
+        """Store a failure for a body over the hard request limit; ``envelope.raw`` holds only its prefix.
+
+        The record says so (``raw.truncated``, the full ``raw.size``) instead of pretending to hold it all;
+        its id derives from the prefix and the size, so a retried upload writes nothing new.
+        """
+        error = transport_error(
+            RootCause.PAYLOAD_TOO_LARGE,
+            "request_too_large",
+            f"The request body is {size} bytes or more; the limit is {limit} bytes. "
+            f"Only the first {len(envelope.raw)} bytes are kept.",
+            constraint=f"size <= {limit} bytes",
+        )
+        routed = self.registry.route(envelope.contract, envelope.version)
+        decision = failed([routed] if isinstance(routed, FieldError) else [error], _contract_or_none(routed))
+        identity = ("raw-prefix", sha256_hex(envelope.raw), str(size))
+        keyed = replace(envelope, transport_identity=envelope.transport_identity or identity)
+        raw = RawPayload.of(envelope.raw, size=size, truncated=True)
+        record = failure_record(keyed, decision, raw=raw)
+        return _outcome(record, self.store.write([], [record]))
+
+    def _item(self, envelope: Envelope) -> _Item:
+        decision, contract = self.decide(envelope)
+        return _Item(envelope, contract, build_record(envelope, decision, contract))
+
+
+def _contract_or_none(routed: Contract | FieldError) -> Contract | None:
+    return None if isinstance(routed, FieldError) else routed
+
+
+def _identity(contract: Contract | None) -> tuple[str, ...]:
+    return contract.identity if contract else ()
+
+
+def _split(items: list[_Item]) -> tuple[list[AcceptedRecord], list[FailureRecord]]:
+    records = [item.record for item in items if isinstance(item.record, AcceptedRecord)]
+    failures = [item.record for item in items if isinstance(item.record, FailureRecord)]
+    return records, failures
+
+
+def _merge(report: WriteReport, more: WriteReport) -> None:
+    report.new_failures |= more.new_failures
+    report.existing_failures |= more.existing_failures
+
+
+def _outcome(record: StoredRecord, report: WriteReport, seen: set[str] | None = None) -> Outcome:
+    seen = set() if seen is None else seen
+    if isinstance(record, AcceptedRecord):
+        duplicate = record.record_id in report.existing_records or record.record_id in seen
+        seen.add(record.record_id)
+        return Outcome(
+            status="PASSED",
+            contract_ref=f"{record.contract}@{record.version}",
+            record_id=record.record_id,
+            duplicate=duplicate,
+        )
+    duplicate = record.failure_id in report.existing_failures or record.failure_id in seen
+    seen.add(record.failure_id)
+    return Outcome(
+        status="FAILED",
+        contract_ref=record.contract_ref,
+        failure_id=record.failure_id,
+        duplicate=duplicate,
+        root_cause=record.root_cause,
+        stage=record.stage,
+        errors=record.errors,
+    )

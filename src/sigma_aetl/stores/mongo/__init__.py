@@ -1,0 +1,1 @@
+"""The MongoDB store (production, many gateways and workers)."""

@@ -1,0 +1,344 @@
+"""The embedded default store: one SQLite file, WAL mode, batched transactions.
+
+Unique primary keys on ``record_id`` and ``failure_id`` make every write idempotent. A write runs in one
+``BEGIN IMMEDIATE`` transaction: it looks up which ids exist, inserts the rest, and commits — so the report
+of what was new is exact even with several writers on one file. Reads use one connection per thread.
+Opened from a URL (as every face does), the writes run in a writer process of their own
+(:mod:`sigma_aetl.stores.sqlite.writer`), so SQLite's work uses the second core.
+"""
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import orjson
+
+from sigma_aetl.core import serial
+from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload, StoredPayload
+from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
+from sigma_aetl.stores.base import (
+    FailurePage,
+    FailureQuery,
+    PendingWrite,
+    Stats,
+    WriteReport,
+    Written,
+    micros,
+)
+from sigma_aetl.stores.sqlite.rows import Rows, apply, report, rows_of
+from sigma_aetl.stores.sqlite.writer import WriterProcess
+
+Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
+WriterMode = Literal["process", "inline"]
+_WRITERS = ("process", "inline")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    record_id    TEXT PRIMARY KEY,
+    contract     TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    fingerprint  TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    received_at  INTEGER NOT NULL,
+    doc          BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_version ON records (contract, version);
+CREATE TABLE IF NOT EXISTS failures (
+    failure_id   TEXT PRIMARY KEY,
+    contract_ref TEXT NOT NULL,
+    contract     TEXT,
+    version      INTEGER,
+    root_cause   TEXT NOT NULL,
+    stage        TEXT NOT NULL,
+    received_at  INTEGER NOT NULL,
+    doc          BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS failures_received ON failures (received_at DESC);
+CREATE INDEX IF NOT EXISTS failures_contract ON failures (contract, version, received_at DESC);
+CREATE INDEX IF NOT EXISTS failures_cause ON failures (root_cause, received_at DESC);
+CREATE INDEX IF NOT EXISTS failures_version ON failures (contract, version);
+CREATE TABLE IF NOT EXISTS failure_fields (
+    path       TEXT NOT NULL,
+    failure_id TEXT NOT NULL,
+    PRIMARY KEY (path, failure_id)
+) WITHOUT ROWID;
+DROP INDEX IF EXISTS records_received;
+DROP INDEX IF EXISTS records_contract;
+DROP INDEX IF EXISTS failures_contract_id;
+"""
+# Ids are hashes, so every index holding one takes each insert on a random page: at millions of rows that
+# page is rarely cached and each insert dirties a page of its own. So only the primary keys hold ids; the
+# per-version indexes are (contract, version), which SQLite extends with the rowid: appended in order.
+# (Stores made before this layout lose their id-ordered indexes once, when opened.)
+
+_WRITER_CACHE_KIB = 65_536  # the writer's page cache: 64 MiB
+_READER_CACHE_KIB = 8_192  # each reader thread's: 8 MiB
+_CHECKPOINT_PAGES = 20_000  # about 80 MiB of WAL between checkpoints
+
+
+class SqliteStore:
+    """A :class:`~sigma_aetl.stores.base.Store` on one SQLite file."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        synchronous: Synchronous = "FULL",
+        timeout: float = 30.0,
+        writer: WriterMode = "inline",
+    ) -> None:
+        self.path = path
+        self._synchronous = synchronous
+        self._timeout = timeout
+        if str(path) == ":memory:":
+            raise ConfigError("an in-memory SQLite store cannot be shared between threads; use a file")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the directory for {str(path)!r}: {exc.strerror}") from exc
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._writer = self._connect(_WRITER_CACHE_KIB)
+        with translate_errors():
+            self._writer.executescript(_SCHEMA)
+        self._process: WriterProcess | None = None
+        if writer == "process":
+            self._process = WriterProcess(str(path), self._pragmas(_WRITER_CACHE_KIB), timeout)
+            self._writer.close()  # it made the schema; the writer process does every write from here
+
+    @classmethod
+    def from_url(cls, url: str) -> "SqliteStore":
+        """``sqlite:///relative.db`` or ``sqlite:////absolute.db``; options ``?synchronous=NORMAL`` and
+        ``writer=inline`` (write in the calling thread instead of the writer process)."""
+        if not url.startswith("sqlite:///"):
+            raise ConfigError(f"a SQLite URL looks like sqlite:///path.db, not {url!r}")
+        path, _, query = url.removeprefix("sqlite:///").partition("?")
+        options = dict(part.partition("=")[::2] for part in query.split("&") if part)
+        synchronous = options.pop("synchronous", "FULL").upper()
+        writer = options.pop("writer", "process").lower()
+        if options or synchronous not in ("OFF", "NORMAL", "FULL", "EXTRA") or writer not in _WRITERS:
+            raise ConfigError(
+                f"unsupported SQLite URL options in {url!r}; only synchronous=OFF|NORMAL|FULL|EXTRA "
+                "and writer=process|inline"
+            )
+        return cls(Path(path), synchronous=cast(Synchronous, synchronous), writer=cast(WriterMode, writer))
+
+    def _pragmas(self, cache_kib: int) -> list[str]:
+        return [
+            "PRAGMA journal_mode=WAL",
+            f"PRAGMA synchronous={self._synchronous}",
+            # ids are hashes, so index inserts land on random pages: at millions of rows the default
+            # 2 MiB page cache misses on almost every insert
+            f"PRAGMA cache_size=-{cache_kib}",
+            # Checkpoints copy the WAL's pages into the database at random places (ids are hashes), and
+            # the commit that runs one waits for it: fewer, larger checkpoints write each hot page once
+            # instead of once per few transactions. The WAL grows to about this many 4 KiB pages.
+            f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}",
+        ]
+
+    def _connect(self, cache_kib: int = _READER_CACHE_KIB) -> sqlite3.Connection:
+        with translate_errors():
+            conn = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
+            for pragma in self._pragmas(cache_kib):
+                conn.execute(pragma)
+        return conn
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
+        """Store every record and failure whose id is new, in one transaction."""
+        return self.submit(records, failures).result()
+
+    @property
+    def writes_in_background(self) -> bool:
+        """True with the writer process."""
+        return self._process is not None
+
+    def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> PendingWrite:
+        """Start the write; with the writer process, return while it runs (``result()`` waits)."""
+        if not records and not failures:
+            return Written(WriteReport())
+        rows = rows_of(records, failures)
+        if self._process is None:
+            with self._lock, translate_errors(), _transaction(self._writer) as conn:
+                existing = apply(conn, rows)
+            return Written(report(rows, existing))
+        process = self._live_process(self._process)
+        process.send(rows)
+        return _InProcess(process, rows)
+
+    def _live_process(self, process: WriterProcess) -> WriterProcess:
+        """The writer process, started anew if it died (its last write was reported unavailable)."""
+        if process.alive():
+            return process
+        with self._lock:
+            if self._process is process:
+                process.close()
+                self._process = WriterProcess(str(self.path), self._pragmas(_WRITER_CACHE_KIB), self._timeout)
+            assert self._process is not None
+            return self._process
+
+    def get_record(self, record_id: str) -> AcceptedRecord | None:
+        """One accepted record by id."""
+        with translate_errors():
+            row = (
+                self._reader().execute("SELECT doc FROM records WHERE record_id = ?", (record_id,)).fetchone()
+            )
+        return serial.loads(AcceptedRecord, row[0]) if row else None
+
+    def get_failure(self, failure_id: str) -> FailureRecord | None:
+        """One failure record by id."""
+        with translate_errors():
+            row = (
+                self._reader()
+                .execute("SELECT doc FROM failures WHERE failure_id = ?", (failure_id,))
+                .fetchone()
+            )
+        return serial.loads(FailureRecord, row[0]) if row else None
+
+    def query_failures(self, query: FailureQuery) -> FailurePage:
+        """Failures matching the filters, newest first, one page at a time."""
+        where, params = _failure_filter(query)
+        with translate_errors():
+            conn = self._reader()
+            total = conn.execute(f"SELECT count(*) FROM failures {where}", params).fetchone()[0]
+            rows = conn.execute(
+                f"SELECT doc FROM failures {where} ORDER BY received_at DESC, failure_id DESC "
+                "LIMIT ? OFFSET ?",
+                [*params, query.limit, query.offset],
+            ).fetchall()
+        items = [serial.loads(FailureRecord, row[0]) for row in rows]
+        return FailurePage(items=items, total=total, limit=query.limit, offset=query.offset)
+
+    def stats(self) -> Stats:
+        """Counts per contract version and per root cause."""
+        with translate_errors():
+            conn = self._reader()
+            accepted = conn.execute(
+                "SELECT contract || '@' || version, count(*) FROM records GROUP BY 1"
+            ).fetchall()
+            by_ref = conn.execute("SELECT contract_ref, count(*) FROM failures GROUP BY 1").fetchall()
+            by_cause = conn.execute("SELECT root_cause, count(*) FROM failures GROUP BY 1").fetchall()
+        return Stats(
+            accepted_total=sum(n for _, n in accepted),
+            failures_total=sum(n for _, n in by_ref),
+            accepted_by_contract=dict(sorted(accepted)),
+            failures_by_contract=dict(sorted(by_ref)),
+            failures_by_root_cause=dict(sorted(by_cause)),
+        )
+
+    def raw_payloads(
+        self, contract: str, version: int, *, batch_size: int = 500
+    ) -> Iterator[list[StoredPayload]]:
+        """Raw payloads of ``contract@version``: records, then failures, in storage order (keyset paging
+        on the rowid, along the per-version index)."""
+        yield from self._payloads("records", "record_id", contract, version, batch_size)
+        yield from self._payloads("failures", "failure_id", contract, version, batch_size)
+
+    def _payloads(
+        self, table: Literal["records", "failures"], key: str, contract: str, version: int, size: int
+    ) -> Iterator[list[StoredPayload]]:
+        kind: Literal["record", "failure"] = "record" if table == "records" else "failure"
+        select = f"SELECT rowid, {key}, doc FROM {table} WHERE contract = ? AND version = ? AND rowid > ? "
+        last = 0
+        while True:
+            with translate_errors():
+                rows = (
+                    self._reader()
+                    .execute(f"{select} ORDER BY rowid LIMIT ?", (contract, version, last, size))
+                    .fetchall()
+                )
+            if not rows:
+                return
+            yield [StoredPayload(kind, row[1], _raw_of(row[2])) for row in rows]
+            last = rows[-1][0]
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable if the database cannot be read."""
+        with translate_errors():
+            self._reader().execute("SELECT 1 FROM records LIMIT 1").fetchall()
+
+    def close(self) -> None:
+        """Stop the writer process, close the writer connection (readers close with their threads)."""
+        if self._process is not None:
+            self._process.close()
+        with self._lock:
+            self._writer.close()
+        reader: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if reader is not None:
+            reader.close()
+            self._local.conn = None
+
+
+def _failure_filter(query: FailureQuery) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    conditions: list[tuple[str, Any]] = [
+        ("contract = ?", query.contract),
+        ("version = ?", query.version),
+        ("root_cause = ?", query.root_cause.value if query.root_cause else None),
+        ("failure_id IN (SELECT failure_id FROM failure_fields WHERE path = ?)", query.field),
+        ("received_at >= ?", micros(query.since) if query.since else None),
+        ("received_at < ?", micros(query.until) if query.until else None),
+    ]
+    for clause, value in conditions:
+        if value is not None:
+            clauses.append(clause)
+            params.append(value)
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _raw_of(doc: bytes) -> RawPayload:
+    return serial.load(RawPayload, orjson.loads(doc)["raw"])
+
+
+class _InProcess:
+    """A write the writer process is doing."""
+
+    def __init__(self, process: WriterProcess, rows: Rows) -> None:
+        self._process = process
+        self._rows = rows
+        self._report: WriteReport | None = None
+
+    def result(self) -> WriteReport:
+        """Wait for the commit (once; later calls repeat the report)."""
+        if self._report is None:
+            self._report = report(self._rows, self._process.receive())
+        return self._report
+
+    def fileno(self) -> int | None:
+        """The writer's answer pipe until the report is read; then None."""
+        return self._process.answer_fileno() if self._report is None else None
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # a failed COMMIT leaves the transaction open; never leave it dangling
+            conn.execute("ROLLBACK")
+        raise
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn sqlite3 exceptions into the store's own errors at the boundary."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        raise StoreUnavailable(f"SQLite: {exc}") from exc
+    except sqlite3.Error as exc:
+        raise StoreError(f"SQLite: {exc}") from exc

@@ -1,0 +1,242 @@
+"""Group commit: concurrent submissions share one transaction and each gets its own outcomes."""
+
+import asyncio
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import uvloop
+
+from sigma_aetl.contracts.registry import Registry
+from sigma_aetl.core.envelope import Envelope
+from sigma_aetl.core.records import AcceptedRecord, FailureRecord
+from sigma_aetl.core.taxonomy import RootCause
+from sigma_aetl.errors import StoreUnavailable
+from sigma_aetl.ingest import groupcommit
+from sigma_aetl.ingest.groupcommit import GroupCommitter
+from sigma_aetl.ingest.pipeline import Outcome, Pipeline
+from sigma_aetl.stores.base import PendingWrite
+from sigma_aetl.stores.sqlite.store import SqliteStore
+from sigma_aetl.testing import INVALID_SHIPMENT, VALID_SHIPMENT
+
+T = TypeVar("T")
+Runner = Callable[[Coroutine[Any, Any, T]], T]
+
+
+def shipment(n: int) -> Envelope:
+    """A valid shipment envelope with its own id."""
+    raw = VALID_SHIPMENT.replace(b"SHIP-TRUE-003", f"SHIP-{n}".encode())
+    return Envelope(raw=raw, contract="shipment", version="1", received_at=datetime.now(UTC))
+
+
+class GatedStore(SqliteStore):
+    """A real SQLite store (inline writer) whose first write waits until the test opens the gate."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+        self.writes: list[int] = []
+
+    def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> PendingWrite:
+        """Wait at the gate, then write."""
+        self.entered.set()
+        self.gate.wait(timeout=10)
+        self.writes.append(len(records) + len(failures))
+        return super().submit(records, failures)
+
+
+def run_closing(store: SqliteStore, scenario: Coroutine[Any, Any, T], run: Runner = asyncio.run) -> T:
+    """Run ``scenario`` on a new event loop, then close ``store`` whatever happened."""
+    try:
+        return run(scenario)
+    finally:
+        store.close()
+
+
+async def _wait_for(event: threading.Event) -> None:
+    """Let the event loop run until ``event`` is set by another thread."""
+    for _ in range(1000):
+        if event.is_set():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("timed out")
+
+
+def test_a_blocking_store_writes_in_the_thread_and_the_loop_queues_meanwhile(
+    tmp_path: Path, registry: Registry
+) -> None:
+    """While a blocking write is in flight the loop runs; what it queues meanwhile is the next group."""
+    store = GatedStore(tmp_path / "g.db")
+    committer = GroupCommitter(Pipeline(registry, store))
+
+    async def scenario() -> list[list[Outcome]]:
+        first = asyncio.create_task(committer.store([shipment(0)]))
+        await _wait_for(store.entered)  # the loop keeps running while the write waits at the gate
+        waiting = [asyncio.create_task(committer.store([shipment(n)])) for n in range(1, 11)]
+        await asyncio.sleep(0.05)
+        store.gate.set()
+        outcomes = await asyncio.gather(first, *waiting)
+        await committer.aclose()
+        return outcomes
+
+    outcomes = asyncio.run(scenario())
+    assert store.writes == [1, 10]
+    assert committer.groups == 2
+    assert all(len(result) == 1 and result[0].status == "PASSED" for result in outcomes)
+    assert len({result[0].record_id for result in outcomes}) == 11
+
+
+RUNNERS: dict[str, Runner[Any]] = {"asyncio": asyncio.run, "uvloop": uvloop.run}
+
+
+@pytest.mark.parametrize("loop", RUNNERS)
+def test_the_writer_process_is_awaited_on_the_loop(tmp_path: Path, registry: Registry, loop: str) -> None:
+    """With the writer process, requests queued while it waits for the database share the next group;
+    a conflict's extra write afterwards reads its answer normally (uvloop leaves the pipe non-blocking)."""
+    path = tmp_path / "w.db"
+    store = SqliteStore.from_url(f"sqlite:///{path}")
+    assert store.writes_in_background
+    committer = GroupCommitter(Pipeline(registry, store))
+    blocker = sqlite3.connect(path, isolation_level=None)
+
+    async def scenario() -> list[list[Outcome]]:
+        blocker.execute("BEGIN IMMEDIATE")  # the writer's transaction waits (busy timeout) until we commit
+        first = asyncio.create_task(committer.store([shipment(0)]))
+        await asyncio.sleep(0.2)
+        waiting = [asyncio.create_task(committer.store([shipment(n)])) for n in range(1, 11)]
+        await asyncio.sleep(0.05)
+        assert not first.done()
+        blocker.execute("COMMIT")
+        outcomes = await asyncio.gather(first, *waiting)
+        changed = shipment(0).raw.replace(b"15.2", b"15.3")
+        outcomes.append(await committer.store([replace(shipment(0), raw=changed)]))
+        await committer.aclose()
+        return outcomes
+
+    try:
+        outcomes = run_closing(store, scenario(), RUNNERS[loop])
+    finally:
+        blocker.close()
+    *stored, [conflict] = outcomes
+    assert committer.groups == 3
+    assert all(len(result) == 1 and result[0].status == "PASSED" for result in stored)
+    assert conflict.root_cause == RootCause.IDENTITY_CONFLICT
+
+
+@pytest.mark.parametrize("writer", ["process", "inline"])
+def test_each_submission_gets_its_own_outcomes_in_order(
+    tmp_path: Path, registry: Registry, writer: str
+) -> None:
+    """Outcomes are handed back per submission, in the order of its envelopes, whichever the writer."""
+    store = SqliteStore.from_url(f"sqlite:///{tmp_path}/o.db?writer={writer}")
+    committer = GroupCommitter(Pipeline(registry, store))
+    bad = Envelope(raw=INVALID_SHIPMENT, contract="shipment", version="1", received_at=datetime.now(UTC))
+
+    async def scenario() -> tuple[list[Outcome], ...]:
+        mixed, same = await asyncio.gather(
+            committer.store([shipment(1), bad, shipment(2)]), committer.store([shipment(1)])
+        )
+        again = await committer.store([shipment(2)])
+        empty = await committer.store([])
+        await committer.aclose()
+        return mixed, same, again, empty
+
+    mixed, same, again, empty = run_closing(store, scenario())
+    assert [o.status for o in mixed] == ["PASSED", "FAILED", "PASSED"]
+    assert same[0].duplicate is True  # the second copy in one group is a duplicate of the first
+    assert again[0].duplicate is True
+    assert empty == []
+
+
+def test_a_large_group_goes_to_the_thread(
+    tmp_path: Path, registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group larger than ON_LOOP_EVENTS is decided and written off the event loop, with the same result."""
+    monkeypatch.setattr(groupcommit, "ON_LOOP_EVENTS", 3)
+    store = SqliteStore.from_url(f"sqlite:///{tmp_path}/l.db")
+    committer = GroupCommitter(Pipeline(registry, store))
+    threads: set[str] = set()
+    process = committer._pipeline.process
+
+    def spy(envelopes: Sequence[Envelope]) -> list[Outcome]:
+        threads.add(threading.current_thread().name)
+        return process(envelopes)
+
+    monkeypatch.setattr(committer._pipeline, "process", spy)
+
+    async def scenario() -> list[Outcome]:
+        outcomes = await committer.store([shipment(n) for n in range(10)])
+        await committer.aclose()
+        return outcomes
+
+    outcomes = run_closing(store, scenario())
+    assert [o.status for o in outcomes] == ["PASSED"] * 10
+    assert len(threads) == 1
+    assert threads.pop().startswith("group-commit")
+
+
+class DownStore(SqliteStore):
+    """A store whose writes fail as an unreachable disk would."""
+
+    def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> PendingWrite:
+        """Fail."""
+        raise StoreUnavailable("disk gone")
+
+
+def test_a_store_failure_reaches_every_waiting_submission(tmp_path: Path, registry: Registry) -> None:
+    """When the store fails, every submission in the group gets the error; none hangs."""
+    committer = GroupCommitter(Pipeline(registry, DownStore(tmp_path / "d.db")))
+
+    async def scenario() -> list[BaseException | list[Outcome]]:
+        results = await asyncio.gather(
+            *(committer.store([shipment(n)]) for n in range(5)), return_exceptions=True
+        )
+        await committer.aclose()
+        return results
+
+    results = asyncio.run(scenario())
+    assert all(isinstance(result, StoreUnavailable) for result in results)
+
+
+def test_close_stores_what_is_queued(tmp_path: Path, registry: Registry) -> None:
+    """Closing the committer first stores every queued submission."""
+    store = GatedStore(tmp_path / "c.db")
+    committer = GroupCommitter(Pipeline(registry, store))
+
+    async def scenario() -> list[asyncio.Task[list[Outcome]]]:
+        tasks = [asyncio.create_task(committer.store([shipment(n)])) for n in range(20)]
+        await asyncio.sleep(0)
+        store.gate.set()
+        await committer.aclose()
+        return tasks
+
+    tasks = asyncio.run(scenario())
+    assert all(task.done() and task.result()[0].status == "PASSED" for task in tasks)
+    assert sum(store.writes) == 20
+
+
+def test_a_cancelled_committer_task_is_replaced(tmp_path: Path, registry: Registry) -> None:
+    """If the committer's task is cancelled, the next submission starts a new one instead of hanging."""
+    store = SqliteStore.from_url(f"sqlite:///{tmp_path}/t.db")
+    committer = GroupCommitter(Pipeline(registry, store))
+
+    async def scenario() -> list[Outcome]:
+        await committer.store([shipment(1)])
+        task = committer._task
+        assert task is not None
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        outcomes = await asyncio.wait_for(committer.store([shipment(2)]), timeout=10)
+        await committer.aclose()
+        return outcomes
+
+    outcomes = run_closing(store, scenario())
+    assert outcomes[0].status == "PASSED"
