@@ -21,7 +21,7 @@ from sigma_aetl.errors import StoreUnavailable
 from sigma_aetl.ingest import groupcommit
 from sigma_aetl.ingest.groupcommit import GroupCommitter
 from sigma_aetl.ingest.pipeline import Outcome, Pipeline
-from sigma_aetl.stores.base import PendingWrite
+from sigma_aetl.stores.base import PendingWrite, WriteReport
 from sigma_aetl.stores.sqlite.store import SqliteStore
 from sigma_aetl.testing import INVALID_SHIPMENT, VALID_SHIPMENT
 
@@ -240,3 +240,58 @@ def test_a_cancelled_committer_task_is_replaced(tmp_path: Path, registry: Regist
 
     outcomes = run_closing(store, scenario())
     assert outcomes[0].status == "PASSED"
+
+
+def test_a_submission_after_close_is_refused_at_once(tmp_path: Path, registry: Registry) -> None:
+    """Once closed, the committer answers StoreUnavailable immediately instead of waiting forever."""
+    store = SqliteStore(tmp_path / "g.db")
+    committer = GroupCommitter(Pipeline(registry, store, chunk_size=1000))
+
+    async def scenario() -> tuple[list[Outcome], type[BaseException] | None, type[BaseException] | None]:
+        stored = await committer.store([shipment(1)])
+        await committer.aclose()
+        refused: list[type[BaseException] | None] = []
+        for attempt in (committer.store([shipment(2)]), committer.store([])):
+            try:
+                await asyncio.wait_for(attempt, timeout=5)
+                refused.append(None)
+            except StoreUnavailable as exc:
+                refused.append(type(exc))
+        return stored, refused[0], refused[1]
+
+    stored, late, empty = run_closing(store, scenario())
+    assert stored[0].status == "PASSED"
+    assert (late, empty) == (StoreUnavailable, StoreUnavailable)
+
+
+def test_an_oversized_failure_is_written_in_arrival_order_between_groups(
+    tmp_path: Path, registry: Registry
+) -> None:
+    """The failure of an oversized body goes through the committer, after the group queued before it."""
+    store = SqliteStore(tmp_path / "g.db")
+    pipeline = Pipeline(registry, store, chunk_size=1000)
+    committer = GroupCommitter(pipeline)
+    order: list[str] = []
+    write = store.write
+
+    def spy(records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
+        order.append(f"{len(records)} records, {len(failures)} failures")
+        return write(records, failures)
+
+    store.write = spy  # type: ignore[method-assign]
+    big = replace(shipment(9), raw=b'{"shipment_id": "X", ')
+
+    async def scenario() -> Outcome:
+        before = asyncio.create_task(committer.store([shipment(1), shipment(2)]))
+        await asyncio.sleep(0)  # queue the group first, as an earlier request would
+        outcome = await committer.store_oversized(big, 20_000_000, 16_777_216)
+        await before
+        await committer.aclose()
+        return outcome
+
+    outcome = run_closing(store, scenario())
+    assert outcome.status == "FAILED"
+    assert outcome.root_cause == RootCause.PAYLOAD_TOO_LARGE
+    assert order[-1] == "0 records, 1 failures"
+    assert store.get_failure(outcome.failure_id or "") is not None
+    assert committer.groups == 2

@@ -4,16 +4,19 @@ The gateway (contracts, store, pipeline) is opened when the app is created, so a
 unreachable store stops start-up with a clear message instead of failing the first request.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from sigma_aetl import __version__, logs
+from sigma_aetl.errors import ConfigError
 from sigma_aetl.http import problems
 from sigma_aetl.http.fastpath import FastPath
 from sigma_aetl.http.handlers import Ingestor
+from sigma_aetl.http.requestpath import RequestHook, RequestPath
 from sigma_aetl.http.routes import contracts, health, ingest, query, validate
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.groupcommit import GroupCommitter
@@ -29,20 +32,57 @@ a root cause, the raw bytes and the transport metadata. Nothing is repaired, gue
 
 
 class GatewayApp(FastAPI):
-    """The FastAPI application; the two hot routes are answered before FastAPI is entered (fastpath.py)."""
+    """The FastAPI application behind the gateway's request path (``requestpath.py``).
 
-    fast_path: FastPath | None = None
+    Every request enters :attr:`request_path` first: hooks, then the fast path, then FastAPI itself.
+    Starlette middleware would run inside FastAPI only, so the fast path would skip it: adding one is
+    refused (:meth:`add_middleware`), and so is starting with one added some other way.
+    """
+
+    request_path: RequestPath | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.fast_path is None or not await self.fast_path.answer(scope, receive, send):
-            await super().__call__(scope, receive, send)
+        if self.request_path is None:  # not assembled by create_app: a plain FastAPI app
+            await self.framework(scope, receive, send)
+        else:
+            await self.request_path(scope, receive, send)
+
+    async def framework(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """FastAPI itself: its middleware, routing, handlers and problem details."""
+        await super().__call__(scope, receive, send)
+
+    def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
+        """Refused: see the class docstring."""
+        raise ConfigError(_middleware_refused(getattr(middleware_class, "__name__", repr(middleware_class))))
+
+    def refuse_middleware(self) -> None:
+        """Raise ConfigError if Starlette middleware was added behind :meth:`add_middleware`'s back."""
+        if self.user_middleware:
+            names = ", ".join(getattr(m.cls, "__name__", repr(m.cls)) for m in self.user_middleware)
+            raise ConfigError(_middleware_refused(names))
 
 
-def create_app(settings: Settings, gateway: Gateway | None = None, *, fast_path: bool = True) -> GatewayApp:
+def _middleware_refused(name: str) -> str:
+    return (
+        f"Starlette middleware {name} is refused: the fast path answers POST /api/validate and "
+        "POST /v1/ingest before FastAPI, so middleware would silently skip them. Write a request hook "
+        "(sigma_aetl.http.requestpath.RequestHook) and pass it to create_app(hooks=[...]): hooks run for "
+        "every route."
+    )
+
+
+def create_app(
+    settings: Settings,
+    gateway: Gateway | None = None,
+    *,
+    fast_path: bool = True,
+    hooks: Sequence[RequestHook] = (),
+) -> GatewayApp:
     """The HTTP application; opens a gateway from ``settings`` unless one is given (and then owns it).
 
-    ``fast_path`` answers the two hot routes before FastAPI is entered (see ``fastpath.py``); off,
-    FastAPI's declared routes serve them with the same handlers.
+    ``hooks`` run for every HTTP request, in order (see ``requestpath.py``). ``fast_path`` answers the two
+    hot routes before FastAPI is entered (see ``fastpath.py``); off, FastAPI's declared routes serve them
+    with the same handlers and the same hooks.
     """
     owned = gateway is None
     gw = gateway or Gateway.open(settings)
@@ -55,6 +95,7 @@ def create_app(settings: Settings, gateway: Gateway | None = None, *, fast_path:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        app.refuse_middleware()
         _log.info(
             "gateway.ready",
             contracts=[contract.ref for contract in gw.registry.all()],
@@ -72,8 +113,9 @@ def create_app(settings: Settings, gateway: Gateway | None = None, *, fast_path:
     app.state.gateway = gw
     app.state.committer = committer
     app.state.ingestor = ingestor
-    if fast_path:
-        app.fast_path = FastPath(ingestor, default_contract)
+    app.request_path = RequestPath(
+        app.framework, FastPath(ingestor, default_contract) if fast_path else None, hooks
+    )
     app.state.default_contract = default_contract
     problems.install(app)
     for module in (validate, ingest, query, contracts, health):

@@ -5,9 +5,6 @@ behaviour is written once.
 """
 
 import asyncio
-from dataclasses import dataclass
-
-from fastapi.concurrency import run_in_threadpool
 
 from sigma_aetl.core import serial
 from sigma_aetl.core.contract import Contract
@@ -19,29 +16,12 @@ from sigma_aetl.core.validator import validate
 from sigma_aetl.errors import StoreError, StoreUnavailable
 from sigma_aetl.http.body import TooLarge
 from sigma_aetl.http.envelopes import RequestInfo, envelope, is_batch, request_info, split_batch
-from sigma_aetl.http.problems import problem_body
+from sigma_aetl.http.reply import Reply, problem_reply
 from sigma_aetl.http.schemas import BatchResult, BatchSummary
 from sigma_aetl.http.view import RequestView
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.groupcommit import GroupCommitter
 from sigma_aetl.ingest.pipeline import Outcome
-
-JSON = "application/json"
-PROBLEM = "application/problem+json"
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A complete HTTP answer."""
-
-    status: int
-    body: bytes
-    media_type: str = JSON
-
-
-def problem_reply(status: int, detail: str, instance: str, **extra: object) -> Reply:
-    """An RFC 9457 problem-details reply."""
-    return Reply(status, problem_body(status, detail, instance=instance, **extra), PROBLEM)
 
 
 def validate_reply(contract: Contract, limits: Limits, body: bytes | TooLarge, request_limit: int) -> Reply:
@@ -50,11 +30,11 @@ def validate_reply(contract: Contract, limits: Limits, body: bytes | TooLarge, r
         return problem_reply(
             413, f"The request body exceeds {request_limit} bytes.", "/api/validate", limit=request_limit
         )
-    return Reply(200, serial.dumps(compat(validate(contract, body, limits), body, limits)))
+    return Reply(200, serial.dumps(validate_answer(validate(contract, body, limits), body, limits)))
 
 
-def compat(decision: Decision, raw: bytes, limits: Limits) -> dict[str, object]:
-    """The original API's answer for ``decision``: a :class:`CompatResult` without its null members."""
+def validate_answer(decision: Decision, raw: bytes, limits: Limits) -> dict[str, object]:
+    """The original API's answer for ``decision``: a :class:`ValidateResult` without its null members."""
     if decision.passed:
         return {"status": "PASSED", "clean_data": decision.data}
     schema_failed = any(error.stage != Stage.BUSINESS_RULE for error in decision.errors)
@@ -121,9 +101,7 @@ class Ingestor:
     async def _too_large(self, info: RequestInfo, body: TooLarge, contract: str, version: str) -> Reply:
         limit = self.gateway.settings.max_request_bytes
         oversized = envelope(info, body.prefix, contract, version)
-        outcome = await run_in_threadpool(
-            self.gateway.pipeline.process_oversized, oversized, body.size, limit
-        )
+        outcome = await self.committer.store_oversized(oversized, body.size, limit)
         detail = (
             f"The request body exceeds {limit} bytes. A failure record keeps its first bytes; "
             "split the batch or send smaller events."

@@ -1,14 +1,9 @@
 """Fast JSON responses: pre-serialised bytes, so routes skip FastAPI's generic encoder."""
 
-from typing import TYPE_CHECKING
-
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from sigma_aetl.core import serial
-
-if TYPE_CHECKING:
-    from sigma_aetl.http.handlers import Reply
 
 
 def json_response(content: object, status: int = 200, *, exclude_none: bool = False) -> Response:
@@ -19,8 +14,3 @@ def json_response(content: object, status: int = 200, *, exclude_none: bool = Fa
     else:
         body = serial.dumps(content)
     return Response(body, status_code=status, media_type="application/json")
-
-
-def reply_response(reply: "Reply") -> Response:
-    """A handler's reply as a Starlette response."""
-    return Response(reply.body, status_code=reply.status, media_type=reply.media_type)

@@ -38,7 +38,7 @@ class BatchResult:
     summary: BatchSummary
 
 
-class CompatResult(BaseModel):
+class ValidateResult(BaseModel):
     """The original SIGMA-AETL validator's answer (``POST /api/validate``)."""
 
     status: Literal["PASSED", "FAILED"]

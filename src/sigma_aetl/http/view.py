@@ -1,12 +1,12 @@
 """What the handlers need to know about an HTTP request, whichever layer received it."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+from sigma_aetl.http.reply import Receive
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,20 +15,38 @@ inline writer), go through one worker thread instead, so the event loop is never
 Groups are written one after another in arrival order, so the pipeline's rules (a second copy is a
 duplicate, a second content for an identity is a conflict) hold across requests exactly as across batches.
 If the store fails, every request in the group gets the error, and nothing is claimed as stored.
+
+**The committer owns the gateway's writes.** Every write of an HTTP gateway goes through it, in arrival
+order: a group of events, the identity-conflict failures the pipeline writes while finishing a group, and
+the failure record of an oversized body (:meth:`GroupCommitter.store_oversized`, written alone, between
+groups). So one write is in flight at a time, from one place — the event loop for small groups, the
+committer's one thread otherwise — which is what the store's writer requires
+(``stores/sqlite/writer.py``), and the event loop never waits on the store's lock. After
+:meth:`GroupCommitter.aclose`, a submission is refused with StoreUnavailable at once instead of waiting
+for a task that will never run.
 """
 
 import asyncio
 import os
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.errors import StoreUnavailable
 from sigma_aetl.ingest.pipeline import Outcome, Pipeline
 from sigma_aetl.stores.base import PendingWrite
 
-_Job = tuple[Sequence[Envelope], "asyncio.Future[list[Outcome]]"]
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """Envelopes to store in a group, or (``alone``) one write to run by itself, between groups."""
+
+    envelopes: Sequence[Envelope]
+    future: "asyncio.Future[list[Outcome]]"
+    alone: Callable[[], list[Outcome]] | None = None
+
 
 ON_LOOP_EVENTS = 200
 """Largest group decided on the event loop (about 4 ms of work); larger ones are decided in the thread."""
@@ -44,28 +62,48 @@ class GroupCommitter:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="group-commit")
+        self._closed = False
         self.groups = 0
         """How many groups (transactions) have been written; for tests and metrics."""
 
     async def store(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
-        """Queue ``envelopes`` and return their outcomes once they are stored."""
+        """Queue ``envelopes``; their outcomes once they are stored. StoreUnavailable once closed."""
         if not envelopes:
+            self._refuse_if_closed()
             return []
-        future: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
-        self._queue.append((envelopes, future))
-        if self._task is None or self._task.done():  # first use, or the task was cancelled: never hang
-            self._task = asyncio.create_task(self._run(), name="group-commit")
-        self._wake.set()
-        return await future
+        return await self._submit(envelopes, None)
+
+    async def store_oversized(self, envelope: Envelope, size: int, limit: int) -> Outcome:
+        """Store the failure of a body over the hard limit (see :meth:`Pipeline.process_oversized`), in
+        arrival order with the groups around it."""
+        pipeline = self._pipeline
+        (outcome,) = await self._submit((), lambda: [pipeline.process_oversized(envelope, size, limit)])
+        return outcome
 
     async def aclose(self) -> None:
-        """Store what is queued, then stop."""
+        """Store what is queued, then stop; later submissions raise StoreUnavailable."""
+        self._closed = True
         if self._task is not None:
             self._queue.append(None)
             self._wake.set()
             await self._task
             self._task = None
         self._thread.shutdown(wait=True)
+
+    def _refuse_if_closed(self) -> None:
+        if self._closed:
+            raise StoreUnavailable("the gateway is shutting down; nothing was stored. Retrying is safe.")
+
+    async def _submit(
+        self, envelopes: Sequence[Envelope], alone: Callable[[], list[Outcome]] | None
+    ) -> list[Outcome]:
+        self._refuse_if_closed()
+        future: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Job(envelopes, future, alone))
+        if self._task is None or self._task.done():  # first use, or the task was cancelled: never hang
+            self._task = asyncio.create_task(self._run(), name="group-commit")
+        self._wake.set()
+        return await future
 
     async def _run(self) -> None:
         while True:
@@ -79,34 +117,44 @@ class GroupCommitter:
                     return
 
     def _take(self) -> list[_Job]:
+        """The next group: queued jobs up to ``max_events`` events, or one job that must run alone."""
         jobs: list[_Job] = []
         size = 0
         while self._queue and (not jobs or size < self._max_events):
             job = self._queue[0]
-            if job is None:
+            if job is None or (job.alone is not None and jobs):
                 break
             self._queue.popleft()
             jobs.append(job)
-            size += len(job[0])
+            if job.alone is not None:
+                break
+            size += len(job.envelopes)
         return jobs
 
     async def _write(self, jobs: list[_Job]) -> None:
-        envelopes = [envelope for batch, _ in jobs for envelope in batch]
         try:
-            outcomes = await self._process(envelopes)
+            outcomes = await self._outcomes(jobs)
         except BaseException as exc:  # every waiting request must learn of it; none may hang
-            for _, future in jobs:
-                if not future.done():
-                    future.set_exception(exc if isinstance(exc, Exception) else StoreUnavailable("stopped"))
+            for job in jobs:
+                if not job.future.done():
+                    error = exc if isinstance(exc, Exception) else StoreUnavailable("stopped")
+                    job.future.set_exception(error)
             if isinstance(exc, Exception):
                 return
             raise
         self.groups += 1
         start = 0
-        for batch, future in jobs:
-            if not future.done():  # a request whose client went away was cancelled; its events are stored
-                future.set_result(outcomes[start : start + len(batch)])
-            start += len(batch)
+        for job in jobs:
+            count = len(job.envelopes) if job.alone is None else len(outcomes)
+            if not job.future.done():  # a request whose client went away was cancelled; its events are stored
+                job.future.set_result(outcomes[start : start + count])
+            start += count
+
+    async def _outcomes(self, jobs: list[_Job]) -> list[Outcome]:
+        alone = jobs[0].alone
+        if alone is not None:
+            return await asyncio.get_running_loop().run_in_executor(self._thread, alone)
+        return await self._process([envelope for job in jobs for envelope in job.envelopes])
 
     async def _process(self, envelopes: list[Envelope]) -> list[Outcome]:
         pipeline = self._pipeline

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from sigma_aetl.http.body import read_body
 from sigma_aetl.http.handlers import Ingestor
-from sigma_aetl.http.responses import reply_response
+from sigma_aetl.http.reply import reply_response
 from sigma_aetl.http.schemas import BatchResult
 from sigma_aetl.http.view import RequestView
 from sigma_aetl.ingest.pipeline import Outcome

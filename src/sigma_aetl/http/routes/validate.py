@@ -9,8 +9,8 @@ from fastapi.responses import Response
 
 from sigma_aetl.http.body import read_body
 from sigma_aetl.http.handlers import validate_reply
-from sigma_aetl.http.responses import reply_response
-from sigma_aetl.http.schemas import CompatResult
+from sigma_aetl.http.reply import reply_response
+from sigma_aetl.http.schemas import ValidateResult
 from sigma_aetl.http.view import RequestView
 
 router = APIRouter(tags=["compatibility"])
@@ -18,14 +18,14 @@ router = APIRouter(tags=["compatibility"])
 
 @router.post(
     "/api/validate",
-    response_model=CompatResult,
+    response_model=ValidateResult,
     summary="Validate one event (original SIGMA-AETL API)",
     description="Checks the body against the default contract (`SIGMA_AETL_DEFAULT_CONTRACT`, shipment@1) "
     "and stores nothing. Always HTTP 200: `{status: PASSED, clean_data}` or `{status: FAILED, reason, "
     "errors, received_payload}`, as the original validator answered, so its n8n workflow works unchanged.",
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}},
 )
-async def validate_compat(request: Request) -> Response:
+async def validate_original(request: Request) -> Response:
     """Decide on the body; no storage."""
     settings = request.app.state.gateway.settings
     limit = settings.max_request_bytes
