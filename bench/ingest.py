@@ -6,9 +6,9 @@ peak RSS beside it. Measured on a fresh store, on a store pre-filled to ``--pref
 replay of the same file on each (every event a duplicate, nothing written).
 
 The pre-fill is itself an ``ingest`` of a generated file (same generator, other ids) with
-``--batch-size 5000`` on ``synchronous=OFF``: the stored rows are exactly what the product writes, and the
-prefill's own rate is reported too. Each sustained run then ingests a new file on top, so the store holds
-``prefill`` + (run x events) records when a run starts.
+``--transaction-size 5000`` on ``synchronous=OFF``: the stored rows are exactly what the product writes,
+and the prefill's own rate is reported too. Each sustained run then ingests a new file on top, so the
+store holds ``prefill`` + (run x events) records when a run starts.
 """
 
 import sys
@@ -61,7 +61,7 @@ def cli_ingest(
     command = [
         *(sys.executable, "-m", "sigma_aetl", "--store", options.store_url(store, sync)),
         *("--contracts", str(CONTRACTS), "ingest", "shipment@1", str(file), "--json"),
-        *(("--batch-size", str(batch_size)) if batch_size else ()),
+        *(("--transaction-size", str(batch_size)) if batch_size else ()),
     ]
     log = options.workdir / f"{name}.log"
     lines = sum(1 for _ in file.open("rb"))
@@ -172,10 +172,10 @@ def _notes(options: Options, fresh: list[Ingested]) -> list[str]:
     summary = fresh[0].summary
     return [
         f"{options.events:,} events per file ({options.valid_share:.0%} valid; {summary['accepted']:,} "
-        f"records and {summary['failed']:,} failures stored), {options.runs} runs, default batch size, "
+        f"records and {summary['failed']:,} failures stored), {options.runs} runs, default transaction size, "
         f"store URL option synchronous={options.sqlite_sync}.",
         "events/s is the CLI's own `events_per_second` (after start-up); peak RSS is its VmHWM, polled.",
         f"The pre-fill is an `ingest` of a generated {options.prefill:,}-event file (same mix, other ids) "
-        f"with --batch-size {PREFILL_BATCH} on synchronous=OFF; each sustained run adds {options.events:,} "
-        "new events on top of it.",
+        f"with --transaction-size {PREFILL_BATCH} on synchronous=OFF; each sustained run adds "
+        f"{options.events:,} new events on top of it.",
     ]

@@ -9,6 +9,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sigma_aetl.core.jsonparse import Limits
 from sigma_aetl.redact import redact
 
+TRANSACTION_SIZE = 1000
+"""Events per store transaction unless configured. The pipeline stores larger batches as consecutive
+transactions of this size, deciding one while the store writes the one before."""
+KAFKA_BATCH_SIZE = 5000
+"""Most Kafka messages per consumer batch (stored, then committed together) unless configured."""
+
 
 class Settings(BaseSettings):
     """Everything the gateway can be told. Each field is also an env var: ``SIGMA_AETL_STORE_URL`` etc."""
@@ -30,7 +36,13 @@ class Settings(BaseSettings):
         default=16_777_216, ge=1, description="Largest HTTP request body; larger ones are refused with 413."
     )
     max_depth: int = Field(default=64, ge=1, le=200, description="Deepest JSON nesting accepted.")
-    batch_size: int = Field(default=5000, ge=1, le=100_000, description="Events per store transaction.")
+    transaction_size: int = Field(
+        default=TRANSACTION_SIZE,
+        ge=1,
+        le=100_000,
+        description="Events per store transaction, for every face: an HTTP group or batch, a file, a Kafka "
+        "batch. Larger batches are stored as consecutive transactions of this size.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(default="info", description="Log level.")
     access_log: bool = Field(
         default=False, description="`serve` logs one line per HTTP request (uvicorn's access log)."
@@ -58,10 +70,11 @@ class Settings(BaseSettings):
         description='More topics to consume, routed by message headers; JSON list: ["events"].',
     )
     kafka_batch_size: int = Field(
-        default=5000,
+        default=KAFKA_BATCH_SIZE,
         ge=1,
         le=100_000,
-        description="Most messages per batch: stored (in transactions of 1000), then committed together.",
+        description="Most messages per consumer batch: stored (in transactions of `transaction_size`), "
+        "then committed together.",
     )
     kafka_batch_timeout: float = Field(
         default=1.0, gt=0, le=60, description="Seconds to wait for a batch to fill before processing it."

@@ -34,8 +34,8 @@ def test_command_line_option_beats_the_environment(cli: Cli) -> None:
     assert not other.exists()
 
 
-def test_batch_size_defaults_from_settings(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    """SIGMA_AETL_BATCH_SIZE sets the events per store transaction, and --batch-size overrides it."""
+def test_transaction_size_defaults_from_settings(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIGMA_AETL_TRANSACTION_SIZE sets the events per transaction; --transaction-size overrides it."""
     batches: list[int] = []
     prepare = Pipeline.prepare
 
@@ -45,9 +45,9 @@ def test_batch_size_defaults_from_settings(cli: Cli, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(Pipeline, "prepare", recording)
     path = str(cli.jsonl(*[VALID_SHIPMENT] * 5))
-    env = {"SIGMA_AETL_BATCH_SIZE": "2"}
+    env = {"SIGMA_AETL_TRANSACTION_SIZE": "2"}
     assert cli.run("ingest", "shipment@1", path, env=env).exit_code == 0
-    assert cli.run("ingest", "shipment@1", path, "--batch-size", "3", env=env).exit_code == 0
+    assert cli.run("ingest", "shipment@1", path, "--transaction-size", "3", env=env).exit_code == 0
     assert batches == [2, 2, 1, 3, 2]
 
 

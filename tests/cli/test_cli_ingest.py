@@ -24,7 +24,7 @@ from sigma_aetl.testing import (
 @pytest.mark.parametrize("batch_size", ["1", "2", "1000"])
 def test_same_valid_event_four_times_is_stored_once(cli: Cli, batch_size: str) -> None:
     """A valid event sent four times is one accepted record and three duplicates, however it is batched."""
-    summary = cli.ingest(cli.jsonl(*[VALID_SHIPMENT] * 4), "shipment@1", "--batch-size", batch_size)
+    summary = cli.ingest(cli.jsonl(*[VALID_SHIPMENT] * 4), "shipment@1", "--transaction-size", batch_size)
     assert summary["events_read"] == 4
     assert summary["accepted"] == 1
     assert summary["duplicates"] == 3
@@ -218,7 +218,7 @@ def test_store_failure_mid_file_says_rerunning_is_safe(cli: Cli, monkeypatch: py
 
     monkeypatch.setattr(Pipeline, "submit", flaky)
     path = cli.jsonl(VALID_SHIPMENT, HEAVY_SHIPMENT, TRUNCATED)
-    result = cli.run("ingest", "shipment@1", str(path), "--batch-size", "1")
+    result = cli.run("ingest", "shipment@1", str(path), "--transaction-size", "1")
     assert result.exit_code == 2
     assert "database is locked" in result.stderr
     assert "stopped after 1 events were stored; re-running the file is safe" in result.stderr

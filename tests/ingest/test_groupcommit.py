@@ -245,7 +245,7 @@ def test_a_cancelled_committer_task_is_replaced(tmp_path: Path, registry: Regist
 def test_a_submission_after_close_is_refused_at_once(tmp_path: Path, registry: Registry) -> None:
     """Once closed, the committer answers StoreUnavailable immediately instead of waiting forever."""
     store = SqliteStore(tmp_path / "g.db")
-    committer = GroupCommitter(Pipeline(registry, store, chunk_size=1000))
+    committer = GroupCommitter(Pipeline(registry, store, transaction_size=1000))
 
     async def scenario() -> tuple[list[Outcome], type[BaseException] | None, type[BaseException] | None]:
         stored = await committer.store([shipment(1)])
@@ -269,7 +269,7 @@ def test_an_oversized_failure_is_written_in_arrival_order_between_groups(
 ) -> None:
     """The failure of an oversized body goes through the committer, after the group queued before it."""
     store = SqliteStore(tmp_path / "g.db")
-    pipeline = Pipeline(registry, store, chunk_size=1000)
+    pipeline = Pipeline(registry, store, transaction_size=1000)
     committer = GroupCommitter(pipeline)
     order: list[str] = []
     write = store.write

@@ -299,7 +299,7 @@ def test_a_batch_larger_than_a_chunk_has_the_outcomes_of_one_batch(
 ) -> None:
     """Stored as several transactions, a batch gives exactly the outcomes and rows of one transaction."""
     whole = Pipeline(registry, SqliteStore(tmp_path / "whole.db"))
-    chunked = Pipeline(registry, SqliteStore(tmp_path / "chunked.db"), chunk_size=3)
+    chunked = Pipeline(registry, SqliteStore(tmp_path / "chunked.db"), transaction_size=3)
     expected = whole.process(batch_with_repeats(make_envelope))
     assert chunked.process(batch_with_repeats(make_envelope)) == expected
     assert [(o.status, o.duplicate, o.root_cause) for o in expected] == [

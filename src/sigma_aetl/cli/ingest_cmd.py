@@ -83,13 +83,13 @@ def ingest(
         typer.Argument(parser=parse_ref, metavar="NAME@VERSION", help="The contract every line is for."),
     ],
     path: Annotated[Path, typer.Argument(metavar="FILE", help="A JSON Lines file: one event per line.")],
-    batch_size: Annotated[
+    transaction_size: Annotated[
         int | None,
         typer.Option(
-            "--batch-size",
+            "--transaction-size",
             min=1,
             max=100_000,
-            help="Events per store transaction. Default from settings (SIGMA_AETL_BATCH_SIZE).",
+            help="Events per store transaction. Default from settings (SIGMA_AETL_TRANSACTION_SIZE).",
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
@@ -104,18 +104,21 @@ def ingest(
     settings = settings_of(ctx)
     console = stdout_console()
     with operational_errors(settings):
-        summary = run(
-            settings, ref, path, batch_size or settings.batch_size, _progress_console(console, as_json)
-        )
+        summary = run(_sized(settings, transaction_size), ref, path, _progress_console(console, as_json))
     if as_json:
         print_json(summary.model_dump(mode="json"))
     else:
         show_summary(console, summary, ref)
 
 
-def run(
-    settings: Settings, ref: ContractRef, path: Path, batch_size: int, console: Console | None = None
-) -> IngestSummary:
+def _sized(settings: Settings, transaction_size: int | None) -> Settings:
+    """The settings with ``--transaction-size`` applied: one value for the source and the pipeline."""
+    if transaction_size is None:
+        return settings
+    return settings.model_copy(update={"transaction_size": transaction_size})
+
+
+def run(settings: Settings, ref: ContractRef, path: Path, console: Console | None = None) -> IngestSummary:
     """Ingest ``path``; with a console, show a progress bar on it. Raises SigmaError or OSError."""
     _require_file(path)
     # Refuse an operator's typo before the store is opened (and its file created): the command line's
@@ -123,7 +126,7 @@ def run(
     registry = load_contracts(settings)
     registry.require(str(ref))
     # Records keep the absolute path: a relative one means nothing once the shell that ran this is gone.
-    source = FileSource(path.resolve(), ref.name, ref.version, batch_size=batch_size)
+    source = FileSource(path.resolve(), ref.name, ref.version, batch_size=settings.transaction_size)
     tally = Tally()
     started = time.perf_counter()
     with open_gateway(settings, registry) as gateway, _progress(console, path) as advance:

@@ -21,7 +21,7 @@ from sigma_aetl.kafka.config import KafkaConfig
 from sigma_aetl.kafka.health import Health, HealthServer
 from sigma_aetl.kafka.routing import parse_route
 from sigma_aetl.kafka.worker import Worker, WorkerStats
-from sigma_aetl.settings import Settings
+from sigma_aetl.settings import KAFKA_BATCH_SIZE, Settings
 
 _ENV = "SIGMA_AETL_KAFKA_"
 
@@ -57,7 +57,9 @@ def worker(
     batch_size: Annotated[
         int | None,
         typer.Option(
-            min=1, max=100_000, help=f"Most messages per batch. Env {_ENV}BATCH_SIZE; default 5000."
+            min=1,
+            max=100_000,
+            help=f"Most messages per batch. Env {_ENV}BATCH_SIZE; default {KAFKA_BATCH_SIZE}.",
         ),
     ] = None,
     batch_timeout: Annotated[

@@ -108,7 +108,7 @@ def create_app(
             gw.close()
 
     app = GatewayApp(title="SIGMA-AETL", version=__version__, description=_DESCRIPTION, lifespan=lifespan)
-    committer = GroupCommitter(gw.pipeline, max_events=settings.batch_size)
+    committer = GroupCommitter(gw.pipeline)
     ingestor = Ingestor(gw, committer)
     app.state.gateway = gw
     app.state.committer = committer

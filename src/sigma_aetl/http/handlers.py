@@ -90,8 +90,8 @@ class Ingestor:
             return problem_reply(status, detail, view.path)
 
     async def _store(self, envelopes: list[Envelope]) -> list[Outcome]:
-        """Submit in transaction-sized parts; answer once every part is stored."""
-        size = self.gateway.settings.batch_size
+        """Submit in group-sized parts; answer once every part is stored."""
+        size = self.committer.max_events
         if len(envelopes) <= size:
             return await self.committer.store(envelopes)
         parts = [self.committer.store(envelopes[i : i + size]) for i in range(0, len(envelopes), size)]

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sigma_aetl.core.envelope import Envelope
+from sigma_aetl.settings import TRANSACTION_SIZE
 
 Clock = Callable[[], datetime]
 
@@ -29,7 +30,7 @@ class FileSource:
         contract: str,
         version: str,
         *,
-        batch_size: int = 1000,
+        batch_size: int = TRANSACTION_SIZE,
         clock: Clock = utc_now,
     ) -> None:
         self.path = path

@@ -26,7 +26,12 @@ class Gateway:
         registry = registry if registry is not None else load_registry(settings.contracts_dir)
         enforce(registry)
         store = open_store(settings.store_url)
-        return cls(settings, registry, store, Pipeline(registry, store, settings.limits))
+        return cls(
+            settings,
+            registry,
+            store,
+            Pipeline(registry, store, settings.limits, transaction_size=settings.transaction_size),
+        )
 
     def close(self) -> None:
         """Close the store."""

@@ -1,8 +1,9 @@
 """Group commit: many concurrent requests share one store transaction, run from the event loop.
 
 Each request awaits :meth:`GroupCommitter.store` with its envelopes. One task on the event loop takes
-everything queued so far (up to ``max_events``), runs it through the pipeline as one batch — one
-transaction — and answers each request with its own outcomes. A request is therefore answered only after
+everything queued so far (up to ``GROUP_TRANSACTIONS`` transactions of the pipeline's size), runs it
+through the pipeline as one batch — one transaction in the common case, consecutive transactions for a
+large group — and answers each request with its own outcomes. A request is therefore answered only after
 its events are durably stored, and under load many requests pay for one commit instead of one each.
 
 Where the store writes in the background (SQLite's writer process), a small group is decided on the event
@@ -48,6 +49,10 @@ class _Job:
     alone: Callable[[], list[Outcome]] | None = None
 
 
+GROUP_TRANSACTIONS = 5
+"""A group holds up to this many of the pipeline's transactions, so deciding one overlaps storing the one
+before (``Pipeline.process``), while a request is not held back behind an unbounded queue."""
+
 ON_LOOP_EVENTS = 200
 """Largest group decided on the event loop (about 4 ms of work); larger ones are decided in the thread."""
 
@@ -55,9 +60,10 @@ ON_LOOP_EVENTS = 200
 class GroupCommitter:
     """Stores queued requests' envelopes together, one group at a time."""
 
-    def __init__(self, pipeline: Pipeline, *, max_events: int = 2000) -> None:
+    def __init__(self, pipeline: Pipeline) -> None:
         self._pipeline = pipeline
-        self._max_events = max_events
+        self.max_events = pipeline.transaction_size * GROUP_TRANSACTIONS
+        """Most events in one group; a request larger than this is split into parts of this size."""
         self._queue: deque[_Job | None] = deque()  # None: stop once what is before it is stored
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -120,7 +126,7 @@ class GroupCommitter:
         """The next group: queued jobs up to ``max_events`` events, or one job that must run alone."""
         jobs: list[_Job] = []
         size = 0
-        while self._queue and (not jobs or size < self._max_events):
+        while self._queue and (not jobs or size < self.max_events):
             job = self._queue[0]
             if job is None or (job.alone is not None and jobs):
                 break

@@ -31,6 +31,7 @@ from sigma_aetl.core.taxonomy import RootCause, Stage
 from sigma_aetl.core.validator import DEFAULT_LIMITS, failed, validate
 from sigma_aetl.core.value import value
 from sigma_aetl.errors import StoreError
+from sigma_aetl.settings import TRANSACTION_SIZE
 from sigma_aetl.stores.base import PendingWrite, Store, WriteReport
 
 
@@ -73,12 +74,17 @@ class Pipeline:
     """Routes, validates and stores envelopes, one batch at a time."""
 
     def __init__(
-        self, registry: Registry, store: Store, limits: Limits = DEFAULT_LIMITS, *, chunk_size: int = 1000
+        self,
+        registry: Registry,
+        store: Store,
+        limits: Limits = DEFAULT_LIMITS,
+        *,
+        transaction_size: int = TRANSACTION_SIZE,
     ) -> None:
         self.registry = registry
         self.store = store
         self.limits = limits
-        self.chunk_size = chunk_size
+        self.transaction_size = transaction_size
 
     def decide(self, envelope: Envelope) -> tuple[Decision, Contract | None]:
         """Route and validate one envelope; pure, no storage."""
@@ -90,12 +96,15 @@ class Pipeline:
     def process(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
         """Decide and durably store a batch; the outcomes are in the order of ``envelopes``.
 
-        A batch larger than ``chunk_size`` is stored as consecutive transactions of that size, through
+        A batch larger than ``transaction_size`` is stored as consecutive transactions of that size, through
         :meth:`process_stream`, so deciding one part overlaps storing the one before; the outcomes are
         those of the whole batch in one go (a second copy is a duplicate either way).
         """
-        if len(envelopes) > self.chunk_size:
-            parts = (envelopes[i : i + self.chunk_size] for i in range(0, len(envelopes), self.chunk_size))
+        if len(envelopes) > self.transaction_size:
+            parts = (
+                envelopes[i : i + self.transaction_size]
+                for i in range(0, len(envelopes), self.transaction_size)
+            )
             return [outcome for outcomes in self.process_stream(parts) for outcome in outcomes]
         prepared = self.prepare(envelopes)
         return self.finish(prepared, self.submit(prepared))

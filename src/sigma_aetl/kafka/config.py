@@ -12,7 +12,7 @@ from typing import Any
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.errors import ConfigError
 from sigma_aetl.kafka.routing import route_map
-from sigma_aetl.settings import Settings
+from sigma_aetl.settings import KAFKA_BATCH_SIZE, Settings
 
 ConfigValue = str | int | float | bool
 
@@ -32,7 +32,8 @@ class KafkaConfig:
     group_id: str
     routes: dict[str, tuple[str, str]]
     topics: tuple[str, ...]
-    batch_size: int = 1000
+    batch_size: int = KAFKA_BATCH_SIZE
+    """Most messages per consumer batch; the pipeline stores it in transactions of its own size."""
     batch_timeout: float = 1.0
     accepted_topic: str | None = None
     failed_topic: str | None = None
