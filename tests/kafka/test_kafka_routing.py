@@ -2,7 +2,8 @@
 
 import pytest
 
-from sigma_aetl.kafka.routing import Route, header_text, parse_ref, parse_route, resolve, route_map
+from sigma_aetl.core.refs import ContractRef, parse_ref
+from sigma_aetl.kafka.routing import Route, header_text, parse_route, resolve, route_map
 
 ROUTES = {"shipments": ("shipment", "1")}
 
@@ -72,7 +73,7 @@ def test_header_names_match_exactly() -> None:
 def test_parse_route_and_ref() -> None:
     """``topic=name@version`` and ``name@version`` parse; anything else is refused with an example."""
     assert parse_route("shipments=shipment@1") == ("shipments", "shipment@1")
-    assert parse_ref(" shipment@2 ") == ("shipment", "2")
+    assert parse_ref(" shipment@2 ") == ContractRef("shipment", "2")
     assert route_map({"a": "shipment@1"}) == {"a": ("shipment", "1")}
     for bad in ("shipments", "shipments=shipment", "=shipment@1", "a=b@c@d"):
         with pytest.raises(ValueError, match="for example"):

@@ -6,9 +6,8 @@ Exit code 2 when the command cannot run (no such file, unknown contract, broken 
 
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +23,7 @@ from sigma_aetl.cli.render import details, plain, print_json, stdout_console
 from sigma_aetl.cli.state import load_contracts, open_gateway, settings_of
 from sigma_aetl.errors import StoreError
 from sigma_aetl.ingest.files import FileSource
-from sigma_aetl.ingest.pipeline import Outcome
+from sigma_aetl.ingest.outcome import Tally
 from sigma_aetl.settings import Settings
 
 Advance = Callable[[int], None]
@@ -47,33 +46,6 @@ class IngestSummary(BaseModel):
     blank_lines_skipped: int = Field(description="Empty or whitespace-only lines, which carry no event.")
     elapsed_seconds: float
     events_per_second: float
-
-
-@dataclass
-class Tally:
-    """Counts outcomes, telling a first arrival from a duplicate."""
-
-    events: int = 0
-    accepted: int = 0
-    failed: int = 0
-    accepted_duplicates: int = 0
-    failure_duplicates: int = 0
-
-    def add(self, outcomes: Sequence[Outcome]) -> None:
-        """Count one batch's outcomes (a repeat within the batch is already marked duplicate)."""
-        for outcome in outcomes:
-            self._count(outcome.status == "PASSED", duplicate=outcome.duplicate)
-        self.events += len(outcomes)
-
-    def _count(self, passed: bool, *, duplicate: bool) -> None:
-        if passed and duplicate:
-            self.accepted_duplicates += 1
-        elif passed:
-            self.accepted += 1
-        elif duplicate:
-            self.failure_duplicates += 1
-        else:
-            self.failed += 1
 
 
 def ingest(
@@ -155,7 +127,7 @@ def _summary(path: Path, ref: ContractRef, tally: Tally, skipped: int, elapsed: 
         events_read=tally.events,
         accepted=tally.accepted,
         failed=tally.failed,
-        duplicates=tally.accepted_duplicates + tally.failure_duplicates,
+        duplicates=tally.duplicates,
         accepted_duplicates=tally.accepted_duplicates,
         failure_duplicates=tally.failure_duplicates,
         blank_lines_skipped=skipped,

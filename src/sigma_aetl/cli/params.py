@@ -1,31 +1,21 @@
 """Parsers for command-line values that are more than a string: ``name@version`` refs and instants."""
 
-import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import typer
 
-_REF = re.compile(r"([^@\s]+)@([^@\s]+)")
+from sigma_aetl.core.refs import ContractRef
+from sigma_aetl.core.refs import parse_ref as core_parse_ref
 
-
-@dataclass(frozen=True, slots=True)
-class ContractRef:
-    """A contract version as an operator names it: ``shipment@1``."""
-
-    name: str
-    version: str
-
-    def __str__(self) -> str:
-        return f"{self.name}@{self.version}"
+__all__ = ["ContractRef", "parse_instant", "parse_ref"]
 
 
 def parse_ref(value: str) -> ContractRef:
     """``name@version`` → :class:`ContractRef`; anything else is a usage error (exit code 2)."""
-    match = _REF.fullmatch(value)
-    if match is None:
-        raise typer.BadParameter(f"{value!r} is not NAME@VERSION (for example shipment@1)")
-    return ContractRef(match.group(1), match.group(2))
+    try:
+        return core_parse_ref(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def parse_instant(value: str) -> datetime:

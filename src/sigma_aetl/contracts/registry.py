@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from sigma_aetl.contracts.lock import Lock, ReleaseState
 from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import FieldError
+from sigma_aetl.core.refs import parse_ref
 from sigma_aetl.core.taxonomy import STAGE_OF, RootCause
 from sigma_aetl.errors import ContractLoadError, ContractNotFound
 
@@ -55,12 +56,11 @@ class Registry:
 
     def require(self, ref: str) -> Contract:
         """The version named by ``name@version``, for operators; raises :class:`ContractNotFound`."""
-        name, at, version = ref.partition("@")
-        if not at or not name or not version:
-            raise ContractNotFound(
-                f"{ref!r} is not a contract reference; write NAME@VERSION, e.g. shipment@1"
-            )
-        found = self.route(name, version)
+        try:
+            parsed = parse_ref(ref)
+        except ValueError as exc:
+            raise ContractNotFound(str(exc)) from None
+        found = self.route(parsed.name, parsed.version)
         if isinstance(found, FieldError):
             raise ContractNotFound(found.message)
         return found

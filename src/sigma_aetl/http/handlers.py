@@ -21,7 +21,7 @@ from sigma_aetl.http.schemas import BatchResult, BatchSummary
 from sigma_aetl.http.view import RequestView
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.groupcommit import GroupCommitter
-from sigma_aetl.ingest.pipeline import Outcome
+from sigma_aetl.ingest.outcome import Outcome
 
 
 def validate_reply(contract: Contract, limits: Limits, body: bytes | TooLarge, request_limit: int) -> Reply:

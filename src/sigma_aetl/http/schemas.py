@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from sigma_aetl.contracts.lock import ReleaseState
 from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import FieldError
-from sigma_aetl.ingest.pipeline import Outcome
+from sigma_aetl.ingest.outcome import Outcome, Tally
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +25,9 @@ class BatchSummary:
     @classmethod
     def of(cls, outcomes: list[Outcome]) -> "BatchSummary":
         """Count ``outcomes``."""
-        new = [outcome for outcome in outcomes if not outcome.duplicate]
-        accepted = sum(outcome.status == "PASSED" for outcome in new)
-        return cls(len(outcomes), accepted, len(new) - accepted, len(outcomes) - len(new))
+        tally = Tally()
+        tally.add(outcomes)
+        return cls(tally.events, tally.accepted, tally.failed, tally.duplicates)
 
 
 @dataclass(frozen=True, slots=True)

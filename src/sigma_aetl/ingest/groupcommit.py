@@ -36,7 +36,8 @@ from dataclasses import dataclass
 
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.errors import StoreUnavailable
-from sigma_aetl.ingest.pipeline import Outcome, Pipeline
+from sigma_aetl.ingest.outcome import Outcome
+from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.stores.base import PendingWrite
 
 

@@ -8,14 +8,11 @@ failure, never an overwrite and never a silent drop.
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import replace
-from typing import Annotated
-
-from pydantic import Field
 
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.canonical import sha256_hex
 from sigma_aetl.core.contract import Contract
-from sigma_aetl.core.decision import Decision, FieldError, Status
+from sigma_aetl.core.decision import Decision, FieldError
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.jsonparse import Limits, transport_error
 from sigma_aetl.core.records import (
@@ -27,30 +24,13 @@ from sigma_aetl.core.records import (
     conflict_record,
     failure_record,
 )
-from sigma_aetl.core.taxonomy import RootCause, Stage
+from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.core.validator import DEFAULT_LIMITS, failed, validate
 from sigma_aetl.core.value import value
 from sigma_aetl.errors import StoreError
+from sigma_aetl.ingest.outcome import Outcome
 from sigma_aetl.settings import TRANSACTION_SIZE
 from sigma_aetl.stores.base import PendingWrite, Store, WriteReport
-
-
-@value(kw_only=True)
-class Outcome:
-    """What happened to one event: its decision and where it is stored."""
-
-    status: Annotated[
-        Status, Field(description="`PASSED` (stored as a record) or `FAILED` (stored as a failure).")
-    ]
-    contract_ref: Annotated[str, Field(description="The contract as addressed.", examples=["shipment@1"])]
-    record_id: Annotated[str | None, Field(description="PASSED: the accepted record's id.")] = None
-    failure_id: Annotated[str | None, Field(description="FAILED: the failure record's id.")] = None
-    duplicate: Annotated[
-        bool, Field(description="True when the same event was already stored; nothing new was written.")
-    ]
-    root_cause: RootCause | None = None
-    stage: Stage | None = None
-    errors: tuple[FieldError, ...] = ()
 
 
 @value

@@ -21,7 +21,7 @@ from sigma_aetl import logs
 from sigma_aetl.core import serial
 from sigma_aetl.core.records import StoredRecord
 from sigma_aetl.errors import KafkaClientError, StoreError
-from sigma_aetl.ingest.pipeline import Outcome
+from sigma_aetl.ingest.outcome import Outcome
 from sigma_aetl.kafka.client import ErrorLog, describe, kafka_errors, new_producer
 from sigma_aetl.kafka.config import KafkaConfig
 from sigma_aetl.stores.base import Store

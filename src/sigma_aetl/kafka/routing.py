@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sigma_aetl.core.refs import ContractRef, parse_ref
+
 CONTRACT_HEADER = "sigma-contract"
 """The header naming the contract of a message on a topic outside the topic map."""
 VERSION_HEADER = "sigma-version"
@@ -30,7 +32,6 @@ Headers = Sequence[tuple[str, bytes | None]]
 RouteMap = Mapping[str, tuple[str, str]]
 """Topic → (contract name, version), as configured."""
 
-_REF = re.compile(r"([^@\s=]+)@([^@\s=]+)")
 _ROUTE = re.compile(r"([^=\s]+)=(.+)")
 
 
@@ -52,26 +53,21 @@ class Route:
         return found
 
 
-def parse_ref(text: str) -> tuple[str, str]:
-    """``name@version`` → ``(name, version)``; raises ValueError for anything else."""
-    match = _REF.fullmatch(text.strip())
-    if match is None:
-        raise ValueError(f"{text!r} is not NAME@VERSION (for example shipment@1)")
-    return match.group(1), match.group(2)
-
-
 def parse_route(text: str) -> tuple[str, str]:
     """``topic=name@version`` → ``(topic, "name@version")``; raises ValueError for anything else."""
     match = _ROUTE.fullmatch(text.strip())
     if match is None:
         raise ValueError(f"{text!r} is not TOPIC=NAME@VERSION (for example shipments=shipment@1)")
-    name, version = parse_ref(match.group(2))
-    return match.group(1), f"{name}@{version}"
+    return match.group(1), str(parse_ref(match.group(2)))
 
 
 def route_map(routes: Mapping[str, str]) -> dict[str, tuple[str, str]]:
     """Topic → ``name@version`` strings (settings) → the parsed map; raises ValueError on a bad reference."""
-    return {topic: parse_ref(ref) for topic, ref in routes.items()}
+    return {topic: _address(parse_ref(ref)) for topic, ref in routes.items()}
+
+
+def _address(ref: ContractRef) -> tuple[str, str]:
+    return ref.name, ref.version
 
 
 def resolve(topic: str, headers: Headers, routes: RouteMap) -> Route:

@@ -22,7 +22,8 @@ from sigma_aetl import logs
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.errors import KafkaClientError, StoreError
 from sigma_aetl.ingest.gateway import Gateway
-from sigma_aetl.ingest.pipeline import Outcome, Pipeline
+from sigma_aetl.ingest.outcome import Outcome, Tally
+from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.kafka.config import KafkaConfig
 from sigma_aetl.kafka.health import Health
 from sigma_aetl.kafka.outputs import OutputPublisher
@@ -75,12 +76,13 @@ class WorkerStats:
 
     def add(self, outcomes: Sequence[Outcome]) -> None:
         """Count one stored batch."""
+        tally = Tally()
+        tally.add(outcomes)
         self.batches += 1
-        self.messages += len(outcomes)
-        self.duplicates += sum(outcome.duplicate for outcome in outcomes)
-        fresh = [outcome for outcome in outcomes if not outcome.duplicate]
-        self.accepted += sum(outcome.status == "PASSED" for outcome in fresh)
-        self.failed += sum(outcome.status == "FAILED" for outcome in fresh)
+        self.messages += tally.events
+        self.accepted += tally.accepted
+        self.failed += tally.failed
+        self.duplicates += tally.duplicates
 
 
 class Worker:

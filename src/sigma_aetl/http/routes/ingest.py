@@ -12,7 +12,7 @@ from sigma_aetl.http.handlers import Ingestor
 from sigma_aetl.http.reply import reply_response
 from sigma_aetl.http.schemas import BatchResult
 from sigma_aetl.http.view import RequestView
-from sigma_aetl.ingest.pipeline import Outcome
+from sigma_aetl.ingest.outcome import Outcome
 
 router = APIRouter(tags=["ingest"])
 
