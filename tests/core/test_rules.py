@@ -3,7 +3,8 @@
 import pytest
 from pydantic import ValidationError
 
-from sigma_aetl.core.rules import Rule, json_equal, lookup, repr_json
+from sigma_aetl.core.explain import repr_json
+from sigma_aetl.core.rules import Rule, json_equal, lookup
 
 
 def rule(**fields: object) -> Rule:

@@ -1,8 +1,11 @@
 """Deterministic, human-readable explanations: what was expected, and what arrived.
 
-Shared by every validator backend, so the same problem reads the same whichever backend found it.
+Shared by every validator backend, so the same problem reads the same whichever backend found it, and by
+the evolution tooling: :func:`constraint_words` is the one place a constraint is put into words, for an
+error's ``constraint`` and explanation, a field's summary and a compatibility finding alike.
 """
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -74,3 +77,71 @@ def explain_expected(path: str, expected: str, received: Any) -> str:
     """Explanation of a value that does not meet what the contract expects."""
     where = path or "payload"
     return f"{where}: expected {expected}, received {show(received)}."
+
+
+def repr_json(value: Any) -> str:
+    """A short JSON-like rendering of a constant, for messages: ``"a"``, ``true``, ``null``, ``[1, 2]``."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    if value is True or value is False:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, list | dict):  # str() would print Python's ['x'] and True
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def as_written(value: Any) -> Any:
+    """A number as a contract writes it: ``0`` rather than ``0.0`` (backends report float bounds)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+BOUND_SYMBOLS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+"""The JSON Schema bound keywords and the comparison each states."""
+
+_SIZE_WORDS = {
+    "minLength": "at least {} character(s)",
+    "maxLength": "at most {} character(s)",
+    "minItems": "at least {} item(s)",
+    "maxItems": "at most {} item(s)",
+    "minProperties": "at least {} field(s)",
+    "maxProperties": "at most {} field(s)",
+}
+
+
+def constraint_words(keyword: str, value: Any) -> str:
+    """One constraint, named by its JSON Schema keyword, in words: ``>= 1``, ``at most 64 character(s)``,
+    ``one of "a", "b"``, ``matching ^S-``."""
+    if keyword in BOUND_SYMBOLS:
+        return f"{BOUND_SYMBOLS[keyword]} {repr_json(value)}"
+    if keyword in _SIZE_WORDS:
+        return _SIZE_WORDS[keyword].format(value)
+    if keyword == "enum" and isinstance(value, list):
+        return "one of " + ", ".join(repr_json(option) for option in value)
+    if keyword == "const":
+        return "exactly " + repr_json(value)
+    if keyword == "pattern":
+        return f"matching {value}"
+    if keyword == "format":
+        return f"{value} format"
+    if keyword == "multipleOf":
+        return f"a multiple of {repr_json(value)}"
+    if keyword == "uniqueItems":
+        return "unique items" if value else "items may repeat"
+    return f"{keyword} {repr_json(value)}"
+
+
+def expected_words(keyword: str, value: Any) -> str:
+    """What a value must be to meet a constraint: ``a value > 0``, ``at least 1 character(s)``,
+    ``a string matching ^S-``, ``a string in date format``."""
+    words = constraint_words(keyword, value)
+    if keyword in BOUND_SYMBOLS:
+        return f"a value {words}"
+    if keyword == "format":
+        return f"a string in {words}"
+    if keyword == "pattern":
+        return f"a string {words}"
+    return words

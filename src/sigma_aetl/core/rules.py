@@ -6,12 +6,13 @@ and can be diffed and checked for compatibility. A rule is evaluated only when i
 passed the schema stage: a rule never reports on a value the schema already rejected.
 """
 
-import json
 import operator
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sigma_aetl.core.explain import repr_json
 
 Op = Literal["lt", "le", "gt", "ge", "eq", "ne", "in", "not_in"]
 
@@ -118,16 +119,3 @@ def _comparable(left: Any, right: Any, op: str) -> bool:
     numbers = (int, float)
     both_numbers = isinstance(left, numbers) and isinstance(right, numbers)
     return both_numbers or (isinstance(left, str) and isinstance(right, str))
-
-
-def repr_json(value: Any) -> str:
-    """A short JSON-like rendering of a constant, for messages."""
-    if isinstance(value, str):
-        return f'"{value}"'
-    if value is True or value is False:
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, list | dict):  # str() would print Python's ['x'] and True
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)

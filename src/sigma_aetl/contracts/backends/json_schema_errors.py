@@ -13,8 +13,15 @@ from typing import Any
 import jsonschema_rs
 
 from sigma_aetl.core.decision import FieldError, LocPart
-from sigma_aetl.core.explain import explain_expected, explain_missing, explain_unexpected, format_path
-from sigma_aetl.core.rules import repr_json
+from sigma_aetl.core.explain import (
+    BOUND_SYMBOLS,
+    as_written,
+    expected_words,
+    explain_expected,
+    explain_missing,
+    explain_unexpected,
+    format_path,
+)
 from sigma_aetl.core.taxonomy import RootCause, Stage
 
 STRICT_INTEGER = "x-sigma-strict-integer"
@@ -30,7 +37,6 @@ TYPE_WORDS = {  # in the order types are named when several are expected: null l
     "null": "null",
 }
 
-_BOUNDS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
 _UNEXPECTED = ("additionalProperties", "unevaluatedProperties")
 
 
@@ -134,38 +140,33 @@ def expectation(error: jsonschema_rs.ValidationError) -> str:
         return " or ".join(TYPE_WORDS.get(name, name) for name in names)
     if _strict_integer(error):
         return "an integer"
-    if keyword in _BOUNDS:
-        return f"a value {_BOUNDS[keyword]} {number(ctx['limit'])}"
+    if keyword in BOUND_SYMBOLS:
+        return expected_words(keyword, as_written(ctx["limit"]))
     return _words(keyword, ctx, error.message)
 
 
+_VALUE_OF = {
+    "minLength": "limit",
+    "maxLength": "limit",
+    "minItems": "limit",
+    "maxItems": "limit",
+    "minProperties": "limit",
+    "maxProperties": "limit",
+    "pattern": "pattern",
+    "format": "format",
+    "multipleOf": "multiple_of",
+    "enum": "options",
+    "const": "expected_value",
+}
+"""Where jsonschema-rs puts each keyword's constraint in an error's context."""
+
+
 def _words(keyword: str, ctx: dict[str, Any], message: str) -> str:
-    templates = {
-        "minLength": "at least {limit} character(s)",
-        "maxLength": "at most {limit} character(s)",
-        "minItems": "at least {limit} item(s)",
-        "maxItems": "at most {limit} item(s)",
-        "minProperties": "at least {limit} field(s)",
-        "maxProperties": "at most {limit} field(s)",
-        "pattern": "a string matching {pattern}",
-        "format": "a string in {format} format",
-        "multipleOf": "a multiple of {multiple_of}",
-        "uniqueItems": "unique items",
-    }
-    if keyword in templates:
-        return templates[keyword].format(**ctx)
-    if keyword == "enum":
-        return "one of " + ", ".join(repr_json(option) for option in ctx["options"])
-    if keyword == "const":
-        return "exactly " + repr_json(ctx["expected_value"])
+    if keyword == "uniqueItems":
+        return expected_words(keyword, True)
+    if keyword in _VALUE_OF:
+        return expected_words(keyword, ctx[_VALUE_OF[keyword]])
     return message[0].lower() + message[1:] if message else keyword
-
-
-def number(value: Any) -> Any:
-    """A bound as the contract wrote it: ``0`` rather than ``0.0``."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 def _strict_integer(error: jsonschema_rs.ValidationError) -> bool:

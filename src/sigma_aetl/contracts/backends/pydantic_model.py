@@ -13,7 +13,15 @@ from pydantic_core import ErrorDetails
 
 from sigma_aetl.core.contract import Contract, SchemaCheck
 from sigma_aetl.core.decision import FieldError
-from sigma_aetl.core.explain import explain_expected, explain_missing, explain_unexpected, format_path
+from sigma_aetl.core.explain import (
+    BOUND_SYMBOLS,
+    as_written,
+    expected_words,
+    explain_expected,
+    explain_missing,
+    explain_unexpected,
+    format_path,
+)
 from sigma_aetl.core.rules import Rule
 from sigma_aetl.core.taxonomy import RootCause, Stage
 from sigma_aetl.errors import ContractLoadError
@@ -138,19 +146,26 @@ _TYPE_NAMES = {
     "uuid": "a UUID string",
 }
 
-_BOUNDS = {
-    "greater_than": ("gt", ">"),
-    "greater_than_equal": ("ge", ">="),
-    "less_than": ("lt", "<"),
-    "less_than_equal": ("le", "<="),
+_KEYWORDS = {  # Pydantic error type → (its context key, the JSON Schema keyword that states it)
+    "greater_than": ("gt", "exclusiveMinimum"),
+    "greater_than_equal": ("ge", "minimum"),
+    "less_than": ("lt", "exclusiveMaximum"),
+    "less_than_equal": ("le", "maximum"),
+    "string_too_short": ("min_length", "minLength"),
+    "string_too_long": ("max_length", "maxLength"),
+    "too_short": ("min_length", "minItems"),
+    "too_long": ("max_length", "maxItems"),
+    "string_pattern_mismatch": ("pattern", "pattern"),
+    "multiple_of": ("multiple_of", "multipleOf"),
 }
 
 
 def expectation(kind: str, ctx: dict[str, Any], message: str) -> str:
     """What the contract expected, in words: ``a value > 0``, ``an integer``, ``at least 1 character``."""
-    if kind in _BOUNDS:
-        key, symbol = _BOUNDS[kind]
-        return f"a value {symbol} {_number(ctx.get(key))}"
+    if kind in _KEYWORDS:
+        key, keyword = _KEYWORDS[kind]
+        value = ctx.get(key)
+        return expected_words(keyword, as_written(value) if keyword in BOUND_SYMBOLS else value)
     if kind == "int_from_float":
         return "an integer (no fractional part)"
     if kind == "none_required":
@@ -160,26 +175,7 @@ def expectation(kind: str, ctx: dict[str, Any], message: str) -> str:
     return _constraint_words(kind, ctx, message)
 
 
-def _number(value: Any) -> Any:
-    """Pydantic reports float bounds as floats (``0.0``); show them as the contract wrote them (``0``)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 def _constraint_words(kind: str, ctx: dict[str, Any], message: str) -> str:
-    if kind == "string_too_short":
-        return f"at least {ctx.get('min_length')} character(s)"
-    if kind == "string_too_long":
-        return f"at most {ctx.get('max_length')} character(s)"
-    if kind == "too_short":
-        return f"at least {ctx.get('min_length')} item(s)"
-    if kind == "too_long":
-        return f"at most {ctx.get('max_length')} item(s)"
-    if kind == "string_pattern_mismatch":
-        return f"a string matching {ctx.get('pattern')}"
-    if kind in ("literal_error", "enum"):
+    if kind in ("literal_error", "enum"):  # Pydantic gives the options as one preformatted text
         return f"one of {ctx.get('expected')}"
-    if kind == "multiple_of":
-        return f"a multiple of {ctx.get('multiple_of')}"
     return message[0].lower() + message[1:] if message else kind

@@ -11,9 +11,9 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from sigma_aetl.contracts.evolution.shape import constraint_words
 from sigma_aetl.core.canonical import canonical_bytes
-from sigma_aetl.core.rules import json_equal, repr_json
+from sigma_aetl.core.explain import constraint_words, repr_json
+from sigma_aetl.core.rules import json_equal
 
 Finding = tuple[str, str, bool]
 """(kind, what the reader now requires in words, provable)."""

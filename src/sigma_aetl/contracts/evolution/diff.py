@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 from sigma_aetl.contracts.evolution.shape import FieldSpec, shape_of
 from sigma_aetl.core.canonical import canonical_bytes
-from sigma_aetl.core.rules import Rule, repr_json
+from sigma_aetl.core.explain import repr_json
+from sigma_aetl.core.rules import Rule
 
 Action = Literal["added", "removed", "changed"]
 Area = Literal["contract", "field", "rule", "identity", "definition"]

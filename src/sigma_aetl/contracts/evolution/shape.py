@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sigma_aetl.core.rules import repr_json
+from sigma_aetl.core.explain import constraint_words
 
 STRUCTURE = frozenset(
     {"type", "properties", "required", "items", "additionalProperties", "unevaluatedProperties", "$defs"}
@@ -187,36 +187,6 @@ _KEYWORD_ORDER = {
         ["exclusiveMinimum", "minimum", "exclusiveMaximum", "maximum", "minLength", "maxLength", "minItems"]
     )
 }
-_BOUND_WORDS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
-_SIZE_WORDS = {
-    "minLength": "at least {} character(s)",
-    "maxLength": "at most {} character(s)",
-    "minItems": "at least {} item(s)",
-    "maxItems": "at most {} item(s)",
-    "minProperties": "at least {} field(s)",
-    "maxProperties": "at most {} field(s)",
-}
-
-
-def constraint_words(keyword: str, value: Any) -> str:
-    """One constraint in words: ``>= 1``, ``at most 64 character(s)``, ``one of "a", "b"``."""
-    if keyword in _BOUND_WORDS:
-        return f"{_BOUND_WORDS[keyword]} {repr_json(value)}"
-    if keyword in _SIZE_WORDS:
-        return _SIZE_WORDS[keyword].format(value)
-    if keyword == "enum" and isinstance(value, list):
-        return "one of " + ", ".join(repr_json(option) for option in value)
-    if keyword == "const":
-        return "exactly " + repr_json(value)
-    if keyword == "pattern":
-        return f"matching {value}"
-    if keyword == "format":
-        return f"{value} format"
-    if keyword == "multipleOf":
-        return f"a multiple of {repr_json(value)}"
-    if keyword == "uniqueItems":
-        return "unique items" if value else "items may repeat"
-    return f"{keyword} {repr_json(value)}"
 
 
 def iter_types(spec: FieldSpec) -> Iterator[str]:
