@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from sigma_aetl.contracts.loader import load_registry
+from sigma_aetl.contracts.summary import ContractDetail, summaries
 from sigma_aetl.errors import ContractLockError
 from sigma_aetl.http import create_app
 from sigma_aetl.settings import Settings
@@ -30,7 +31,9 @@ def test_contracts_list_versions_with_state_and_fingerprint(client: httpx.Client
     detail = client.get("/v1/contracts/shipment/2").json()
     assert (detail["state"], detail["source"]) == ("draft", "shipment/v2.json")
     assert detail["json_schema"]["properties"]["service_level"]["enum"] == ["express", "standard", "economy"]
-    assert detail["rules"] == ["max_weight: weight_kg <= 1500"]
+    assert [(rule["name"], rule["expression"]) for rule in detail["rules"]] == [
+        ("max_weight", "weight_kg <= 1500")
+    ]
     assert client.get("/v1/contracts/shipment/1").json()["state"] == "released"
 
 
@@ -92,3 +95,13 @@ def test_openapi_documents_the_state(client: httpx.Client) -> None:
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     assert "state" in schemas["ContractSummary"]["properties"]
     assert json.dumps(schemas["ReleaseState"]["enum"]) == '["draft", "released", "modified"]'
+
+
+def test_the_cli_and_the_api_show_a_contract_in_one_shape(client: httpx.Client, settings: Settings) -> None:
+    """``contracts list|show --json`` and ``GET /v1/contracts[/...]`` print the same objects."""
+    registry = load_registry(settings.contracts_dir)
+    listed = [summary.model_dump(mode="json") for summary in summaries(registry)]
+    assert client.get("/v1/contracts").json() == listed
+    shipment = registry.require("shipment@2")
+    detail = ContractDetail.of(shipment, registry.state(shipment)).model_dump(mode="json")
+    assert client.get("/v1/contracts/shipment/2").json() == detail

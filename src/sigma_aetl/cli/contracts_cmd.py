@@ -4,7 +4,7 @@
 and ``try`` (a dry run over stored events) live in their own modules and are registered below.
 """
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +19,7 @@ from sigma_aetl.cli.render import details, plain, print_json, short_fingerprint,
 from sigma_aetl.cli.state import load_contracts, settings_of
 from sigma_aetl.contracts.lock import ReleaseState
 from sigma_aetl.contracts.registry import Registry
+from sigma_aetl.contracts.summary import ContractDetail, summaries
 from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.rules import Rule
 
@@ -38,7 +39,7 @@ def list_contracts(ctx: typer.Context, as_json: JsonOption = False) -> None:
     with operational_errors(settings):
         registry = load_contracts(settings)
     if as_json:
-        print_json([summary(contract, registry.state(contract)) for contract in registry.all()])
+        print_json([summary.model_dump(mode="json") for summary in summaries(registry)])
     else:
         stdout_console().print(contracts_table(registry))
 
@@ -57,7 +58,7 @@ def show_contract(
         registry = load_contracts(settings)
         contract = registry.require(str(ref))
     if as_json:
-        print_json(describe(contract, registry.state(contract)))
+        print_json(ContractDetail.of(contract, registry.state(contract)).model_dump(mode="json"))
     else:
         show(stdout_console(), contract, registry.state(contract))
 
@@ -68,44 +69,6 @@ app.command("diff")(evolve_cmd.diff)
 app.command("check")(evolve_cmd.check)
 app.command("new-version")(evolve_cmd.new_version)
 app.command("try")(trial_cmd.try_version)
-
-
-def summary(contract: Contract, state: ReleaseState) -> dict[str, Any]:
-    """One row of ``contracts list --json``."""
-    return {
-        "ref": contract.ref,
-        "name": contract.name,
-        "version": contract.version,
-        "state": state.value,
-        "backend": contract.backend,
-        "identity": list(contract.identity),
-        "rule_count": len(contract.rules),
-        "fingerprint": contract.fingerprint,
-        "source": contract.source,
-    }
-
-
-def describe(contract: Contract, state: ReleaseState) -> dict[str, Any]:
-    """Everything ``contracts show --json`` prints."""
-    return {
-        "ref": contract.ref,
-        "name": contract.name,
-        "version": contract.version,
-        "state": state.value,
-        "backend": contract.backend,
-        "description": contract.description,
-        "identity": list(contract.identity),
-        "rules": [rule_json(rule) for rule in contract.rules],
-        "allow_extra": contract.allow_extra,
-        "fingerprint": contract.fingerprint,
-        "json_schema": contract.json_schema,
-        "source": contract.source,
-    }
-
-
-def rule_json(rule: Rule) -> dict[str, Any]:
-    """A rule's fields, plus its one-line ``expression`` (``weight_kg <= 1000``)."""
-    return {**rule.model_dump(mode="json"), "expression": rule.describe()}
 
 
 def contracts_table(registry: Registry) -> Table:

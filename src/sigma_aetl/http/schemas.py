@@ -5,8 +5,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from sigma_aetl.contracts.lock import ReleaseState
-from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.ingest.outcome import Outcome, Tally
 
@@ -51,46 +49,3 @@ class ValidateResult(BaseModel):
     received_payload: Any = Field(
         default=None, description="FAILED: the payload as parsed, or its text when it is not JSON."
     )
-
-
-class ContractSummary(BaseModel):
-    """A contract version as listed."""
-
-    ref: str = Field(examples=["shipment@1"])
-    name: str
-    version: int
-    state: ReleaseState = Field(
-        description="`released` (immutable, in the lock file) or `draft` (may still change). The gateway "
-        "never starts with a `modified` release, so the API does not show that state.",
-        examples=["released"],
-    )
-    backend: str = Field(description="`pydantic` or `jsonschema`.", examples=["pydantic"])
-    description: str
-    identity: list[str]
-    rules: list[str] = Field(description="Each business rule as an expression.")
-    allow_extra: bool
-    fingerprint: str = Field(description="SHA-256 of the canonical definition; every record names it.")
-    source: str
-
-    @classmethod
-    def of(cls, contract: Contract, state: ReleaseState) -> "ContractSummary":
-        """Summarise ``contract``."""
-        return cls(
-            ref=contract.ref,
-            name=contract.name,
-            version=contract.version,
-            state=state,
-            backend=contract.backend,
-            description=contract.description,
-            identity=list(contract.identity),
-            rules=[f"{rule.name}: {rule.describe()}" for rule in contract.rules],
-            allow_extra=contract.allow_extra,
-            fingerprint=contract.fingerprint,
-            source=contract.source,
-        )
-
-
-class ContractDetail(ContractSummary):
-    """A contract version with its JSON Schema."""
-
-    json_schema: dict[str, Any]

@@ -4,10 +4,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sigma_aetl.contracts.registry import Registry
+from sigma_aetl.contracts.summary import ContractDetail, ContractSummary, summaries
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.http.problems import problem
 from sigma_aetl.http.responses import json_response
-from sigma_aetl.http.schemas import ContractDetail, ContractSummary
 
 router = APIRouter(tags=["contracts"])
 
@@ -20,12 +20,7 @@ def _registry(request: Request) -> Registry:
 @router.get("/v1/contracts", response_model=list[ContractSummary], summary="Every contract version")
 async def list_contracts(request: Request) -> Response:
     """Every loaded version, by name then version, with its state (draft or released) and fingerprint."""
-    registry = _registry(request)
-    summaries = [
-        ContractSummary.of(contract, registry.state(contract)).model_dump(mode="json")
-        for contract in registry.all()
-    ]
-    return json_response(summaries)
+    return json_response([summary.model_dump(mode="json") for summary in summaries(_registry(request))])
 
 
 @router.get(
@@ -39,6 +34,4 @@ async def get_contract(name: str, version: str, request: Request) -> Response:
     found = registry.route(name, version)
     if isinstance(found, FieldError):
         return problem(404, found.message, instance=request.url.path)
-    summary = ContractSummary.of(found, registry.state(found))
-    detail = ContractDetail(**summary.model_dump(), json_schema=found.json_schema)
-    return json_response(detail)
+    return json_response(ContractDetail.of(found, registry.state(found)))
