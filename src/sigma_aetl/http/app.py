@@ -42,6 +42,7 @@ class GatewayApp(FastAPI):
     request_path: RequestPath | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Every request enters the request path (hooks, fast path, FastAPI)."""
         if self.request_path is None:  # not assembled by create_app: a plain FastAPI app
             await self.framework(scope, receive, send)
         else:

@@ -1,17 +1,16 @@
 """Read-only queries: records, failures, stats."""
 
-from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
-from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.http.problems import problem
 from sigma_aetl.http.responses import json_response
 from sigma_aetl.ingest.gateway import Gateway
-from sigma_aetl.stores.base import MAX_PAGE, FailurePage, FailureQuery, Stats
+from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats
 
 router = APIRouter(tags=["query"])
 
@@ -31,29 +30,8 @@ async def get_record(record_id: str, request: Request) -> Response:
 
 
 @router.get("/v1/failures", response_model=FailurePage, summary="Failure records, filtered, newest first")
-async def list_failures(
-    request: Request,
-    *,
-    contract: str | None = Query(default=None, description="Contract that judged the failure."),
-    version: int | None = Query(default=None, description="Contract version."),
-    root_cause: RootCause | None = Query(default=None, description="Primary root cause."),
-    field: str | None = Query(default=None, description="Exact field path named by an error."),
-    since: datetime | None = Query(default=None, description="Received at or after (ISO 8601)."),
-    until: datetime | None = Query(default=None, description="Received before (ISO 8601)."),
-    limit: int = Query(default=50, ge=1, le=MAX_PAGE),
-    offset: int = Query(default=0, ge=0),
-) -> Response:
+async def list_failures(request: Request, query: Annotated[FailureQuery, Query()]) -> Response:
     """One page of failures with the total count matching the filters."""
-    query = FailureQuery(
-        contract=contract,
-        version=version,
-        root_cause=root_cause,
-        field=field,
-        since=since,
-        until=until,
-        limit=limit,
-        offset=offset,
-    )
     page = await run_in_threadpool(_gateway(request).store.query_failures, query)
     return json_response(page)
 
