@@ -37,11 +37,6 @@ class Health:
             self._reason = reason
 
     @property
-    def is_ready(self) -> bool:
-        """True while ready."""
-        return self.reason is None
-
-    @property
     def reason(self) -> str | None:
         """Why the worker is not ready; None when it is."""
         with self._lock:
