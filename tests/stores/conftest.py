@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from pymongo import MongoClient
+from pymongo.database import Database
 
 from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
 from sigma_aetl.core.decision import FieldError
@@ -25,7 +26,7 @@ from sigma_aetl.core.ids import failure_id, record_id
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload
 from sigma_aetl.core.taxonomy import STAGE_OF, RootCause
 from sigma_aetl.stores import Store, open_store
-from sigma_aetl.stores.mongo.store import MongoStore
+from sigma_aetl.stores.mongo import MongoStore
 
 STORES = ["sqlite", "mongodb"]
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -136,8 +137,10 @@ def dead_url() -> str:
 
 @pytest.fixture(scope="session")
 def mongo_client(nx_server: NxServer) -> Iterator[MongoClient[dict[str, Any]]]:
-    """A plain pymongo client on the session's server, for looking behind the store."""
-    client: MongoClient[dict[str, Any]] = MongoClient(nx_server.url, serverSelectionTimeoutMS=5000)
+    """A plain pymongo client on the session's server, for looking behind the store (aware datetimes)."""
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        nx_server.url, serverSelectionTimeoutMS=5000, tz_aware=True
+    )
     yield client
     client.close()
 
@@ -146,6 +149,12 @@ def mongo_client(nx_server: NxServer) -> Iterator[MongoClient[dict[str, Any]]]:
 def mongo_db_name() -> str:
     """A database name no other test uses."""
     return f"sigma_{uuid.uuid4().hex[:16]}"
+
+
+@pytest.fixture
+def mongo_db(mongo_client: MongoClient[dict[str, Any]], mongo_db_name: str) -> Database[dict[str, Any]]:
+    """The test's database through the plain client, to look at collections by their documented names."""
+    return mongo_client[mongo_db_name]
 
 
 @pytest.fixture

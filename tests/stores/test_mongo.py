@@ -4,14 +4,15 @@ import contextlib
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pymongo import MongoClient, ReadPreference
+from pymongo import ReadPreference
 from pymongo.collection import Collection
+from pymongo.database import Database
 from pymongo.errors import (
     AutoReconnect,
     BulkWriteError,
@@ -29,14 +30,17 @@ from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
 from sigma_aetl.stores import open_store
 from sigma_aetl.stores.base import FailureQuery
-from sigma_aetl.stores.mongo.store import FAILURE_INDEXES, RECORD_INDEXES, MongoStore, is_transient
+from sigma_aetl.stores.mongo import MongoStore
+from sigma_aetl.stores.mongo.connection import connect
+from sigma_aetl.stores.mongo.errors import is_transient
+from sigma_aetl.stores.mongo.indexes import FAILURE_INDEXES, RECORD_INDEXES
 
-Client = MongoClient[dict[str, Any]]
+Db = Database[dict[str, Any]]
 RecordFactory = Callable[..., AcceptedRecord]
 FailureFactory = Callable[..., FailureRecord]
 
 
-def index_keys(collection: Collection[dict[str, Any]]) -> dict[tuple[str, ...], dict[str, Any]]:
+def index_keys(collection: Collection[dict[str, Any]]) -> dict[tuple[str, ...], Mapping[str, Any]]:
     """A collection's indexes by the fields they cover (nx-27017 renames indexes, so names cannot be used)."""
     return {tuple(info["key"]): info for info in collection.list_indexes()}
 
@@ -62,14 +66,14 @@ def test_index_specs_carry_the_documented_options() -> None:
 
 
 def test_indexes_exist_after_start_up(
-    mongo_store: MongoStore, make_record: RecordFactory, make_failure: FailureFactory
+    mongo_store: MongoStore, mongo_db: Db, make_record: RecordFactory, make_failure: FailureFactory
 ) -> None:
     """After start-up and a first write, every collection has its indexes, unique where ids live."""
     mongo_store.write([make_record("S1")], [make_failure("k1")])
-    records = index_keys(mongo_store.records_collection("shipment"))
+    records = index_keys(mongo_db["validated_shipments"])
     assert records[("record_id",)].get("unique") is True
     assert ("received_at",) in records
-    for collection in [mongo_store.failures_collection("shipment"), mongo_store.failures_collection(None)]:
+    for collection in [mongo_db["failed_shipments"], mongo_db["failed_unrouted"]]:
         failures = index_keys(collection)
         assert failures[("failure_id",)].get("unique") is True
         expected = {
@@ -82,21 +86,21 @@ def test_indexes_exist_after_start_up(
         assert expected <= set(failures)
 
 
-def test_unrouted_collection_has_indexes_before_any_write(mongo_store: MongoStore) -> None:
+def test_unrouted_collection_has_indexes_before_any_write(mongo_store: MongoStore, mongo_db: Db) -> None:
     """The collection for unrouted failures is indexed at start-up, before anything is written."""
-    assert index_keys(mongo_store.failures_collection(None))[("failure_id",)].get("unique") is True
+    assert index_keys(mongo_db["failed_unrouted"])[("failure_id",)].get("unique") is True
 
 
 def test_creating_indexes_twice_is_harmless(
-    mongo_url: str, mongo_store: MongoStore, make_record: RecordFactory
+    mongo_url: str, mongo_store: MongoStore, mongo_db: Db, make_record: RecordFactory
 ) -> None:
     """Opening a second store on the same database rebuilds nothing and keeps the data."""
     record = make_record("S1")
     mongo_store.write([record], [])
-    before = index_keys(mongo_store.records_collection("shipment"))
+    before = index_keys(mongo_db["validated_shipments"])
     again = MongoStore(mongo_url)
     try:
-        assert index_keys(again.records_collection("shipment")) == before
+        assert index_keys(mongo_db["validated_shipments"]) == before
         assert again.get_record(record.record_id) == record
         assert again.write([record], []).existing_records == {record.record_id: record.content_hash}
     finally:
@@ -104,18 +108,18 @@ def test_creating_indexes_twice_is_harmless(
 
 
 def test_unique_index_refuses_a_duplicate_id_itself(
-    mongo_store: MongoStore, make_record: RecordFactory
+    mongo_store: MongoStore, mongo_db: Db, make_record: RecordFactory
 ) -> None:
     """The server, not only the store, refuses a second document with a stored record id."""
     record = make_record("S1")
     mongo_store.write([record], [])
     with pytest.raises(DuplicateKeyError):
-        mongo_store.records_collection("shipment").insert_one({"record_id": record.record_id})
+        mongo_db["validated_shipments"].insert_one({"record_id": record.record_id})
 
 
-def test_documents_without_failure_id_do_not_collide(mongo_store: MongoStore) -> None:
+def test_documents_without_failure_id_do_not_collide(mongo_store: MongoStore, mongo_db: Db) -> None:
     """The failure id index is partial: documents that lack a failure id never collide on it."""
-    collection = mongo_store.failures_collection(None)
+    collection = mongo_db["failed_unrouted"]
     collection.insert_many([{"note": "one"}, {"note": "two"}])
     assert collection.count_documents({"note": {"$exists": True}}) == 2
 
@@ -124,19 +128,14 @@ def test_documents_without_failure_id_do_not_collide(mongo_store: MongoStore) ->
 
 
 def test_shipment_uses_the_original_collection_names(
-    mongo_store: MongoStore,
-    mongo_client: Client,
-    mongo_db_name: str,
-    make_record: RecordFactory,
-    make_failure: FailureFactory,
+    mongo_store: MongoStore, mongo_db: Db, make_record: RecordFactory, make_failure: FailureFactory
 ) -> None:
     """Shipment records go to validated_shipments and their failures to failed_shipments."""
     record, failure = make_record("S1"), make_failure("k1")
     mongo_store.write([record], [failure])
-    db = mongo_client[mongo_db_name]
-    assert db["validated_shipments"].find_one({"record_id": record.record_id}) is not None
-    assert db["failed_shipments"].find_one({"failure_id": failure.failure_id}) is not None
-    assert db["sigma_aetl_contracts"].find_one({"_id": "shipment"}) == {
+    assert mongo_db["validated_shipments"].find_one({"record_id": record.record_id}) is not None
+    assert mongo_db["failed_shipments"].find_one({"failure_id": failure.failure_id}) is not None
+    assert mongo_db["sigma_aetl_contracts"].find_one({"_id": "shipment"}) == {
         "_id": "shipment",
         "records": "validated_shipments",
         "failures": "failed_shipments",
@@ -144,56 +143,22 @@ def test_shipment_uses_the_original_collection_names(
 
 
 def test_unrouted_failures_go_to_their_own_collection(
-    mongo_store: MongoStore, mongo_client: Client, mongo_db_name: str, make_failure: FailureFactory
+    mongo_store: MongoStore, mongo_db: Db, make_failure: FailureFactory
 ) -> None:
     """A failure with no contract goes to failed_unrouted, whatever contract it addressed."""
     failure = make_failure("k1", contract_ref="ghost@1", routed=False, root_cause=RootCause.UNKNOWN_CONTRACT)
     mongo_store.write([], [failure])
-    db = mongo_client[mongo_db_name]
-    assert db["failed_unrouted"].count_documents({"failure_id": failure.failure_id}) == 1
-    assert "validated_ghosts" not in db.list_collection_names()
-    assert db["sigma_aetl_contracts"].find_one({"_id": "ghost"}) is None
+    assert mongo_db["failed_unrouted"].count_documents({"failure_id": failure.failure_id}) == 1
+    assert "validated_ghosts" not in mongo_db.list_collection_names()
+    assert mongo_db["sigma_aetl_contracts"].find_one({"_id": "ghost"}) is None
 
 
 def test_other_contracts_follow_the_naming_template(
-    mongo_store: MongoStore, mongo_client: Client, mongo_db_name: str, make_record: RecordFactory
+    mongo_store: MongoStore, mongo_db: Db, make_record: RecordFactory
 ) -> None:
     """Every contract gets its own validated_{name}s collection."""
     mongo_store.write([make_record("P1", contract="parcel", version=2)], [])
-    assert mongo_client[mongo_db_name]["validated_parcels"].count_documents({"version": 2}) == 1
-
-
-def test_custom_collection_names(
-    mongo_url: str,
-    mongo_client: Client,
-    mongo_db_name: str,
-    make_record: RecordFactory,
-    make_failure: FailureFactory,
-) -> None:
-    """Constructor arguments rename every collection."""
-    store = MongoStore(
-        mongo_url,
-        records_template="ok_{name}",
-        failures_template="ko_{name}",
-        unrouted_collection="ko_nowhere",
-        contracts_collection="known",
-    )
-    try:
-        store.write([make_record("S1")], [make_failure("k1"), make_failure("k2", routed=False)])
-        db = mongo_client[mongo_db_name]
-        counts = {name: db[name].count_documents({}) for name in ["ok_shipment", "ko_shipment", "ko_nowhere"]}
-        assert counts == {"ok_shipment": 1, "ko_shipment": 1, "ko_nowhere": 1}
-        assert db["known"].count_documents({}) == 1
-        assert store.stats().failures_total == 2
-    finally:
-        store.close()
-
-
-@pytest.mark.parametrize("template", ["validated", "validated_{other}", "x_{name}_{0}", "$x_{name}"])
-def test_bad_collection_templates_are_refused(mongo_url: str, template: str) -> None:
-    """A naming template without {name}, with other fields, or naming no valid collection is a ConfigError."""
-    with pytest.raises(ConfigError):
-        MongoStore(mongo_url, records_template=template)
+    assert mongo_db["validated_parcels"].count_documents({"version": 2}) == 1
 
 
 def test_a_contract_name_that_cannot_name_a_collection(
@@ -204,9 +169,7 @@ def test_a_contract_name_that_cannot_name_a_collection(
         mongo_store.write([make_record("S1", contract="bad$name")], [])
 
 
-def test_document_layout(
-    mongo_store: MongoStore, mongo_client: Client, mongo_db_name: str, make_failure: FailureFactory
-) -> None:
+def test_document_layout(mongo_store: MongoStore, mongo_db: Db, make_failure: FailureFactory) -> None:
     """A failure document holds the exact JSON in doc plus typed, BSON-safe query fields."""
     received = datetime.fromisoformat("2024-05-01T12:00:00.123456+00:00")
     source = {
@@ -219,25 +182,25 @@ def test_document_layout(
     }
     failure = make_failure("k1", paths=("weight_kg", "priority"), received_at=received, source=source)
     mongo_store.write([], [failure])
-    doc = mongo_client[mongo_db_name]["failed_shipments"].find_one({"failure_id": failure.failure_id})
+    doc = mongo_db["failed_shipments"].find_one({"failure_id": failure.failure_id})
     assert doc is not None
     assert serial.loads(FailureRecord, doc["doc"]) == failure
     assert isinstance(doc["doc"], bytes)
-    assert doc["received_at"] == datetime(2024, 5, 1, 12, 0, 0, 123000)  # BSON keeps milliseconds only
+    assert doc["received_at"] == datetime(2024, 5, 1, 12, 0, 0, 123000, tzinfo=UTC)  # BSON keeps milliseconds
     assert doc["received_us"] == 1_714_564_800_123_456
     assert doc["fields"] == ["priority", "weight_kg"]
     assert doc["source"] == {"kind": "kafka", "topic": "ship", "partition": 1, "offset": 42}
     assert (doc["contract"], doc["version"], doc["root_cause"]) == ("shipment", 1, "missing_field")
 
 
-def test_kafka_coordinates_are_queryable(mongo_store: MongoStore, make_failure: FailureFactory) -> None:
+def test_kafka_coordinates_are_queryable(
+    mongo_store: MongoStore, mongo_db: Db, make_failure: FailureFactory
+) -> None:
     """Failures can be found by Kafka topic and offset, the fields of the sparse index."""
     source = {"kind": "kafka", "topic": "shipments", "partition": 0, "offset": 7}
     failure = make_failure("k1", source=source)
     mongo_store.write([], [failure, make_failure("k2")])
-    found = mongo_store.failures_collection("shipment").find_one(
-        {"source.topic": "shipments", "source.offset": 7}
-    )
+    found = mongo_db["failed_shipments"].find_one({"source.topic": "shipments", "source.offset": 7})
     assert found is not None
     assert found["failure_id"] == failure.failure_id
 
@@ -255,27 +218,32 @@ def test_open_store_opens_a_mongodb_url(mongo_url: str) -> None:
         store.close()
 
 
-def test_write_concern_defaults_to_majority(mongo_store: MongoStore) -> None:
+@contextlib.contextmanager
+def connected(url: str) -> Iterator[Db]:
+    """The database the store's connection makes of ``url``, its client closed afterwards."""
+    client, database = connect(url)
+    try:
+        yield database
+    finally:
+        client.close()
+
+
+def test_write_concern_defaults_to_majority(mongo_url: str) -> None:
     """Without w= in the URL, writes wait for a majority of the replica set."""
-    assert mongo_store.database.write_concern.document == {"w": "majority"}
+    with connected(mongo_url) as database:
+        assert database.write_concern.document == {"w": "majority"}
 
 
 def test_url_sets_the_write_concern(nx_url: str, mongo_db_name: str) -> None:
     """w=, journal= and wtimeoutMS= in the URL set the write concern."""
-    store = MongoStore(f"{nx_url}/{mongo_db_name}?w=1&journal=true&wtimeoutMS=2000")
-    try:
-        assert store.database.write_concern.document == {"w": 1, "j": True, "wtimeout": 2000}
-    finally:
-        store.close()
+    with connected(f"{nx_url}/{mongo_db_name}?w=1&journal=true&wtimeoutMS=2000") as database:
+        assert database.write_concern.document == {"w": 1, "j": True, "wtimeout": 2000}
 
 
 def test_reads_go_to_the_primary(nx_url: str, mongo_db_name: str) -> None:
     """A readPreference in the URL is overridden: duplicate detection must read the primary."""
-    store = MongoStore(f"{nx_url}/{mongo_db_name}?readPreference=secondaryPreferred")
-    try:
-        assert store.database.read_preference == ReadPreference.PRIMARY
-    finally:
-        store.close()
+    with connected(f"{nx_url}/{mongo_db_name}?readPreference=secondaryPreferred") as database:
+        assert database.read_preference == ReadPreference.PRIMARY
 
 
 @pytest.mark.parametrize(
@@ -304,7 +272,8 @@ def test_dead_port_raises_store_unavailable(dead_url: str) -> None:
 def test_server_lost_after_start_up(start_server: Callable[[], Any], make_record: RecordFactory) -> None:
     """When the server goes away, every call raises StoreUnavailable after bounded retries."""
     server = start_server()
-    store = MongoStore(f"{server.url}/sigma?serverSelectionTimeoutMS=300", retries=2, backoff=0.01)
+    # the default retries: four writes of 0.3 s each and 0.7 s of backoff, well under the bound below
+    store = MongoStore(f"{server.url}/sigma?serverSelectionTimeoutMS=300")
     try:
         store.write([make_record("S1")], [])
         server.stop()

@@ -4,15 +4,15 @@ from collections.abc import Callable
 
 from sigma_aetl.errors import ConfigError
 from sigma_aetl.redact import redact
-from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, Store, WriteReport
+from sigma_aetl.stores.base import Store
 from sigma_aetl.stores.sqlite.store import SqliteStore
 
 
 def _open_mongo(url: str) -> Store:
     # imported here so that SQLite users never load pymongo
-    from sigma_aetl.stores.mongo.store import MongoStore  # noqa: PLC0415
+    from sigma_aetl.stores.mongo import MongoStore  # noqa: PLC0415
 
-    return MongoStore.from_url(url)
+    return MongoStore(url)
 
 
 _BACKENDS: dict[str, Callable[[str], Store]] = {
@@ -32,4 +32,4 @@ def open_store(url: str) -> Store:
     return opener(url)
 
 
-__all__ = ["FailurePage", "FailureQuery", "SqliteStore", "Stats", "Store", "WriteReport", "open_store"]
+__all__ = ["Store", "open_store"]

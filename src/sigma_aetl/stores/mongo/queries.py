@@ -1,0 +1,101 @@
+"""The read queries: the failure filter, the newest-first merge of pages, keyset paging, counts, id lookups.
+
+A query over several failure collections (no contract filter) runs one indexed, newest-first cursor per
+collection and merges them; each cursor reads at most ``offset + limit`` documents.
+"""
+
+import heapq
+import itertools
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Literal
+
+from pymongo import ASCENDING
+from pymongo.collection import Collection
+from pymongo.cursor import Cursor
+
+from sigma_aetl.core.records import StoredPayload
+from sigma_aetl.stores.base import FailureQuery, micros
+from sigma_aetl.stores.mongo.documents import Doc, raw_of, utc
+from sigma_aetl.stores.mongo.errors import translate_errors
+from sigma_aetl.stores.mongo.indexes import NEWEST
+
+_PAGE_FIELDS = {"_id": 0, "doc": 1, "received_us": 1, "failure_id": 1}
+
+
+def failure_filter(query: FailureQuery) -> Doc:
+    """The ``find`` filter of a failure query, but its contract: the contract is the collection."""
+    where: Doc = {}
+    if query.version is not None:
+        where["version"] = query.version
+    if query.root_cause is not None:
+        where["root_cause"] = query.root_cause.value
+    if query.field is not None:
+        where["fields"] = query.field
+    return {**where, **_time_filter(query.since, query.until)}
+
+
+def _time_filter(since: datetime | None, until: datetime | None) -> Doc:
+    """Bounds on ``received_at`` (milliseconds, served by the indexes), made exact by ``received_us``."""
+    at: Doc = {}
+    us: Doc = {}
+    if since is not None:
+        at["$gte"], us["$gte"] = utc(since), micros(since)
+    if until is not None:
+        # BSON datetimes drop microseconds: a record before `until` can share its millisecond
+        at["$lte"], us["$lt"] = utc(until), micros(until)
+    return {"received_at": at, "received_us": us} if at else {}
+
+
+def page(collections: list[Collection[Doc]], where: Doc, offset: int, limit: int) -> list[Doc]:
+    """One page of the newest-first merge of several collections' newest-first cursors."""
+    skip = offset if len(collections) == 1 else 0
+    cursors: list[Cursor[Doc]] = [
+        collection.find(where, _PAGE_FIELDS).sort(NEWEST).skip(skip).limit(offset - skip + limit)
+        for collection in collections
+    ]
+    try:
+        merged = heapq.merge(*cursors, key=_newest_key, reverse=True)
+        return list(itertools.islice(merged, offset - skip, offset - skip + limit))
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def _newest_key(doc: Doc) -> tuple[int, str]:
+    return doc["received_us"], doc["failure_id"]
+
+
+def payloads(collection: Collection[Doc], key: str, version: int, size: int) -> Iterator[list[StoredPayload]]:
+    """Keyset paging on the unique id index: each batch starts after the last id of the one before."""
+    kind: Literal["record", "failure"] = "record" if key == "record_id" else "failure"
+    last = ""
+    while True:
+        where = {"version": version, key: {"$type": "string", "$gt": last}}
+        with translate_errors():
+            docs = list(collection.find(where, {"_id": 0, key: 1, "doc": 1}).sort(key, ASCENDING).limit(size))
+        if not docs:
+            return
+        yield [StoredPayload(kind, doc[key], raw_of(doc["doc"])) for doc in docs]
+        last = docs[-1][key]
+
+
+def count_by(collections: Iterable[Collection[Doc]], key: str) -> Counter[str]:
+    """Documents counted by the value of one field (``"$contract_ref"``), summed over the collections.
+
+    One field, not a compound ``_id``: nx-27017 does not evaluate ``{_id: {c: "$contract", v: "$version"}}``.
+    """
+    counts: Counter[str] = Counter()
+    for collection in collections:
+        for row in collection.aggregate([{"$group": {"_id": key, "n": {"$sum": 1}}}]):
+            counts[str(row["_id"])] += int(row["n"])
+    return counts
+
+
+def find_ids(collection: Collection[Doc], key: str, ids: list[str], extra: Doc | None = None) -> list[Doc]:
+    """The stored documents among ``ids`` (their id and ``content_hash`` only), matching ``extra`` too."""
+    if not ids:
+        return []
+    where = {key: {"$in": ids}, **(extra or {})}
+    return list(collection.find(where, {"_id": 0, key: 1, "content_hash": 1}))
