@@ -2,6 +2,7 @@
 
 import asyncio
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -9,7 +10,6 @@ import pytest
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 
-from conftest import SettingsFactory
 from sigma_aetl.errors import ConfigError
 from sigma_aetl.http import create_app
 from sigma_aetl.http.reply import Reply, problem_reply
@@ -17,6 +17,7 @@ from sigma_aetl.http.requestpath import Exchange, RequestHook
 from sigma_aetl.settings import Settings
 from sigma_aetl.testing import INVALID_SHIPMENT, VALID_SHIPMENT, ServerThread
 
+SettingsFactory = Callable[..., Settings]
 REQUESTS = [
     ("POST", "/api/validate", VALID_SHIPMENT),
     ("POST", "/api/validate", INVALID_SHIPMENT),
@@ -154,7 +155,7 @@ def test_no_hook_no_wrapping(settings: Settings) -> None:
         seen.append(send)
 
     assert app.request_path is not None
-    app.request_path.framework = framework  # type: ignore[assignment]
+    app.request_path.framework = framework
     app.request_path.fast_path = None
 
     async def send(message: object) -> None:

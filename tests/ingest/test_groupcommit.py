@@ -20,7 +20,8 @@ from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.errors import StoreUnavailable
 from sigma_aetl.ingest import groupcommit
 from sigma_aetl.ingest.groupcommit import GroupCommitter
-from sigma_aetl.ingest.pipeline import Outcome, Pipeline
+from sigma_aetl.ingest.outcome import Outcome
+from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.stores.base import PendingWrite, WriteReport
 from sigma_aetl.stores.sqlite.store import SqliteStore
 from sigma_aetl.testing import INVALID_SHIPMENT, VALID_SHIPMENT
@@ -52,7 +53,11 @@ class GatedStore(SqliteStore):
         return super().submit(records, failures)
 
 
-def run_closing(store: SqliteStore, scenario: Coroutine[Any, Any, T], run: Runner = asyncio.run) -> T:
+def run_closing(
+    store: SqliteStore,
+    scenario: Coroutine[Any, Any, T],
+    run: Runner[T] = asyncio.run,
+) -> T:
     """Run ``scenario`` on a new event loop, then close ``store`` whatever happened."""
     try:
         return run(scenario)
