@@ -170,7 +170,7 @@ class Runner:
         since = Stamp.now()
         try:
             result = PARTS[name](self.ctx)
-        except Exception as exc:  # one broken part must not lose the others' figures
+        except Exception as exc:  # noqa: BLE001 - one broken part must not lose the others' figures
             self.failed = True
             traceback.print_exc()
             result = PartResult(
@@ -185,7 +185,7 @@ class Runner:
         since = Stamp.now()
         try:
             found = profile.run(self.ctx, target)
-        except Exception:  # a profile is an aid; report and carry on
+        except Exception:  # noqa: BLE001 - a profile is an aid; report and carry on
             self.failed = True
             traceback.print_exc()
             return

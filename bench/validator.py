@@ -42,7 +42,7 @@ def jsonschema_twin(contract: Contract) -> Contract | str:
             rules=contract.rules,
             description=contract.description,
         )
-    except Exception as exc:  # the backend is young: report whatever stops the twin, do not fail the run
+    except Exception as exc:  # noqa: BLE001 - the backend is young: report what stops the twin, go on
         return f"the JSON Schema twin of {contract.ref} could not be built: {type(exc).__name__}: {exc}"
 
 

@@ -1,6 +1,10 @@
 """Shared fixtures: the repository's contracts, shipment@1, a temporary SQLite store, a fixed clock.
 
 Fixtures that load contracts are session-scoped so Hypothesis tests can use them (a contract is immutable).
+
+Helpers that tests import by bare name (``from kafka_support import Kafka``) live beside this file, at the
+root of tests/, never in a subfolder: pytest puts this folder on ``sys.path``, and mypy can then name every
+conftest.py apart (see ``[tool.mypy]`` in pyproject.toml).
 """
 
 from collections.abc import Callable, Iterator

@@ -1,14 +1,18 @@
-"""Public test helpers: a real uvicorn server in a thread, and the acceptance payloads.
+"""Public test helpers: a real uvicorn server in a thread, waiting on a condition with a deadline, and the
+acceptance payloads.
 
 Usage::
 
     with ServerThread(create_app(settings)) as server:
         httpx.post(f"{server.url}/api/validate", content=VALID_SHIPMENT)
+
+    wait_until(lambda: store.stats().accepted_total == 3, 10, "three records stored")
 """
 
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -25,6 +29,28 @@ EXTRA_FIELD = (
 )
 TRUNCATED = b'{"shipment_id": '
 INVALID_UTF8 = b'{"shipment_id": "SHIP-\xff\xfe", "weight_kg": 3, "destination": "Cork", "priority": 2}'
+
+
+def wait_until(
+    condition: Callable[[], bool],
+    timeout: float,
+    what: str,
+    *,
+    poll: float = 0.05,
+    detail: Callable[[], str] | None = None,
+) -> None:
+    """Poll ``condition`` until it holds; fail (``AssertionError``) saying ``what`` did not happen within
+    ``timeout`` seconds, followed by ``detail()`` (a log tail, say) when given.
+
+    A condition may raise to fail at once (a process that died will never satisfy it). Prefer this to a
+    sleep: a sleep followed by an assertion passes whenever the sleep was too short to see the failure.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            extra = f"\n{detail()}" if detail else ""
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}{extra}")
+        time.sleep(poll)
 
 
 class ServerThread:

@@ -134,7 +134,6 @@ def test_unknown_default_contract_refuses_to_start(make_settings_for: SettingsFa
 
 def test_concurrent_identical_events_store_one_record(client: httpx.Client) -> None:
     """Many concurrent sends of one event store exactly one record."""
-
     with ThreadPoolExecutor(max_workers=16) as pool:
         outcomes = list(
             pool.map(lambda _: client.post("/v1/ingest/shipment/1", content=VALID_SHIPMENT).json(), range(64))

@@ -1,11 +1,11 @@
 """When the store is down, requests are refused with 503 and nothing is claimed as stored."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import httpx
 
 from sigma_aetl.contracts.loader import load_registry
-from sigma_aetl.core.records import AcceptedRecord, FailureRecord
+from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
 from sigma_aetl.errors import StoreUnavailable
 from sigma_aetl.http import create_app
 from sigma_aetl.ingest.gateway import Gateway
@@ -28,21 +28,33 @@ class DownStore:
         return Written(self.write(records, failures))
 
     def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
+        """Unavailable."""
         raise self._down()
 
     def get_record(self, record_id: str) -> AcceptedRecord | None:
+        """Unavailable."""
         raise self._down()
 
     def get_failure(self, failure_id: str) -> FailureRecord | None:
+        """Unavailable."""
         raise self._down()
 
     def query_failures(self, query: FailureQuery) -> FailurePage:
+        """Unavailable."""
         raise self._down()
 
     def stats(self) -> Stats:
+        """Unavailable."""
+        raise self._down()
+
+    def raw_payloads(
+        self, contract: str, version: int, *, batch_size: int = 500
+    ) -> Iterator[list[StoredPayload]]:
+        """Unavailable."""
         raise self._down()
 
     def ping(self) -> None:
+        """Unavailable."""
         raise self._down()
 
     def close(self) -> None:

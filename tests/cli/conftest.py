@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from cli_support import Cli, clean_environ
 
 

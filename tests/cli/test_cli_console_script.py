@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from cli_support import CONTRACTS, SCRIPT, clean_environ
 
+from cli_support import CONTRACTS, SCRIPT, clean_environ
 from sigma_aetl.testing import INVALID_SHIPMENT, INVALID_UTF8, VALID_SHIPMENT
 
 TIMEOUT = 60

@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cli_support import CONTRACTS, Cli
 
+from cli_support import CONTRACTS, Cli
 from sigma_aetl.core import serial
 from sigma_aetl.stores.base import FailureQuery
 from sigma_aetl.testing import (
@@ -104,7 +104,7 @@ def test_filter_by_contract_and_version(cli: Cli, two_versions: Path) -> None:
     def total(*filters: str) -> int:
         result = cli.run("failures", "list", *filters, "--json", contracts=two_versions)
         assert result.exit_code == 0, result.output
-        return int(json_total(result.stdout))
+        return json_total(result.stdout)
 
     assert total() == 4
     assert total("--contract", "shipment") == 4
@@ -113,9 +113,11 @@ def test_filter_by_contract_and_version(cli: Cli, two_versions: Path) -> None:
     assert total("--contract", "parcel") == 0
 
 
-def json_total(stdout: str) -> object:
+def json_total(stdout: str) -> int:
     """The ``total`` of a JSON page."""
-    return json.loads(stdout)["total"]
+    total = json.loads(stdout)["total"]
+    assert isinstance(total, int), total
+    return total
 
 
 def test_paging_covers_every_failure_once(stored: Cli) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from cli_support import CONTRACTS, Cli
 
+from cli_support import CONTRACTS, Cli
 from sigma_aetl import logs
 from sigma_aetl.contracts.loader import load_registry
 from sigma_aetl.contracts.lock import LOCK_FILE

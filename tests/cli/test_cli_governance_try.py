@@ -5,8 +5,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import Cli
 
+from cli_support import Cli
 from sigma_aetl.testing import EXTRA_FIELD, HEAVY_SHIPMENT, INVALID_SHIPMENT, TRUNCATED, VALID_SHIPMENT
 
 V2_SHAPED = b'{"shipment_id": "S-2", "weight_kg": 3, "destination": "Cork", "service_level": "express"}'

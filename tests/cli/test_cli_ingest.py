@@ -4,8 +4,8 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import Cli
 
+from cli_support import Cli
 from sigma_aetl.core.ids import record_id
 from sigma_aetl.errors import StoreUnavailable
 from sigma_aetl.ingest.pipeline import Pipeline, Prepared

@@ -3,8 +3,8 @@
 import json
 
 import pytest
-from cli_support import Cli
 
+from cli_support import Cli
 from sigma_aetl.testing import INVALID_SHIPMENT, INVALID_UTF8, STRING_PRIORITY, VALID_SHIPMENT
 
 

@@ -4,9 +4,9 @@ import json
 from pathlib import Path
 
 import pytest
+
 from contract_support import REPO_CONTRACTS, copy_repository_contracts, document, object_schema
 from contract_support import write_json_contract as write_contract
-
 from sigma_aetl.contracts import jsonschema_contract
 from sigma_aetl.contracts.immutability import enforce, verify
 from sigma_aetl.contracts.loader import load_registry

@@ -1,5 +1,7 @@
 """Canonical JSON: sorted keys, values untouched, the same bytes for the same value."""
 
+from typing import Any
+
 from sigma_aetl.core.canonical import canonical, canonical_bytes, sha256_hex
 
 
@@ -13,7 +15,7 @@ def test_keys_are_sorted_at_every_level() -> None:
 
 def test_canonical_leaves_the_input_untouched() -> None:
     """canonical() builds a new structure; the input keeps its order."""
-    value = {"b": 1, "a": {"d": 1, "c": 2}}
+    value: dict[str, Any] = {"b": 1, "a": {"d": 1, "c": 2}}
     canonical(value)
     assert list(value) == ["b", "a"]
     assert list(value["a"]) == ["d", "c"]

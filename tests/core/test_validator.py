@@ -107,7 +107,7 @@ def test_weight_exactly_at_the_rule_limit_passes(shipment: Contract) -> None:
 
 
 def test_string_priority_is_a_type_mismatch(shipment: Contract) -> None:
-    """ "2" is not coerced to 2: it is a type_mismatch with an explanation naming both."""
+    """The string "2" is not coerced to 2: it is a type_mismatch with an explanation naming both."""
     decision = validate(shipment, STRING_PRIORITY)
     assert decision.root_cause is RootCause.TYPE_MISMATCH
     (error,) = decision.errors

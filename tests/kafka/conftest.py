@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 import structlog
-from kafka_support import Kafka, Tansu, WorkerFactory, kafka_config, reap_workers
 
+from kafka_support import Kafka, Tansu, WorkerFactory, kafka_config, reap_workers
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.kafka.health import Health

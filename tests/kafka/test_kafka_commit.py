@@ -4,11 +4,11 @@ over stored work committed and unstored work uncommitted.
 
 from collections.abc import Sequence
 
-from kafka_support import Coordinates, Kafka, Msg, ends_of, kafka_config, wait_until
-
+from kafka_support import Coordinates, Kafka, Msg, ends_of, kafka_config
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.kafka.message import next_offsets
 from sigma_aetl.kafka.source import KafkaSource
+from sigma_aetl.testing import wait_until
 
 
 def coordinates(batch: Sequence[Envelope]) -> set[Coordinates]:

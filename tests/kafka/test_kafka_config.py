@@ -1,14 +1,16 @@
 """The worker's configuration: settings and options checked before anything starts; retry timing."""
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from confluent_kafka import KafkaError
-from kafka_support import CONTRACTS
 from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
+from kafka_support import CONTRACTS
 from sigma_aetl.cli.app import app
 from sigma_aetl.errors import ConfigError
 from sigma_aetl.kafka.client import ErrorLog
@@ -74,11 +76,17 @@ def test_backoff_doubles_up_to_the_cap() -> None:
 
 
 def test_a_stop_flag_ends_a_wait_early() -> None:
-    """Waiting on a set stop flag returns True at once; an unset one waits out its timeout."""
+    """An unset stop flag waits out its timeout and answers False; setting it ends a long wait with True."""
     flag = StopFlag()
-    assert flag.wait(0.01) is False
-    flag.set()
-    assert flag.wait(60) is True
+    started = time.monotonic()
+    assert flag.wait(0.1) is False
+    assert time.monotonic() - started >= 0.1
+    answers: list[bool] = []
+    waiter = threading.Thread(target=lambda: answers.append(flag.wait(60)), daemon=True)
+    waiter.start()
+    flag.set("test")
+    waiter.join(timeout=10)
+    assert answers == [True], "the 60 s wait did not end when the flag was set"
 
 
 def run_cli(tmp_path: Path, *args: str) -> tuple[int, str]:

@@ -10,19 +10,22 @@ import os
 import random
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from kafka_support import (
     Coordinates,
     Kafka,
     Msg,
+    Output,
     StoreReader,
     WorkerProcess,
     ends_of,
     log_events,
-    wait_until,
 )
+from sigma_aetl.testing import wait_until
 
 TOTAL = 20_000
 DEBUG = {"SIGMA_AETL_LOG_LEVEL": "debug"}  # a "batch stored" line per batch, with its duplicates
@@ -83,16 +86,16 @@ def test_sigkilled_worker_restarted_stores_exactly_one_decision_per_message(
     for run, (low, high) in enumerate(KILL_WINDOWS):
         threshold = int(TOTAL * rng.uniform(low, high))
         worker = WorkerProcess(store, args, tmp_path / f"run-{run}.log", DEBUG)
-        wait_until(
-            lambda t=threshold: reader.count() >= t, 120, f"{threshold} stored (seed {seed})", poll=0.01
-        )
+        wait_until(reader.holds(threshold), 120, f"{threshold} stored (seed {seed})", poll=0.01)
+        # part of the scenario, not a wait for something: a random extra moment moves the kill off the
+        # poll tick, into a write or between a write and its commit
         time.sleep(rng.uniform(0, 0.05))
         worker.kill()
         kills.append(reader.count())
     print(f"stored when killed: {kills}")
     assert all(0 < stored < TOTAL for stored in kills), f"a kill was not mid-stream: {kills} (seed {seed})"
     final = WorkerProcess(store, args, tmp_path / "final.log", DEBUG)
-    wait_until(lambda: reader.count() >= TOTAL, 120, f"all {TOTAL} stored (seed {seed})")
+    wait_until(reader.holds(TOTAL), 120, f"all {TOTAL} stored (seed {seed})")
     wait_until(lambda: kafka.committed(group) == ends_of(produced), 60, "all offsets committed")
     final.signal(signal.SIGTERM)
     assert final.wait(30) == 0, final.log.read_text()[-3000:]
@@ -102,10 +105,13 @@ def test_sigkilled_worker_restarted_stores_exactly_one_decision_per_message(
     check_one_decision_per_message(reader, expected)
     record_ids, failure_ids = reader.ids()
     for topic_out, ids in ((accepted, record_ids), (failed, failure_ids)):
-        keys = {
-            key for key, _, _ in kafka.read(topic_out, lambda found, i=ids: {k for k, _, _ in found} >= i)
-        }
+        keys = {key for key, _, _ in kafka.read(topic_out, keys_include(ids))}
         assert keys == ids, f"{topic_out}: keys that are no stored record"
+
+
+def keys_include(ids: set[str]) -> Callable[[list[Output]], bool]:
+    """A condition on the messages read back from a topic: their keys include every one of ``ids``."""
+    return lambda found: {key for key, _, _ in found} >= ids
 
 
 def check_one_decision_per_message(

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kafka_support import Kafka, Msg, StoreReader, WorkerFactory, WorkerThread, ends_of
 from structlog.testing import capture_logs
 
+from kafka_support import Kafka, Msg, StoreReader, WorkerFactory, WorkerThread, ends_of
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.errors import StoreUnavailable
 from sigma_aetl.kafka.health import Health, HealthServer

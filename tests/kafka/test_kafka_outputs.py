@@ -5,8 +5,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from kafka_support import Kafka, Msg, Output, WorkerFactory, WorkerThread, ends_of
-
+from kafka_support import Kafka, Msg, Output, WorkerFactory, ends_of, run_to_end
 from sigma_aetl.core import serial
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.stores.sqlite.store import SqliteStore
@@ -31,12 +30,7 @@ def test_stored_records_are_produced_keyed_by_id_and_again_on_replay(
     options: dict[str, Any] = {"routes": {topic: ("shipment", "1")}, "accepted_topic": accepted}
     options["failed_topic"] = failed
     for run_group in (group, f"{group}-replay"):
-        worker = make_worker(store, group=run_group, **options)
-        with WorkerThread(worker) as thread:
-            thread.until(
-                lambda w=worker: w.source.committed == ends, 30, "every message stored and committed"
-            )
-            thread.stop()
+        run_to_end(make_worker(store, group=run_group, **options), ends)
     stats = store.stats()
     assert (stats.accepted_total, stats.failures_total) == (8, 2)
     records = kafka.read(accepted, twice(8))

@@ -2,18 +2,9 @@
 
 import json
 
-from kafka_support import Kafka, Msg, WorkerFactory, WorkerThread, ends_of
-
-from sigma_aetl.kafka.worker import Worker, WorkerStats
+from kafka_support import Kafka, Msg, WorkerFactory, ends_of, run_to_end
 from sigma_aetl.stores.sqlite.store import SqliteStore
 from sigma_aetl.testing import INVALID_UTF8, STRING_PRIORITY
-
-
-def run_to_end(worker: Worker, ends: dict[tuple[str, int], int]) -> WorkerStats:
-    """Run ``worker`` until it has stored and committed every message, then stop it."""
-    with WorkerThread(worker) as thread:
-        thread.until(lambda: worker.source.committed == ends, 30, "every message stored and committed")
-        return thread.stop()
 
 
 def events(count: int) -> list[Msg]:

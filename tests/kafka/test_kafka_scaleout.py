@@ -7,7 +7,9 @@ import signal
 from pathlib import Path
 
 import pytest
-from kafka_support import Kafka, Msg, StoreReader, WorkerProcess, ends_of, wait_until
+
+from kafka_support import Kafka, Msg, StoreReader, WorkerProcess, ends_of
+from sigma_aetl.testing import wait_until
 
 PARTITIONS = 4
 TOTAL = 4000

@@ -8,7 +8,8 @@ import urllib.request
 from collections import defaultdict
 from pathlib import Path
 
-from kafka_support import Kafka, Msg, StoreReader, WorkerProcess, ends_of, free_port, wait_until
+from kafka_support import Kafka, Msg, StoreReader, WorkerProcess, ends_of, free_port
+from sigma_aetl.testing import wait_until
 
 
 def shipments(count: int) -> list[Msg]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
 from kafka_support import (
     Coordinates,
     Kafka,
@@ -17,7 +18,6 @@ from kafka_support import (
     ends_of,
     kafka_config,
 )
-
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.kafka.source import KafkaSource

@@ -1,7 +1,7 @@
 """What is specific to the SQLite store: the file, its URL, WAL, concurrent writers, atomic writes, errors.
 
-The behaviour every store shares is in test_conformance.py; these tests build their own stores and records so
-they do not depend on that suite's fixtures.
+The behaviour every store shares is in test_conformance.py; these tests build their own stores, and their
+records with store_support.py, so they do not depend on that suite's fixtures.
 """
 
 import sqlite3
@@ -14,70 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
-from sigma_aetl.core.decision import FieldError
-from sigma_aetl.core.ids import failure_id, record_id
-from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload
-from sigma_aetl.core.taxonomy import RootCause, Stage
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
 from sigma_aetl.stores import open_store
 from sigma_aetl.stores.base import FailureQuery, WriteReport, micros
 from sigma_aetl.stores.sqlite import store as sqlite_store_module
 from sigma_aetl.stores.sqlite.rows import Rows
 from sigma_aetl.stores.sqlite.store import SqliteStore, WriterMode
+from store_support import T0, accepted, count, failure
 
-T0 = datetime(2024, 5, 1, 12, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CONCURRENT_IDS = 120
-
-
-def accepted(key: str, destination: str = "Cork", at: datetime = T0) -> AcceptedRecord:
-    """An accepted shipment@1 record for shipment ``key``."""
-    data = {"destination": destination, "priority": 1, "shipment_id": key, "weight_kg": 2}
-    raw = canonical_bytes(data)
-    return AcceptedRecord(
-        record_id=record_id("shipment", 1, [key]),
-        contract="shipment",
-        version=1,
-        fingerprint="sha256:test",
-        data=data,
-        content_hash=sha256_hex(raw),
-        raw=RawPayload.of(raw),
-        received_at=at,
-        source={"kind": "test"},
-    )
-
-
-def failure(key: str, at: datetime = T0, path: str = "priority") -> FailureRecord:
-    """A failure record for shipment@1 identified by idempotency key ``key``."""
-    error = FieldError(
-        path=path,
-        loc=(path,),
-        type="missing",
-        root_cause=RootCause.MISSING_FIELD,
-        stage=Stage.SCHEMA,
-        message="Field required",
-        explanation=f"{path}: required, but the field is missing.",
-    )
-    return FailureRecord(
-        failure_id=failure_id("shipment@1", ("key", key)),
-        contract_ref="shipment@1",
-        contract="shipment",
-        version=1,
-        fingerprint="sha256:test",
-        root_cause=RootCause.MISSING_FIELD,
-        stage=Stage.SCHEMA,
-        errors=(error,),
-        raw=RawPayload.of(key.encode()),
-        received_at=at,
-        source={"kind": "test"},
-    )
-
-
-def count(path: Path, table: str) -> int:
-    """Rows in ``table``, read with a connection of our own."""
-    with sqlite3.connect(path) as conn:
-        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
 @pytest.fixture
@@ -154,6 +100,7 @@ def test_synchronous_option(tmp_path: Path, option: str, level: int) -> None:
     connects with the same pragmas; the in-process writer shows them.)"""
     store = SqliteStore.from_url(f"sqlite:///{tmp_path}/s.db?{option}writer=inline")
     try:
+        assert store._writer is not None
         assert store._writer.execute("PRAGMA synchronous").fetchone()[0] == level
     finally:
         store.close()
@@ -248,7 +195,7 @@ def test_concurrent_writers_on_one_file_store_each_id_once(db: Path) -> None:
                 report = store.write(order[start : start + 10], fails[start : start + 10])
                 with lock:
                     reports.append(report)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - collected, and the test asserts there are none
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
@@ -258,6 +205,7 @@ def test_concurrent_writers_on_one_file_store_each_id_once(db: Path) -> None:
         thread.join(timeout=60)
     for store in stores:
         store.close()
+    assert not any(thread.is_alive() for thread in threads), "a writer was still writing after 60 s"
     assert errors == []
     assert count(db, "records") == CONCURRENT_IDS
     assert count(db, "failures") == CONCURRENT_IDS
@@ -370,8 +318,12 @@ def test_ping_on_a_damaged_store_is_unavailable(sqlite: SqliteStore, db: Path) -
         sqlite.ping()
 
 
+# Hypothesis takes naive bounds (it adds a timezone only when asked to), and naive inputs are the point here.
+NAIVE_MOMENTS = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1))  # noqa: DTZ001
+
+
 @settings(max_examples=300, deadline=None)
-@given(moment=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1)))
+@given(moment=NAIVE_MOMENTS)
 def test_micros_is_exact(moment: datetime) -> None:
     """Stored timestamps are exact integer microseconds since the epoch; naive times are UTC."""
     aware = moment.replace(tzinfo=UTC)

@@ -4,10 +4,10 @@ import json
 from typing import Any
 
 import pytest
-from contract_support import shipment_twin
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contract_support import shipment_twin
 from sigma_aetl.contracts.evolution.compatibility import Mode, check
 from sigma_aetl.contracts.evolution.diff import diff_definitions
 from sigma_aetl.core.contract import Contract

@@ -7,9 +7,9 @@ from typing import Any
 
 import jsonschema_rs
 import pytest
-from contract_support import document, object_schema, write_json_contract
 from hypothesis import given, settings
 
+from contract_support import document, object_schema, write_json_contract
 from sigma_aetl.contracts import Rule, jsonschema_contract
 from sigma_aetl.contracts.backends.json_schema import contract_from_document
 from sigma_aetl.contracts.loader import load_registry

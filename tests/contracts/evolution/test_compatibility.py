@@ -3,10 +3,10 @@
 from typing import Any
 
 import pytest
-from contract_support import object_schema
 
+from contract_support import object_schema
 from sigma_aetl.contracts import Rule, jsonschema_contract
-from sigma_aetl.contracts.evolution.compatibility import Mode, Report, check, rule_accepts_all
+from sigma_aetl.contracts.evolution.compatibility import Mode, Report, check, contained, rule_accepts_all
 from sigma_aetl.contracts.registry import Registry
 
 ID = {"type": "string", "minLength": 1}
@@ -214,8 +214,8 @@ def test_rules_are_checked_like_constraints(old: list[Rule], new: list[Rule], ex
 )
 def test_rule_relaxation(old: tuple[str, Any], new: tuple[str, Any], accepts: bool) -> None:
     """A rule accepts everything another did only when provably looser (same field, comparable values)."""
-    before = Rule(name="r", field="size", op=old[0], value=old[1], message=".")  # type: ignore[arg-type]
-    after = Rule(name="r", field="size", op=new[0], value=new[1], message=".")  # type: ignore[arg-type]
+    before = Rule(name="r", field="size", op=old[0], value=old[1], message=".")
+    after = Rule(name="r", field="size", op=new[0], value=new[1], message=".")
     assert rule_accepts_all(before, after) is accepts
 
 
@@ -234,11 +234,27 @@ def test_identity_change_is_reported_once_in_every_mode() -> None:
 
 def test_a_change_no_field_explains_is_caught_by_containment() -> None:
     """A narrowing hidden behind an anchor reference is still reported, by the containment check."""
-    old = definition(1, {"x": {"$ref": "#n"}}, **{"$defs": {"n": {"$anchor": "n", "type": "number"}}})
-    new = definition(2, {"x": {"$ref": "#n"}}, **{"$defs": {"n": {"$anchor": "n", "type": "integer"}}})
+    number: dict[str, Any] = {"$defs": {"n": {"$anchor": "n", "type": "number"}}}
+    integer: dict[str, Any] = {"$defs": {"n": {"$anchor": "n", "type": "integer"}}}
+    old = definition(1, {"x": {"$ref": "#n"}}, **number)
+    new = definition(2, {"x": {"$ref": "#n"}}, **integer)
     [problem] = check(old, new, Mode.BACKWARD).problems
     assert (problem.kind, problem.subject) == ("schema_not_contained", "(payload)")
     assert "box@2's schema is not proven to accept every event box@1's accepts" in problem.explanation
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [{"type": 5}, {"pattern": "("}, {"$ref": "#/$defs/missing"}],
+    ids=["not-a-schema", "bad-pattern", "dangling-ref"],
+)
+def test_a_schema_jsonschema_rs_cannot_canonicalise_leaves_containment_unknown(
+    schema: dict[str, Any],
+) -> None:
+    """A schema the canonical form cannot take decides nothing either way ("unknown"), and raises nothing."""
+    assert contained({"type": "integer"}, {"type": "number"}) == "yes"
+    assert contained(schema, {"type": "number"}) == "unknown"
+    assert contained({"type": "integer"}, schema) == "unknown"
 
 
 def test_shipment_v2_breaks_both_ways_and_says_why(registry: Registry) -> None:

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from contract_support import object_schema
 from pydantic import Field
 
+from contract_support import object_schema
 from sigma_aetl.contracts import ContractModel, Rule, jsonschema_contract, pydantic_contract
 from sigma_aetl.contracts.evolution.diff import diff_definitions
 from sigma_aetl.contracts.evolution.shape import shape_of

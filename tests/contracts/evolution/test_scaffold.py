@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import pytest
-from contract_support import copy_repository_contracts, object_schema, write_json_contract
 
+from contract_support import copy_repository_contracts, object_schema, write_json_contract
 from sigma_aetl.contracts.evolution.diff import diff_definitions
 from sigma_aetl.contracts.evolution.scaffold import new_version
 from sigma_aetl.contracts.loader import load_registry

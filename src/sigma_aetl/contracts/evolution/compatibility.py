@@ -193,7 +193,7 @@ def contained(writer_schema: dict[str, Any], reader_schema: dict[str, Any]) -> s
         reader = jsonschema_rs.canonicalize(reader_schema)
         writer = jsonschema_rs.canonicalize(writer_schema)
         return str(reader.covers(writer))
-    except ValueError:  # jsonschema-rs' schema errors: a schema its canonical form cannot take decides nothing
+    except ValueError:  # jsonschema-rs' errors: a schema its canonical form cannot take decides nothing
         return "unknown"
 
 

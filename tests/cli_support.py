@@ -14,7 +14,7 @@ from typer.testing import CliRunner, Result
 from sigma_aetl.cli.app import app
 from sigma_aetl.stores.sqlite.store import SqliteStore
 
-CONTRACTS = Path(__file__).parents[2] / "contracts"
+CONTRACTS = Path(__file__).parents[1] / "contracts"
 SCRIPT = Path(sys.executable).parent / "sigma-aetl"
 # Variables that would change what the CLI or rich does, whatever the test asks for.
 _AMBIENT = ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS", "LINES")

