@@ -8,27 +8,81 @@ beside a busy main thread. In a process of its own it runs at full speed while t
 The caller sends :class:`~sigma_aetl.stores.sqlite.rows.Rows` (plain tuples) over a pipe; the writer applies
 them in one ``BEGIN IMMEDIATE`` transaction and answers with what already existed, or with the SQLite error.
 A write is answered only after its COMMIT returns, so "answered" still means "durably stored". The process
-is a Python subprocess, ignores SIGINT and SIGTERM (the parent decides when to stop) and ends when
-its pipe closes, which includes the parent's death.
+is a Python subprocess and ignores SIGINT and SIGTERM: stopping is the parent's to decide.
+
+The concurrency contract (enforced here, in :class:`WriterProcess`)
+    - **One owner per store drives the writer.** In the gateway that is the group committer
+      (:mod:`sigma_aetl.ingest.groupcommit`), which every HTTP write goes through; in the CLI's ``ingest``
+      and in the Kafka worker, the one thread that drives the pipeline. Nobody else writes.
+    - **From any thread, one at a time.** The owner may submit from one thread and take the result in
+      another (the committer decides small groups on the event loop and large ones in its worker thread),
+      as long as something orders the two (an await, a future, a join).
+    - **One write in flight.** ``SqliteStore.submit()`` starts a write; its ``result()`` must come before
+      the next submit (the pipeline's identity-conflict write follows its batch's result). A second submit
+      while one is in flight raises :class:`~sigma_aetl.errors.StoreError` at once, from any thread: it
+      neither waits (that would stall the event loop, or deadlock the thread holding the first write) nor
+      puts a second write on the pipe. ``close()`` waits for the write in flight: call it after the last
+      ``result()``.
+    - **If the writer dies** (killed, out of memory), the write in flight raises
+      :class:`~sigma_aetl.errors.StoreUnavailable` from ``result()``: nothing is claimed as stored, and
+      retrying is safe (it committed before the death, and the retry finds its ids stored, or it did not).
+      The next submit starts a new writer process.
+    - **If the parent dies**, the writer commits nothing more: see below.
+
+When the parent dies
+    - *Between writes*, its end of the pipe closes: the writer's loop reads EOF, and the process exits.
+    - *During a write*, the writer checks, immediately before the COMMIT, that its parent is still there:
+      ``os.getppid()`` is still the pid that started it (a dead parent's children are re-parented) and the
+      parent's end of the pipe is not hung up (polled, without waiting). If not, it rolls back and exits.
+      That is one ``getppid`` and one ``poll`` per transaction, not per event. A writer that was waiting for
+      SQLite's lock (up to the busy timeout) meets the same check once it has the lock. (A parent alive but
+      done with it, a store dropped with a write unread, also hangs up its end: no one would read that
+      answer either.) Each check covers the other's blind spot: a child the parent forked (without exec)
+      keeps the pipe open after the parent's death, and a dying parent's pipe hangs up a moment before its
+      children are re-parented.
+    - *Belt, on Linux*: a writer started from the main thread asks the kernel (``PR_SET_PDEATHSIG``) to
+      SIGKILL it when its parent dies, so a write is cut wherever it is and SQLite rolls it back. Only from
+      the main thread, because Linux sends that signal when the *thread* that started the child ends: a
+      writer replaced from a pool thread would die with that thread. Other platforms skip it.
+    - *The window that remains*: a parent that dies after the check passed, while the COMMIT runs (its WAL
+      write and, with ``synchronous=FULL``, its fsync: milliseconds). That commit lands; with the belt, only
+      if its commit frame was already written when the SIGKILL arrived. No check in the writer can close
+      it: the parent's death and the commit are two events in two processes that nothing orders. What it
+      costs: a batch stored that no one heard about. Ids are deterministic, so whoever retries (a Kafka
+      redelivery, an HTTP client) writes nothing new and is told those events are duplicates.
+
+A test hook, inert in production
+    With ``SIGMA_AETL_TEST_WRITER_HOLD`` (:data:`HOLD_ENV`) set to the path of a FIFO when the writer starts,
+    it opens that FIFO for reading just before each COMMIT (the rows applied, not committed) and reads it
+    to EOF, before the parent check. A test opens the FIFO for writing, which succeeds only once the writer
+    holds there, acts (kills the parent, say), then closes it to let the writer go on. Unset, the writer
+    reads the variable once at start and its transactions run exactly as they would without the hook.
 """
 
 import contextlib
+import ctypes
 import os
+import select
 import signal
 import sqlite3
 import subprocess
 import sys
 import threading
 import weakref
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, Literal
 
 from sigma_aetl.errors import StoreError, StoreUnavailable
 from sigma_aetl.stores.sqlite.rows import Existing, Rows, apply
 
+HOLD_ENV = "SIGMA_AETL_TEST_WRITER_HOLD"
+"""Tests only: the FIFO the writer waits on just before each COMMIT (see the module docstring)."""
+
 _Answer = tuple[Literal["ok", "unavailable", "error"], Existing | str | None]
 _START_TIMEOUT = 60.0
 _ENTRY = "import sys; from sigma_aetl.stores.sqlite.writer import main; main(sys.argv)"
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 class WriterProcess:
@@ -40,7 +94,7 @@ class WriterProcess:
         # A plain subprocess, not multiprocessing's spawn, which would re-run the caller's main
         # script in the child (a script without an `if __name__ == "__main__"` guard would start again).
         self._process = subprocess.Popen(
-            [sys.executable, "-c", _ENTRY, str(to_child), str(from_child)],
+            [sys.executable, "-c", _ENTRY, str(to_child), str(from_child), str(os.getpid()), _belt()],
             pass_fds=(to_child, from_child),
             env={**os.environ, "PYTHONPATH": os.pathsep.join(entry for entry in sys.path if entry)},
             stdin=subprocess.DEVNULL,
@@ -48,7 +102,7 @@ class WriterProcess:
         os.close(to_child)
         os.close(from_child)
         self._pipe = _Duplex(Connection(from_parent, readable=False), Connection(to_parent, writable=False))
-        self._busy = threading.Lock()
+        self._busy = threading.Lock()  # held from send() to receive(): the write in flight
         self._broken = False
         # A store dropped without close() still stops its writer (and reaps it) when collected.
         self._stop = weakref.finalize(self, _stop, self._pipe, self._process)
@@ -66,9 +120,18 @@ class WriterProcess:
         """Whether the process is still running (and its pipe still works)."""
         return not self._broken and self._process.poll() is None
 
+    @property
+    def in_flight(self) -> bool:
+        """Whether a write was sent and its answer not yet received."""
+        return self._busy.locked()
+
     def send(self, rows: Rows) -> None:
-        """Start a write; :meth:`receive` must follow (other writers wait until it does)."""
-        self._busy.acquire()
+        """Start a write; :meth:`receive` must follow before the next send, which raises until it has."""
+        if not self._busy.acquire(blocking=False):
+            raise StoreError(
+                "SQLite: a write is already in flight on this store's writer process; call result() on it "
+                "before the next submit (one owner per store: see sigma_aetl.stores.sqlite.writer)"
+            )
         try:
             self._pipe.send(rows)
         except (OSError, ValueError) as exc:
@@ -103,6 +166,12 @@ class WriterProcess:
         """Finish the write in flight, then stop the process."""
         with self._busy:
             self._stop()
+
+
+def _belt() -> str:
+    """Whether the child may tie its life to the thread starting it ("1": the main thread, which lives as
+    long as the process; a pool thread may end while the process goes on)."""
+    return "1" if threading.current_thread() is threading.main_thread() else "0"
 
 
 def _stop(pipe: "_Duplex", process: "subprocess.Popen[bytes]") -> None:
@@ -140,45 +209,114 @@ class _Duplex:
         self._in.close()
 
 
+class _Parent:
+    """The process that started this writer, as the writer can see it without waiting."""
+
+    def __init__(self, pid: int, pipe_from_it: int) -> None:
+        self._pid = pid
+        self._hangup = select.poll()
+        # No events asked for: poll still reports POLLHUP (every writer of the pipe closed), and never
+        # reports a message waiting in the pipe (the stop signal, say) as the parent's death.
+        self._hangup.register(pipe_from_it, 0)
+
+    def alive(self) -> bool:
+        """Whether it is still this process's parent and its end of the pipe is still open."""
+        return os.getppid() == self._pid and not self._hangup.poll(0)
+
+
 def main(argv: list[str]) -> None:
-    """The writer process's entry point; ``argv`` is ``[_, READ_FD, WRITE_FD]``."""
+    """The writer process's entry point; ``argv`` is ``[_, READ_FD, WRITE_FD, PARENT_PID, BELT]``."""
     # Stopping is the parent's to decide: it finishes its last write, then closes the pipe (EOF ends this
     # loop). A Ctrl-C or a SIGTERM sent to the whole process group must not kill that write midway.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if argv[4] == "1":
+        _die_with_parent()
+    parent = _Parent(int(argv[3]), int(argv[1]))
+    if not parent.alive():  # it died before the belt was on
+        return
     pipe = _Duplex(Connection(int(argv[2]), readable=False), Connection(int(argv[1]), writable=False))
     try:
         path, pragmas, timeout = pipe.recv()
     except (EOFError, OSError):
         return
-    serve(pipe, path, pragmas, timeout)
+    serve(pipe, path, pragmas, timeout, may_commit=_commit_check(parent, os.environ.get(HOLD_ENV)))
 
 
-def serve(pipe: "_Duplex", path: str, pragmas: list[str], timeout: float) -> None:
-    """The writer's loop: apply each batch of rows in a transaction and answer; stop on None or EOF."""
+def _die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this process when the thread that started it ends. Elsewhere, or
+    without prctl, nothing: the check before each COMMIT still holds."""
+    if sys.platform != "linux":
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+
+
+def _commit_check(parent: _Parent, hold: str | None) -> Callable[[], bool]:
+    """What a transaction asks just before its COMMIT: may it commit (is the parent still there)?"""
+    if hold is None:
+        return parent.alive
+
+    def held_then_checked() -> bool:
+        _hold(hold)
+        return parent.alive()
+
+    return held_then_checked
+
+
+def _hold(fifo: str) -> None:
+    """Tests only: wait until a test has opened the FIFO for writing and closed it again."""
+    with open(fifo, "rb") as held:
+        held.read()
+
+
+def serve(
+    pipe: "_Duplex", path: str, pragmas: list[str], timeout: float, may_commit: Callable[[], bool]
+) -> None:
+    """The writer's loop: apply each batch of rows in a transaction and answer; stop on None or EOF, or
+    when ``may_commit()`` says no (the transaction is rolled back)."""
     try:
         conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
         for pragma in pragmas:
             conn.execute(pragma)
     except sqlite3.Error as exc:
-        pipe.send(("unavailable", str(exc)))
+        _answer(pipe, ("unavailable", str(exc)))
         return
-    pipe.send(("ok", None))
+    if _answer(pipe, ("ok", None)):
+        _loop(pipe, conn, may_commit)
+    conn.close()
+
+
+def _loop(pipe: "_Duplex", conn: sqlite3.Connection, may_commit: Callable[[], bool]) -> None:
     while True:
         try:
             rows = pipe.recv()
         except (EOFError, OSError):
-            break
+            return
         if rows is None:
-            break
-        pipe.send(_write(conn, rows))
-    conn.close()
+            return
+        answer = _write(conn, rows, may_commit)
+        if answer is None or not _answer(pipe, answer):
+            return
 
 
-def _write(conn: sqlite3.Connection, rows: Rows) -> _Answer:
+def _answer(pipe: "_Duplex", answer: _Answer) -> bool:
+    """Send ``answer``; False if no one is left to read it."""
+    try:
+        pipe.send(answer)
+    except OSError:
+        return False
+    return True
+
+
+def _write(conn: sqlite3.Connection, rows: Rows, may_commit: Callable[[], bool]) -> _Answer | None:
+    """Apply ``rows`` in one transaction and commit; None if ``may_commit()`` refused (rolled back)."""
     try:
         conn.execute("BEGIN IMMEDIATE")
         existing = apply(conn, rows)
+        if not may_commit():
+            _rollback(conn)
+            return None
         conn.execute("COMMIT")
     except sqlite3.Error as exc:
         _rollback(conn)
