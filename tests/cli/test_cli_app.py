@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 import uvicorn
-from cli_support import CONTRACTS, Cli
 
+from cli_support import CONTRACTS, Cli
 from sigma_aetl import __version__, logs
 from sigma_aetl.cli import ingest_cmd, serve_cmd
 from sigma_aetl.core.envelope import Envelope
@@ -28,7 +28,8 @@ def test_store_and_contracts_come_from_the_environment(cli: Cli) -> None:
 def test_command_line_option_beats_the_environment(cli: Cli) -> None:
     """--store overrides SIGMA_AETL_STORE_URL."""
     other = cli.tmp_path / "other.db"
-    result = cli.run("stats", "--json", env={"SIGMA_AETL_STORE_URL": f"sqlite:///{other}"})
+    events = str(cli.jsonl(VALID_SHIPMENT))
+    result = cli.run("ingest", "shipment@1", events, env={"SIGMA_AETL_STORE_URL": f"sqlite:///{other}"})
     assert result.exit_code == 0, result.output
     assert cli.db.exists()
     assert not other.exists()

@@ -1,7 +1,7 @@
 """``sigma-aetl stats``: counts of what is stored, identical to the Stats object the HTTP API returns."""
 
 from cli_support import Cli
-
+from sigma_aetl.stores.sqlite.store import SqliteStore
 from sigma_aetl.testing import HEAVY_SHIPMENT, INVALID_SHIPMENT, VALID_SHIPMENT
 
 
@@ -33,6 +33,7 @@ def test_human_tables(cli: Cli) -> None:
 
 
 def test_empty_store(cli: Cli) -> None:
-    """A new store has zero of everything."""
+    """A store that holds nothing yet has zero of everything."""
+    SqliteStore(cli.db).close()
     assert cli.stats()["accepted_total"] == 0
     assert "none" in cli.run("stats").stdout

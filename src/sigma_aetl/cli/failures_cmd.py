@@ -19,7 +19,7 @@ from sigma_aetl.cli.render import (
     timestamp,
     truncate,
 )
-from sigma_aetl.cli.state import open_gateway, settings_of
+from sigma_aetl.cli.state import open_reader, settings_of
 from sigma_aetl.core import serial
 from sigma_aetl.core.records import FailureRecord, RawPayload
 from sigma_aetl.core.taxonomy import RootCause
@@ -64,8 +64,8 @@ def list_failures(
         offset=offset,
     )
     settings = settings_of(ctx)
-    with operational_errors(settings), open_gateway(settings) as gateway:
-        page = gateway.store.query_failures(query)
+    with operational_errors(settings), open_reader(settings) as store:
+        page = store.query_failures(query)
     if as_json:
         print_json(page.model_dump(mode="json"))
     else:
@@ -85,8 +85,8 @@ def show_failure(
     Exit codes: 0 found, 1 no failure has that id, 2 the command could not run.
     """
     settings = settings_of(ctx)
-    with operational_errors(settings), open_gateway(settings) as gateway:
-        record = gateway.store.get_failure(failure_id)
+    with operational_errors(settings), open_reader(settings) as store:
+        record = store.get_failure(failure_id)
     if record is None:
         fail(f"no failure record has the id {failure_id!r}", EXIT_FAILED)
     if as_json:

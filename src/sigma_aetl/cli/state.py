@@ -9,11 +9,15 @@ from contextlib import contextmanager
 
 import typer
 
+from sigma_aetl.cli.render import stderr_console
+from sigma_aetl.contracts import immutability
 from sigma_aetl.contracts.loader import load_registry
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.contract import Contract
+from sigma_aetl.errors import ContractError
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.settings import Settings
+from sigma_aetl.stores import Store, open_store
 
 
 def settings_of(ctx: typer.Context) -> Settings:
@@ -42,3 +46,38 @@ def open_gateway(settings: Settings, registry: Registry | None = None) -> Iterat
         yield gateway
     finally:
         gateway.close()
+
+
+@contextmanager
+def open_reader(settings: Settings) -> Iterator[Store]:
+    """The store opened read-only, for the commands that only read (``stats``, ``failures``): no writer
+    process, nothing created. The contracts are not needed to read, so a broken contract or an edited
+    release only warns (see :func:`warn_about_contracts`): an operator must be able to read failures exactly
+    then."""
+    warn_about_contracts(settings)
+    store = open_store(settings.store_url, read_only=True)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def warn_about_contracts(settings: Settings) -> None:
+    """Warn on stderr if the contracts do not load, or released versions no longer match the lock."""
+    try:
+        warn_about_lock(load_contracts(settings))
+    except ContractError as exc:
+        _warn(f"the contracts do not load, so serve and ingest will refuse to start: {exc}")
+
+
+def warn_about_lock(registry: Registry) -> None:
+    """Warn on stderr about every released version that no longer matches the lock; refuse nothing."""
+    violations = immutability.verify(registry)
+    if violations:
+        _warn(immutability.report(registry, violations))
+
+
+def _warn(message: str) -> None:
+    stderr_console().print(
+        f"warning: {message}", style="yellow", markup=False, highlight=False, soft_wrap=True
+    )

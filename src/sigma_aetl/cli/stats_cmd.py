@@ -7,7 +7,7 @@ from rich.console import Console
 
 from sigma_aetl.cli.errors import operational_errors
 from sigma_aetl.cli.render import counts, details, print_json, stdout_console
-from sigma_aetl.cli.state import open_gateway, settings_of
+from sigma_aetl.cli.state import open_reader, settings_of
 from sigma_aetl.stores.base import Stats
 
 
@@ -19,8 +19,8 @@ def stats(
 ) -> None:
     """Count accepted records and failures, per contract version and per root cause."""
     settings = settings_of(ctx)
-    with operational_errors(settings), open_gateway(settings) as gateway:
-        result = gateway.store.stats()
+    with operational_errors(settings), open_reader(settings) as store:
+        result = store.stats()
     if as_json:
         print_json(result.model_dump(mode="json"))
     else:

@@ -13,7 +13,7 @@ from rich.table import Table
 from sigma_aetl.cli.errors import EXIT_FAILED, EXIT_OK, fail, operational_errors
 from sigma_aetl.cli.params import ContractRef, parse_ref
 from sigma_aetl.cli.render import counts, details, plain, print_json, stdout_console
-from sigma_aetl.cli.state import load_contracts, settings_of
+from sigma_aetl.cli.state import load_contracts, settings_of, warn_about_lock
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.ingest.trial import TrialReport, trial
 from sigma_aetl.stores import open_store
@@ -44,10 +44,11 @@ def try_version(
     settings = settings_of(ctx)
     with operational_errors(settings):
         registry = load_contracts(settings)
+        warn_about_lock(registry)  # trying a candidate reads and writes nothing: an edited release only warns
         contract = registry.require(str(candidate))
         source = against or _previous(registry, contract.name, contract.version)
         version = _version(source)
-        store = open_store(settings.store_url)
+        store = open_store(settings.store_url, read_only=True)
         try:
             batches = store.raw_payloads(source.name, version, batch_size=batch_size)
             report = trial(contract, str(source), batches, settings.limits)

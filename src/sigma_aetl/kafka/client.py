@@ -122,6 +122,7 @@ class ErrorLog:
         self._repeated: dict[int, int] = {}
 
     def __call__(self, error: KafkaError) -> None:
+        """Log ``error``, or count it when the same code was logged less than ``every`` seconds ago."""
         code, now = error.code(), self.clock()
         if not error.fatal() and now - self._last.get(code, -self.every) < self.every:
             self._repeated[code] = self._repeated.get(code, 0) + 1

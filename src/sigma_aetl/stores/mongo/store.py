@@ -13,6 +13,7 @@ docs/mongodb.md.
 from collections.abc import Iterator, Sequence
 
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
+from sigma_aetl.errors import StoreError
 from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, WriteReport, Written
 from sigma_aetl.stores.mongo import queries, writes
 from sigma_aetl.stores.mongo.connection import connect
@@ -31,9 +32,13 @@ class MongoStore:
     times with exponential backoff, then raised as StoreUnavailable.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        """Connect and build the indexes; ``read_only`` builds nothing and refuses writes."""
         self._client, database = connect(url)
         self._layout = Layout(database)
+        self._read_only = read_only
+        if read_only:
+            return
         try:
             with translate_errors():
                 self._layout.set_up()
@@ -54,6 +59,8 @@ class MongoStore:
 
     def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
         """Insert every record and failure whose id is new; unordered bulk inserts, one per collection."""
+        if self._read_only:
+            raise StoreError("the MongoDB store was opened read-only; nothing was written")
         with translate_errors():
             return writes.write(self._layout, records, failures)
 

@@ -32,8 +32,11 @@ from sigma_aetl.stores.sqlite.rows import Rows, apply, report, rows_of
 from sigma_aetl.stores.sqlite.writer import WriterProcess
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
-WriterMode = Literal["process", "inline"]
+WriterMode = Literal["process", "inline", "none"]
+"""Who writes: the writer process (what a URL opens unless it says otherwise), the calling thread
+(``inline``), or nobody (``none``: opened read-only — no writer, no schema, nothing created)."""
 _WRITERS = ("process", "inline")
+"""What a URL may ask for; ``none`` comes only from ``read_only``."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -93,26 +96,32 @@ class SqliteStore:
         self.path = path
         self._synchronous = synchronous
         self._timeout = timeout
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._process: WriterProcess | None = None
+        self._writer: sqlite3.Connection | None = None
         if str(path) == ":memory:":
             raise ConfigError("an in-memory SQLite store cannot be shared between threads; use a file")
+        if writer == "none":
+            if not path.is_file():
+                raise StoreUnavailable(f"no store at {str(path)!r}: nothing has been stored there yet")
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"cannot create the directory for {str(path)!r}: {exc.strerror}") from exc
-        self._lock = threading.Lock()
-        self._local = threading.local()
         self._writer = self._connect(_WRITER_CACHE_KIB)
         with translate_errors():
             self._writer.executescript(_SCHEMA)
-        self._process: WriterProcess | None = None
         if writer == "process":
             self._process = WriterProcess(str(path), self._pragmas(_WRITER_CACHE_KIB), timeout)
             self._writer.close()  # it made the schema; the writer process does every write from here
 
     @classmethod
-    def from_url(cls, url: str) -> "SqliteStore":
+    def from_url(cls, url: str, *, read_only: bool = False) -> "SqliteStore":
         """``sqlite:///relative.db`` or ``sqlite:////absolute.db``; options ``?synchronous=NORMAL`` and
-        ``writer=inline`` (write in the calling thread instead of the writer process)."""
+        ``writer=inline`` (write in the calling thread instead of the writer process). ``read_only``
+        opens an existing store for reading only, whatever the URL says."""
         if not url.startswith("sqlite:///"):
             raise ConfigError(f"a SQLite URL looks like sqlite:///path.db, not {url!r}")
         path, _, query = url.removeprefix("sqlite:///").partition("?")
@@ -124,7 +133,8 @@ class SqliteStore:
                 f"unsupported SQLite URL options in {url!r}; only synchronous=OFF|NORMAL|FULL|EXTRA "
                 "and writer=process|inline"
             )
-        return cls(Path(path), synchronous=cast(Synchronous, synchronous), writer=cast(WriterMode, writer))
+        mode = "none" if read_only else cast(WriterMode, writer)
+        return cls(Path(path), synchronous=cast(Synchronous, synchronous), writer=mode)
 
     def _pragmas(self, cache_kib: int) -> list[str]:
         return [
@@ -170,6 +180,8 @@ class SqliteStore:
             return Written(WriteReport())
         rows = rows_of(records, failures)
         if self._process is None:
+            if self._writer is None:
+                raise StoreError(f"the store {str(self.path)!r} was opened read-only; nothing was written")
             with self._lock, translate_errors(), _transaction(self._writer) as conn:
                 existing = apply(conn, rows)
             return Written(report(rows, existing))
@@ -179,7 +191,7 @@ class SqliteStore:
 
     def _live_process(self, process: WriterProcess) -> WriterProcess:
         """The writer process, started anew if it died (its last write was reported unavailable)."""
-        if process.alive():
+        if process.alive() or process.in_flight:  # in flight: the send that follows refuses, loudly
             return process
         with self._lock:
             if self._process is process:
@@ -273,7 +285,8 @@ class SqliteStore:
         if self._process is not None:
             self._process.close()
         with self._lock:
-            self._writer.close()
+            if self._writer is not None:
+                self._writer.close()
         reader: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if reader is not None:
             reader.close()
