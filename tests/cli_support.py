@@ -90,7 +90,7 @@ class Cli:
     @contextmanager
     def store(self) -> Iterator[SqliteStore]:
         """The store the commands wrote to, opened directly."""
-        store = SqliteStore(self.db)
+        store = SqliteStore(self.db, writer="inline")
         try:
             yield store
         finally:

@@ -63,7 +63,7 @@ def make_envelope(clock: Callable[[], datetime]) -> EnvelopeFactory:
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[SqliteStore]:
     """A fresh SQLite store in a temporary directory, closed afterwards."""
-    store = SqliteStore(tmp_path / "gateway.db")
+    store = SqliteStore(tmp_path / "gateway.db", writer="inline")
     yield store
     store.close()
 

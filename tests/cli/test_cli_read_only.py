@@ -76,7 +76,7 @@ def test_a_missing_store_is_an_error_and_nothing_is_created(cli: Cli, argv: tupl
 
 def test_a_read_only_store_reads_and_refuses_writes(tmp_path: Path) -> None:
     """Opened read-only, a SQLite store reads what is there, refuses to write, and never creates a file."""
-    writable = SqliteStore(tmp_path / "r.db")
+    writable = SqliteStore(tmp_path / "r.db", writer="inline")
     writable.write([accepted("A")], [])
     writable.close()
     store = open_store(f"sqlite:///{tmp_path}/r.db", read_only=True)

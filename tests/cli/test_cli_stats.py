@@ -34,6 +34,6 @@ def test_human_tables(cli: Cli) -> None:
 
 def test_empty_store(cli: Cli) -> None:
     """A store that holds nothing yet has zero of everything."""
-    SqliteStore(cli.db).close()
+    SqliteStore(cli.db, writer="inline").close()
     assert cli.stats()["accepted_total"] == 0
     assert "none" in cli.run("stats").stdout

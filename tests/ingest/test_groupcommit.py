@@ -40,7 +40,7 @@ class GatedStore(SqliteStore):
     """A real SQLite store (inline writer) whose first write waits until the test opens the gate."""
 
     def __init__(self, path: Path) -> None:
-        super().__init__(path)
+        super().__init__(path, writer="inline")
         self.gate = threading.Event()
         self.entered = threading.Event()
         self.writes: list[int] = []
@@ -65,13 +65,13 @@ def run_closing(
         store.close()
 
 
-async def _wait_for(event: threading.Event) -> None:
-    """Let the event loop run until ``event`` is set by another thread."""
-    for _ in range(1000):
-        if event.is_set():
-            return
+async def _until(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Let the event loop run until ``condition()`` holds (another thread or process makes it true)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting until {what}")
         await asyncio.sleep(0.01)
-    raise AssertionError("timed out")
 
 
 def test_a_blocking_store_writes_in_the_thread_and_the_loop_queues_meanwhile(
@@ -83,9 +83,9 @@ def test_a_blocking_store_writes_in_the_thread_and_the_loop_queues_meanwhile(
 
     async def scenario() -> list[list[Outcome]]:
         first = asyncio.create_task(committer.store([shipment(0)]))
-        await _wait_for(store.entered)  # the loop keeps running while the write waits at the gate
+        await _until(store.entered.is_set, "the write is at the gate")  # the loop runs meanwhile
         waiting = [asyncio.create_task(committer.store([shipment(n)])) for n in range(1, 11)]
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0)  # one turn of the loop: each new task queues its submission, then awaits
         store.gate.set()
         outcomes = await asyncio.gather(first, *waiting)
         await committer.aclose()
@@ -114,10 +114,12 @@ def test_the_writer_process_is_awaited_on_the_loop(tmp_path: Path, registry: Reg
     async def scenario() -> list[list[Outcome]]:
         blocker.execute("BEGIN IMMEDIATE")  # the writer's transaction waits (busy timeout) until we commit
         first = asyncio.create_task(committer.store([shipment(0)]))
-        await asyncio.sleep(0.2)
+        writer = store._process  # the test looks inside to know when the write has reached the writer
+        assert writer is not None
+        await _until(lambda: writer.in_flight, "the first group is sent to the writer")
         waiting = [asyncio.create_task(committer.store([shipment(n)])) for n in range(1, 11)]
-        await asyncio.sleep(0.05)
-        assert not first.done()
+        await asyncio.sleep(0)  # one turn of the loop: each new task queues its submission, then awaits
+        assert not first.done()  # the writer holds the first group until the blocker commits
         blocker.execute("COMMIT")
         outcomes = await asyncio.gather(first, *waiting)
         changed = shipment(0).raw.replace(b"15.2", b"15.3")
@@ -197,7 +199,7 @@ class DownStore(SqliteStore):
 
 def test_a_store_failure_reaches_every_waiting_submission(tmp_path: Path, registry: Registry) -> None:
     """When the store fails, every submission in the group gets the error; none hangs."""
-    committer = GroupCommitter(Pipeline(registry, DownStore(tmp_path / "d.db")))
+    committer = GroupCommitter(Pipeline(registry, DownStore(tmp_path / "d.db", writer="inline")))
 
     async def scenario() -> list[BaseException | list[Outcome]]:
         results = await asyncio.gather(
@@ -217,7 +219,7 @@ def test_close_stores_what_is_queued(tmp_path: Path, registry: Registry) -> None
 
     async def scenario() -> list[asyncio.Task[list[Outcome]]]:
         tasks = [asyncio.create_task(committer.store([shipment(n)])) for n in range(20)]
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # one turn of the loop: every task queues its submission before the close
         store.gate.set()
         await committer.aclose()
         return tasks
@@ -249,7 +251,7 @@ def test_a_cancelled_committer_task_is_replaced(tmp_path: Path, registry: Regist
 
 def test_a_submission_after_close_is_refused_at_once(tmp_path: Path, registry: Registry) -> None:
     """Once closed, the committer answers StoreUnavailable immediately instead of waiting forever."""
-    store = SqliteStore(tmp_path / "g.db")
+    store = SqliteStore(tmp_path / "g.db", writer="inline")
     committer = GroupCommitter(Pipeline(registry, store, transaction_size=1000))
 
     async def scenario() -> tuple[list[Outcome], type[BaseException] | None, type[BaseException] | None]:
@@ -273,7 +275,7 @@ def test_an_oversized_failure_is_written_in_arrival_order_between_groups(
     tmp_path: Path, registry: Registry
 ) -> None:
     """The failure of an oversized body goes through the committer, after the group queued before it."""
-    store = SqliteStore(tmp_path / "g.db")
+    store = SqliteStore(tmp_path / "g.db", writer="inline")
     pipeline = Pipeline(registry, store, transaction_size=1000)
     committer = GroupCommitter(pipeline)
     order: list[str] = []

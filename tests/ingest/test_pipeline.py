@@ -298,8 +298,8 @@ def test_a_batch_larger_than_a_chunk_has_the_outcomes_of_one_batch(
     registry: Registry, make_envelope: EnvelopeFactory, tmp_path: Path
 ) -> None:
     """Stored as several transactions, a batch gives exactly the outcomes and rows of one transaction."""
-    whole = Pipeline(registry, SqliteStore(tmp_path / "whole.db"))
-    chunked = Pipeline(registry, SqliteStore(tmp_path / "chunked.db"), transaction_size=3)
+    whole = Pipeline(registry, SqliteStore(tmp_path / "whole.db", writer="inline"))
+    chunked = Pipeline(registry, SqliteStore(tmp_path / "chunked.db", writer="inline"), transaction_size=3)
     expected = whole.process(batch_with_repeats(make_envelope))
     assert chunked.process(batch_with_repeats(make_envelope)) == expected
     assert [(o.status, o.duplicate, o.root_cause) for o in expected] == [
@@ -320,7 +320,7 @@ def test_the_stream_matches_batch_after_batch(
     """process_stream, which decides a batch while the last one is written, equals one process per batch."""
     events = batch_with_repeats(make_envelope)
     batches = [events[:2], events[2:5], events[5:]]
-    one_by_one = Pipeline(registry, SqliteStore(tmp_path / "a.db"))
+    one_by_one = Pipeline(registry, SqliteStore(tmp_path / "a.db", writer="inline"))
     expected = [one_by_one.process(batch) for batch in batches]
     store = SqliteStore.from_url(f"sqlite:///{tmp_path}/b.db")  # the writer process, as the CLI uses it
     try:

@@ -87,6 +87,6 @@ def store_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def store(store_path: Path) -> Iterator[SqliteStore]:
     """A fresh SQLite store, closed afterwards."""
-    opened = SqliteStore(store_path)
+    opened = SqliteStore(store_path, writer="inline")
     yield opened
     opened.close()

@@ -82,7 +82,7 @@ def run(kafka: Kafka, registry: Registry, tmp_path_factory: pytest.TempPathFacto
     mapped = dict(zip(MAPPED, kafka.produce(mapped_topic, MAPPED.values()), strict=True))
     headed = dict(zip(HEADED, kafka.produce(headed_topic, HEADED.values()), strict=True))
     path = tmp_path_factory.mktemp("routing") / "store.db"
-    store = SqliteStore(path)
+    store = SqliteStore(path, writer="inline")
     group = "routing-run"
     config = kafka_config(kafka, group, routes={mapped_topic: ("shipment", "1")}, topics=(headed_topic,))
     source = KafkaSource(config)

@@ -35,7 +35,7 @@ def db(tmp_path: Path) -> Path:
 @pytest.fixture
 def sqlite(db: Path) -> Iterator[SqliteStore]:
     """A SQLite store on this test's file."""
-    store = SqliteStore(db)
+    store = SqliteStore(db, writer="inline")
     yield store
     store.close()
 
@@ -43,7 +43,7 @@ def sqlite(db: Path) -> Iterator[SqliteStore]:
 def test_file_and_parent_directories_are_created(tmp_path: Path) -> None:
     """Opening a store creates the database file and any missing parent directories."""
     path = tmp_path / "a" / "b" / "gateway.db"
-    store = SqliteStore(path)
+    store = SqliteStore(path, writer="inline")
     try:
         assert path.is_file()
         assert count(path, "records") == 0
@@ -60,10 +60,10 @@ def test_wal_journal_mode_is_on(sqlite: SqliteStore, db: Path) -> None:
 
 def test_reopening_keeps_the_data(db: Path) -> None:
     """A store reopened on the same file sees what was written before."""
-    first = SqliteStore(db)
+    first = SqliteStore(db, writer="inline")
     first.write([accepted("A")], [failure("F")])
     first.close()
-    second = SqliteStore(db)
+    second = SqliteStore(db, writer="inline")
     try:
         assert second.get_record(accepted("A").record_id) == accepted("A")
         assert second.get_failure(failure("F").failure_id) == failure("F")
@@ -175,7 +175,7 @@ def test_large_writes_are_looked_up_in_chunks(sqlite: SqliteStore, db: Path) -> 
 
 def test_concurrent_writers_on_one_file_store_each_id_once(db: Path) -> None:
     """Two stores on one file written by many threads at once store each id once, reported new once."""
-    stores = [SqliteStore(db), SqliteStore(db)]
+    stores = [SqliteStore(db, writer="inline"), SqliteStore(db, writer="inline")]
     records = [accepted(f"S{i}") for i in range(CONCURRENT_IDS)]
     failures = [failure(f"K{i}") for i in range(CONCURRENT_IDS)]
     workers = 8
@@ -283,7 +283,7 @@ def test_a_directory_path_is_unavailable(tmp_path: Path) -> None:
     """A database path that cannot be opened raises StoreUnavailable, not sqlite3.OperationalError."""
     (tmp_path / "dir.db").mkdir()
     with pytest.raises(StoreUnavailable) as caught:
-        SqliteStore(tmp_path / "dir.db")
+        SqliteStore(tmp_path / "dir.db", writer="inline")
     assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
 
 
@@ -292,13 +292,13 @@ def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
     path = tmp_path / "junk.db"
     path.write_bytes(b"this is not a database, just some bytes " * 100)
     with pytest.raises(StoreError) as caught:
-        SqliteStore(path)
+        SqliteStore(path, writer="inline")
     assert isinstance(caught.value.__cause__, sqlite3.DatabaseError)
 
 
 def test_using_a_closed_store_is_a_store_error(db: Path) -> None:
     """Writing after close() raises StoreError wrapping sqlite3's error, not the bare sqlite3 exception."""
-    store = SqliteStore(db)
+    store = SqliteStore(db, writer="inline")
     store.close()
     with pytest.raises(StoreError) as caught:
         store.write([accepted("A")], [])

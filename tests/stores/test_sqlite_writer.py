@@ -345,7 +345,9 @@ def test_on_linux_a_writer_dies_with_its_parent_even_mid_write(tmp_path: Path) -
 def test_a_writer_waiting_for_the_lock_when_its_parent_dies_commits_nothing(tmp_path: Path) -> None:
     """A writer blocked on SQLite's lock as its parent dies rolls back once it gets the lock, and exits."""
     db = tmp_path / "orphan.db"
-    SqliteStore(db).close()  # the schema, so that the lock can be taken before the parent starts
+    SqliteStore(
+        db, writer="inline"
+    ).close()  # the schema, so that the lock can be taken before the parent starts
     blocker = sqlite3.connect(db, isolation_level=None)
     try:
         blocker.execute("BEGIN IMMEDIATE")  # the writer cannot commit before the parent is dead

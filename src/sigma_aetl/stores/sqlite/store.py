@@ -83,7 +83,11 @@ _CHECKPOINT_PAGES = 20_000  # about 80 MiB of WAL between checkpoints
 
 
 class SqliteStore:
-    """A :class:`~sigma_aetl.stores.base.Store` on one SQLite file."""
+    """A :class:`~sigma_aetl.stores.base.Store` on one SQLite file.
+
+    ``writer`` has no default: a URL (:meth:`from_url`, what every face opens) means the writer process
+    unless it says ``writer=inline``, and a direct caller states which it wants.
+    """
 
     def __init__(
         self,
@@ -91,7 +95,7 @@ class SqliteStore:
         *,
         synchronous: Synchronous = "FULL",
         timeout: float = 30.0,
-        writer: WriterMode = "inline",
+        writer: WriterMode,
     ) -> None:
         self.path = path
         self._synchronous = synchronous
