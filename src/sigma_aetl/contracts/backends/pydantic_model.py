@@ -50,6 +50,7 @@ def pydantic_contract(
             "extra='allow'; silently ignoring unknown fields is not a contract"
         )
     _check_fields(name, version, model, identity, rules)
+    _check_strict_and_closed(f"{name}@{version}", model)
     return Contract(
         name=name,
         version=version,
@@ -70,6 +71,39 @@ def _check_fields(
     for field in [*identity, *(f.split(".")[0] for rule in rules for f in rule.fields())]:
         if field not in known:
             raise ContractLoadError(f"{name}@{version}: {field!r} is not a field of {model.__name__}")
+
+
+_CLOSED = ("forbid", "allow")  # "allow" is a statement the contract makes; only "ignore" drops data silently
+
+
+def _check_strict_and_closed(ref: str, model: type[BaseModel]) -> None:
+    """Refuse a model any of whose parts (the model itself, a nested model, a list item's or a union
+    member's model, a dataclass or TypedDict) would coerce values or drop unknown fields: Pydantic applies
+    a model's ``strict`` and ``extra`` to its own fields only, so a plain ``BaseModel`` inside a
+    ``ContractModel`` would accept ``"2"`` for an integer and silently ignore ``{"colour": "red"}``."""
+    for kind, owner, config in _typed_parts(model.__pydantic_core_schema__):
+        if config.get("strict") is not True or config.get("extra_fields_behavior") not in _CLOSED:
+            where = owner.__name__ if owner is not model else f"{model.__name__} itself"
+            raise ContractLoadError(
+                f"{ref}: {where} ({kind} used by {model.__name__}) is not strict and closed, so it "
+                'would coerce values ("2" as 2) and drop unknown fields. Derive it from ContractModel, or '
+                "give it model_config = ConfigDict(strict=True, extra='forbid')."
+            )
+
+
+def _typed_parts(node: Any) -> list[tuple[str, type, dict[str, Any]]]:
+    """Every model, dataclass and TypedDict in a core schema, with its class and config."""
+    found: list[tuple[str, type, dict[str, Any]]] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("type") in ("model", "dataclass", "typed-dict") and "cls" in item:
+                found.append((item["type"], item["cls"], item.get("config") or {}))
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return found
 
 
 def _checker(model: type[BaseModel]) -> SchemaCheck:
