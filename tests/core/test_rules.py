@@ -98,14 +98,15 @@ def test_holds_against_a_value(op: str, value: object, data: dict[str, object], 
         ({"a": "2024-02-01", "b": "2024-01-31"}, True),
         ({"a": 5}, None),
         ({"b": 5}, None),
-        ({"a": None, "b": None}, False),
+        ({"a": None, "b": None}, None),
+        ({"a": None, "b": 3}, None),
         ({"a": 5, "b": "3"}, False),
         ({"a": [2], "b": [1]}, False),
         ({"a": {"x": 1}, "b": {"x": 0}}, False),
     ],
 )
 def test_holds_against_another_field(data: dict[str, object], holds: bool | None) -> None:
-    """a >= b compares two fields; absent ones make it not apply; incomparable values break it."""
+    """a >= b compares two fields; absent or null ones make it not apply; incomparable values break it."""
     assert rule(op="ge", other_field="b").holds(data) is holds
 
 
@@ -146,8 +147,8 @@ def test_lookup_follows_dotted_paths() -> None:
     missing = lookup(data, "a.z")
     assert missing is lookup(data, "x.0")
     assert missing is not None
-    assert rule(field="a.b.c", op="eq", value=1).holds(data) is False
-    assert rule(field="a.z", op="eq", value=1).holds(data) is None
+    assert rule(field="a.b.c", op="in", value=[None]).holds(data) is True  # a rule naming null sees it
+    assert rule(field="a.z", op="in", value=[None]).holds(data) is None  # an absent field is not null
 
 
 def test_repr_json() -> None:

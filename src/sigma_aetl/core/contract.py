@@ -6,7 +6,9 @@ from typing import Any
 
 from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
 from sigma_aetl.core.decision import FieldError
+from sigma_aetl.core.rule_kinds import Kind, field_kinds, kind_problems
 from sigma_aetl.core.rules import Rule
+from sigma_aetl.errors import ContractLoadError
 
 SchemaCheck = Callable[[str, Any], list[FieldError]]
 """A backend's schema stage: the payload's JSON text and its parsed value (known to be a JSON object) →
@@ -28,9 +30,22 @@ class Contract:
     check: SchemaCheck = field(compare=False, repr=False)
     source: str = field(default="", compare=False)
     fingerprint: str = field(init=False)
+    rule_kinds: dict[str, Kind] = field(init=False, compare=False, repr=False)
+    """The fields rules read that are instants or dates (derived from the schema; see rule_kinds.py)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fingerprint", "sha256:" + sha256_hex(canonical_bytes(self.definition())))
+        paths = [path for rule in self.rules for path in rule.fields()]
+        object.__setattr__(self, "rule_kinds", field_kinds(self.json_schema, paths))
+        problems = [problem for rule in self.rules for problem in self._rule_problems(rule)]
+        if problems:
+            raise ContractLoadError(f"{self.ref}: " + "; ".join(problems))
+
+    def _rule_problems(self, rule: Rule) -> list[str]:
+        kinds = self.rule_kinds
+        other = (rule.other_field, kinds.get(rule.other_field)) if rule.other_field is not None else None
+        constants = rule.value if rule.op in ("in", "not_in") else [rule.value]
+        return kind_problems(rule.name, rule.field, kinds.get(rule.field), other, constants)
 
     @property
     def ref(self) -> str:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sigma_aetl.core.explain import repr_json
+from sigma_aetl.core.rule_kinds import UNCOMPARABLE, typed
 
 Op = Literal["lt", "le", "gt", "ge", "eq", "ne", "in", "not_in"]
 
@@ -50,6 +51,15 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "not_in": lambda a, b: not any(json_equal(a, item) for item in b),
 }
 
+_TYPED: dict[str, Callable[[Any, Any], Any]] = {
+    **{op: _COMPARE[op] for op in ("lt", "le", "gt", "ge")},
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "in": lambda a, b: a in b,
+    "not_in": lambda a, b: a not in b,
+}
+"""Comparisons of typed values (datetimes, dates), where Python's own equality is the right one."""
+
 _MISSING = object()
 _UNORDERED = frozenset({"in", "not_in", "eq", "ne"})
 _SAME_KIND = frozenset({(int, int), (float, float), (int, float), (float, int), (str, str)})
@@ -85,15 +95,43 @@ class Rule(BaseModel):
         """Every field the rule reads."""
         return (self.field,) if self.other_field is None else (self.field, self.other_field)
 
-    def holds(self, data: Mapping[str, Any]) -> bool | None:
-        """True/False when the rule applies to ``data``; None when a field it reads is absent."""
+    def holds(self, data: Mapping[str, Any], kinds: Mapping[str, Any] | None = None) -> bool | None:
+        """True/False when the rule applies to ``data``; None when a field it reads is absent or null.
+
+        A null is "no value", like an absent field, so the rule does not apply — unless the rule names
+        null itself (``in``/``not_in`` with ``null`` among its values). ``kinds`` maps field paths to
+        ``"instant"`` or ``"date"`` (:mod:`sigma_aetl.core.rule_kinds`): those values compare as what they
+        mean, not as text.
+        """
         left = lookup(data, self.field)
         right = self.value if self.other_field is None else lookup(data, self.other_field)
         if left is _MISSING or right is _MISSING:
             return None
+        if (left is None or right is None) and not self._names_null():
+            return None
+        kind = kinds.get(self.field) if kinds else None
+        if kind is not None and left is not None:
+            return self._holds_typed(left, right, kind)
         if not _comparable(left, right, self.op):
             return False
         return _COMPARE[self.op](left, right)
+
+    def _names_null(self) -> bool:
+        return self.op in ("in", "not_in") and any(item is None for item in self.value)
+
+    def _holds_typed(self, left: Any, right: Any, kind: Any) -> bool:
+        values = [typed(item, kind) for item in right] if self.op in ("in", "not_in") else typed(right, kind)
+        left = typed(left, kind)
+        if (
+            left is UNCOMPARABLE
+            or values is UNCOMPARABLE
+            or (isinstance(values, list) and UNCOMPARABLE in values)
+        ):
+            return False
+        try:
+            return bool(_TYPED[self.op](left, values))
+        except TypeError:  # an instant without an offset against one with: no order exists, so it fails
+            return False
 
 
 def lookup(data: Mapping[str, Any], path: str) -> Any:

@@ -28,7 +28,8 @@ def validate(contract: Contract, raw: bytes, limits: Limits = DEFAULT_LIMITS) ->
     if not isinstance(parsed.value, dict):
         return failed([not_an_object(parsed.value)], contract)
     errors = contract.check(parsed.text, parsed.value)
-    errors.extend(rule_errors(contract.rules, parsed.value, _failed_fields(errors) if errors else _NONE))
+    skip = _failed_fields(errors) if errors else _NONE
+    errors.extend(rule_errors(contract.rules, parsed.value, skip, contract.rule_kinds))
     if errors:
         return failed(errors, contract)
     return Decision(
@@ -68,13 +69,15 @@ def not_an_object(value: Any) -> FieldError:
     )
 
 
-def rule_errors(rules: Iterable[Rule], data: Mapping[str, Any], skip: Set[str]) -> list[FieldError]:
+def rule_errors(
+    rules: Iterable[Rule], data: Mapping[str, Any], skip: Set[str], kinds: Mapping[str, Any] | None = None
+) -> list[FieldError]:
     """Every business rule that does not hold, ignoring rules on fields the schema already rejected."""
     errors = []
     for rule in rules:
         if skip and any(field.split(".")[0] in skip for field in rule.fields()):
             continue
-        if rule.holds(data) is False:
+        if rule.holds(data, kinds) is False:
             errors.append(_rule_error(rule, lookup(data, rule.field)))
     return errors
 
