@@ -56,12 +56,17 @@ def test_loads_every_version_found(tmp_path: Path) -> None:
     assert [c.source for c in registry.all()] == ["other/v1.py", "thing/v1.py", "thing/v2.py"]
 
 
-def test_files_that_are_not_versions_are_ignored(tmp_path: Path) -> None:
-    """Only files named v<N>.py (N without leading zero) in a contract folder are contracts."""
+def test_a_file_that_is_not_a_version_is_refused(tmp_path: Path) -> None:
+    """A file in a contract folder not named v<N>.py (N without leading zero) is refused, never imported;
+    a file beside the folders is not a contract file."""
     write(tmp_path, "thing/v1.py", good("thing", 1))
-    for name in ("thing/v01.py", "thing/vx.py", "thing/helpers.py", "thing/v1.txt", "v1.py"):
-        write(tmp_path, name, "raise RuntimeError('must not be imported')\n")
+    write(tmp_path, "v1.py", "raise RuntimeError('must not be imported')\n")
     assert [c.ref for c in load_registry(tmp_path).all()] == ["thing@1"]
+    for name in ("thing/v01.py", "thing/vx.py", "thing/helpers.py", "thing/v1.txt"):
+        write(tmp_path, name, "raise RuntimeError('must not be imported')\n")
+        with pytest.raises(ContractLoadError, match=f"{name}: not a contract file; a contract.s folder"):
+            load_registry(tmp_path)
+        (tmp_path / name).unlink()
 
 
 def test_repository_contracts_load() -> None:

@@ -32,14 +32,29 @@ def load_registry(directory: Path) -> Registry:
     if not directory.is_dir():
         raise ConfigError(f"contracts directory {str(directory)!r} does not exist")
     contracts = []
-    for path in sorted(directory.glob("*/v*")):
+    for path in _contract_files(directory):
         match = VERSION_FILE.fullmatch(path.name)
-        if match is None or not path.is_file():
-            continue
+        if match is None:
+            raise ContractLoadError(
+                f"{path}: not a contract file; a contract's folder holds only v<N>.py and v<N>.json "
+                "files (N = 1, 2, ... without leading zeros). Move other files out of it."
+            )
         contract = load_file(path, directory)
         _check_address(contract, path.parent.name, int(match.group(1)), path)
         contracts.append(contract)
     return Registry(contracts, read_lock(directory))
+
+
+def _contract_files(directory: Path) -> list[Path]:
+    """Every file in every contract folder (``directory/<name>/``); hidden ones and subfolders (caches)
+    are not contract files and are passed over."""
+    folders = sorted(p for p in directory.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    return [
+        path
+        for folder in folders
+        for path in sorted(folder.iterdir())
+        if path.is_file() and not path.name.startswith(".")
+    ]
 
 
 def load_file(path: Path, root: Path) -> Contract:

@@ -37,7 +37,8 @@ class Contract:
         object.__setattr__(self, "fingerprint", "sha256:" + sha256_hex(canonical_bytes(self.definition())))
         paths = [path for rule in self.rules for path in rule.fields()]
         object.__setattr__(self, "rule_kinds", field_kinds(self.json_schema, paths))
-        problems = [problem for rule in self.rules for problem in self._rule_problems(rule)]
+        problems = _identity_problems(self.json_schema, self.identity)
+        problems += [problem for rule in self.rules for problem in self._rule_problems(rule)]
         if problems:
             raise ContractLoadError(f"{self.ref}: " + "; ".join(problems))
 
@@ -64,3 +65,25 @@ class Contract:
             "rules": [rule.model_dump(mode="json") for rule in self.rules],
             "schema": self.json_schema,
         }
+
+
+def _identity_problems(schema: dict[str, Any], identity: tuple[str, ...]) -> list[str]:
+    """Why each identity field cannot name a record: it may be absent, or null."""
+    required = schema.get("required", [])
+    properties = schema.get("properties", {})
+    problems = []
+    for name in identity:
+        if name not in required:
+            problems.append(f"identity field {name} is optional; a record's identity must always be there")
+        elif _nullable(properties.get(name, {})):
+            problems.append(f"identity field {name} may be null; a record's identity must have a value")
+    return problems
+
+
+def _nullable(node: Any) -> bool:
+    if not isinstance(node, dict):
+        return False
+    kinds = node.get("type")
+    if kinds == "null" or (isinstance(kinds, list) and "null" in kinds):
+        return True
+    return any(_nullable(branch) for key in ("anyOf", "oneOf") for branch in node.get(key, []))

@@ -2,6 +2,7 @@
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -536,10 +537,16 @@ def test_one_version_in_two_formats_is_refused(tmp_path: Path) -> None:
         load_registry(tmp_path)
 
 
-def test_only_v_n_json_files_are_contracts(tmp_path: Path) -> None:
-    """JSON files that are not v<N>.json in a contract folder are not contracts, and are never read."""
+def test_a_stray_file_in_a_contract_folder_is_refused(tmp_path: Path) -> None:
+    """A file in a contract folder that is not v<N>.json or v<N>.py is refused, naming it; files beside the
+    folders (the lock) and subfolders (caches) are not contract files."""
     write_json_contract(tmp_path, document("thing", 1, SCHEMA))
-    for name in ("thing/v01.json", "thing/v2.json.bak", "thing/notes.json", "v3.json"):
-        (tmp_path / name).write_text("not json at all")
+    (tmp_path / "v3.json").write_text("not json at all")
     (tmp_path / "thing" / "v4.json").mkdir()
     assert [c.ref for c in load_registry(tmp_path).all()] == ["thing@1"]
+    for name in ("thing/v01.json", "thing/v2.json.bak", "thing/notes.json"):
+        stray = tmp_path / name
+        stray.write_text("not json at all")
+        with pytest.raises(ContractLoadError, match=re.escape(f"{stray}: not a contract file")):
+            load_registry(tmp_path)
+        stray.unlink()

@@ -72,8 +72,8 @@ def test_rules_and_identity() -> None:
     """Rules are matched by name (added, removed, changed); an identity change is its own line."""
     schema = {"size": {"type": "integer"}, "code": {"type": "string"}}
     other = Rule(name="positive", field="size", op="gt", value=0, message="Empty.")
-    old = definition(schema, [], rules=[RULE], identity=["size"])
-    new = definition(schema, [], rules=[other], identity=["code"])
+    old = definition(schema, ["size", "code"], rules=[RULE], identity=["size"])
+    new = definition(schema, ["size", "code"], rules=[other], identity=["code"])
     assert lines(old, new) == [
         'changed  identity fields: ["size"] → ["code"]',
         "removed  rule small: size <= 10",

@@ -58,10 +58,11 @@ def test_python_contract_gets_its_next_version(tmp_path: Path) -> None:
 def test_an_existing_file_is_never_overwritten(tmp_path: Path) -> None:
     """When any v<N+1> file exists already, nothing is written."""
     root = copy_repository_contracts(tmp_path / "contracts")
-    (root / "shipment" / "v3.txt").write_text("notes")
+    registry = load_registry(root)
+    (root / "shipment" / "v3.txt").write_text("notes")  # appears after the contracts were loaded
     before = snapshot(root)
     with pytest.raises(ContractError, match=r"v3\.txt already exists"):
-        new_version(load_registry(root), "shipment", root)
+        new_version(registry, "shipment", root)
     assert snapshot(root) == before
 
 
