@@ -53,7 +53,7 @@ class FastPath:
 
     async def _ingest(self, scope: Scope, receive: Receive, send: Send, contract: str, version: str) -> None:
         body = await self._body(scope, receive)
-        view = RequestView.of_scope(scope)
+        view = _view(scope)
         await send_reply(send, await self.ingestor.ingest(view, contract, version, body))
 
     async def _body(self, scope: Scope, receive: Receive) -> "bytes | TooLarge":
@@ -63,7 +63,7 @@ class FastPath:
             body: bytes = message.get("body", b"")
             if len(body) <= self._limit:
                 return body
-        declared = RequestView.of_scope(scope).declared_size
+        declared = _view(scope).declared_size
         return await read_body(_chain(message, receive), self._limit, declared)
 
 
@@ -75,6 +75,13 @@ async def _chain(first: MutableMapping[str, Any], receive: Receive) -> AsyncIter
     if first.get("more_body", False):
         async for chunk in asgi_chunks(receive):
             yield chunk
+
+
+def _view(scope: Scope) -> RequestView:
+    """The request's view: the one the request path already built for its hooks, else a new one."""
+    exchange = scope.get("state", {}).get("exchange")
+    view = getattr(exchange, "request", None)
+    return view if isinstance(view, RequestView) else RequestView.of_scope(scope)
 
 
 def _ingest_address(path: str) -> tuple[str, str] | None:
