@@ -66,3 +66,11 @@ def test_ingest_takes_them_after_its_arguments(cli: Cli) -> None:
     )
     assert result.exit_code == 0, result.output
     assert cli.stats()["accepted_total"] == 1
+
+
+def test_init_takes_no_global_options(cli: Cli, tmp_path: Path) -> None:
+    """``init`` uses no settings, so it refuses ``--store`` rather than ignore it."""
+    result = cli.invoke("init", str(tmp_path / "here"), "--store", cli.store_url)
+    assert result.exit_code == 2
+    assert "No such option: --store" in result.stderr
+    assert not (tmp_path / "here").exists()

@@ -26,7 +26,7 @@ EVERY_COMMAND = list(commands(typer.main.get_command(app)))
 
 def test_the_walk_finds_every_command() -> None:
     """The walk below covers the root, the groups and their commands (guarding the walk itself)."""
-    for path in [(), ("serve",), ("stats",), ("failures", "list"), ("contracts", "try")]:
+    for path in [(), ("init",), ("serve",), ("stats",), ("failures", "list"), ("contracts", "try")]:
         assert path in EVERY_COMMAND
 
 

@@ -9,6 +9,7 @@ from sigma_aetl.cli import (
     contracts_cmd,
     failures_cmd,
     ingest_cmd,
+    init_cmd,
     serve_cmd,
     stats_cmd,
     validate_cmd,
@@ -22,12 +23,14 @@ app = typer.Typer(
     name="sigma-aetl",
     cls=RootGroup,
     help="SIGMA-AETL: a contract-first ingestion gateway. Every event is checked against an explicit, "
-    "versioned data contract; valid events are stored once, invalid ones as failure records.",
+    "versioned data contract; valid events are stored once, invalid ones as failure records. "
+    "New here? `sigma-aetl init` creates example contracts and sample events, and says what to run next.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode="markdown",
 )
+app.command("init")(init_cmd.init)
 app.command("serve")(serve_cmd.serve)
 app.command("ingest")(ingest_cmd.ingest)
 app.command("validate")(validate_cmd.validate)
