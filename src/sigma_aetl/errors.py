@@ -5,6 +5,7 @@ operational problems — a broken contract file, a store that cannot be reached,
 
     SigmaError
     ├── ConfigError              settings that cannot work (bad store URL, missing contracts directory)
+    │   └── ContractsDirectoryMissing   the contracts directory does not exist
     ├── ContractError            a contract cannot be loaded or addressed
     │   ├── ContractLoadError    a contract file is broken (import error, wrong shape, duplicate version)
     │   ├── ContractNotFound     an operator asked for a contract@version that is not registered
@@ -26,6 +27,10 @@ class SigmaError(Exception):
 
 class ConfigError(SigmaError):
     """The configuration cannot work."""
+
+
+class ContractsDirectoryMissing(ConfigError):
+    """The contracts directory does not exist (the faces say how to point at one, or create one)."""
 
 
 class ContractError(SigmaError):

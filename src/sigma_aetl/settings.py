@@ -3,10 +3,11 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sigma_aetl.core.jsonparse import Limits
+from sigma_aetl.core.refs import parse_ref
 from sigma_aetl.redact import redact
 
 TRANSACTION_SIZE = 1000
@@ -28,8 +29,10 @@ class Settings(BaseSettings):
     contracts_dir: Path = Field(default=Path("contracts"), description="The contracts directory.")
     host: str = Field(default="127.0.0.1", description="HTTP listen address.")
     port: int = Field(default=8000, ge=0, le=65535, description="HTTP listen port.")
-    default_contract: str = Field(
-        default="shipment@1", description="The contract `POST /api/validate` checks against."
+    default_contract: str | None = Field(
+        default="shipment@1",
+        description="The contract `POST /api/validate` checks against, NAME@VERSION; empty for none. One "
+        "that is not loaded is no start-up error: the gateway warns, and that route answers 404 saying so.",
     )
     max_event_bytes: int = Field(default=1_048_576, ge=1, description="Largest single event, in bytes.")
     max_request_bytes: int = Field(
@@ -106,6 +109,16 @@ class Settings(BaseSettings):
     kafka_producer_config: dict[str, str | int | float | bool] = Field(
         default_factory=dict, description="Extra librdkafka properties for the output producer only."
     )
+
+    @field_validator("default_contract", mode="before")
+    @classmethod
+    def _contract_ref_or_none(cls, value: object) -> object:
+        """An empty value means none; anything else must be NAME@VERSION (a typo is an error, not a 404)."""
+        if value == "":
+            return None
+        if isinstance(value, str):
+            parse_ref(value)  # raises ValueError, reported as an invalid setting
+        return value
 
     @property
     def store_url_redacted(self) -> str:

@@ -4,9 +4,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 
-from sigma_aetl.errors import ContractNotFound
 from sigma_aetl.http import create_app
 from sigma_aetl.settings import Settings
 from sigma_aetl.testing import INVALID_SHIPMENT, VALID_SHIPMENT, ServerThread
@@ -124,12 +122,6 @@ def test_health_readiness_and_docs(client: httpx.Client) -> None:
     assert client.get("/readyz").json() == {"status": "ready", "contracts": 2}
     assert client.get("/docs").status_code == 200
     assert "/v1/ingest/{contract}/{version}" in client.get("/openapi.json").json()["paths"]
-
-
-def test_unknown_default_contract_refuses_to_start(make_settings_for: SettingsFactory) -> None:
-    """The app refuses to start when its default contract does not exist."""
-    with pytest.raises(ContractNotFound, match="no version '5'"):
-        create_app(make_settings_for(default_contract="shipment@5"))
 
 
 def test_concurrent_identical_events_store_one_record(client: httpx.Client) -> None:

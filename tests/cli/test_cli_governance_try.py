@@ -1,13 +1,17 @@
 """``contracts try``: a candidate version replayed over stored events, counted, and nothing written."""
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cli_support import Cli
+from sigma_aetl.core.records import RawPayload
+from sigma_aetl.stores.sqlite.store import SqliteStore
 from sigma_aetl.testing import EXTRA_FIELD, HEAVY_SHIPMENT, INVALID_SHIPMENT, TRUNCATED, VALID_SHIPMENT
+from store_support import failure
 
 V2_SHAPED = b'{"shipment_id": "S-2", "weight_kg": 3, "destination": "Cork", "service_level": "express"}'
 
@@ -82,3 +86,27 @@ def test_try_operational_errors_exit_2(cli: Cli, args: list[str], message: str) 
     assert result.exit_code == 2
     assert message in result.stderr
     assert not cli.db.exists()
+
+
+def test_try_over_no_stored_event_exits_2(cli: Cli) -> None:
+    """A store holding no event of the version to replay leaves nothing to try: exit 2, saying so."""
+    cli.ingest(cli.jsonl(V2_SHAPED), "shipment@2")
+    result = cli.run("contracts", "try", "shipment@2")
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert "nothing to try shipment@2 against: the store holds no events of shipment@1" in message
+    assert "sigma-aetl ingest shipment@1 FILE" in message
+    assert result.stdout == ""
+
+
+def test_try_over_only_truncated_events_exits_2(cli: Cli) -> None:
+    """Events stored only in part cannot be judged again: when there are no others, that is exit 2."""
+    cut = replace(failure("K"), raw=RawPayload.of(b'{"ship', size=20_000_000, truncated=True))
+    store = SqliteStore(cli.db, writer="inline")
+    try:
+        store.write([], [cut])
+    finally:
+        store.close()
+    result = cli.run("contracts", "try", "shipment@2")
+    assert result.exit_code == 2
+    assert "all 1 stored events of shipment@1 were stored truncated" in " ".join(result.stderr.split())

@@ -65,7 +65,11 @@ def test_failures_show_reads_without_a_writer(stored: Cli, no_writer: None) -> N
     assert shown["failure_id"] == failure["failure_id"]
 
 
-@pytest.mark.parametrize("argv", [("stats",), ("failures", "list")], ids=["stats", "failures"])
+@pytest.mark.parametrize(
+    "argv",
+    [("stats",), ("failures", "list"), ("failures", "show", "fail_x"), ("contracts", "try", "shipment@2")],
+    ids=["stats", "failures-list", "failures-show", "contracts-try"],
+)
 def test_a_missing_store_is_an_error_and_nothing_is_created(cli: Cli, argv: tuple[str, ...]) -> None:
     """A read-only command on a store that does not exist exits 2 and creates no file."""
     result = cli.run(*argv)

@@ -12,7 +12,7 @@ from typing import NoReturn
 import typer
 
 from sigma_aetl.cli.render import stderr_console
-from sigma_aetl.errors import SigmaError
+from sigma_aetl.errors import ContractsDirectoryMissing, SigmaError
 from sigma_aetl.settings import Settings
 
 EXIT_OK = 0
@@ -20,6 +20,10 @@ EXIT_FAILED = 1
 """``validate``: the payload failed its contract; ``failures show``: no such failure."""
 EXIT_OPERATIONAL = 2
 """The command could not run (the same code click uses for a usage error)."""
+CONTRACTS_HINT = (
+    "point at one with --contracts DIR or SIGMA_AETL_CONTRACTS_DIR, "
+    "or create the example contracts here with `sigma-aetl init`"
+)
 
 
 def fail(message: str, code: int = EXIT_OPERATIONAL) -> NoReturn:
@@ -37,9 +41,16 @@ def operational_errors(settings: Settings) -> Iterator[None]:
     try:
         yield
     except SigmaError as exc:
-        fail(_redacted(str(exc), settings))
+        fail(_redacted(describe(exc), settings))
     except OSError as exc:
         fail(_redacted(_describe_os_error(exc), settings))
+
+
+def describe(exc: SigmaError) -> str:
+    """The error's message, and for a missing contracts directory how to point at one or create one."""
+    if isinstance(exc, ContractsDirectoryMissing):
+        return f"{exc}: {CONTRACTS_HINT}"
+    return str(exc)
 
 
 def _redacted(message: str, settings: Settings) -> str:

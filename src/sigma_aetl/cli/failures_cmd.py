@@ -9,7 +9,7 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 
 from sigma_aetl.cli.errors import EXIT_FAILED, fail, operational_errors
-from sigma_aetl.cli.params import parse_instant
+from sigma_aetl.cli.params import ROOT_CAUSES, parse_instant, parse_root_cause
 from sigma_aetl.cli.render import (
     details,
     errors_table,
@@ -30,7 +30,7 @@ app = typer.Typer(
 )
 
 EXPLANATION_WIDTH = 56
-ROOT_CAUSE_HELP = "Primary root cause: " + ", ".join(cause.value for cause in RootCause) + "."
+ROOT_CAUSE_HELP = f"Primary root cause, one of: {ROOT_CAUSES}."
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 Instant = Annotated[
     datetime | None,
@@ -44,7 +44,9 @@ def list_failures(
     *,
     contract: Annotated[str | None, typer.Option(metavar="NAME", help="Contract name.")] = None,
     version: Annotated[int | None, typer.Option(metavar="N", min=1, help="Contract version.")] = None,
-    root_cause: Annotated[RootCause | None, typer.Option(metavar="CAUSE", help=ROOT_CAUSE_HELP)] = None,
+    root_cause: Annotated[
+        RootCause | None, typer.Option(parser=parse_root_cause, metavar="CAUSE", help=ROOT_CAUSE_HELP)
+    ] = None,
     field: Annotated[str | None, typer.Option(metavar="PATH", help="An error's field path, exactly.")] = None,
     since: Instant = None,
     until: Instant = None,

@@ -1,13 +1,68 @@
-"""Parsers for command-line values that are more than a string: ``name@version`` refs and instants."""
+"""Command-line parameters defined once: the global options, and parsers for values that are more than a
+string (``name@version`` refs, instants, root causes).
+
+The global options (:data:`StoreOption`, :data:`ContractsOption`) are declared here once. The root command
+takes them (``sigma-aetl --store URL stats``), and the root group (``root.py``) copies the root's own
+definitions onto every command, so they also work after it (``sigma-aetl stats --store URL``); the value
+nearest the command wins (see :func:`sigma_aetl.cli.state.settings_of`).
+"""
 
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from sigma_aetl.core.refs import ContractRef
 from sigma_aetl.core.refs import parse_ref as core_parse_ref
+from sigma_aetl.core.taxonomy import RootCause
+from sigma_aetl.settings import Settings
 
-__all__ = ["ContractRef", "parse_instant", "parse_ref"]
+__all__ = [
+    "ROOT_CAUSES",
+    "ContractRef",
+    "ContractsOption",
+    "StoreOption",
+    "parse_instant",
+    "parse_ref",
+    "parse_root_cause",
+    "setting_help",
+]
+
+
+def setting_help(text: str, field: str) -> str:
+    """``text`` followed by the setting's environment variable and its real default, for an option that
+    overrides a setting: ``Listen port. [env SIGMA_AETL_PORT; default: 8000]``."""
+    default = Settings.model_fields[field].default
+    shown = "none" if default is None else str(default)
+    return f"{text} [env SIGMA_AETL_{field.upper()}; default: {shown}]"
+
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        metavar="URL",
+        help=setting_help(
+            "Store URL: sqlite:///relative.db, sqlite:////absolute.db, mongodb://...", "store_url"
+        ),
+    ),
+]
+"""``--store URL``: the store every command reads or writes (setting ``store_url``)."""
+ContractsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--contracts",
+        metavar="DIR",
+        help=setting_help("Contracts directory (sigma-aetl init creates one).", "contracts_dir"),
+    ),
+]
+"""``--contracts DIR``: the contracts directory (setting ``contracts_dir``)."""
+GLOBAL_SETTINGS = {"store": "store_url", "contracts": "contracts_dir"}
+"""Each global option's parameter name → the setting it overrides."""
+
+ROOT_CAUSES = ", ".join(cause.value for cause in RootCause)
+"""Every root cause of the taxonomy, in its order, for help texts and errors."""
 
 
 def parse_ref(value: str) -> ContractRef:
@@ -27,3 +82,11 @@ def parse_instant(value: str) -> datetime:
             f"{value!r} is not an ISO 8601 date or date-time (for example 2025-01-31T12:00:00Z)"
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def parse_root_cause(value: str) -> RootCause:
+    """A root cause of the taxonomy by its name; anything else is a usage error listing them all."""
+    try:
+        return RootCause(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a root cause; use one of: {ROOT_CAUSES}") from None

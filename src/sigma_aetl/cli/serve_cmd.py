@@ -8,6 +8,7 @@ import uvicorn
 from sigma_aetl import logs
 from sigma_aetl.cli import heap
 from sigma_aetl.cli.errors import operational_errors
+from sigma_aetl.cli.params import ContractRef, parse_ref, setting_help
 from sigma_aetl.cli.state import settings_of
 from sigma_aetl.settings import Settings
 
@@ -15,21 +16,35 @@ from sigma_aetl.settings import Settings
 def serve(
     ctx: typer.Context,
     host: Annotated[
-        str | None, typer.Option(help="Listen address. Default from settings (SIGMA_AETL_HOST).")
+        str | None, typer.Option(metavar="ADDRESS", help=setting_help("Listen address.", "host"))
     ] = None,
     port: Annotated[
         int | None,
-        typer.Option(min=0, max=65535, help="Listen port. Default from settings (SIGMA_AETL_PORT)."),
+        typer.Option(metavar="PORT", min=0, max=65535, help=setting_help("Listen port.", "port")),
+    ] = None,
+    default_contract: Annotated[
+        ContractRef | None,
+        typer.Option(
+            parser=parse_ref,
+            metavar="NAME@VERSION",
+            help=setting_help(
+                "The contract POST /api/validate checks against; if it is not loaded, serve warns and "
+                "that route answers 404.",
+                "default_contract",
+            ),
+        ),
     ] = None,
 ) -> None:
     """Serve the HTTP API until interrupted; the contracts and the store are opened before listening.
 
-    Exit code 2 when the gateway cannot start (missing or broken contracts, store error).
+    Exit code 2 when the gateway cannot start (missing or broken contracts, store error); a failed start
+    creates no store.
     """
     # Imported here so that the other commands never load FastAPI.
     from sigma_aetl.http.app import create_app  # noqa: PLC0415
 
-    overrides = {key: value for key, value in (("host", host), ("port", port)) if value is not None}
+    given = (("host", host), ("port", port), ("default_contract", default_contract and str(default_contract)))
+    overrides = {key: value for key, value in given if value is not None}
     settings = settings_of(ctx).model_copy(update=overrides)
     logs.configure(settings.log_level)
     with operational_errors(settings):

@@ -1,7 +1,7 @@
 """``sigma-aetl contracts try``: a dry run of a candidate version over the events stored for another.
 
 Reads the store, writes nothing. Exit codes: 0 every stored event would pass, 1 some would fail, 2 the
-command could not run.
+command could not run, or there was nothing to try (no stored event of that version).
 """
 
 from typing import Annotated
@@ -40,6 +40,9 @@ def try_version(
     """Validate the stored raw events of an earlier version (accepted and failed) against a candidate.
 
     Reports how many would pass or fail, by root cause and by field; writes nothing.
+
+    Exit codes: 0 every event would pass, 1 some would fail, 2 nothing to try (no stored event of that
+    version) or the command could not run.
     """
     settings = settings_of(ctx)
     with operational_errors(settings):
@@ -54,11 +57,27 @@ def try_version(
             report = trial(contract, str(source), batches, settings.limits)
         finally:
             store.close()
+    _require_events(report)
     if as_json:
         print_json(report.model_dump(mode="json"))
     else:
         show_trial(stdout_console(), report)
     raise typer.Exit(EXIT_OK if report.would_fail == 0 else EXIT_FAILED)
+
+
+def _require_events(report: TrialReport) -> None:
+    """Exit 2 when no stored event could be tried: a dry run over nothing proves nothing."""
+    if report.payloads == 0:
+        fail(
+            f"nothing to try {report.candidate} against: the store holds no events of {report.against}. "
+            f"Store some first (sigma-aetl ingest {report.against} FILE), or name another version "
+            "with --against NAME@VERSION"
+        )
+    if report.payloads == report.skipped_truncated:
+        fail(
+            f"nothing to try {report.candidate} against: all {report.payloads} stored events of "
+            f"{report.against} were stored truncated (over the request limit), so none can be judged again"
+        )
 
 
 def _previous(registry: Registry, name: str, version: int) -> ContractRef:

@@ -21,7 +21,7 @@ from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.core.jsonparse import Limits, parse
-from sigma_aetl.errors import ConfigError, ContractLoadError
+from sigma_aetl.errors import ContractLoadError, ContractsDirectoryMissing
 
 VERSION_FILE = re.compile(r"v([1-9][0-9]*)\.(py|json)")
 _FILE_LIMITS = Limits(max_bytes=16 * 1024 * 1024, max_depth=200)
@@ -30,7 +30,8 @@ _FILE_LIMITS = Limits(max_bytes=16 * 1024 * 1024, max_depth=200)
 def load_registry(directory: Path) -> Registry:
     """Every contract version found under ``directory``, with the directory's lock of released versions."""
     if not directory.is_dir():
-        raise ConfigError(f"contracts directory {str(directory)!r} does not exist")
+        where = "" if directory.is_absolute() else f" (looked in {Path.cwd()})"
+        raise ContractsDirectoryMissing(f"contracts directory {str(directory)!r} does not exist{where}")
     contracts = []
     for path in _contract_files(directory):
         match = VERSION_FILE.fullmatch(path.name)

@@ -15,7 +15,7 @@ from sigma_aetl import __version__, logs
 from sigma_aetl.errors import ConfigError
 from sigma_aetl.http import problems
 from sigma_aetl.http.fastpath import FastPath
-from sigma_aetl.http.handlers import Ingestor
+from sigma_aetl.http.handlers import DefaultContract, Ingestor
 from sigma_aetl.http.requestpath import RequestHook, RequestPath
 from sigma_aetl.http.routes import contracts, health, ingest, query, validate
 from sigma_aetl.ingest.gateway import Gateway
@@ -87,21 +87,23 @@ def create_app(
     """
     owned = gateway is None
     gw = gateway or Gateway.open(settings)
-    try:
-        default_contract = gw.registry.require(settings.default_contract)
-    except BaseException:
-        if owned:
-            gw.close()
-        raise
+    default_contract = DefaultContract.resolve(gw.registry, settings.default_contract)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         app.refuse_middleware()
+        if default_contract.contract is None and default_contract.setting is not None:
+            _log.warning(
+                "gateway.default_contract_not_loaded",
+                default_contract=default_contract.setting,
+                effect="POST /api/validate answers 404 until SIGMA_AETL_DEFAULT_CONTRACT names a loaded "
+                "contract (or serve --default-contract NAME@VERSION)",
+            )
         _log.info(
             "gateway.ready",
             contracts=[contract.ref for contract in gw.registry.all()],
             store=settings.store_url_redacted,
-            default_contract=default_contract.ref,
+            default_contract=default_contract.contract and default_contract.contract.ref,
         )
         yield
         await committer.aclose()  # store what is queued before the store closes

@@ -12,9 +12,8 @@ middleware before the fast path cost a fifth of the requests per second.
 from collections.abc import AsyncIterator, MutableMapping
 from typing import Any
 
-from sigma_aetl.core.contract import Contract
 from sigma_aetl.http.body import TooLarge, read_body
-from sigma_aetl.http.handlers import Ingestor, validate_reply
+from sigma_aetl.http.handlers import DefaultContract, Ingestor, validate_reply
 from sigma_aetl.http.reply import Receive, Scope, Send, send_reply
 from sigma_aetl.http.view import ClientDisconnected, RequestView, asgi_chunks
 
@@ -24,7 +23,7 @@ _INGEST = "/v1/ingest/"
 class FastPath:
     """Answers the hot routes itself; :meth:`answer` says whether it took the request."""
 
-    def __init__(self, ingestor: Ingestor, default_contract: Contract) -> None:
+    def __init__(self, ingestor: Ingestor, default_contract: DefaultContract) -> None:
         self.ingestor = ingestor
         self.default_contract = default_contract
         self._limit = ingestor.gateway.settings.max_request_bytes

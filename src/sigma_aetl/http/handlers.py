@@ -5,7 +5,9 @@ behaviour is written once.
 """
 
 import asyncio
+from dataclasses import dataclass
 
+from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core import serial
 from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import Decision, FieldError
@@ -13,7 +15,7 @@ from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.jsonparse import Limits, Parsed, parse
 from sigma_aetl.core.taxonomy import Stage
 from sigma_aetl.core.validator import validate
-from sigma_aetl.errors import StoreError, StoreUnavailable
+from sigma_aetl.errors import ContractNotFound, StoreError, StoreUnavailable
 from sigma_aetl.http.body import TooLarge
 from sigma_aetl.http.envelopes import RequestInfo, envelope, is_batch, request_info, split_batch
 from sigma_aetl.http.reply import Reply, problem_reply
@@ -23,12 +25,58 @@ from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.groupcommit import GroupCommitter
 from sigma_aetl.ingest.outcome import Outcome
 
+_VALIDATE = "/api/validate"
+_HOW_TO_SET = (
+    "Set it with SIGMA_AETL_DEFAULT_CONTRACT=NAME@VERSION or `sigma-aetl serve --default-contract "
+    "NAME@VERSION`, or send events to POST /v1/ingest/{contract}/{version}, which names its contract."
+)
 
-def validate_reply(contract: Contract, limits: Limits, body: bytes | TooLarge, request_limit: int) -> Reply:
-    """``POST /api/validate``: the original validator's answer; nothing is stored."""
+
+@dataclass(frozen=True, slots=True)
+class DefaultContract:
+    """What ``POST /api/validate`` checks against, resolved once when the app is built: the configured
+    contract when it is loaded, else the 404 problem that says why there is none and how to set one."""
+
+    target: Contract | Reply
+    setting: str | None
+    """The ``default_contract`` setting as configured (None: unset)."""
+
+    @property
+    def contract(self) -> Contract | None:
+        """The contract, or None when the route answers 404."""
+        return self.target if isinstance(self.target, Contract) else None
+
+    @classmethod
+    def resolve(cls, registry: Registry, setting: str | None) -> "DefaultContract":
+        """The setting looked up among the loaded contracts; not found is no error, only a 404 later."""
+        if setting is None:
+            return cls(_no_default("POST /api/validate has no default contract set.", None), None)
+        try:
+            return cls(registry.require(setting), setting)
+        except ContractNotFound:
+            loaded = ", ".join(c.ref for c in registry.all()) or "none"
+            detail = (
+                f"POST /api/validate checks events against its default contract, {setting}, which is not "
+                f"loaded (loaded: {loaded})."
+            )
+            return cls(_no_default(detail, setting), setting)
+
+
+def _no_default(detail: str, setting: str | None) -> Reply:
+    return problem_reply(404, f"{detail} {_HOW_TO_SET}", _VALIDATE, default_contract=setting)
+
+
+def validate_reply(
+    default: DefaultContract, limits: Limits, body: bytes | TooLarge, request_limit: int
+) -> Reply:
+    """``POST /api/validate``: the original validator's answer; nothing is stored. Without a default
+    contract loaded, the 404 problem that says how to set one."""
+    contract = default.target
+    if isinstance(contract, Reply):
+        return contract
     if isinstance(body, TooLarge):
         return problem_reply(
-            413, f"The request body exceeds {request_limit} bytes.", "/api/validate", limit=request_limit
+            413, f"The request body exceeds {request_limit} bytes.", _VALIDATE, limit=request_limit
         )
     return Reply(200, serial.dumps(validate_answer(validate(contract, body, limits), body, limits)))
 

@@ -20,9 +20,17 @@ router = APIRouter(tags=["compatibility"])
     "/api/validate",
     response_model=ValidateResult,
     summary="Validate one event (original SIGMA-AETL API)",
-    description="Checks the body against the default contract (`SIGMA_AETL_DEFAULT_CONTRACT`, shipment@1) "
-    "and stores nothing. Always HTTP 200: `{status: PASSED, clean_data}` or `{status: FAILED, reason, "
-    "errors, received_payload}`, as the original validator answered, so its n8n workflow works unchanged.",
+    description="Checks the body against the default contract (`SIGMA_AETL_DEFAULT_CONTRACT`, `shipment@1` "
+    "unless set) and stores nothing. HTTP 200 for every event: `{status: PASSED, clean_data}` or `{status: "
+    "FAILED, reason, errors, received_payload}`, as the original validator answered, so its n8n workflow "
+    "works unchanged. When no default contract is set, or the one set is not loaded, every request "
+    "answers a 404 problem saying how to set one.",
+    responses={
+        404: {
+            "description": "No default contract is loaded (problem details say how to set one).",
+            "content": {"application/problem+json": {}},
+        }
+    },
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}},
 )
 async def validate_original(request: Request) -> Response:

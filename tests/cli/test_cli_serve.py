@@ -1,0 +1,120 @@
+"""``serve`` on a first day: its default contract, and a failed start that leaves nothing behind."""
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from cli_support import CONTRACTS, Cli
+from sigma_aetl import logs
+from sigma_aetl.settings import Settings
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Instead of serving, record the app and the settings it was built from, and close its gateway."""
+    apps: list[Any] = []
+
+    def run(app: Any, **options: Any) -> None:
+        apps.append(app)
+        app.state.gateway.close()
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(logs, "configure", lambda level: None)
+    return apps
+
+
+def only_order(tmp_path: Path) -> Path:
+    """A contracts directory without shipment: ``order@1`` only (the shipment@2 schema, renamed)."""
+    document = json.loads((CONTRACTS / "shipment" / "v2.json").read_text())
+    document.update(name="order", version=1)
+    folder = tmp_path / "only-order" / "order"
+    folder.mkdir(parents=True)
+    (folder / "v1.json").write_text(json.dumps(document))
+    return folder.parent
+
+
+def test_serve_starts_without_the_default_contract(cli: Cli, served: list[Any], tmp_path: Path) -> None:
+    """Contracts without shipment@1 are no reason to refuse to start: serve builds the app and serves."""
+    result = cli.run("serve", "--port", "0", contracts=only_order(tmp_path))
+    assert result.exit_code == 0, result.output
+    [app] = served
+    assert app.state.default_contract.setting == "shipment@1"
+    assert app.state.default_contract.contract is None
+
+
+def test_default_contract_option(cli: Cli, served: list[Any]) -> None:
+    """``serve --default-contract NAME@VERSION`` sets the contract /api/validate checks against."""
+    result = cli.run("serve", "--default-contract", "shipment@2")
+    assert result.exit_code == 0, result.output
+    [app] = served
+    settings: Settings = app.state.gateway.settings
+    assert settings.default_contract == "shipment@2"
+    assert app.state.default_contract.contract.ref == "shipment@2"
+
+
+def test_default_contract_option_must_be_a_reference(cli: Cli, served: list[Any]) -> None:
+    """A ``--default-contract`` that is not NAME@VERSION is a usage error, and nothing starts."""
+    result = cli.run("serve", "--default-contract", "shipment")
+    assert result.exit_code == 2
+    assert "not NAME@VERSION" in result.stderr
+    assert served == []
+    assert not cli.db.exists()
+
+
+@pytest.mark.parametrize("problem", ["no contracts", "edited release"])
+def test_a_failed_start_creates_no_files(
+    cli: Cli, served: list[Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, problem: str
+) -> None:
+    """With the default settings, a start refused for its contracts creates no data directory and no db."""
+    workdir = tmp_path / "first-day"
+    workdir.mkdir()
+    if problem == "edited release":
+        shutil.copytree(CONTRACTS, workdir / "contracts")
+        v1 = workdir / "contracts" / "shipment" / "v1.py"
+        v1.write_text(v1.read_text().replace("le=3", "le=4"))
+    monkeypatch.chdir(workdir)
+    before = sorted(
+        path.relative_to(workdir) for path in workdir.rglob("*") if "__pycache__" not in path.parts
+    )
+    result = cli.invoke("serve")
+    assert result.exit_code == 2
+    assert served == []
+    after = sorted(
+        path.relative_to(workdir) for path in workdir.rglob("*") if "__pycache__" not in path.parts
+    )
+    assert after == before
+    assert not (workdir / "data").exists()
+
+
+def test_a_missing_contracts_directory_says_how_to_point_at_one(cli: Cli, tmp_path: Path) -> None:
+    """The error names the directory, where it was looked for, and the three ways to fix it."""
+    result = cli.invoke("--store", cli.store_url, "serve", "--contracts", "nowhere")
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert "contracts directory 'nowhere' does not exist (looked in " in message
+    for way in ("--contracts DIR", "SIGMA_AETL_CONTRACTS_DIR", "sigma-aetl init"):
+        assert way in message
+    assert not cli.db.exists()
+
+
+@pytest.mark.parametrize("command", ["ingest", "validate"])
+def test_every_command_gives_the_contracts_hint(cli: Cli, tmp_path: Path, command: str) -> None:
+    """``ingest`` and ``validate`` say the same about a missing contracts directory."""
+    events = cli.jsonl(b"{}")
+    result = cli.run(command, "shipment@1", str(events), contracts=tmp_path / "nowhere")
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr
+    assert "sigma-aetl init" in result.stderr
+
+
+def test_a_read_only_command_only_warns_without_contracts(cli: Cli, tmp_path: Path) -> None:
+    """``stats`` reads the store without any contracts directory; it warns, with the hint, and exits 0."""
+    cli.ingest(cli.jsonl(b'{"shipment_id": "S", "weight_kg": 1, "destination": "Cork", "priority": 1}'))
+    result = cli.run("stats", "--json", contracts=tmp_path / "nowhere")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("warning: the contracts do not load")
+    assert "sigma-aetl init" in result.stderr
