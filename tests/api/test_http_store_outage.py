@@ -11,7 +11,15 @@ from sigma_aetl.http import create_app
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.settings import Settings
-from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, WriteReport, Written
+from sigma_aetl.stores.base import (
+    FailurePage,
+    FailureQuery,
+    RecordPage,
+    RecordQuery,
+    Stats,
+    WriteReport,
+    Written,
+)
 from sigma_aetl.testing import VALID_SHIPMENT, ServerThread
 
 
@@ -40,6 +48,10 @@ class DownStore:
         raise self._down()
 
     def query_failures(self, query: FailureQuery) -> FailurePage:
+        """Unavailable."""
+        raise self._down()
+
+    def query_records(self, query: RecordQuery) -> RecordPage:
         """Unavailable."""
         raise self._down()
 
