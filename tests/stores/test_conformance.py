@@ -805,3 +805,13 @@ def test_a_position_the_store_cannot_have_issued_is_refused(reader: Store) -> No
     for position in BAD_POSITIONS[mine]:
         with pytest.raises(InvalidCursor, match="no position this store issued"):
             reader.query_records(query.model_copy(update={"cursor": cursor.issue(query, mine, position)}))
+
+
+def test_a_batch_through_the_pipeline_streams_in_arrival_order(reader: Store, registry: Registry) -> None:
+    """The accepted events of one batch stream in the order they arrived; a repeated event keeps its first
+    arrival's place."""
+    keys = ["S-3", "S-1", "S-2", "S-1", "S-0"]
+    batch = [_envelope(VALID_SHIPMENT.replace(b"SHIP-TRUE-003", key.encode())) for key in keys]
+    outcomes = Pipeline(registry, reader).process(batch)
+    first_seen = list(dict.fromkeys(o.record_id for o in outcomes))
+    assert streamed(stream(reader, RecordQuery(contract="shipment", version=1, limit=2))) == first_seen
