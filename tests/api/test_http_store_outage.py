@@ -74,16 +74,20 @@ class DownStore:
 
 
 def test_store_outage_is_503_problem_and_not_ready(settings: Settings) -> None:
-    """Ingest answers 503 problem details and /readyz reports not ready while the store is down."""
+    """Ingest and the records listing answer 503 problem details and /readyz reports not ready while the
+    store is down."""
     registry = load_registry(settings.contracts_dir)
     store = DownStore()
     gateway = Gateway(settings, registry, store, Pipeline(registry, store, settings.limits))
     with ServerThread(create_app(settings, gateway)) as server, httpx.Client(base_url=server.url) as client:
         ingest = client.post("/v1/ingest/shipment/1", content=VALID_SHIPMENT)
         ready = client.get("/readyz")
+        listing = client.get("/v1/records", params={"contract": "shipment"})
         validate = client.post("/api/validate", content=VALID_SHIPMENT)
     assert ingest.status_code == 503
     assert ingest.headers["content-type"] == "application/problem+json"
     assert "Retrying is safe" in ingest.json()["detail"]
     assert ready.status_code == 503
+    assert listing.status_code == 503
+    assert listing.headers["content-type"] == "application/problem+json"
     assert validate.json()["status"] == "PASSED"
