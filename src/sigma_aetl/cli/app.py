@@ -11,6 +11,7 @@ from sigma_aetl.cli import (
     contracts_cmd,
     failures_cmd,
     ingest_cmd,
+    records_cmd,
     serve_cmd,
     stats_cmd,
     validate_cmd,
@@ -33,6 +34,7 @@ app.command("ingest")(ingest_cmd.ingest)
 app.command("validate")(validate_cmd.validate)
 app.add_typer(contracts_cmd.app, name="contracts")
 app.add_typer(failures_cmd.app, name="failures")
+app.add_typer(records_cmd.app, name="records")
 app.command("stats")(stats_cmd.stats)
 app.command("worker")(worker_cmd.worker)
 
