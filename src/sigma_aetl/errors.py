@@ -10,6 +10,7 @@ operational problems — a broken contract file, a store that cannot be reached,
     │   ├── ContractLoadError    a contract file is broken (import error, wrong shape, duplicate version)
     │   ├── ContractNotFound     an operator asked for a contract@version that is not registered
     │   └── ContractLockError    a released version was edited or deleted (it no longer matches the lock)
+    ├── InvalidCursor            a records cursor that is malformed, from another store, or for other filters
     ├── KafkaClientError         the Kafka client failed: a fatal client error, or a refused operation
     └── StoreError               the store failed; the call's outcome is unknown, but retrying it is safe
         └── StoreUnavailable     the store cannot be reached right now; retrying later is safe
@@ -48,6 +49,11 @@ class ContractNotFound(ContractError):
 class ContractLockError(ContractError):
     """A released contract version no longer matches its fingerprint in the lock file; the gateway refuses
     to start."""
+
+
+class InvalidCursor(SigmaError):
+    """A records cursor the store cannot resume from: malformed, issued by another kind of store, or issued
+    for other filters. The request is wrong, not the store: nothing is retried."""
 
 
 class KafkaClientError(SigmaError):

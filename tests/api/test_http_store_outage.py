@@ -11,7 +11,15 @@ from sigma_aetl.http import create_app
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.settings import Settings
-from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, WriteReport, Written
+from sigma_aetl.stores.base import (
+    FailurePage,
+    FailureQuery,
+    RecordPage,
+    RecordQuery,
+    Stats,
+    WriteReport,
+    Written,
+)
 from sigma_aetl.testing import VALID_SHIPMENT, ServerThread
 
 
@@ -43,6 +51,10 @@ class DownStore:
         """Unavailable."""
         raise self._down()
 
+    def query_records(self, query: RecordQuery) -> RecordPage:
+        """Unavailable."""
+        raise self._down()
+
     def stats(self) -> Stats:
         """Unavailable."""
         raise self._down()
@@ -62,16 +74,20 @@ class DownStore:
 
 
 def test_store_outage_is_503_problem_and_not_ready(settings: Settings) -> None:
-    """Ingest answers 503 problem details and /readyz reports not ready while the store is down."""
+    """Ingest and the records listing answer 503 problem details and /readyz reports not ready while the
+    store is down."""
     registry = load_registry(settings.contracts_dir)
     store = DownStore()
     gateway = Gateway(settings, registry, store, Pipeline(registry, store, settings.limits))
     with ServerThread(create_app(settings, gateway)) as server, httpx.Client(base_url=server.url) as client:
         ingest = client.post("/v1/ingest/shipment/1", content=VALID_SHIPMENT)
         ready = client.get("/readyz")
+        listing = client.get("/v1/records", params={"contract": "shipment"})
         validate = client.post("/api/validate", content=VALID_SHIPMENT)
     assert ingest.status_code == 503
     assert ingest.headers["content-type"] == "application/problem+json"
     assert "Retrying is safe" in ingest.json()["detail"]
     assert ready.status_code == 503
+    assert listing.status_code == 503
+    assert listing.headers["content-type"] == "application/problem+json"
     assert validate.json()["status"] == "PASSED"

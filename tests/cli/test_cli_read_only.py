@@ -43,8 +43,13 @@ def no_writer(stored: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("no_writer")
 @pytest.mark.parametrize(
     "argv",
-    [("stats", "--json"), ("failures", "list", "--json"), ("contracts", "try", "shipment@2", "--json")],
-    ids=["stats", "failures", "contracts-try"],
+    [
+        ("stats", "--json"),
+        ("failures", "list", "--json"),
+        ("contracts", "try", "shipment@2", "--json"),
+        ("records", "export", "--contract", "shipment"),
+    ],
+    ids=["stats", "failures", "contracts-try", "records-export"],
 )
 def test_reading_works_and_warns_when_a_release_was_edited(
     stored: Cli, edited: Path, argv: tuple[str, ...]
@@ -67,8 +72,14 @@ def test_failures_show_reads_without_a_writer(stored: Cli, no_writer: None) -> N
 
 @pytest.mark.parametrize(
     "argv",
-    [("stats",), ("failures", "list"), ("failures", "show", "fail_x"), ("contracts", "try", "shipment@2")],
-    ids=["stats", "failures-list", "failures-show", "contracts-try"],
+    [
+        ("stats",),
+        ("failures", "list"),
+        ("failures", "show", "fail_x"),
+        ("contracts", "try", "shipment@2"),
+        ("records", "export", "--contract", "shipment"),
+    ],
+    ids=["stats", "failures-list", "failures-show", "contracts-try", "records-export"],
 )
 def test_a_missing_store_is_an_error_and_nothing_is_created(cli: Cli, argv: tuple[str, ...]) -> None:
     """A read-only command on a store that does not exist exits 2 and creates no file."""

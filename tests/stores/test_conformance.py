@@ -1,7 +1,8 @@
 """The store conformance suite: the same behaviour from every store, SQLite and MongoDB alike."""
 
+import base64
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -10,9 +11,11 @@ from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.core.taxonomy import RootCause
+from sigma_aetl.errors import InvalidCursor
 from sigma_aetl.ingest.pipeline import Pipeline
-from sigma_aetl.stores import Store
-from sigma_aetl.stores.base import FailureQuery, WriteReport
+from sigma_aetl.stores import Store, cursor
+from sigma_aetl.stores.base import FailureQuery, RecordPage, RecordQuery, WriteReport
+from sigma_aetl.stores.mongo import MongoStore
 from sigma_aetl.testing import INVALID_SHIPMENT, INVALID_UTF8, VALID_SHIPMENT
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)  # the factories' default receipt time
@@ -545,3 +548,270 @@ def test_raw_payloads_of_another_version_or_contract(
         ["record"],
         ["failure"],
     ]
+
+
+# -- the records stream: GET /v1/records and `records export` ----------------------------------------
+
+
+@pytest.fixture
+def reader(store: Store) -> Store:
+    """``store``, with MongoDB's settled horizon moved past everything written (tests/stores/test_mongo.py
+    checks the horizon itself); SQLite has none: it shows a record once it is committed."""
+    if isinstance(store, MongoStore):
+        settle = store.settle
+        store.clock = lambda: datetime.now(UTC) + settle + timedelta(seconds=2)
+    return store
+
+
+def stream(store: Store, query: RecordQuery) -> list[RecordPage]:
+    """Every page of ``query``, following ``next_cursor`` from the query's own cursor to the end."""
+    pages = [store.query_records(query)]
+    while pages[-1].next_cursor is not None:
+        assert len(pages) < 1000, "the stream does not end: its cursor does not advance"
+        pages.append(store.query_records(query.model_copy(update={"cursor": pages[-1].next_cursor})))
+    return pages
+
+
+def streamed(pages: list[RecordPage]) -> list[str]:
+    """The record ids on ``pages``, in order."""
+    return [record.record_id for page in pages for record in page.items]
+
+
+@pytest.fixture
+def records(reader: Store, make_record: RecordFactory) -> list[AcceptedRecord]:
+    """A spread of records over contracts, versions and receipt times, each stored by a write of its own
+    (so the stream order is the list order in every store)."""
+    spread = [
+        make_record("a", received_at=at(0)),
+        make_record("b", version=2, received_at=at(5)),
+        make_record("c", contract="parcel", received_at=at(5)),
+        make_record("d", received_at=at(-1)),  # received earlier, stored later (a retried Kafka batch)
+        make_record("e", received_at=at(1_000)),
+        make_record("f", version=2, received_at=at(1_001)),
+        make_record("g", contract="parcel", version=3, received_at=at(60_000_000)),
+        make_record("h", received_at=at(86_400_000_000)),
+        make_record("i", version=3, received_at=at(1_000)),
+        make_record("j", received_at=at(1_000)),
+    ]
+    for record in spread:
+        reader.write([record], [])
+    return spread
+
+
+def expected_records(records: list[AcceptedRecord], query: RecordQuery) -> list[str]:
+    """The ids a store must stream for ``query``: the stored order, filtered."""
+    return [
+        r.record_id
+        for r in records
+        if (query.contract is None or r.contract == query.contract)
+        and (query.version is None or r.version == query.version)
+        and (query.since is None or r.received_at >= query.since)
+        and (query.until is None or r.received_at < query.until)
+    ]
+
+
+RECORD_FILTERS: dict[str, dict[str, Any]] = {
+    "no filter": {},
+    "contract, every version": {"contract": "shipment"},
+    "another contract": {"contract": "parcel"},
+    "unknown contract": {"contract": "ghost"},
+    "contract and version": {"contract": "shipment", "version": 2},
+    "version alone": {"version": 3},
+    "since, inclusive": {"since": at(1_000)},
+    "until, exclusive": {"until": at(5)},
+    "same millisecond, one microsecond apart": {"since": at(1_001), "until": at(1_002)},
+    "contract and time window": {"contract": "shipment", "since": at(0), "until": at(1_001)},
+    "every filter": {"contract": "shipment", "version": 1, "since": at(-1), "until": at(86_400_000_000)},
+    "filters matching nothing": {"contract": "parcel", "version": 2},
+}
+
+
+@pytest.mark.parametrize("filters", RECORD_FILTERS.values(), ids=RECORD_FILTERS.keys())
+def test_record_filters(reader: Store, records: list[AcceptedRecord], filters: dict[str, Any]) -> None:
+    """Each filter, alone or combined, streams exactly the matching records, in the order they were stored."""
+    query = RecordQuery(**filters)
+    page = reader.query_records(query)
+    assert [r.record_id for r in page.items] == expected_records(records, query)
+    assert page.next_cursor is None
+
+
+def test_record_filters_are_not_vacuous(records: list[AcceptedRecord]) -> None:
+    """Every filter case but the empty ones keeps some records and drops others."""
+    empty = {"unknown contract", "filters matching nothing"}
+    for name, filters in RECORD_FILTERS.items():
+        kept = len(expected_records(records, RecordQuery(**filters)))
+        assert (kept == 0) == (name in empty), name
+        assert kept < len(records) or name == "no filter", name
+
+
+def test_stream_items_are_whole_records(reader: Store, records: list[AcceptedRecord]) -> None:
+    """The stream's items equal the records written, field for field, as GET /v1/records/{id} has them."""
+    items = reader.query_records(RecordQuery()).items
+    assert items == records
+    assert all(reader.get_record(r.record_id) == r for r in items)
+
+
+@pytest.mark.parametrize("limit", [1, 3, 4, 10, 11])
+@pytest.mark.parametrize("filters", [{}, {"contract": "shipment"}, {"contract": "shipment", "version": 1}])
+def test_record_pages_concatenate_to_the_whole(
+    reader: Store, records: list[AcceptedRecord], limit: int, filters: dict[str, Any]
+) -> None:
+    """Following next_cursor with any page size yields every match once, in order, in as few pages as
+    possible; only the last page has no next cursor."""
+    query = RecordQuery(limit=limit, **filters)
+    pages = stream(reader, query)
+    want = expected_records(records, query)
+    assert streamed(pages) == want
+    assert len(pages) == max(1, -(-len(want) // limit))
+    assert all(page.limit == limit and page.next_cursor == page.resume_cursor for page in pages[:-1])
+    assert all(len(page.items) == limit for page in pages[:-1])
+
+
+def test_an_empty_store_streams_nothing_and_can_be_resumed(reader: Store, make_record: RecordFactory) -> None:
+    """An empty store gives one empty page with no next cursor; its resume cursor later yields what was
+    stored since."""
+    query = RecordQuery(contract="shipment")
+    empty = reader.query_records(query)
+    assert (empty.items, empty.next_cursor, empty.limit) == ([], None, 100)
+    record = make_record("S1")
+    reader.write([record], [])
+    later = reader.query_records(query.model_copy(update={"cursor": empty.resume_cursor}))
+    assert later.items == [record]
+
+
+@pytest.mark.parametrize("filters", [{}, {"contract": "shipment"}, {"contract": "shipment", "version": 1}])
+def test_resuming_yields_what_was_stored_after_the_last_page(
+    reader: Store, records: list[AcceptedRecord], make_record: RecordFactory, filters: dict[str, Any]
+) -> None:
+    """A consumer that read to the end and resumes from its resume cursor gets exactly the matching records
+    stored since — also of a version stored for the first time — and nothing it already had."""
+    query = RecordQuery(limit=3, **filters)
+    first = stream(reader, query)
+    later = [
+        make_record("k"),
+        make_record("k", contract="parcel"),
+        make_record("l", version=9),  # a version the store did not hold when the consumer read
+        make_record("m", received_at=at(-5)),
+    ]
+    for record in later:
+        reader.write([record], [])
+    second = stream(reader, query.model_copy(update={"cursor": first[-1].resume_cursor}))
+    assert streamed(second) == expected_records(later, query)
+    assert streamed(first) + streamed(second) == expected_records([*records, *later], query)
+    third = reader.query_records(query.model_copy(update={"cursor": second[-1].resume_cursor}))
+    assert (third.items, third.next_cursor, third.resume_cursor) == ([], None, second[-1].resume_cursor)
+
+
+def test_a_record_stored_again_is_not_streamed_again(
+    reader: Store, records: list[AcceptedRecord], make_record: RecordFactory
+) -> None:
+    """A redelivered record (same id) stores nothing, so a resumed stream does not show it a second time."""
+    end = stream(reader, RecordQuery())[-1].resume_cursor
+    reader.write([records[0], make_record("n")], [])
+    assert streamed(stream(reader, RecordQuery(cursor=end))) == [make_record("n").record_id]
+
+
+def test_records_of_one_write_stream_in_the_order_written(reader: Store, make_record: RecordFactory) -> None:
+    """The records of one write, of one contract, stream in the order they were handed to the store."""
+    batch = [make_record(f"S{n:03}", received_at=at((n * 7919) % 100)) for n in range(250)]
+    reader.write(batch, [])
+    assert streamed(stream(reader, RecordQuery(limit=40))) == [r.record_id for r in batch]
+
+
+def test_records_of_several_contracts_in_one_write_stream_once(
+    reader: Store, make_record: RecordFactory
+) -> None:
+    """A write spanning contracts and versions streams each record once, each contract in written order."""
+    batch = [
+        make_record(f"S{n}", contract=["shipment", "parcel"][n % 2], version=1 + n % 3) for n in range(30)
+    ]
+    reader.write(batch, [])
+    ids = streamed(stream(reader, RecordQuery(limit=7)))
+    assert sorted(ids) == sorted(r.record_id for r in batch)
+    for name in ("shipment", "parcel"):
+        mine = [r.record_id for r in batch if r.contract == name]
+        assert [i for i in ids if i in mine] == mine
+        assert streamed(stream(reader, RecordQuery(contract=name, limit=4))) == mine
+
+
+BAD_CURSORS = {
+    "empty": "",
+    "not base64": "not a cursor!",
+    "base64 of nothing useful": base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+    "JSON of another shape": base64.urlsafe_b64encode(b'{"after": "3"}').decode(),
+    "JSON that is a list": base64.urlsafe_b64encode(b"[1]").decode(),
+    "non-ASCII": "curseur-é",
+}
+
+
+@pytest.mark.parametrize("bad", BAD_CURSORS.values(), ids=BAD_CURSORS.keys())
+def test_a_malformed_cursor_is_refused(reader: Store, bad: str) -> None:
+    """A cursor the store did not issue is InvalidCursor, never a store error or a crash."""
+    with pytest.raises(InvalidCursor, match="not one this API issued"):
+        reader.query_records(RecordQuery(cursor=bad))
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"contract": "parcel"},
+        {"contract": None},
+        {"version": 2},
+        {"since": at(0)},
+        {"until": at(1)},
+    ],
+)
+def test_a_cursor_for_other_filters_is_refused(
+    reader: Store, records: list[AcceptedRecord], other: dict[str, Any]
+) -> None:
+    """A cursor issued for some filters is refused with others, saying which it was issued for."""
+    query = RecordQuery(contract="shipment", version=1, limit=2)
+    issued = reader.query_records(query).resume_cursor
+    with pytest.raises(InvalidCursor, match="issued for contract='shipment', version=1"):
+        reader.query_records(query.model_copy(update={**other, "cursor": issued}))
+
+
+def test_the_same_instant_in_another_zone_is_the_same_filter(
+    reader: Store, records: list[AcceptedRecord]
+) -> None:
+    """A cursor issued with since in UTC resumes with the same instant written in another time zone."""
+    query = RecordQuery(since=at(0), limit=2)
+    issued = reader.query_records(query).resume_cursor
+    elsewhere = at(0).astimezone(timezone(timedelta(hours=-5)))
+    page = reader.query_records(RecordQuery(since=elsewhere, limit=2, cursor=issued))
+    assert page.items
+
+
+def test_a_cursor_of_another_kind_of_store_is_refused(reader: Store) -> None:
+    """A cursor another kind of store issued says so."""
+    mine: cursor.StoreKind = "mongodb" if isinstance(reader, MongoStore) else "sqlite"
+    other: cursor.StoreKind = "sqlite" if mine == "mongodb" else "mongodb"
+    query = RecordQuery()
+    foreign = cursor.issue(query, other, "1" if other == "sqlite" else "0" * 24)
+    with pytest.raises(InvalidCursor, match=r"issued by a \w+ store"):
+        reader.query_records(query.model_copy(update={"cursor": foreign}))
+
+
+BAD_POSITIONS: dict[cursor.StoreKind, list[str]] = {
+    "sqlite": ["-1", "x", "1e3", " 1", "\u0661", "1" * 20, str(2**63)],
+    "mongodb": ["x", "1", "0" * 23, "0" * 25, "g" * 24],
+}
+
+
+def test_a_position_the_store_cannot_have_issued_is_refused(reader: Store) -> None:
+    """A well-formed cursor holding a position this store never issues is InvalidCursor."""
+    mine: cursor.StoreKind = "mongodb" if isinstance(reader, MongoStore) else "sqlite"
+    query = RecordQuery()
+    for position in BAD_POSITIONS[mine]:
+        with pytest.raises(InvalidCursor, match="no position this store issued"):
+            reader.query_records(query.model_copy(update={"cursor": cursor.issue(query, mine, position)}))
+
+
+def test_a_batch_through_the_pipeline_streams_in_arrival_order(reader: Store, registry: Registry) -> None:
+    """The accepted events of one batch stream in the order they arrived; a repeated event keeps its first
+    arrival's place."""
+    keys = ["S-3", "S-1", "S-2", "S-1", "S-0"]
+    batch = [_envelope(VALID_SHIPMENT.replace(b"SHIP-TRUE-003", key.encode())) for key in keys]
+    outcomes = Pipeline(registry, reader).process(batch)
+    first_seen = list(dict.fromkeys(o.record_id for o in outcomes))
+    assert streamed(stream(reader, RecordQuery(contract="shipment", version=1, limit=2))) == first_seen

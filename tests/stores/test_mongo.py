@@ -3,9 +3,10 @@
 import contextlib
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,12 @@ from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
 from sigma_aetl.stores import open_store
-from sigma_aetl.stores.base import FailureQuery
+from sigma_aetl.stores.base import FailureQuery, RecordQuery
 from sigma_aetl.stores.mongo import MongoStore
-from sigma_aetl.stores.mongo.connection import connect
+from sigma_aetl.stores.mongo.connection import DEFAULT_SETTLE, connect, settle_option
 from sigma_aetl.stores.mongo.errors import is_transient
 from sigma_aetl.stores.mongo.indexes import FAILURE_INDEXES, RECORD_INDEXES
+from sigma_aetl.testing import wait_until
 
 Db = Database[dict[str, Any]]
 RecordFactory = Callable[..., AcceptedRecord]
@@ -361,3 +363,111 @@ def test_sqlite_users_never_import_pymongo(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- the records stream: _id order below a settled horizon ------------------------------------------------
+
+
+def test_records_appear_once_their_id_is_older_than_the_settle(
+    mongo_store: MongoStore, make_record: RecordFactory
+) -> None:
+    """A record is streamed only once its _id is more than the settle lag old by the reader's clock; until
+    then the page ends before it, and a resume cursor taken then still yields it later."""
+    written = datetime.now(UTC)
+    record = make_record("S1")
+    mongo_store.write([record], [])
+    mongo_store.clock = lambda: written + mongo_store.settle - timedelta(seconds=1)
+    early = mongo_store.query_records(RecordQuery())
+    assert (early.items, early.next_cursor) == ([], None)
+    mongo_store.clock = lambda: written + mongo_store.settle + timedelta(seconds=2)
+    later = mongo_store.query_records(RecordQuery(cursor=early.resume_cursor))
+    assert later.items == [record]
+
+
+def test_the_settle_lag_defaults_to_30_seconds_and_the_url_sets_it(mongo_url: str) -> None:
+    """recordsSettleMS in the URL sets the lag (any case), is not handed to pymongo, and defaults to 30 s."""
+    assert "?" in mongo_url  # the fixture's URL already has an option, so ours is appended with &
+    for url, settle in [
+        (mongo_url, timedelta(seconds=30)),
+        (f"{mongo_url}&recordsSettleMS=1500", timedelta(milliseconds=1500)),
+        (f"{mongo_url}&recordssettlems=0", timedelta(0)),
+    ]:
+        store = MongoStore(url, read_only=True)
+        try:
+            assert store.settle == settle
+            store.ping()
+        finally:
+            store.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("mongodb://h/db", ("mongodb://h/db", DEFAULT_SETTLE)),
+        ("mongodb://h/db?recordsSettleMS=5", ("mongodb://h/db", timedelta(milliseconds=5))),
+        (
+            "mongodb://h/db?w=1&recordsSettleMS=5&tls=true",
+            ("mongodb://h/db?w=1&tls=true", timedelta(milliseconds=5)),
+        ),
+    ],
+)
+def test_the_settle_option_is_taken_out_of_the_url(url: str, expected: tuple[str, timedelta]) -> None:
+    """Only recordsSettleMS is removed from the URL; every other option stays, in order."""
+    assert settle_option(url) == expected
+
+
+@pytest.mark.parametrize("value", ["", "-1", "1.5", "30s", "9" * 13])
+def test_a_bad_settle_value_is_a_config_error(value: str) -> None:
+    """recordsSettleMS must be a whole number of milliseconds."""
+    with pytest.raises(ConfigError, match="recordsSettleMS"):
+        MongoStore(f"mongodb://127.0.0.1:1/db?recordsSettleMS={value}")
+
+
+def test_documents_another_tool_wrote_are_not_streamed(
+    mongo_store: MongoStore, mongo_db: Db, make_record: RecordFactory
+) -> None:
+    """Documents in validated_shipments without a string record_id (another tool's) are skipped."""
+    mongo_store.clock = lambda: datetime.now(UTC) + mongo_store.settle + timedelta(seconds=2)
+    mongo_store.write([make_record("S1")], [])
+    mongo_db["validated_shipments"].insert_many([{"shipment_id": "n8n"}, {"record_id": 7}])
+    mongo_db["validated_shipments"].insert_one({"_id": "text", "record_id": "rec_text"})
+    mongo_store.write([make_record("S2")], [])
+    items = mongo_store.query_records(RecordQuery(contract="shipment")).items
+    assert [r.record_id for r in items] == [make_record("S1").record_id, make_record("S2").record_id]
+
+
+def test_gateways_sharing_a_database_are_streamed_once_while_they_write(
+    mongo_url: str, make_record: RecordFactory
+) -> None:
+    """Records that two stores (two gateways) write concurrently reach a reader that tails the stream with a
+    real clock and a short settle lag exactly once each, none skipped, none repeated."""
+    url = f"{mongo_url}&recordsSettleMS=1500"
+    writers, reader = [MongoStore(url), MongoStore(url)], MongoStore(url, read_only=True)
+    batches = [
+        [make_record(f"G{w}-{n}") for n in range(10 * b, 10 * b + 10)] for w in range(2) for b in range(8)
+    ]
+    seen: list[str] = []
+    position: list[str | None] = [None]
+
+    def write(index: int) -> None:
+        for batch in batches[index * 8 : index * 8 + 8]:
+            writers[index].write(batch, [])
+
+    def tail() -> bool:
+        page = reader.query_records(RecordQuery(contract="shipment", limit=7, cursor=position[0]))
+        seen.extend(r.record_id for r in page.items)
+        position[0] = page.resume_cursor
+        return len(seen) >= 160
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        wait_until(tail, 30, "the reader to see all 160 records", poll=0.02)
+        for thread in threads:
+            thread.join(timeout=30)
+        assert not reader.query_records(RecordQuery(contract="shipment", cursor=position[0])).items
+    finally:
+        for store in [*writers, reader]:
+            store.close()
+    assert sorted(seen) == sorted(r.record_id for batch in batches for r in batch)

@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
 from sigma_aetl.stores import open_store
-from sigma_aetl.stores.base import FailureQuery, WriteReport, micros
+from sigma_aetl.stores.base import FailureQuery, RecordQuery, WriteReport, micros
 from sigma_aetl.stores.sqlite import store as sqlite_store_module
+from sigma_aetl.stores.sqlite import stream as stream_module
 from sigma_aetl.stores.sqlite.rows import Rows
 from sigma_aetl.stores.sqlite.store import SqliteStore, WriterMode
+from sigma_aetl.testing import wait_until
 from store_support import T0, accepted, count, failure
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -358,3 +360,78 @@ def test_failure_fields_are_indexed_per_path(sqlite: SqliteStore, db: Path) -> N
     assert count(db, "failure_fields") == 2
     page = sqlite.query_failures(FailureQuery(field="weight_kg"))
     assert [item.failure_id for item in page.items] == [failure("F").failure_id]
+
+
+# -- the records stream: commit order ------------------------------------------------------------------
+
+
+def test_a_tailing_reader_sees_concurrent_writers_records_exactly_once(db: Path) -> None:
+    """While two stores on one file write from several threads, a reader that resumes from each page's cursor
+    sees every record exactly once: a commit after its read never lands behind its cursor."""
+    writers = [SqliteStore(db, writer="inline"), SqliteStore(db, writer="inline")]
+    reader = SqliteStore(db, writer="none")
+    batches = [[accepted(f"T{t}-{n}") for n in range(5 * b, 5 * b + 5)] for t in range(4) for b in range(10)]
+    seen: list[str] = []
+    position: list[str | None] = [None]
+
+    def write(index: int) -> None:
+        for batch in batches[index * 10 : index * 10 + 10]:
+            writers[index % 2].write(batch, [])
+
+    def tail() -> bool:
+        page = reader.query_records(RecordQuery(contract="shipment", version=1, limit=3, cursor=position[0]))
+        seen.extend(r.record_id for r in page.items)
+        position[0] = page.resume_cursor
+        return len(seen) >= 200
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(4)]
+    try:
+        for thread in threads:
+            thread.start()
+        wait_until(tail, 60, "the reader to see all 200 records", poll=0.001)
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        for store in [*writers, reader]:
+            store.close()
+    assert sorted(seen) == sorted(r.record_id for batch in batches for r in batch)
+
+
+@pytest.mark.parametrize(
+    ("filters", "plan"),
+    [
+        (
+            {"contract": "shipment", "version": 1},
+            "USING INDEX records_version (contract=? AND version=? AND rowid>?)",
+        ),
+        ({"contract": "shipment", "version": 1, "since": T0}, "USING INDEX records_version"),
+        ({}, "USING INTEGER PRIMARY KEY (rowid>?)"),
+        ({"version": 1, "until": T0}, "USING INTEGER PRIMARY KEY (rowid>?)"),
+    ],
+)
+def test_record_pages_walk_an_index_in_rowid_order(
+    sqlite: SqliteStore, filters: dict[str, object], plan: str
+) -> None:
+    """Each page seeks to its cursor along an index in rowid order: no sort, no scan from the start."""
+    query = RecordQuery.model_validate(filters)
+    where, params = stream_module.record_filter(query.contract, query.version, query)
+    sql = f"EXPLAIN QUERY PLAN SELECT rowid, doc FROM records WHERE rowid > ? {where} ORDER BY rowid LIMIT ?"
+    with sqlite3.connect(sqlite.path) as conn:
+        steps = [row[3] for row in conn.execute(sql, [0, *params, 10])]
+    assert len(steps) == 1, steps
+    assert plan in steps[0]
+
+
+def test_a_read_only_store_streams_records(db: Path) -> None:
+    """The records stream needs no writer: a store opened read-only reads it."""
+    writer = SqliteStore(db, writer="inline")
+    writer.write([accepted("A"), accepted("B")], [])
+    writer.close()
+    reader = open_store(f"sqlite:///{db}", read_only=True)
+    try:
+        assert [r.record_id for r in reader.query_records(RecordQuery()).items] == [
+            accepted("A").record_id,
+            accepted("B").record_id,
+        ]
+    finally:
+        reader.close()

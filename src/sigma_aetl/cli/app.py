@@ -10,6 +10,7 @@ from sigma_aetl.cli import (
     failures_cmd,
     ingest_cmd,
     init_cmd,
+    records_cmd,
     serve_cmd,
     stats_cmd,
     validate_cmd,
@@ -36,6 +37,7 @@ app.command("ingest")(ingest_cmd.ingest)
 app.command("validate")(validate_cmd.validate)
 app.add_typer(contracts_cmd.app, name="contracts")
 app.add_typer(failures_cmd.app, name="failures")
+app.add_typer(records_cmd.app, name="records")
 app.command("stats")(stats_cmd.stats)
 app.command("worker")(worker_cmd.worker)
 

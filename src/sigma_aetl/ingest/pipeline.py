@@ -115,7 +115,9 @@ class Pipeline:
         """Route, validate and build the records of a batch; pure, no storage."""
         items = [self._item(envelope) for envelope in envelopes]
         records, failures = _split(items)
-        first = {record.record_id: record for record in reversed(records)}  # the earliest wins
+        first: dict[str, AcceptedRecord] = {}
+        for record in records:  # the earliest wins, and records keep their arrival order (the stream's)
+            first.setdefault(record.record_id, record)
         return Prepared(items, first, failures)
 
     def submit(self, prepared: Prepared) -> PendingWrite:

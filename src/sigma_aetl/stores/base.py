@@ -15,6 +15,8 @@ from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
 from sigma_aetl.core.taxonomy import RootCause
 
 MAX_PAGE = 1000
+MAX_CURSOR = 1024
+"""Longest cursor a query accepts, in characters (the store's own are a few hundred at most)."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -53,6 +55,43 @@ class FailurePage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class RecordQuery(BaseModel):
+    """Filters and a cursor for reading accepted records in the store's stream order (see docs/records.md).
+
+    Every filter is optional and they combine with AND. ``cursor`` continues where an earlier page of the
+    same filters ended; without one, reading starts at the beginning of the store.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    contract: str | None = Field(default=None, description="Name of the contract that accepted the record.")
+    version: int | None = Field(
+        default=None, ge=1, le=2**63 - 1, description="Version of the contract that accepted the record."
+    )
+    since: datetime | None = Field(default=None, description="Received at or after (inclusive).")
+    until: datetime | None = Field(default=None, description="Received before (exclusive).")
+    limit: int = Field(default=100, ge=1, le=MAX_PAGE, description="Most records on the page.")
+    cursor: str | None = Field(
+        default=None,
+        max_length=MAX_CURSOR,
+        description="A `next_cursor` or `resume_cursor` from an earlier page with the same filters.",
+    )
+
+
+class RecordPage(BaseModel):
+    """One page of accepted records in stream order, and the cursors to continue from."""
+
+    items: list[AcceptedRecord]
+    limit: int
+    next_cursor: str | None = Field(
+        description="The next page's cursor; null when this page reached the end of what is stored now."
+    )
+    resume_cursor: str = Field(
+        description="Where this page ended, always set: pass it later to read what was stored since "
+        "(the same as `next_cursor` when there is one)."
+    )
 
 
 class Stats(BaseModel):
@@ -128,6 +167,12 @@ class Store(Protocol):
 
     def query_failures(self, query: FailureQuery) -> FailurePage:
         """Failures matching ``query``, newest first."""
+        ...
+
+    def query_records(self, query: RecordQuery) -> RecordPage:
+        """Accepted records matching ``query``, in the store's stream order (SQLite: commit order; MongoDB:
+        ``_id`` order, settled), from ``query.cursor`` on; raises InvalidCursor for a cursor it did not issue
+        for these filters. Records stored after a page was read come after its cursor."""
         ...
 
     def stats(self) -> Stats:

@@ -7,10 +7,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
+from sigma_aetl.errors import InvalidCursor
 from sigma_aetl.http.problems import problem
 from sigma_aetl.http.responses import json_response
 from sigma_aetl.ingest.gateway import Gateway
-from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats
+from sigma_aetl.stores.base import FailurePage, FailureQuery, RecordPage, RecordQuery, Stats
 
 router = APIRouter(tags=["query"])
 
@@ -18,6 +19,23 @@ router = APIRouter(tags=["query"])
 def _gateway(request: Request) -> Gateway:
     gateway: Gateway = request.app.state.gateway
     return gateway
+
+
+@router.get(
+    "/v1/records",
+    response_model=RecordPage,
+    summary="Accepted records, filtered, in the store's stream order, with a cursor to resume from",
+)
+async def list_records(request: Request, query: Annotated[RecordQuery, Query()]) -> Response:
+    """One page of accepted records. Pass ``next_cursor`` back (with the same filters) for the next page;
+    it is null at the end of what is stored now, and ``resume_cursor`` then continues later with the
+    records stored since (see docs/records.md)."""
+    try:
+        page = await run_in_threadpool(_gateway(request).store.query_records, query)
+    except InvalidCursor as exc:
+        error = {"loc": ["query", "cursor"], "msg": str(exc), "type": "invalid_cursor"}
+        return problem(422, f"The cursor cannot be used: {exc}.", instance=request.url.path, errors=[error])
+    return json_response(page)
 
 
 @router.get("/v1/records/{record_id}", response_model=AcceptedRecord, summary="One accepted record")

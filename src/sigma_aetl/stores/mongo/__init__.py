@@ -6,7 +6,7 @@
     indexes.py     the indexes of the record and failure collections, and the order they serve
     documents.py   record ⇄ document: the exact JSON in ``doc``, typed copies of the queried fields
     writes.py      unordered bulk inserts that tell new ids from stored ones, across retries
-    queries.py     failure filters, the newest-first merge of pages, keyset paging, counts
+    queries.py     failure filters, the newest-first merge of pages, keyset paging, counts, the records stream
     errors.py      transient or not, the retries, pymongo's errors → StoreError / StoreUnavailable
 
 Only this package imports pymongo; :func:`sigma_aetl.stores.open_store` imports it on a ``mongodb://`` URL.

@@ -1,7 +1,9 @@
-"""The read queries: the failure filter, the newest-first merge of pages, keyset paging, counts, id lookups.
+"""The read queries: the failure filter, the newest-first merge of pages, keyset paging, counts, id lookups,
+and the records stream.
 
 A query over several failure collections (no contract filter) runs one indexed, newest-first cursor per
-collection and merges them; each cursor reads at most ``offset + limit`` documents.
+collection and merges them; each cursor reads at most ``offset + limit`` documents. The records stream
+does the same in ``_id`` order, along each collection's ``_id`` index, below a settled horizon.
 """
 
 import heapq
@@ -11,17 +13,20 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Literal
 
+from bson import ObjectId
 from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.cursor import Cursor
 
 from sigma_aetl.core.records import StoredPayload
-from sigma_aetl.stores.base import FailureQuery, micros
+from sigma_aetl.stores.base import FailureQuery, RecordQuery, micros
 from sigma_aetl.stores.mongo.documents import Doc, raw_of, utc
 from sigma_aetl.stores.mongo.errors import translate_errors
 from sigma_aetl.stores.mongo.indexes import NEWEST
 
 _PAGE_FIELDS = {"_id": 0, "doc": 1, "received_us": 1, "failure_id": 1}
+_STREAM_FIELDS = {"_id": 1, "doc": 1}
+_BY_ID = [("_id", ASCENDING)]
 
 
 def failure_filter(query: FailureQuery) -> Doc:
@@ -65,6 +70,37 @@ def page(collections: list[Collection[Doc]], where: Doc, offset: int, limit: int
 
 def _newest_key(doc: Doc) -> tuple[int, str]:
     return doc["received_us"], doc["failure_id"]
+
+
+def record_filter(query: RecordQuery) -> Doc:
+    """The ``find`` filter of a records query, but its contract (the collection) and its ``_id`` range."""
+    where: Doc = {"record_id": {"$type": "string"}}  # the gateway's own documents, not another tool's
+    if query.version is not None:
+        where["version"] = query.version
+    return {**where, **_time_filter(query.since, query.until)}
+
+
+def stream(
+    collections: list[Collection[Doc]], where: Doc, after: ObjectId | None, horizon: ObjectId, count: int
+) -> list[Doc]:
+    """The first ``count`` documents with ``after < _id < horizon`` matching ``where``, in ``_id`` order,
+    merged over ``collections``: one cursor each, along the ``_id`` index (hinted, so a time filter never
+    turns it into an in-memory sort), reading at most ``count`` documents."""
+    ids: Doc = {"$lt": horizon} if after is None else {"$gt": after, "$lt": horizon}
+    cursors: list[Cursor[Doc]] = [
+        collection.find({**where, "_id": ids}, _STREAM_FIELDS).sort(_BY_ID).hint(_BY_ID).limit(count)
+        for collection in collections
+    ]
+    try:
+        return list(itertools.islice(heapq.merge(*cursors, key=_id_of), count))
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+def _id_of(doc: Doc) -> ObjectId:
+    found: ObjectId = doc["_id"]
+    return found
 
 
 def payloads(collection: Collection[Doc], key: str, version: int, size: int) -> Iterator[list[StoredPayload]]:

@@ -10,13 +10,25 @@ every public method translates pymongo's errors (:mod:`~sigma_aetl.stores.mongo.
 docs/mongodb.md.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+
+from bson import ObjectId
 
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
 from sigma_aetl.errors import StoreError
-from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, WriteReport, Written
+from sigma_aetl.stores import cursor
+from sigma_aetl.stores.base import (
+    FailurePage,
+    FailureQuery,
+    RecordPage,
+    RecordQuery,
+    Stats,
+    WriteReport,
+    Written,
+)
 from sigma_aetl.stores.mongo import queries, writes
-from sigma_aetl.stores.mongo.connection import connect
+from sigma_aetl.stores.mongo.connection import connect, settle_option
 from sigma_aetl.stores.mongo.documents import failure_of, record_of
 from sigma_aetl.stores.mongo.errors import translate_errors
 from sigma_aetl.stores.mongo.layout import Layout
@@ -29,11 +41,16 @@ class MongoStore:
     database; ``w`` defaults to ``majority``; every other pymongo URL option (``journal``, ``wtimeoutMS``,
     ``serverSelectionTimeoutMS``, TLS...) passes through. Opening builds the indexes, so it raises
     StoreUnavailable when the server cannot be reached; transient errors of a write are retried a few
-    times with exponential backoff, then raised as StoreUnavailable.
+    times with exponential backoff, then raised as StoreUnavailable. ``recordsSettleMS`` (the store's own
+    option) sets how long the records stream waits before showing a record; :attr:`clock` is what "now"
+    is for it.
     """
 
     def __init__(self, url: str, *, read_only: bool = False) -> None:
         """Connect and build the indexes; ``read_only`` builds nothing and refuses writes."""
+        url, self.settle = settle_option(url)
+        self.clock: Callable[[], datetime] = _now
+        """The reader's clock, for the records stream's settled horizon; tests move it."""
         self._client, database = connect(url)
         self._layout = Layout(database)
         self._read_only = read_only
@@ -94,6 +111,26 @@ class MongoStore:
         items = [failure_of(doc) for doc in docs]
         return FailurePage(items=items, total=total, limit=query.limit, offset=query.offset)
 
+    def query_records(self, query: RecordQuery) -> RecordPage:
+        """Accepted records in ``_id`` order, merged over the contracts' collections, after the cursor's
+        ``_id`` and below the settled horizon: only ``_id``s older than :attr:`settle` by :attr:`clock`."""
+        after = _object_id(cursor.resume(query, "mongodb"))
+        horizon = ObjectId.from_datetime(self.clock() - self.settle)
+        where = queries.record_filter(query)
+        with translate_errors():
+            names = [name for name in self._layout.names() if query.contract in (None, name)]
+            collections = [self._layout.records(name) for name in names]
+            found = queries.stream(collections, where, after, horizon, query.limit + 1)
+        page = found[: query.limit]
+        last = page[-1]["_id"] if page else after
+        resume = cursor.issue(query, "mongodb", str(last) if last is not None else None)
+        return RecordPage(
+            items=[record_of(doc) for doc in page],
+            limit=query.limit,
+            next_cursor=resume if len(found) > query.limit else None,
+            resume_cursor=resume,
+        )
+
     def stats(self) -> Stats:
         """Counts per contract version and per root cause, summed over every collection."""
         with translate_errors():
@@ -130,3 +167,16 @@ class MongoStore:
     def close(self) -> None:
         """Close the client and its connection pool."""
         self._client.close()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _object_id(position: str | None) -> ObjectId | None:
+    """A cursor's position as an ``_id`` (None: before the first)."""
+    if position is None:
+        return None
+    if len(position) != 24 or not ObjectId.is_valid(position):
+        raise cursor.malformed_position()
+    return ObjectId(position)

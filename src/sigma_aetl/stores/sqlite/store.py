@@ -19,15 +19,19 @@ import orjson
 from sigma_aetl.core import serial
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload, StoredPayload
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
+from sigma_aetl.stores import cursor
 from sigma_aetl.stores.base import (
     FailurePage,
     FailureQuery,
     PendingWrite,
+    RecordPage,
+    RecordQuery,
     Stats,
     WriteReport,
     Written,
     micros,
 )
+from sigma_aetl.stores.sqlite import stream
 from sigma_aetl.stores.sqlite.rows import Rows, apply, report, rows_of
 from sigma_aetl.stores.sqlite.writer import WriterProcess
 
@@ -236,6 +240,20 @@ class SqliteStore:
         items = [serial.loads(FailureRecord, row[0]) for row in rows]
         return FailurePage(items=items, total=total, limit=query.limit, offset=query.offset)
 
+    def query_records(self, query: RecordQuery) -> RecordPage:
+        """Accepted records in commit order (the rowid), after the cursor's rowid (see ``stream.py``)."""
+        after = _rowid(cursor.resume(query, "sqlite"))
+        with translate_errors():
+            found = stream.rows(self._reader(), query, after, query.limit + 1)
+        page = found[: query.limit]
+        items = [serial.loads(AcceptedRecord, doc) for _, doc in page]
+        last = str(page[-1][0]) if page else (str(after) if after else None)
+        resume = cursor.issue(query, "sqlite", last)
+        more = len(found) > query.limit
+        return RecordPage(
+            items=items, limit=query.limit, next_cursor=resume if more else None, resume_cursor=resume
+        )
+
     def stats(self) -> Stats:
         """Counts per contract version and per root cause."""
         with translate_errors():
@@ -313,6 +331,15 @@ def _failure_filter(query: FailureQuery) -> tuple[str, list[Any]]:
             clauses.append(clause)
             params.append(value)
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _rowid(position: str | None) -> int:
+    """A cursor's position as a rowid (0: before the first)."""
+    if position is None:
+        return 0
+    if not (position.isascii() and position.isdigit() and len(position) <= 19 and int(position) < 2**63):
+        raise cursor.malformed_position()
+    return int(position)
 
 
 def _raw_of(doc: bytes) -> RawPayload:
