@@ -15,9 +15,15 @@ def configure(level: str = "info") -> None:
             structlog.processors.KeyValueRenderer(key_order=["timestamp", "level", "event"], sort_keys=True),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
+
+
+def _stderr_logger(*_args: object) -> structlog.PrintLogger:
+    """A logger on the current ``sys.stderr``, looked up at each use: one bound when ``configure`` ran would
+    outlive a redirected stream (a test runner's capture) and fail on it once closed."""
+    return structlog.PrintLogger(sys.stderr)
 
 
 def get(name: str) -> structlog.typing.FilteringBoundLogger:
