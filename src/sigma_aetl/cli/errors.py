@@ -20,6 +20,8 @@ EXIT_FAILED = 1
 """``validate``: the payload failed its contract; ``failures show``: no such failure."""
 EXIT_OPERATIONAL = 2
 """The command could not run (the same code click uses for a usage error)."""
+EXIT_INTERRUPTED = 130
+"""``ingest``: stopped by Ctrl-C (SIGINT) after storing the batch in flight (128 + the signal's number)."""
 
 
 def fail(message: str, code: int = EXIT_OPERATIONAL) -> NoReturn:
