@@ -127,3 +127,30 @@ def test_an_interrupted_run_says_how_far_it_got(cli: Cli, monkeypatch: pytest.Mo
     assert "Rerunning the same command resumes safely" in result.stderr
     assert cli.stats()["accepted_total"] == 4
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_second_ctrl_c_stops_at_once_and_rerunning_is_still_safe(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two SIGINTs before the second batch is written: it is never written, the run exits 130 saying what
+    is stored, and the same command again stores the rest once."""
+    submit, calls = Pipeline.submit, []
+
+    def interrupted_twice(self: Pipeline, prepared: Prepared) -> PendingWrite:
+        calls.append(len(prepared.items))
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)  # the default handler now: KeyboardInterrupt, here
+        return submit(self, prepared)
+
+    monkeypatch.setattr(Pipeline, "submit", interrupted_twice)
+    path = cli.jsonl(*[VALID_SHIPMENT.replace(b"SHIP-TRUE-003", b"T-%d" % n) for n in range(6)])
+    result = cli.run("ingest", "shipment@1", str(path), "--transaction-size", "2", "--json")
+    assert result.exit_code == 130, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["interrupted"], summary["accepted"], summary["last_line_stored"]) == (True, 2, 2)
+    assert "every event up to line 2 is stored" in result.stderr
+    monkeypatch.undo()
+    rest = cli.ingest(path, "shipment@1", "--transaction-size", "2")
+    assert (rest["accepted"], rest["duplicates"], rest["interrupted"]) == (4, 2, False)
+    assert cli.stats()["accepted_total"] == 6

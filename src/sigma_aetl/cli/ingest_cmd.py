@@ -44,7 +44,9 @@ class IngestSummary(BaseModel):
     contract: str = Field(
         description="The contract version every line was addressed to.", examples=["shipment@1"]
     )
-    events_read: int = Field(description="Non-blank lines stored, each one event.")
+    events_read: int = Field(
+        description="Events (non-blank lines) read and stored: each one accepted, failed or a duplicate."
+    )
     accepted: int = Field(description="Accepted records newly stored by this run.")
     failed: int = Field(description="Failure records newly stored by this run.")
     duplicates: int = Field(description="Events already stored (earlier, or earlier in this run).")
