@@ -13,6 +13,9 @@ from sigma_aetl.redact import redact
 TRANSACTION_SIZE = 1000
 """Events per store transaction unless configured. The pipeline stores larger batches as consecutive
 transactions of this size, deciding one while the store writes the one before."""
+PREFIX_KEPT = 65_536
+"""How much of an event too large to read whole a failure record keeps: an HTTP body over
+``max_request_bytes``, a file line over ``max_event_bytes`` (or over this, whichever is larger)."""
 KAFKA_BATCH_SIZE = 5000
 """Most Kafka messages per consumer batch (stored, then committed together) unless configured."""
 
@@ -34,7 +37,12 @@ class Settings(BaseSettings):
         description="The contract `POST /api/validate` checks against, NAME@VERSION; empty for none. One "
         "that is not loaded is no start-up error: the gateway warns, and that route answers 404 saying so.",
     )
-    max_event_bytes: int = Field(default=1_048_576, ge=1, description="Largest single event, in bytes.")
+    max_event_bytes: int = Field(
+        default=1_048_576,
+        ge=1,
+        description="Largest single event, in bytes; a file line over it is read in bounded memory and only "
+        "its first 64 KiB are kept.",
+    )
     max_request_bytes: int = Field(
         default=16_777_216, ge=1, description="Largest HTTP request body; larger ones are refused with 413."
     )

@@ -26,7 +26,8 @@ def sigma(tmp_path: Path, *args: str, module: bool = False) -> subprocess.Comple
 
 @pytest.fixture
 def events(tmp_path: Path) -> Path:
-    """A JSON Lines file: a valid event four times, an invalid one twice, and a line that is not UTF-8."""
+    """A JSON Lines file: a valid event four times, an invalid one twice, and a line that is not UTF-8
+    (so ingesting it takes --force)."""
     path = tmp_path / "events.jsonl"
     lines = [*[VALID_SHIPMENT] * 4, INVALID_SHIPMENT, INVALID_SHIPMENT, INVALID_UTF8]
     path.write_bytes(b"".join(line + b"\n" for line in lines))
@@ -35,18 +36,18 @@ def events(tmp_path: Path) -> Path:
 
 def test_console_script_ingests_and_counts(tmp_path: Path, events: Path) -> None:
     """The installed script ingests a file and ``stats --json`` then counts what was stored once."""
-    ingested = sigma(tmp_path, "ingest", "shipment@1", str(events), "--json")
+    ingested = sigma(tmp_path, "ingest", "shipment@1", str(events), "--json", "--force")
     assert ingested.returncode == 0, ingested.stderr
     summary = json.loads(ingested.stdout)
-    assert (summary["accepted"], summary["failed"], summary["duplicates"]) == (1, 2, 4)
+    assert (summary["accepted"], summary["failed"], summary["duplicates"]) == (1, 3, 3)
     stats = sigma(tmp_path, "stats", "--json")
     assert json.loads(stats.stdout)["accepted_total"] == 1
-    assert json.loads(stats.stdout)["failures_total"] == 2
+    assert json.loads(stats.stdout)["failures_total"] == 3
 
 
 def test_console_script_progress_is_not_shown_in_a_pipe(tmp_path: Path, events: Path) -> None:
     """With stdout piped, the human summary is printed with no progress bar."""
-    result = sigma(tmp_path, "ingest", "shipment@1", str(events))
+    result = sigma(tmp_path, "ingest", "shipment@1", str(events), "--force")
     assert result.returncode == 0, result.stderr
     assert "accepted (new)" in result.stdout
     assert "ingesting" not in result.stdout
@@ -59,7 +60,10 @@ def test_progress_bar_on_a_real_terminal(tmp_path: Path, events: Path) -> None:
     env = {**clean_environ(), "TERM": "xterm", "COLUMNS": "120"}
     argv = [str(SCRIPT), "--store", f"sqlite:///{tmp_path}/t.db", "--contracts", str(CONTRACTS)]
     process = subprocess.Popen(
-        [*argv, "ingest", "shipment@1", str(events)], stdout=terminal, stderr=subprocess.PIPE, env=env
+        [*argv, "ingest", "shipment@1", str(events), "--force"],
+        stdout=terminal,
+        stderr=subprocess.PIPE,
+        env=env,
     )
     os.close(terminal)
     output = read_all(controller)

@@ -37,7 +37,7 @@ def two_versions(tmp_path: Path) -> Path:
 @pytest.fixture
 def stored(cli: Cli) -> Cli:
     """A store holding one valid event and six failures of six different kinds, all for shipment@1."""
-    summary = cli.ingest(cli.jsonl(VALID_SHIPMENT, *BAD_LINES))
+    summary = cli.ingest(cli.jsonl(VALID_SHIPMENT, *BAD_LINES), "shipment@1", "--force")  # one is not UTF-8
     assert (summary["accepted"], summary["failed"]) == (1, 6)
     return cli
 

@@ -49,22 +49,40 @@ def test_human_summary_reports_accepted_and_duplicates(cli: Cli) -> None:
     assert "events/s" in result.stdout
 
 
-def test_invalid_event_repeated_across_runs_is_one_failure(cli: Cli) -> None:
-    """An invalid event sent many times, over two runs, is one failure record with every error."""
+def test_identical_invalid_lines_are_a_failure_each_and_a_rerun_writes_nothing(cli: Cli) -> None:
+    """An invalid event on three lines is three failure records (a file's line is its source identity),
+    each with every error; ingesting the file again writes nothing new."""
     path = cli.jsonl(*[INVALID_SHIPMENT] * 3)
     first = cli.ingest(path)
     second = cli.ingest(path)
-    assert (first["failed"], first["failure_duplicates"]) == (1, 2)
+    assert (first["failed"], first["failure_duplicates"]) == (3, 0)
     assert (second["failed"], second["failure_duplicates"]) == (0, 3)
     assert first["accepted"] == second["accepted"] == 0
     stats = cli.stats()
-    assert (stats["accepted_total"], stats["failures_total"]) == (0, 1)
+    assert (stats["accepted_total"], stats["failures_total"]) == (0, 3)
     with cli.store() as store:
-        [failure] = store.query_failures(FailureQuery()).items
-    assert failure.fields == ["priority", "shipment_id", "weight_kg"]
-    causes = {error.path: error.root_cause.value for error in failure.errors}
-    assert causes["priority"] == "missing_field"
-    assert failure.root_cause.value == "missing_field"
+        failures = store.query_failures(FailureQuery()).items
+    assert sorted(failure.source["line"] for failure in failures) == [1, 2, 3]
+    for failure in failures:
+        assert failure.fields == ["priority", "shipment_id", "weight_kg"]
+        causes = {error.path: error.root_cause.value for error in failure.errors}
+        assert causes["priority"] == "missing_field"
+        assert failure.root_cause.value == "missing_field"
+
+
+def test_a_file_rewritten_at_the_same_path_is_new_data(cli: Cli) -> None:
+    """Other bytes at the same path and line are another event: a rewritten file's failures are stored."""
+    cli.ingest(cli.jsonl(INVALID_SHIPMENT))
+    rewritten = cli.ingest(cli.jsonl(TRUNCATED))
+    assert (rewritten["failed"], rewritten["failure_duplicates"]) == (1, 0)
+    assert cli.stats()["failures_total"] == 2
+
+
+def test_the_same_lines_from_another_path_are_other_events(cli: Cli) -> None:
+    """A failure belongs to its file: a copy of the file elsewhere stores its failures again."""
+    cli.ingest(cli.jsonl(INVALID_SHIPMENT, VALID_SHIPMENT))
+    copy = cli.ingest(cli.jsonl(INVALID_SHIPMENT, VALID_SHIPMENT, name="copy.jsonl"))
+    assert (copy["failed"], copy["accepted"], copy["accepted_duplicates"]) == (1, 0, 1)
 
 
 @pytest.mark.parametrize(
@@ -80,8 +98,9 @@ def test_invalid_event_repeated_across_runs_is_one_failure(cli: Cli) -> None:
 def test_invalid_line_is_stored_with_its_root_cause_and_exact_bytes(
     cli: Cli, payload: bytes, root_cause: str
 ) -> None:
-    """Each kind of bad line becomes one failure with the expected root cause and the line's exact bytes."""
-    summary = cli.ingest(cli.jsonl(payload))
+    """Each kind of bad line becomes one failure with the expected root cause and the line's exact bytes
+    (a file that is not UTF-8 at its start takes --force)."""
+    summary = cli.ingest(cli.jsonl(payload), "shipment@1", "--force")
     assert (summary["accepted"], summary["failed"]) == (0, 1)
     with cli.store() as store:
         [failure] = store.query_failures(FailureQuery()).items
@@ -94,9 +113,9 @@ def test_reingesting_a_file_writes_nothing_new(cli: Cli) -> None:
     """Ingesting the same file twice stores nothing new the second time."""
     lines = [VALID_SHIPMENT, INVALID_SHIPMENT, HEAVY_SHIPMENT, STRING_PRIORITY, EXTRA_FIELD, TRUNCATED]
     path = cli.jsonl(*lines, INVALID_UTF8)
-    first = cli.ingest(path)
+    first = cli.ingest(path, "shipment@1", "--force")
     before = cli.stats()
-    second = cli.ingest(path)
+    second = cli.ingest(path, "shipment@1", "--force")
     assert (first["accepted"], first["failed"]) == (1, 6)
     assert (second["accepted"], second["failed"]) == (0, 0)
     assert (second["accepted_duplicates"], second["failure_duplicates"]) == (1, 6)
@@ -241,10 +260,14 @@ def test_json_summary_is_the_only_output(cli: Cli) -> None:
         "accepted_duplicates",
         "failure_duplicates",
         "blank_lines_skipped",
+        "lines_read",
+        "last_line_stored",
+        "interrupted",
         "elapsed_seconds",
         "events_per_second",
     }
     assert summary["contract"] == "shipment@1"
+    assert (summary["lines_read"], summary["last_line_stored"], summary["interrupted"]) == (2, 2, False)
     assert result.stderr == ""
 
 

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from sigma_aetl.core.canonical import sha256_hex
-from sigma_aetl.core.envelope import Envelope
+from sigma_aetl.core.envelope import Envelope, Truncation
 from sigma_aetl.core.ids import failure_id, raw_identity, record_id
 
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
@@ -73,6 +73,35 @@ def test_raw_bytes_identify_an_arrival_without_key_or_transport_identity() -> No
     """Without key or coordinates, the SHA-256 of the raw bytes identifies the arrival."""
     assert envelope(b"abc").source_identity() == ("raw", sha256_hex(b"abc"))
     assert raw_identity(b"abc") == ("raw", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+
+
+def test_a_location_is_qualified_by_the_bytes() -> None:
+    """At a location (a file's line), the identity is the place and the bytes: other bytes there differ."""
+    at = ("file", "/data/in.jsonl", "7")
+    assert envelope(b"abc", location=at).source_identity() == (*at, "raw", sha256_hex(b"abc"))
+    assert envelope(b"abd", location=at).source_identity() != envelope(b"abc", location=at).source_identity()
+    other = ("file", "/data/in.jsonl", "8")
+    assert (
+        envelope(b"abc", location=other).source_identity() != envelope(b"abc", location=at).source_identity()
+    )
+
+
+def test_key_and_coordinates_beat_a_location() -> None:
+    """A producer's key, or a transport's coordinates, still win over a location."""
+    at = ("file", "/data/in.jsonl", "7")
+    assert envelope(b"a", location=at, idempotency_key="k").source_identity() == ("key", "k")
+    kafka = ("kafka", "t", "0", "5")
+    assert envelope(b"a", location=at, transport_identity=kafka).source_identity() == kafka
+
+
+def test_a_truncated_arrival_is_identified_by_its_whole_bytes() -> None:
+    """When only a prefix is kept, the identity is the whole arrival's hash, as if it had been kept."""
+    whole = b"abcdef"
+    cut = envelope(whole[:2], truncated=Truncation(len(whole), sha256_hex(whole)))
+    assert cut.source_identity() == envelope(whole).source_identity() == raw_identity(whole)
+    at = ("file", "/data/in.jsonl", "7")
+    kept = envelope(whole[:2], location=at, truncated=Truncation(len(whole), sha256_hex(whole)))
+    assert kept.source_identity() == envelope(whole, location=at).source_identity()
 
 
 def test_empty_idempotency_key_still_counts() -> None:

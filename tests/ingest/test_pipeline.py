@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from sigma_aetl.contracts.registry import Registry
-from sigma_aetl.core.envelope import Envelope
+from sigma_aetl.core.canonical import sha256_hex
+from sigma_aetl.core.envelope import Envelope, Truncation
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.core.taxonomy import RootCause, Stage
 from sigma_aetl.ingest.pipeline import Pipeline
@@ -249,6 +250,45 @@ def test_transport_identity_identifies_failures(pipeline: Pipeline, make_envelop
     outcomes = pipeline.process([make_envelope(INVALID_SHIPMENT, transport_identity=t) for t in at])
     assert [o.duplicate for o in outcomes] == [False, False, True]
     assert outcomes[0].failure_id == outcomes[2].failure_id != outcomes[1].failure_id
+
+
+def test_a_truncated_envelope_is_a_payload_too_large_failure_keeping_its_prefix(
+    pipeline: Pipeline, sqlite_store: SqliteStore, make_envelope: EnvelopeFactory
+) -> None:
+    """An envelope holding only the first bytes of a line is never judged: it is a payload_too_large
+    failure whose raw payload keeps the prefix and the full size, stored once, in its batch's order."""
+    whole = VALID_SHIPMENT + b" " * 2_000_000
+    cut = Truncation(len(whole), sha256_hex(whole))
+    envelopes = [
+        make_envelope(VALID_SHIPMENT),
+        make_envelope(VALID_SHIPMENT[:40], truncated=cut, location=("file", "/in.jsonl", "2")),
+    ]
+    passed, too_large = pipeline.process(envelopes)
+    assert passed.status == "PASSED"
+    assert (too_large.root_cause, too_large.duplicate) == (RootCause.PAYLOAD_TOO_LARGE, False)
+    failure = sqlite_store.get_failure(too_large.failure_id or "")
+    assert isinstance(failure, FailureRecord)
+    assert (failure.raw.to_bytes(), failure.raw.size, failure.raw.truncated) == (
+        VALID_SHIPMENT[:40],
+        len(whole),
+        True,
+    )
+    assert failure.raw.sha256 == sha256_hex(VALID_SHIPMENT[:40])
+    assert (failure.contract, failure.version) == ("shipment", 1)
+    assert failure.errors[0].message == (
+        f"The payload is {len(whole)} bytes; the limit is 1048576 bytes. Only the first 40 bytes are kept."
+    )
+    (again,) = pipeline.process(envelopes[1:])
+    assert (again.failure_id, again.duplicate) == (too_large.failure_id, True)
+
+
+def test_a_truncated_envelope_to_an_unknown_contract_is_a_routing_failure(
+    pipeline: Pipeline, make_envelope: EnvelopeFactory
+) -> None:
+    """Routing comes first for a truncated envelope too: an unknown version is the root cause."""
+    cut = Truncation(10_000_000, sha256_hex(b"x"))
+    (outcome,) = pipeline.process([make_envelope(b"x", "shipment", "9", truncated=cut)])
+    assert outcome.root_cause is RootCause.UNKNOWN_VERSION
 
 
 def test_records_carry_the_fingerprint_and_metadata(

@@ -20,6 +20,8 @@ EXIT_FAILED = 1
 """``validate``: the payload failed its contract; ``failures show``: no such failure."""
 EXIT_OPERATIONAL = 2
 """The command could not run (the same code click uses for a usage error)."""
+EXIT_INTERRUPTED = 130
+"""``ingest``: stopped by Ctrl-C (SIGINT) after storing the batch in flight (128 + the signal's number)."""
 CONTRACTS_HINT = (
     "point at one with --contracts DIR or SIGMA_AETL_CONTRACTS_DIR, "
     "or create the example contracts here with `sigma-aetl init`"

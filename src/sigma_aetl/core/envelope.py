@@ -9,6 +9,16 @@ from sigma_aetl.core.value import value
 
 
 @value
+class Truncation:
+    """What is known of an arrival too large to keep whole, when an envelope holds only its first bytes."""
+
+    size: int
+    """The whole arrival's size in bytes."""
+    sha256: str
+    """The SHA-256 of the whole arrival (its source read it all, keeping only the first bytes)."""
+
+
+@value
 class Envelope:
     """One arrival. Built at the edge (HTTP, Kafka, file) and never changed afterwards."""
 
@@ -19,10 +29,16 @@ class Envelope:
     """The version the arrival addresses, exactly as given (None when it names none)."""
     received_at: datetime
     source: dict[str, Any] = field(default_factory=dict)
-    """Transport metadata: ``kind`` (http, file, kafka) and its details."""
+    """Transport metadata: ``kind`` (http, file, stdin, kafka) and its details."""
     idempotency_key: str | None = None
     transport_identity: SourceIdentity | None = None
-    """A transport's own unique coordinates, e.g. ``("kafka", topic, partition, offset)``."""
+    """A transport's own unique coordinates, e.g. ``("kafka", topic, partition, offset)``: they name one
+    arrival for good (a Kafka offset never holds other bytes), so they alone identify it."""
+    location: SourceIdentity | None = None
+    """Where a source that can be rewritten holds the arrival, e.g. ``("file", path, line)``: a place, not
+    an arrival (a file may be written again under the same name), so the bytes are part of the identity."""
+    truncated: Truncation | None = None
+    """Set when ``raw`` is only the first bytes of the arrival; it is then too large to judge."""
 
     @property
     def contract_ref(self) -> str:
@@ -30,9 +46,14 @@ class Envelope:
         return f"{self.contract or '?'}@{self.version or '?'}"
 
     def source_identity(self) -> SourceIdentity:
-        """What makes this arrival unique: the producer's key, else transport coordinates, else the bytes."""
+        """What makes this arrival unique: the producer's key, else transport coordinates, else the bytes,
+        at their location when the source gives one.
+
+        The bytes are those of the whole arrival, even when only their first part is kept.
+        """
         if self.idempotency_key is not None:
             return ("key", self.idempotency_key)
         if self.transport_identity is not None:
             return self.transport_identity
-        return raw_identity(self.raw)
+        content = raw_identity(self.raw) if self.truncated is None else ("raw", self.truncated.sha256)
+        return content if self.location is None else (*self.location, *content)

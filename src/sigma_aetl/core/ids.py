@@ -9,8 +9,8 @@ from typing import Any
 from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
 
 SourceIdentity = tuple[str, ...]
-"""What makes an arrival unique: ``("key", idempotency_key)``, ``("kafka", topic, partition, offset)``
-or ``("raw", sha256_of_bytes)``."""
+"""What makes an arrival unique: ``("key", idempotency_key)``, ``("kafka", topic, partition, offset)``,
+``("raw", sha256_of_bytes)``, or a file's line and its bytes: ``("file", path, line, "raw", sha256)``."""
 
 
 def record_id(contract: str, version: int, identity: Sequence[Any]) -> str:

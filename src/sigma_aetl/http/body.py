@@ -3,8 +3,7 @@
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-PREFIX_KEPT = 65_536
-"""How much of an over-limit body a failure record keeps."""
+from sigma_aetl.settings import PREFIX_KEPT
 
 
 @dataclass(frozen=True, slots=True)

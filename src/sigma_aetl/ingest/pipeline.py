@@ -156,17 +156,35 @@ class Pipeline:
             f"Only the first {len(envelope.raw)} bytes are kept.",
             constraint=f"size <= {limit} bytes",
         )
-        routed = self.registry.route(envelope.contract, envelope.version)
-        decision = failed([routed] if isinstance(routed, FieldError) else [error], _contract_or_none(routed))
         identity = ("raw-prefix", sha256_hex(envelope.raw), str(size))
         keyed = replace(envelope, transport_identity=envelope.transport_identity or identity)
-        raw = RawPayload.of(envelope.raw, size=size, truncated=True)
-        record = failure_record(keyed, decision, raw=raw)
+        record = self._truncated_record(keyed, size, error)
         return _outcome(record, self.store.write([], [record]))
 
     def _item(self, envelope: Envelope) -> _Item:
+        if envelope.truncated is not None:
+            return _Item(envelope, None, self._too_large(envelope, envelope.truncated.size))
         decision, contract = self.decide(envelope)
         return _Item(envelope, contract, build_record(envelope, decision, contract))
+
+    def _too_large(self, envelope: Envelope, size: int) -> FailureRecord:
+        """The failure of an event its source read whole but kept only the first bytes of (a file line)."""
+        limit = self.limits.max_bytes
+        error = transport_error(
+            RootCause.PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            f"The payload is {size} bytes; the limit is {limit} bytes. "
+            f"Only the first {len(envelope.raw)} bytes are kept.",
+            constraint=f"size <= {limit} bytes",
+        )
+        return self._truncated_record(envelope, size, error)
+
+    def _truncated_record(self, envelope: Envelope, size: int, error: FieldError) -> FailureRecord:
+        """A failure record keeping only ``envelope.raw``, the first bytes of ``size``; routing errors win."""
+        routed = self.registry.route(envelope.contract, envelope.version)
+        decision = failed([routed] if isinstance(routed, FieldError) else [error], _contract_or_none(routed))
+        raw = RawPayload.of(envelope.raw, size=size, truncated=True)
+        return failure_record(envelope, decision, raw=raw)
 
 
 def _contract_or_none(routed: Contract | FieldError) -> Contract | None:
