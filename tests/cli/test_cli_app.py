@@ -9,6 +9,7 @@ import uvicorn
 from cli_support import CONTRACTS, Cli
 from sigma_aetl import __version__, logs
 from sigma_aetl.cli import ingest_cmd, serve_cmd
+from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.ingest.pipeline import Pipeline, Prepared
 from sigma_aetl.settings import Settings
@@ -40,9 +41,9 @@ def test_transaction_size_defaults_from_settings(cli: Cli, monkeypatch: pytest.M
     batches: list[int] = []
     prepare = Pipeline.prepare
 
-    def recording(self: Pipeline, batch: Sequence[Envelope]) -> Prepared:
+    def recording(self: Pipeline, batch: Sequence[Envelope], registry: Registry | None = None) -> Prepared:
         batches.append(len(batch))
-        return prepare(self, batch)
+        return prepare(self, batch, registry)
 
     monkeypatch.setattr(Pipeline, "prepare", recording)
     path = str(cli.jsonl(*[VALID_SHIPMENT] * 5))
