@@ -1,5 +1,6 @@
 """The root command: global options, settings from the environment, help, version, and ``serve``."""
 
+import socket
 from collections.abc import Sequence
 from typing import Any
 
@@ -92,7 +93,8 @@ def test_serve_help(cli: Cli) -> None:
 
 
 def test_serve_runs_uvicorn_with_the_app_and_settings(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``serve`` builds the app from the settings (with --host/--port applied) and hands it to uvicorn."""
+    """``serve`` builds the app from the settings (with --host/--port applied) and hands it to uvicorn,
+    on a socket already listening at that address."""
     built: list[Settings] = []
     served: dict[str, Any] = {}
     app = object()
@@ -101,21 +103,27 @@ def test_serve_runs_uvicorn_with_the_app_and_settings(cli: Cli, monkeypatch: pyt
         built.append(settings)
         return app
 
+    def run_server(config: uvicorn.Config, sock: socket.socket) -> None:
+        served.update(app=config.app, host=config.host, port=config.port, listening=sock.getsockname())
+        served.update(log_level=config.log_level, access_log=config.access_log)
+        served.update(proxy_headers=config.proxy_headers)
+
     monkeypatch.setattr("sigma_aetl.http.app.create_app", create_app)
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
+    monkeypatch.setattr(serve_cmd, "run_server", run_server)
     monkeypatch.setattr(logs, "configure", lambda level: served.update(configured=level))
-    result = cli.run("serve", "--host", "0.0.0.0", "--port", "9123")
+    result = cli.run("serve", "--host", "127.0.0.1", "--port", "0", "--watch-contracts", "2.5")
     assert result.exit_code == 0, result.output
     [settings] = built
-    assert (settings.host, settings.port, settings.store_url) == ("0.0.0.0", 9123, cli.store_url)
+    assert (settings.host, settings.port, settings.store_url) == ("127.0.0.1", 0, cli.store_url)
+    assert settings.contracts_watch_interval == 2.5
+    assert served.pop("listening")[0] == "127.0.0.1"
     assert served == {
         "app": app,
-        "host": "0.0.0.0",
-        "port": 9123,
+        "host": "127.0.0.1",
+        "port": 0,
         "log_level": "info",
         "access_log": False,
         "proxy_headers": False,
-        "forwarded_allow_ips": None,
         "configured": "info",
     }
 
