@@ -1,21 +1,23 @@
 """The contract reload service: a new registry only when it loads as a start would accept it; a refusal
 keeps the running one and says why; a batch is judged by one registry even if a reload swaps it meanwhile."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 from structlog.testing import capture_logs
 
-from conftest import EnvelopeFactory
 from reload_support import PARCEL, add_parcel, add_shipment_v3, copy_contracts, edit_v1
 from sigma_aetl.contracts.loader import load_registry
 from sigma_aetl.contracts.registry import Registry
+from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.ingest.reload import ContractReloader
 from sigma_aetl.stores.base import PendingWrite
 from sigma_aetl.stores.sqlite.store import SqliteStore
+
+EnvelopeFactory = Callable[..., Envelope]
 
 
 @pytest.fixture
