@@ -2,11 +2,9 @@
 worker in a thread or as a real ``python -m sigma_aetl worker`` process, and reading a SQLite store.
 """
 
-import ast
 import importlib.util
 import json
 import os
-import re
 import signal
 import socket
 import sqlite3
@@ -33,6 +31,7 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
+from log_support import log_events
 from sigma_aetl.kafka.client import from_confluent
 from sigma_aetl.kafka.config import KafkaConfig
 from sigma_aetl.kafka.worker import Worker, WorkerStats
@@ -356,10 +355,15 @@ class WorkerProcess:
     """``python -m sigma_aetl worker`` as a real process, its stderr (the log) in a file."""
 
     def __init__(
-        self, store: Path, args: Sequence[str], log: Path, env: dict[str, str] | None = None
+        self,
+        store: Path,
+        args: Sequence[str],
+        log: Path,
+        env: dict[str, str] | None = None,
+        contracts: Path = CONTRACTS,
     ) -> None:
         command = [sys.executable, "-m", "sigma_aetl", "--store", f"sqlite:///{store}"]
-        command += ["--contracts", str(CONTRACTS), "worker", *args]
+        command += ["--contracts", str(contracts), "worker", *args]
         self.log = log
         with log.open("ab") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=out, env=worker_env(env))
@@ -388,28 +392,8 @@ class WorkerProcess:
         return log_events(self.log, name)
 
 
-def log_events(log: Path, name: str | None = None) -> list[dict[str, Any]]:
-    """The lines of a worker's log whose event is ``name`` (or all), as dicts of their key=value pairs."""
-    lines = log.read_text().splitlines()
-    return [_fields(line) for line in lines if name is None or f"event='{name}'" in line]
-
-
 def worker_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment without SIGMA_AETL_* settings, plus group timings fit for tests."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("SIGMA_AETL_")}
     env["SIGMA_AETL_KAFKA_CONSUMER_CONFIG"] = json.dumps(GROUP_TIMING)
     return {**env, **(extra or {})}
-
-
-def _fields(line: str) -> dict[str, Any]:
-    """key='value' pairs of a KeyValueRenderer line (values with spaces are quoted by repr)."""
-    fields: dict[str, Any] = {}
-    for key, value in _PAIR.findall(line):
-        try:
-            fields[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            fields[key] = value
-    return fields
-
-
-_PAIR = re.compile(r"(\w+)=('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\[[^\]]*\]|\S+)")

@@ -30,6 +30,13 @@ class Settings(BaseSettings):
         description="Where records live: sqlite:///relative.db, sqlite:////absolute.db, mongodb://host/db.",
     )
     contracts_dir: Path = Field(default=Path("contracts"), description="The contracts directory.")
+    contracts_watch_interval: float = Field(
+        default=0,
+        ge=0,
+        le=3600,
+        description="`serve` and `worker` check the contract files and the lock every this many seconds "
+        "and reload the contracts when one changed; 0 (the default) checks only on SIGHUP.",
+    )
     host: str = Field(default="127.0.0.1", description="HTTP listen address.")
     port: int = Field(default=8000, ge=0, le=65535, description="HTTP listen port.")
     default_contract: str | None = Field(

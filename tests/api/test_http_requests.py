@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.http import create_app
 from sigma_aetl.settings import Settings
 from sigma_aetl.testing import INVALID_SHIPMENT, VALID_SHIPMENT, ServerThread
@@ -116,10 +117,11 @@ def test_contracts_endpoints(client: httpx.Client) -> None:
     assert client.get("/v1/contracts/shipment/9").status_code == 404
 
 
-def test_health_readiness_and_docs(client: httpx.Client) -> None:
-    """Liveness, readiness and the OpenAPI docs are served."""
+def test_health_readiness_and_docs(client: httpx.Client, registry: Registry) -> None:
+    """Liveness, readiness (naming the registry serving) and the OpenAPI docs are served."""
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ready", "contracts": 2}
+    ready = {"status": "ready", "contracts": 2, "registry": registry.digest}
+    assert client.get("/readyz").json() == ready
     assert client.get("/docs").status_code == 200
     assert "/v1/ingest/{contract}/{version}" in client.get("/openapi.json").json()["paths"]
 

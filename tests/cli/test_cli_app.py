@@ -1,5 +1,6 @@
 """The root command: global options, settings from the environment, help, version, and ``serve``."""
 
+import socket
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,6 +10,7 @@ import uvicorn
 from cli_support import CONTRACTS, Cli
 from sigma_aetl import __version__, logs
 from sigma_aetl.cli import ingest_cmd, serve_cmd
+from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.ingest.pipeline import Pipeline, Prepared
 from sigma_aetl.settings import Settings
@@ -40,9 +42,9 @@ def test_transaction_size_defaults_from_settings(cli: Cli, monkeypatch: pytest.M
     batches: list[int] = []
     prepare = Pipeline.prepare
 
-    def recording(self: Pipeline, batch: Sequence[Envelope]) -> Prepared:
+    def recording(self: Pipeline, batch: Sequence[Envelope], registry: Registry | None = None) -> Prepared:
         batches.append(len(batch))
-        return prepare(self, batch)
+        return prepare(self, batch, registry)
 
     monkeypatch.setattr(Pipeline, "prepare", recording)
     path = str(cli.jsonl(*[VALID_SHIPMENT] * 5))
@@ -91,7 +93,8 @@ def test_serve_help(cli: Cli) -> None:
 
 
 def test_serve_runs_uvicorn_with_the_app_and_settings(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``serve`` builds the app from the settings (with --host/--port applied) and hands it to uvicorn."""
+    """``serve`` builds the app from the settings (with --host/--port applied) and hands it to uvicorn,
+    on a socket already listening at that address."""
     built: list[Settings] = []
     served: dict[str, Any] = {}
     app = object()
@@ -100,21 +103,27 @@ def test_serve_runs_uvicorn_with_the_app_and_settings(cli: Cli, monkeypatch: pyt
         built.append(settings)
         return app
 
+    def run_server(config: uvicorn.Config, sock: socket.socket) -> None:
+        served.update(app=config.app, host=config.host, port=config.port, listening=sock.getsockname())
+        served.update(log_level=config.log_level, access_log=config.access_log)
+        served.update(proxy_headers=config.proxy_headers)
+
     monkeypatch.setattr("sigma_aetl.http.app.create_app", create_app)
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
+    monkeypatch.setattr(serve_cmd, "run_server", run_server)
     monkeypatch.setattr(logs, "configure", lambda level: served.update(configured=level))
-    result = cli.run("serve", "--host", "0.0.0.0", "--port", "9123")
+    result = cli.run("serve", "--host", "127.0.0.1", "--port", "0", "--watch-contracts", "2.5")
     assert result.exit_code == 0, result.output
     [settings] = built
-    assert (settings.host, settings.port, settings.store_url) == ("0.0.0.0", 9123, cli.store_url)
+    assert (settings.host, settings.port, settings.store_url) == ("127.0.0.1", 0, cli.store_url)
+    assert settings.contracts_watch_interval == 2.5
+    assert served.pop("listening")[0] == "127.0.0.1"
     assert served == {
         "app": app,
-        "host": "0.0.0.0",
-        "port": 9123,
+        "host": "127.0.0.1",
+        "port": 0,
         "log_level": "info",
         "access_log": False,
         "proxy_headers": False,
-        "forwarded_allow_ips": None,
         "configured": "info",
     }
 

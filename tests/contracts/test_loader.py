@@ -1,5 +1,7 @@
 """Loading contract files: the right files, named where they live, and every broken one naming itself."""
 
+import os
+import sys
 import textwrap
 from pathlib import Path
 
@@ -169,3 +171,19 @@ def test_allow_extra_model_is_accepted(tmp_path: Path) -> None:
     contract = load_registry(tmp_path).get("thing", 1)
     assert contract is not None
     assert contract.allow_extra is True
+
+
+def test_an_edit_that_keeps_size_and_second_is_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Python contract edited within the second of its last load, to the same size, loads its new text
+    (Python's bytecode cache, were it written, would serve the old one)."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)  # as on a machine without PYTHONDONTWRITEBYTECODE
+    path = write(tmp_path, "thing/v1.py", GOOD.format(name="thing", version=1))
+    first = load_registry(tmp_path).require("thing@1")
+    before = path.stat()
+    path.write_text(path.read_text().replace('value=10, message="Too big."', 'value=90, message="Too big."'))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # same size, same modification time
+    second = load_registry(tmp_path).require("thing@1")
+    assert second.fingerprint != first.fingerprint
+    assert second.rules[0].value == 90

@@ -1,8 +1,15 @@
-"""Explicit routing: a contract and version are named, never guessed."""
+"""Explicit routing: a contract and version are named, never guessed; and what a registry offers for a
+reload: the files it was read from, a digest naming it, its changes against another."""
+
+import os
+from pathlib import Path
 
 import pytest
 
+from reload_support import add_shipment_v3, copy_contracts, edit_v1
 from sigma_aetl.contracts import ContractModel, Registry, pydantic_contract
+from sigma_aetl.contracts.loader import load_registry
+from sigma_aetl.contracts.snapshot import snapshot
 from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.core.taxonomy import RootCause, Stage
@@ -99,3 +106,78 @@ def test_require_returns_or_raises(registry: Registry, shipment: Contract) -> No
         registry.require("shipment")
     with pytest.raises(ContractNotFound, match="No contract is named 'nope'"):
         registry.require("nope@1")
+
+
+def test_digest_names_the_versions_their_fingerprints_and_states(registry: Registry) -> None:
+    """Equal contents give equal digests; another version, or a release, gives another digest."""
+    again = Registry(registry.all(), registry.lock)
+    assert again.digest == registry.digest
+    assert registry.digest.startswith("sha256:")
+    assert Registry([*registry.all(), thing("parcel", 1)], registry.lock).digest != registry.digest
+    released = registry.lock.releasing([registry.require("shipment@2")])
+    assert Registry(registry.all(), released).digest != registry.digest
+
+
+def test_changes_since_lists_added_removed_changed_and_released(registry: Registry) -> None:
+    """Against an older registry, the refs added, removed, edited (drafts) and newly released are listed."""
+    older = Registry([thing("parcel", 1), thing("box", 1)], registry.lock)
+
+    class _Wider(ContractModel):
+        """A box with a size."""
+
+        id: str
+        size: int
+
+    box = pydantic_contract(name="box", version=1, model=_Wider, identity=["id"])
+    newer = Registry([*registry.all(), box], registry.lock.releasing([registry.require("shipment@2")]))
+    changes = newer.changes_since(older)
+    assert changes.added == ["shipment@1", "shipment@2"]
+    assert changes.removed == ["parcel@1"]
+    assert changes.changed == ["box@1"]
+    assert changes.released == []  # shipment@2 is new, not a draft that was released
+    assert changes
+    releasing = Registry(registry.all(), registry.lock.releasing([registry.require("shipment@2")]))
+    assert vars(releasing.changes_since(registry)) == {
+        "added": [],
+        "removed": [],
+        "changed": [],
+        "released": ["shipment@2"],
+    }
+    assert not registry.changes_since(Registry(registry.all(), registry.lock))
+
+
+def test_a_loaded_registry_records_the_files_it_read(tmp_path: Path) -> None:
+    """load_registry keeps the state of every contract file and the lock, and not of caches."""
+    contracts = copy_contracts(tmp_path)
+    loaded = load_registry(contracts)
+    assert loaded.files is not None
+    assert sorted(state.path for state in loaded.files) == [
+        "contracts.lock.json",
+        "shipment/v1.py",
+        "shipment/v2.json",
+    ]
+    assert loaded.files == snapshot(contracts)  # loading wrote __pycache__ nowhere that counts
+    assert Registry([]).files is None
+
+
+@pytest.mark.parametrize("edit", ["add a version", "edit a release", "touch the lock", "delete a draft"])
+def test_a_snapshot_sees_every_change_a_reload_must_see(tmp_path: Path, edit: str) -> None:
+    """Adding a version, editing a file in place (same size), touching the lock, deleting: each changes it."""
+    contracts = copy_contracts(tmp_path)
+    before = snapshot(contracts)
+    if edit == "add a version":
+        add_shipment_v3(contracts)
+    elif edit == "edit a release":
+        edit_v1(contracts)
+    elif edit == "touch the lock":
+        lock = contracts / "contracts.lock.json"
+        lock.write_bytes(lock.read_bytes())
+        os.utime(lock, ns=(0, 1))
+    else:
+        (contracts / "shipment" / "v2.json").unlink()
+    assert snapshot(contracts) != before
+
+
+def test_a_snapshot_of_a_missing_directory_is_empty(tmp_path: Path) -> None:
+    """A directory that is not there has no files; the load, not the snapshot, reports it."""
+    assert snapshot(tmp_path / "nowhere") == frozenset()

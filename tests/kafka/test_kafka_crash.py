@@ -23,8 +23,8 @@ from kafka_support import (
     StoreReader,
     WorkerProcess,
     ends_of,
-    log_events,
 )
+from log_support import log_events
 from sigma_aetl.testing import wait_until
 
 TOTAL = 20_000

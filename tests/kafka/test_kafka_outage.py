@@ -87,7 +87,9 @@ def test_a_store_outage_commits_nothing_then_recovers_losing_nothing(
         assert StoreReader(store_path).count() == 0
         flaky.down = False
         thread.until(lambda: worker.source.committed == ends, 30, "every message stored and committed")
-        assert readyz(server.port) == (200, {"status": "ready"})
+        status, body = readyz(server.port)
+        assert (status, body["status"], body["contracts"]) == (200, "ready", 2)
+        assert "reason" not in body
         stats = thread.stop()
     assert store.stats().accepted_total == 60
     assert kafka.committed(group) == ends

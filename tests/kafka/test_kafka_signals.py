@@ -9,6 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from kafka_support import Kafka, Msg, StoreReader, WorkerProcess, ends_of, free_port
+from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.testing import wait_until
 
 
@@ -64,7 +65,7 @@ def test_sigterm_mid_stream_commits_exactly_what_is_stored_and_exits_0(
 
 
 def test_sigint_stops_an_idle_worker_that_answered_its_health_checks(
-    kafka: Kafka, group: str, tmp_path: Path
+    kafka: Kafka, group: str, tmp_path: Path, registry: Registry
 ) -> None:
     """With --health-port, /healthz and /readyz answer 200 while it consumes; SIGINT then exits 0."""
     topic = kafka.topic("sigint")
@@ -74,7 +75,11 @@ def test_sigint_stops_an_idle_worker_that_answered_its_health_checks(
     worker = WorkerProcess(tmp_path / "store.db", args, tmp_path / "worker.log")
     wait_until(lambda: kafka.committed(group) == ends, 60, "all offsets committed")
     assert get(port, "/healthz") == (200, b'{"status":"ok"}')
-    assert get(port, "/readyz") == (200, b'{"status":"ready"}')
+    status, body = get(port, "/readyz")
+    assert (status, json.loads(body)) == (
+        200,
+        {"status": "ready", "contracts": 2, "registry": registry.digest},
+    )
     worker.signal(signal.SIGINT)
     assert worker.wait(30) == 0, worker.log.read_text()
     (stopped,) = worker.events("worker stopped")

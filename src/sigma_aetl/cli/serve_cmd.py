@@ -1,16 +1,28 @@
-"""``sigma-aetl serve``: the HTTP gateway under uvicorn."""
+"""``sigma-aetl serve``: the HTTP gateway under uvicorn.
 
+The order matters: the port is bound first (a port in use fails at once: exit 2, nothing opened or
+created), then the gateway is opened (contracts, lock, store), then the socket listens and uvicorn serves
+on it. Exit codes: 0 stopped by SIGINT (SIGTERM ends the process by the signal itself, once the shutdown
+is done: uvicorn raises it again, status 143), 2 could not start, 3 uvicorn could not start the application
+after that (its own code; the log says why).
+"""
+
+import logging
+import socket
+from contextlib import closing, suppress
 from typing import Annotated, Any
 
 import typer
 import uvicorn
 
 from sigma_aetl import logs
-from sigma_aetl.cli import heap
+from sigma_aetl.cli import heap, listen
 from sigma_aetl.cli.errors import operational_errors
 from sigma_aetl.cli.params import ContractRef, parse_ref, setting_help
 from sigma_aetl.cli.state import settings_of
 from sigma_aetl.settings import Settings
+
+_PORT_OPTION = "--port or SIGMA_AETL_PORT"
 
 
 def serve(
@@ -34,23 +46,66 @@ def serve(
             ),
         ),
     ] = None,
+    watch_contracts: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            max=3600,
+            metavar="SECONDS",
+            help="Check the contract files and the lock every SECONDS and reload the contracts when one "
+            "changed (SIGHUP reloads at any time). Env SIGMA_AETL_CONTRACTS_WATCH_INTERVAL; 0, the "
+            "default, does not watch.",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the HTTP API until interrupted; the contracts and the store are opened before listening.
+    """Serve the HTTP API until interrupted; the port is taken and the contracts and the store are opened
+    before listening. SIGHUP reloads the contracts (see docs/contracts.md).
 
-    Exit code 2 when the gateway cannot start (missing or broken contracts, store error); a failed start
-    creates no store.
+    Exit codes: 0 stopped by SIGINT; 2 could not start (the port is in use, missing or broken contracts, an
+    edited release, a store error), with nothing created; 3 uvicorn could not start the application.
     """
     # Imported here so that the other commands never load FastAPI.
     from sigma_aetl.http.app import create_app  # noqa: PLC0415
 
-    given = (("host", host), ("port", port), ("default_contract", default_contract and str(default_contract)))
+    given = (
+        ("host", host),
+        ("port", port),
+        ("default_contract", default_contract and str(default_contract)),
+        ("contracts_watch_interval", watch_contracts),
+    )
     overrides = {key: value for key, value in given if value is not None}
     settings = settings_of(ctx).model_copy(update=overrides)
     logs.configure(settings.log_level)
-    with operational_errors(settings):
-        app = create_app(settings)
-    heap.settle()
-    uvicorn.run(app, **uvicorn_options(settings))
+    sock = listen.bind(settings.host, settings.port, option=_PORT_OPTION)
+    with closing(sock):
+        with operational_errors(settings):
+            app = create_app(settings)
+        config = uvicorn.Config(app, **uvicorn_options(settings))
+        try:
+            listen.listen(sock, config.backlog, option=_PORT_OPTION)
+        except typer.Exit:
+            app.state.gateway.close()  # lost the port to a process started at the same moment
+            raise
+        heap.settle()
+        run_server(config, sock)
+
+
+def run_server(config: uvicorn.Config, sock: socket.socket) -> None:
+    """uvicorn on the listening socket, until a signal stops it."""
+    with suppress(KeyboardInterrupt):  # SIGINT raised again once uvicorn has shut down, as uvicorn.run does
+        _Server(config).run(sockets=[sock])
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, saying where it listens: uvicorn says it only for sockets it bound itself."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and sockets:
+            host, port = sockets[0].getsockname()[:2]
+            where = f"[{host}]" if ":" in host else host
+            message = "Uvicorn running on http://%s:%d (Press CTRL+C to quit)"
+            logging.getLogger("uvicorn.error").info(message, where, port)
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """``sigma-aetl worker``: consume Kafka topics with a consumer group, store every message's decision once.
 
 Runs until SIGTERM or SIGINT; then it finishes the batch in hand, stores it, commits its offsets, closes the
-consumer and exits 0. Exit code 2 when it cannot start or the Kafka client fails fatally.
+consumer and exits 0. SIGHUP reloads the contracts between two batches. Exit code 2 when it cannot start
+(the health port is in use, the contracts or the store fail) or the Kafka client fails fatally.
 """
 
 import signal
@@ -14,7 +15,7 @@ import typer
 from pydantic import ValidationError
 
 from sigma_aetl import logs
-from sigma_aetl.cli import heap
+from sigma_aetl.cli import heap, listen
 from sigma_aetl.cli.errors import fail, operational_errors
 from sigma_aetl.cli.state import load_contracts, open_gateway, settings_of
 from sigma_aetl.kafka.config import KafkaConfig
@@ -84,6 +85,17 @@ def worker(
             min=0, max=65535, help=f"Serve /healthz and /readyz on this port. Env {_ENV}HEALTH_PORT."
         ),
     ] = None,
+    watch_contracts: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            max=3600,
+            metavar="SECONDS",
+            help="Check the contract files and the lock every SECONDS and reload the contracts between "
+            "batches when one changed (SIGHUP reloads at any time). Env SIGMA_AETL_CONTRACTS_WATCH_INTERVAL; "
+            "0, the default, does not watch.",
+        ),
+    ] = None,
     kafka_config: Annotated[
         list[str] | None,
         typer.Option(
@@ -98,9 +110,10 @@ def worker(
     A topic given with **--route** maps all its messages to one contract version; a topic given with
     **--topic** is routed by each message's `sigma-contract` and `sigma-version` headers. A message with no
     route, or naming an unknown contract or version, is stored as a failure record. Offsets are committed
-    only after the batch is stored. See docs/kafka.md.
+    only after the batch is stored. SIGHUP reloads the contracts between batches. See docs/kafka.md.
 
-    Exit codes: 0 stopped by SIGTERM/SIGINT, 2 could not start or a fatal Kafka error.
+    Exit codes: 0 stopped by SIGTERM/SIGINT, 2 could not start (the health port in use included) or a
+    fatal Kafka error.
     """
     options = {
         "kafka_bootstrap_servers": bootstrap_servers,
@@ -112,6 +125,7 @@ def worker(
         "kafka_accepted_topic": accepted_topic,
         "kafka_failed_topic": failed_topic,
         "kafka_health_port": health_port,
+        "contracts_watch_interval": watch_contracts,
         "kafka_config": _pairs(kafka_config, _property, "--kafka-config"),
     }
     settings = _with(settings_of(ctx), options)
@@ -126,10 +140,11 @@ def run(settings: Settings) -> WorkerStats:
     registry = load_contracts(settings)
     config.check_contracts(registry)  # before the store is opened: a typo is not the events' fault
     health = Health()
-    with open_gateway(settings, registry) as gateway, _health_server(settings, health):
+    # the health port before the store: a port in use must fail before anything is created
+    with _health_server(settings, health), open_gateway(settings, registry) as gateway:
         worker = Worker.build(config, gateway, health)
         heap.settle()
-        with stop_on_signals(worker.stop):
+        with stop_on_signals(worker.stop), reload_on_sighup(worker.reload_contracts):
             return worker.run()
 
 
@@ -151,10 +166,28 @@ def stop_on_signals(stop: Callable[[str], None]) -> Iterator[None]:
             signal.signal(signum, old)
 
 
+@contextmanager
+def reload_on_sighup(reload: Callable[[str], None]) -> Iterator[None]:
+    """Call ``reload("SIGHUP")`` on SIGHUP while the block runs (it must only set a flag, as for stop)."""
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        reload(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGHUP, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
 def _health_server(settings: Settings, health: Health) -> Any:
     if settings.kafka_health_port is None:
         return nullcontext()
-    return HealthServer(health, settings.host, settings.kafka_health_port)
+    try:
+        return HealthServer(health, settings.host, settings.kafka_health_port)
+    except OSError as exc:
+        option = f"--health-port or {_ENV}HEALTH_PORT"
+        listen.refused(settings.host, settings.kafka_health_port, exc, option)
 
 
 def _with(settings: Settings, options: dict[str, Any]) -> Settings:

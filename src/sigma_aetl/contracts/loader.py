@@ -9,6 +9,10 @@ Layout: one folder per contract, one file per version, and the lock file of rele
         v2.json      # a JSON Schema contract: {"name", "version", "identity", "rules", "schema"}
 
 The folder name and the file name must agree with the name and version the file declares.
+
+A Python contract is compiled from its source at every load, never from a ``__pycache__`` file: the
+bytecode cache trusts a source whose size and modification *second* are unchanged, so a version edited
+twice within one second (as a running gateway may reload it) could otherwise load its older text.
 """
 
 import importlib.util
@@ -18,6 +22,7 @@ from pathlib import Path
 from sigma_aetl.contracts.backends.json_schema import contract_from_document
 from sigma_aetl.contracts.lock import read_lock
 from sigma_aetl.contracts.registry import Registry
+from sigma_aetl.contracts.snapshot import contract_files, snapshot
 from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.core.jsonparse import Limits, parse
@@ -32,8 +37,9 @@ def load_registry(directory: Path) -> Registry:
     if not directory.is_dir():
         where = "" if directory.is_absolute() else f" (looked in {Path.cwd()})"
         raise ContractsDirectoryMissing(f"contracts directory {str(directory)!r} does not exist{where}")
+    files = snapshot(directory)  # before reading: a change made meanwhile shows as a change afterwards
     contracts = []
-    for path in _contract_files(directory):
+    for path in contract_files(directory):
         match = VERSION_FILE.fullmatch(path.name)
         if match is None:
             raise ContractLoadError(
@@ -43,19 +49,7 @@ def load_registry(directory: Path) -> Registry:
         contract = load_file(path, directory)
         _check_address(contract, path.parent.name, int(match.group(1)), path)
         contracts.append(contract)
-    return Registry(contracts, read_lock(directory))
-
-
-def _contract_files(directory: Path) -> list[Path]:
-    """Every file in every contract folder (``directory/<name>/``); hidden ones and subfolders (caches)
-    are not contract files and are passed over."""
-    folders = sorted(p for p in directory.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
-    return [
-        path
-        for folder in folders
-        for path in sorted(folder.iterdir())
-        if path.is_file() and not path.name.startswith(".")
-    ]
+    return Registry(contracts, read_lock(directory), files=files)
 
 
 def load_file(path: Path, root: Path) -> Contract:
@@ -81,11 +75,12 @@ def load_python(path: Path, root: Path) -> Contract:
     """Import one Pydantic contract file and return its ``CONTRACT``."""
     module_name = f"sigma_aetl_contract_{path.parent.name}_{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
+    if spec is None:
         raise ContractLoadError(f"{path}: cannot be imported")
     module = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)
+        # what exec_module would run, compiled from the source itself (see the module docstring)
+        exec(compile(path.read_bytes(), str(path), "exec"), module.__dict__)
     except ContractLoadError as exc:  # e.g. raised by pydantic_contract(): add the file it came from
         raise ContractLoadError(f"{path}: {exc}") from exc
     except Exception as exc:  # a broken contract file must name itself, whatever it raised

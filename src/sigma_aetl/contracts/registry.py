@@ -1,9 +1,19 @@
-"""The registry: every loaded contract version, side by side, and explicit routing to one of them."""
+"""The registry: every loaded contract version, side by side, and explicit routing to one of them.
+
+A registry never changes once built. A running gateway that reloads its contracts builds a whole new
+registry and swaps the reference (see ``ingest/reload.py``); what the registry offers for that is what it
+was loaded from (:attr:`Registry.files`), a :attr:`~Registry.digest` that names it in logs, and
+:meth:`~Registry.changes_since` another one.
+"""
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
 
 from sigma_aetl.contracts.lock import Lock, ReleaseState
+from sigma_aetl.contracts.snapshot import Snapshot
+from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
 from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.core.refs import parse_ref
@@ -16,11 +26,16 @@ _VERSION = re.compile(r"[1-9][0-9]{0,8}")
 class Registry:
     """Contract versions by name and version; never guesses a version that was not asked for.
 
-    It also knows which versions are released (``lock``, read from the contracts directory's lock file).
+    It also knows which versions are released (``lock``, read from the contracts directory's lock file),
+    and, when loaded from a directory, the state of the files it was read from (``files``, taken before
+    they were read, so a change made during the load is seen as a change afterwards).
     """
 
-    def __init__(self, contracts: Iterable[Contract], lock: Lock | None = None) -> None:
+    def __init__(
+        self, contracts: Iterable[Contract], lock: Lock | None = None, *, files: Snapshot | None = None
+    ) -> None:
         self.lock = lock or Lock()
+        self.files = files
         self._by_key: dict[tuple[str, int], Contract] = {}
         for contract in contracts:
             key = (contract.name, contract.version)
@@ -32,6 +47,33 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self._by_key)
+
+    @cached_property
+    def digest(self) -> str:
+        """``sha256:…`` of every version's ref, fingerprint and release state: equal digests, same decisions.
+
+        It names a registry in logs and on ``/readyz``; each record still names the fingerprint of the one
+        version that judged it.
+        """
+        entries = [[c.ref, c.fingerprint, self.state(c).value] for c in self.all()]
+        return "sha256:" + sha256_hex(canonical_bytes(entries))
+
+    def changes_since(self, previous: "Registry") -> "RegistryChanges":
+        """What this registry adds, removes, changes (a draft edited) and releases, against ``previous``."""
+        before = {c.ref: c for c in previous.all()}
+        now = {c.ref: c for c in self.all()}
+        kept = before.keys() & now.keys()
+        return RegistryChanges(
+            added=sorted(now.keys() - before.keys()),
+            removed=sorted(before.keys() - now.keys()),
+            changed=sorted(r for r in kept if now[r].fingerprint != before[r].fingerprint),
+            released=sorted(
+                r
+                for r in kept
+                if self.state(now[r]) is ReleaseState.RELEASED
+                and previous.state(before[r]) is not ReleaseState.RELEASED
+            ),
+        )
 
     def all(self) -> list[Contract]:
         """Every version, ordered by name then version."""
@@ -86,6 +128,21 @@ class Registry:
                 f"Contract {name!r} has no version {version!r} (known versions: {listed}).",
             )
         return contract
+
+
+@dataclass(frozen=True)
+class RegistryChanges:
+    """The versions one registry adds, removes, changes and releases against another (refs, sorted)."""
+
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+    """Drafts whose definition changed (a released version cannot: the lock refuses it)."""
+    released: list[str]
+    """Versions that were drafts and are released now."""
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.changed or self.released)
 
 
 def routing_error(cause: RootCause, message: str) -> FieldError:

@@ -12,14 +12,17 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from sigma_aetl import __version__, logs
+from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.errors import ConfigError
 from sigma_aetl.http import problems
 from sigma_aetl.http.fastpath import FastPath
 from sigma_aetl.http.handlers import DefaultContract, Ingestor
+from sigma_aetl.http.reloading import ContractReloading
 from sigma_aetl.http.requestpath import RequestHook, RequestPath
 from sigma_aetl.http.routes import contracts, health, ingest, query, validate
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.groupcommit import GroupCommitter
+from sigma_aetl.ingest.reload import ContractReloader
 from sigma_aetl.settings import Settings
 
 _log = logs.get("http")
@@ -99,13 +102,25 @@ def create_app(
                 effect="POST /api/validate answers 404 until SIGMA_AETL_DEFAULT_CONTRACT names a loaded "
                 "contract (or serve --default-contract NAME@VERSION)",
             )
+        reloader = ContractReloader(settings.contracts_dir, gw.registry)
+        app.state.reloader = reloader
+
+        def install(registry: Registry) -> None:  # on the event loop: no request sees half of it
+            contract = DefaultContract.resolve(registry, settings.default_contract)
+            gw.swap_registry(registry)
+            app.state.default_contract = contract
+            if app.request_path is not None and app.request_path.fast_path is not None:
+                app.request_path.fast_path.default_contract = contract
+
         _log.info(
             "gateway.ready",
             contracts=[contract.ref for contract in gw.registry.all()],
+            registry=gw.registry.digest,
             store=settings.store_url_redacted,
             default_contract=default_contract.contract and default_contract.contract.ref,
         )
-        yield
+        async with ContractReloading(reloader, install, settings.contracts_watch_interval):
+            yield
         await committer.aclose()  # store what is queued before the store closes
         if owned:
             gw.close()

@@ -33,6 +33,12 @@ class Gateway:
             Pipeline(registry, store, settings.limits, transaction_size=settings.transaction_size),
         )
 
+    def swap_registry(self, registry: Registry) -> None:
+        """Serve ``registry`` from now on (a contract reload, see ``reload.py``): two reference
+        assignments. A batch already being decided finishes on the registry it started with."""
+        self.pipeline.registry = registry
+        self.registry = registry
+
     def close(self) -> None:
         """Close the store."""
         self.store.close()

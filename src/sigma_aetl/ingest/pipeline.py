@@ -66,9 +66,11 @@ class Pipeline:
         self.limits = limits
         self.transaction_size = transaction_size
 
-    def decide(self, envelope: Envelope) -> tuple[Decision, Contract | None]:
-        """Route and validate one envelope; pure, no storage."""
-        routed = self.registry.route(envelope.contract, envelope.version)
+    def decide(
+        self, envelope: Envelope, registry: Registry | None = None
+    ) -> tuple[Decision, Contract | None]:
+        """Route (by ``registry``, else the pipeline's) and validate one envelope; pure, no storage."""
+        routed = (self.registry if registry is None else registry).route(envelope.contract, envelope.version)
         if isinstance(routed, FieldError):
             return failed([routed]), None
         return validate(routed, envelope.raw, self.limits), routed
@@ -79,26 +81,33 @@ class Pipeline:
         A batch larger than ``transaction_size`` is stored as consecutive transactions of that size, through
         :meth:`process_stream`, so deciding one part overlaps storing the one before; the outcomes are
         those of the whole batch in one go (a second copy is a duplicate either way).
+
+        The whole batch is judged by one registry, the one the pipeline held when the call began, even if
+        a contract reload swaps :attr:`registry` meanwhile.
         """
+        registry = self.registry
         if len(envelopes) > self.transaction_size:
             parts = (
                 envelopes[i : i + self.transaction_size]
                 for i in range(0, len(envelopes), self.transaction_size)
             )
-            return [outcome for outcomes in self.process_stream(parts) for outcome in outcomes]
-        prepared = self.prepare(envelopes)
+            return [outcome for outcomes in self.process_stream(parts, registry) for outcome in outcomes]
+        prepared = self.prepare(envelopes, registry)
         return self.finish(prepared, self.submit(prepared))
 
-    def process_stream(self, batches: Iterable[Sequence[Envelope]]) -> Iterator[list[Outcome]]:
+    def process_stream(
+        self, batches: Iterable[Sequence[Envelope]], registry: Registry | None = None
+    ) -> Iterator[list[Outcome]]:
         """:meth:`process` each batch in order, deciding the next batch while the store writes this one.
 
         Each batch's outcomes are yielded once it is durably stored, before the next batch's write starts,
         so the rules across batches (a duplicate, a conflict) are exactly those of one batch after another.
+        Each batch is judged by ``registry`` if given, else by the pipeline's registry as it is then.
         """
         pending: tuple[Prepared, PendingWrite] | None = None
         try:
             for batch in batches:
-                prepared = self.prepare(batch)
+                prepared = self.prepare(batch, registry)
                 if pending is not None:
                     done, pending = pending, None
                     yield self.finish(*done)
@@ -111,9 +120,11 @@ class Pipeline:
                 with suppress(StoreError):  # let that write land (or fail) so the store is free again
                     pending[1].result()
 
-    def prepare(self, envelopes: Sequence[Envelope]) -> Prepared:
-        """Route, validate and build the records of a batch; pure, no storage."""
-        items = [self._item(envelope) for envelope in envelopes]
+    def prepare(self, envelopes: Sequence[Envelope], registry: Registry | None = None) -> Prepared:
+        """Route, validate and build the records of a batch, all by one registry (``registry``, else the
+        pipeline's as it is now); pure, no storage."""
+        judge = self.registry if registry is None else registry  # read once: a reload swaps the attribute
+        items = [self._item(envelope, judge) for envelope in envelopes]
         records, failures = _split(items)
         first: dict[str, AcceptedRecord] = {}
         for record in records:  # the earliest wins, and records keep their arrival order (the stream's)
@@ -161,13 +172,13 @@ class Pipeline:
         record = self._truncated_record(keyed, size, error)
         return _outcome(record, self.store.write([], [record]))
 
-    def _item(self, envelope: Envelope) -> _Item:
+    def _item(self, envelope: Envelope, registry: Registry) -> _Item:
         if envelope.truncated is not None:
-            return _Item(envelope, None, self._too_large(envelope, envelope.truncated.size))
-        decision, contract = self.decide(envelope)
+            return _Item(envelope, None, self._too_large(envelope, envelope.truncated.size, registry))
+        decision, contract = self.decide(envelope, registry)
         return _Item(envelope, contract, build_record(envelope, decision, contract))
 
-    def _too_large(self, envelope: Envelope, size: int) -> FailureRecord:
+    def _too_large(self, envelope: Envelope, size: int, registry: Registry) -> FailureRecord:
         """The failure of an event its source read whole but kept only the first bytes of (a file line)."""
         limit = self.limits.max_bytes
         error = transport_error(
@@ -177,11 +188,13 @@ class Pipeline:
             f"Only the first {len(envelope.raw)} bytes are kept.",
             constraint=f"size <= {limit} bytes",
         )
-        return self._truncated_record(envelope, size, error)
+        return self._truncated_record(envelope, size, error, registry)
 
-    def _truncated_record(self, envelope: Envelope, size: int, error: FieldError) -> FailureRecord:
+    def _truncated_record(
+        self, envelope: Envelope, size: int, error: FieldError, registry: Registry | None = None
+    ) -> FailureRecord:
         """A failure record keeping only ``envelope.raw``, the first bytes of ``size``; routing errors win."""
-        routed = self.registry.route(envelope.contract, envelope.version)
+        routed = (self.registry if registry is None else registry).route(envelope.contract, envelope.version)
         decision = failed([routed] if isinstance(routed, FieldError) else [error], _contract_or_none(routed))
         raw = RawPayload.of(envelope.raw, size=size, truncated=True)
         return failure_record(envelope, decision, raw=raw)

@@ -1,12 +1,24 @@
 """The worker's liveness and readiness: a thread-safe state, and an optional tiny HTTP server for it.
 
-``GET /healthz`` answers 200 while the process runs. ``GET /readyz`` answers 200 ``{"status": "ready"}``
-while the worker consumes and its last store write succeeded, and 503 ``{"status": "not_ready",
-"reason": ...}`` while it starts, while the store is unavailable (it retries the same batch) and once it
-stops. The bodies are JSON; nothing else is served.
+``GET /healthz`` answers 200 while the process runs. ``GET /readyz`` answers 200 ``{"status": "ready",
+...}`` only when all of these hold:
+
+- the worker consumes (it has subscribed and not stopped) and its last store write succeeded;
+- the store answers (the worker pings it when idle);
+- a Kafka broker answered recently: a consumed batch, or a metadata request the worker sends when no
+  message came for a while (:data:`BROKER_STALE_AFTER` bounds "recently");
+- the consumer group assigned this member its partitions (possibly none, when the group has more
+  members than partitions).
+
+Otherwise 503 ``{"status": "not_ready", "reason": ...}`` with the first reason in that order. Both bodies
+carry the contracts serving (``contracts``, ``registry``) and the latest contract reload (``reload``), if
+any: a refused reload does not make the worker unready (its contracts keep serving). The bodies are JSON;
+nothing else is served.
 """
 
 import threading
+import time
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -18,36 +30,77 @@ from sigma_aetl import logs
 
 _log = logs.get("kafka.health")
 
+BROKER_STALE_AFTER = 60.0
+"""Seconds after the last broker answer at which the worker is no longer ready. The worker asks a broker
+every few seconds while idle, so only a worker stuck away from Kafka that long reaches it."""
+
+CONDITIONS = ("worker", "store", "broker", "group")
+"""What readiness needs, in the order ``/readyz`` reports the first one missing."""
+
 
 class Health:
     """Whether the worker is ready, and why not."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, *, clock: Callable[[], float] = time.monotonic, stale_after: float = BROKER_STALE_AFTER
+    ) -> None:
         self._lock = threading.Lock()
-        self._reason: str | None = "starting"
+        self._clock = clock
+        self._stale_after = stale_after
+        self._problems: dict[str, str] = {"worker": "starting"}
+        self._broker_seen: float | None = None
+        self._details: dict[str, Any] = {}
 
     def ready(self) -> None:
-        """The worker consumes and stores."""
+        """The worker consumes, and its last store write succeeded (the store answers)."""
         with self._lock:
-            self._reason = None
+            self._problems.pop("worker", None)
+            self._problems.pop("store", None)
 
     def not_ready(self, reason: str) -> None:
         """The worker cannot make progress right now, because of ``reason``."""
+        self.problem("worker", reason)
+
+    def problem(self, condition: str, reason: str | None) -> None:
+        """``condition`` (one of :data:`CONDITIONS`) fails because of ``reason``; None: it holds."""
         with self._lock:
-            self._reason = reason
+            if reason is None:
+                self._problems.pop(condition, None)
+            else:
+                self._problems[condition] = reason
+
+    def broker_answered(self, at: float | None = None) -> None:
+        """A broker answered (a batch, an assignment, a metadata request) at ``at`` (the clock's time;
+        default now)."""
+        with self._lock:
+            self._broker_seen = self._clock() if at is None else at
+            self._problems.pop("broker", None)
+
+    def details(self, **values: Any) -> None:
+        """Facts shown on ``/readyz`` whatever the status (the contracts serving, the last reload)."""
+        with self._lock:
+            self._details.update(values)
 
     @property
     def reason(self) -> str | None:
         """Why the worker is not ready; None when it is."""
         with self._lock:
-            return self._reason
+            for condition in CONDITIONS:
+                if condition in self._problems:
+                    return self._problems[condition]
+            seen = self._broker_seen
+            if seen is not None and (age := self._clock() - seen) > self._stale_after:
+                return f"no Kafka broker has answered for {age:.0f} s"
+            return None
 
     def readiness(self) -> tuple[int, dict[str, Any]]:
         """The ``/readyz`` answer: status code and body."""
         reason = self.reason
+        with self._lock:
+            details = dict(self._details)
         if reason is None:
-            return HTTPStatus.OK, {"status": "ready"}
-        return HTTPStatus.SERVICE_UNAVAILABLE, {"status": "not_ready", "reason": reason}
+            return HTTPStatus.OK, {"status": "ready", **details}
+        return HTTPStatus.SERVICE_UNAVAILABLE, {"status": "not_ready", "reason": reason, **details}
 
 
 class HealthServer:

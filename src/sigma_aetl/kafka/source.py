@@ -16,9 +16,14 @@ The rules that make the worker's effect exactly-once, given idempotent stores:
 
 Rebalance callbacks run inside ``consume()`` and ``close()``, in the worker's own thread, never in the
 middle of processing a batch.
+
+For readiness the source also keeps when a broker last answered (:attr:`KafkaSource.last_contact`: a
+consumed batch, an assignment, a :meth:`~KafkaSource.probe`) and whether the group has assigned this
+member its partitions (:attr:`~KafkaSource.joined`).
 """
 
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
@@ -59,7 +64,10 @@ class KafkaSource:
         self.committed: dict[Partition, int] = {}
         """The latest offset this source committed, per partition."""
         self._pending: dict[Partition, int] = {}
-        self._stopping = False  # a plain flag: set from signal handlers, which must not take locks
+        self.joined = False
+        """The group has assigned this member its partitions (possibly none), and not taken them as lost."""
+        self.last_contact: float | None = None
+        """``time.monotonic()`` when a broker last answered; None before the first answer."""
         self._fatal: KafkaError | None = None
         self._errors = ErrorLog("kafka.consumer")
         self._consumer: Consumer = new_consumer(config.consumer_properties(), self._on_error)
@@ -75,21 +83,18 @@ class KafkaSource:
             )
         _log.info("subscribed", topics=list(self.config.topics), group=self.config.group_id)
 
-    def batches(self) -> Iterator[Sequence[Envelope]]:
-        """Yield non-empty batches until :meth:`stop` is called; each one must be acked before the next."""
-        while not self._stopping:
-            batch = self.poll()
-            if batch:
-                yield batch
-
     def poll(self) -> list[Envelope]:
-        """One ``consume()`` call: up to ``batch_size`` messages within ``batch_timeout`` seconds."""
+        """One ``consume()`` call: up to ``batch_size`` messages within ``batch_timeout`` seconds (possibly
+        none); a batch must be acked before the next poll."""
         with kafka_errors("consuming"):
             messages = self._consumer.consume(self.config.batch_size, self.config.batch_timeout)
         self._raise_fatal()
+        usable = [message for message in messages if _usable(message)]
+        if usable:  # an error event is no proof that a broker answers
+            self.last_contact = time.monotonic()
         received_at = self.clock()
         routes, group = self.config.routes, self.config.group_id
-        return [to_envelope(from_confluent(m), routes, group, received_at) for m in messages if _usable(m)]
+        return [to_envelope(from_confluent(m), routes, group, received_at) for m in usable]
 
     def ack(self, batch: Sequence[Envelope]) -> None:
         """Commit the offsets of a stored batch, for the partitions this consumer still owns."""
@@ -101,9 +106,11 @@ class KafkaSource:
             self._pending[where] = max(self._pending.get(where, 0), stored[where])
         self._commit(set(self._pending))
 
-    def stop(self) -> None:
-        """Ask :meth:`batches` to end after the batch being processed; safe from any thread or a signal."""
-        self._stopping = True
+    def probe(self, timeout: float) -> None:
+        """Ask a broker for the first topic's metadata; raises KafkaClientError when none answers in time."""
+        with kafka_errors(f"asking {self.config.bootstrap_servers} for metadata"):
+            self._consumer.list_topics(topic=self.config.topics[0], timeout=timeout)
+        self.last_contact = time.monotonic()
 
     def close(self) -> None:
         """Commit what is stored and pending, leave the group (revoking the partitions), close the client."""
@@ -136,6 +143,8 @@ class KafkaSource:
     def _on_assign(self, _consumer: Consumer, assigned: list[TopicPartition]) -> None:
         self.assigned |= partitions(assigned)
         self.ever_assigned |= self.assigned
+        self.joined = True
+        self.last_contact = time.monotonic()
         _log.info("partitions assigned", partitions=sorted(partitions(assigned)))
 
     def _on_revoke(self, _consumer: Consumer, revoked: list[TopicPartition]) -> None:
@@ -144,6 +153,7 @@ class KafkaSource:
         self._forget(gone, "partitions revoked")
 
     def _on_lost(self, _consumer: Consumer, lost: list[TopicPartition]) -> None:
+        self.joined = False
         self._forget(partitions(lost), "partitions lost; their new owner redelivers uncommitted messages")
 
     def _forget(self, gone: set[Partition], event: str) -> None:

@@ -2,7 +2,9 @@
 
 One loop, one batch at a time::
 
-    for batch in source.batches():          # consume(batch_size, batch_timeout); rebalances happen here
+    while not stopped:
+        between_batches()                   # reload the contracts if asked; readiness (broker, store)
+        batch = source.poll()               # consume(batch_size, batch_timeout); rebalances happen here
         settle(batch)                       # pipeline.process (store), then the output topics
         source.ack(batch)                   # commit exactly the stored offsets, synchronously
 
@@ -12,6 +14,11 @@ is committed meanwhile, so nothing is lost; a retried write stores what is missi
 (ids are deterministic). A stop request (SIGTERM/SIGINT) ends the loop after the current batch is
 settled and acked; during an outage it ends the wait at once and leaves the batch uncommitted, to be
 redelivered to whoever consumes the partition next.
+
+**Between batches**, and only there, the worker reloads its contracts when asked (SIGHUP:
+:meth:`Worker.reload_contracts`) or when the watched contracts directory changed, so a batch is always
+judged by one registry; and it keeps its readiness true: when no message came for :data:`PROBE_EVERY`
+seconds it asks a broker for metadata (at most :data:`PROBE_TIMEOUT` seconds) and pings the store.
 """
 
 import time
@@ -24,12 +31,18 @@ from sigma_aetl.errors import KafkaClientError, StoreError
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.outcome import Outcome, Tally
 from sigma_aetl.ingest.pipeline import Pipeline
+from sigma_aetl.ingest.reload import ContractReloader
 from sigma_aetl.kafka.config import KafkaConfig
 from sigma_aetl.kafka.health import Health
 from sigma_aetl.kafka.outputs import OutputPublisher
 from sigma_aetl.kafka.source import KafkaSource
 
 _log = logs.get("kafka.worker")
+
+PROBE_EVERY = 5.0
+"""Seconds without any answer from a broker after which the worker asks one (and pings the store)."""
+PROBE_TIMEOUT = 2.0
+"""Longest wait for that answer: a stop request waits at most this long on top of a poll."""
 
 
 def backoff_delay(attempt: int, initial: float, maximum: float) -> float:
@@ -97,6 +110,8 @@ class Worker:
         health: Health | None = None,
         retry_initial: float = 0.5,
         retry_max: float = 30.0,
+        contracts: ContractReloader | None = None,
+        watch_interval: float = 0,
     ) -> None:
         self.pipeline = pipeline
         self.source = source
@@ -104,14 +119,24 @@ class Worker:
         self.health = health or Health()
         self.retry_initial = retry_initial
         self.retry_max = retry_max
+        self.contracts = contracts
+        """Reloads the contracts between batches (SIGHUP, or ``watch_interval`` > 0); None: never."""
+        self.watch_interval = watch_interval
         self.stats = WorkerStats()
         self._stop = StopFlag()
+        self._reload_asked: str | None = None  # a plain attribute: set from a signal handler
+        self._next_probe = 0.0
+        self._next_watch = time.monotonic() + watch_interval
+        self._reported_contact: float | None = None
 
     @classmethod
     def build(cls, config: KafkaConfig, gateway: Gateway, health: Health | None = None) -> "Worker":
-        """A worker over the gateway's pipeline, with a source and, if configured, an output publisher."""
+        """A worker over the gateway's pipeline, with a source and, if configured, an output publisher;
+        it reloads the gateway's contracts directory, requiring every routed contract to stay there."""
         publisher = OutputPublisher(config, gateway.store) if config.publishes else None
         source = KafkaSource(config)
+        settings = gateway.settings
+        reloader = ContractReloader(settings.contracts_dir, gateway.registry, require=config.check_contracts)
         return cls(
             gateway.pipeline,
             source,
@@ -119,14 +144,20 @@ class Worker:
             health=health,
             retry_initial=config.retry_initial,
             retry_max=config.retry_max,
+            contracts=reloader,
+            watch_interval=settings.contracts_watch_interval,
         )
 
     def run(self) -> WorkerStats:
         """Consume until :meth:`stop`; then close the consumer (committing what is stored) and return."""
         try:
             self.source.subscribe()
-            self.health.ready()
-            for batch in self.source.batches():
+            self._started()
+            while not self._stop.is_set():
+                self._between_batches()
+                batch = self.source.poll()
+                if not batch:
+                    continue
                 if not self._settle(batch):
                     break
                 self.source.ack(batch)
@@ -137,11 +168,75 @@ class Worker:
         _log.info("worker stopped", **asdict(self.stats))
         return self.stats
 
+    def reload_contracts(self, trigger: str = "SIGHUP") -> None:
+        """Reload the contracts before the next batch; safe from a signal handler (no lock, no I/O)."""
+        self._reload_asked = trigger
+
     def stop(self, reason: str = "requested") -> None:
         """Finish the current batch, commit it, and return from :meth:`run`; safe from a signal handler
         (it takes no lock and does no I/O)."""
         self._stop.set(reason)
-        self.source.stop()
+
+    def _started(self) -> None:
+        config = self.source.config
+        self.health.problem("broker", f"waiting for a Kafka broker at {config.bootstrap_servers} to answer")
+        self._show_contracts()
+        self.health.ready()
+
+    def _between_batches(self) -> None:
+        """Reload the contracts if asked or changed, then bring readiness up to date."""
+        now = time.monotonic()
+        self._reload_if_asked(now)
+        if now >= self._next_probe:
+            self._next_probe = now + PROBE_EVERY
+            self._probe(now)
+        source = self.source
+        if source.last_contact is not None and source.last_contact != self._reported_contact:
+            self._reported_contact = source.last_contact
+            self.health.broker_answered(source.last_contact)
+        if source.joined:
+            self.health.problem("group", None)
+        else:
+            group = source.config.group_id
+            self.health.problem("group", f"waiting for consumer group {group!r} to assign partitions")
+
+    def _reload_if_asked(self, now: float) -> None:
+        if self.contracts is None:
+            return
+        trigger, self._reload_asked = self._reload_asked, None
+        if trigger is None and self.watch_interval > 0 and now >= self._next_watch:
+            self._next_watch = now + self.watch_interval
+            trigger = "watch" if self.contracts.changed() else None
+        if trigger is None:
+            return
+        registry = self.contracts.reload(trigger)
+        if registry is not None:
+            self.pipeline.registry = registry  # the next batch is judged by it; none is being judged now
+        self._show_contracts()
+
+    def _show_contracts(self) -> None:
+        if self.contracts is not None:
+            self.health.details(**self.contracts.status())
+        else:
+            registry = self.pipeline.registry
+            self.health.details(contracts=len(registry), registry=registry.digest)
+
+    def _probe(self, now: float) -> None:
+        """When no broker answered lately (the worker is idle), ask one for metadata and ping the store; a
+        busy worker hears from both with every batch."""
+        contact = self.source.last_contact
+        if contact is not None and now - contact < PROBE_EVERY:
+            return
+        try:
+            self.source.probe(PROBE_TIMEOUT)
+        except KafkaClientError as exc:
+            self.health.problem("broker", f"no Kafka broker answered within {PROBE_TIMEOUT:.0f} s: {exc}")
+        try:
+            self.pipeline.store.ping()
+        except StoreError as exc:
+            self.health.problem("store", f"the store does not answer: {exc}")
+        else:
+            self.health.problem("store", None)
 
     def _settle(self, batch: Sequence[Envelope]) -> bool:
         """Store and publish ``batch``, retrying while the store fails; False when stopped first."""

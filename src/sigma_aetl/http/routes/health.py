@@ -8,6 +8,7 @@ from sigma_aetl.errors import StoreError
 from sigma_aetl.http.problems import problem
 from sigma_aetl.http.responses import json_response
 from sigma_aetl.ingest.gateway import Gateway
+from sigma_aetl.ingest.reload import ContractReloader
 
 router = APIRouter(tags=["health"])
 
@@ -20,10 +21,22 @@ async def healthz() -> Response:
 
 @router.get("/readyz", summary="The gateway can take events")
 async def readyz(request: Request) -> Response:
-    """200 when contracts are loaded and the store answers; 503 problem details otherwise."""
+    """200 when contracts are loaded and the store answers; 503 problem details otherwise.
+
+    The body names the registry serving (its digest) and the latest contract reload, if any: a refused
+    reload leaves the gateway ready (the contracts already loaded keep serving) and shows why here.
+    """
     gateway: Gateway = request.app.state.gateway
     try:
         await run_in_threadpool(gateway.store.ping)
     except StoreError as exc:
         return problem(503, f"The store is not available: {exc}", instance="/readyz")
-    return json_response({"status": "ready", "contracts": len(gateway.registry)})
+    body: dict[str, object] = {
+        "status": "ready",
+        "contracts": len(gateway.registry),
+        "registry": gateway.registry.digest,
+    }
+    reloader: ContractReloader | None = getattr(request.app.state, "reloader", None)
+    if reloader is not None and reloader.last is not None:
+        body["reload"] = reloader.last.as_json()
+    return json_response(body)
