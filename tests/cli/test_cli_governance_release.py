@@ -5,10 +5,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from cli_support import CONTRACTS, Cli
 from sigma_aetl import logs
+from sigma_aetl.cli import serve_cmd
 from sigma_aetl.contracts.loader import load_registry
 from sigma_aetl.contracts.lock import LOCK_FILE
 from sigma_aetl.testing import VALID_SHIPMENT
@@ -72,7 +72,7 @@ def test_serve_refuses_to_start_on_a_deleted_release(
 ) -> None:
     """``serve`` refuses to listen when a released version's file was deleted, and exits 2."""
     (contracts / "shipment" / "v1.py").unlink()
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: pytest.fail("serve must not listen"))
+    monkeypatch.setattr(serve_cmd, "run_server", lambda *args, **kwargs: pytest.fail("serve must not listen"))
     monkeypatch.setattr(logs, "configure", lambda level: None)  # keep logging off the runner's stdout
     result = cli.run("serve", "--port", "0", contracts=contracts)
     assert result.exit_code == 2

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import uvicorn
 
 from cli_support import CONTRACTS, Cli
 from sigma_aetl import logs
+from sigma_aetl.cli import serve_cmd
 from sigma_aetl.settings import Settings
 
 
@@ -18,11 +20,11 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Instead of serving, record the app and the settings it was built from, and close its gateway."""
     apps: list[Any] = []
 
-    def run(app: Any, **options: Any) -> None:
-        apps.append(app)
-        app.state.gateway.close()
+    def run_server(config: uvicorn.Config, sock: socket.socket) -> None:
+        apps.append(config.app)
+        config.app.state.gateway.close()
 
-    monkeypatch.setattr(uvicorn, "run", run)
+    monkeypatch.setattr(serve_cmd, "run_server", run_server)
     monkeypatch.setattr(logs, "configure", lambda level: None)
     return apps
 
