@@ -11,7 +11,16 @@ from sigma_aetl.http import create_app
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.settings import Settings
-from sigma_aetl.stores.base import FailurePage, FailureQuery, Stats, WriteReport, Written
+from sigma_aetl.stores.base import (
+    PURGE_BATCH,
+    FailurePage,
+    FailurePurge,
+    FailureQuery,
+    PurgeReport,
+    Stats,
+    WriteReport,
+    Written,
+)
 from sigma_aetl.testing import VALID_SHIPMENT, ServerThread
 
 
@@ -44,6 +53,14 @@ class DownStore:
         raise self._down()
 
     def stats(self) -> Stats:
+        """Unavailable."""
+        raise self._down()
+
+    def count_failures(self, which: FailurePurge) -> PurgeReport:
+        """Unavailable."""
+        raise self._down()
+
+    def purge_failures(self, which: FailurePurge, *, batch_size: int = PURGE_BATCH) -> PurgeReport:
         """Unavailable."""
         raise self._down()
 

@@ -17,6 +17,9 @@ def test_json_is_exactly_the_store_stats(cli: Cli) -> None:
         "accepted_by_contract": {"shipment@1": 1},
         "failures_by_contract": {"shipment@1": 2},
         "failures_by_root_cause": {"business_rule_violation": 1, "missing_field": 1},
+        "failure_occurrences_total": 2,
+        "failure_occurrences_by_contract": {"shipment@1": 2},
+        "failure_occurrences_by_root_cause": {"business_rule_violation": 1, "missing_field": 1},
     }
 
 

@@ -1,9 +1,10 @@
 """The SQLite write itself, as plain rows: built in the caller's process, applied in the writer's.
 
 :func:`rows_of` turns records into the tuples the tables hold (documents serialised, duplicates within
-the batch dropped, the first kept); :func:`apply` looks up which ids exist and inserts the rest, inside the
-caller's transaction. Rows are plain tuples, so they cross a process boundary cheaply (see
-:mod:`sigma_aetl.stores.sqlite.writer`).
+the batch dropped, the first kept, and the arrivals of failures identified by their bytes tallied: see
+:mod:`sigma_aetl.stores.arrivals`); :func:`apply` looks up which ids exist, inserts the rest and adds the
+tallied arrivals to the failures already stored, inside the caller's transaction. Rows are plain tuples,
+so they cross a process boundary cheaply (see :mod:`sigma_aetl.stores.sqlite.writer`).
 """
 
 import sqlite3
@@ -12,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sigma_aetl.core import serial
-from sigma_aetl.core.records import AcceptedRecord, FailureRecord
+from sigma_aetl.core.batches import split_array
+from sigma_aetl.core.records import MAX_LATEST, AcceptedRecord, FailureRecord, written_json
+from sigma_aetl.stores.arrivals import tally
 from sigma_aetl.stores.base import WriteReport, micros
 
 Row = tuple[Any, ...]
@@ -24,11 +27,14 @@ _CHUNK = 500  # ids per IN (...) lookup, well under SQLite's bound-parameter lim
 
 @dataclass(frozen=True, slots=True)
 class Rows:
-    """One write's rows: ``records`` and ``failures`` start with their id; ``fields`` is (path, id)."""
+    """One write's rows: ``records`` and ``failures`` start with their id; ``fields`` is (path, id);
+    ``counted`` is (id, arrivals, first µs, last µs, the latest arrivals' JSON) per failure whose copies
+    count."""
 
     records: list[Row]
     failures: list[Row]
     fields: list[tuple[str, str]]
+    counted: list[Row]
 
 
 def rows_of(records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> Rows:
@@ -46,23 +52,37 @@ def rows_of(records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]
         )
         for r in reversed(records)
     }
-    failure_rows: dict[str, Row] = {}
+    arrivals = tally(failures)
+    counted = {
+        failure_id: (failure_id, t.count, t.first_us, t.last_us, [serial.dumps(a) for a in t.latest])
+        for failure_id, t in arrivals.tallies.items()
+    }
+    failure_rows: list[Row] = []
     fields: list[tuple[str, str]] = []
-    for f in failures:
-        if f.failure_id in failure_rows:
-            continue
-        failure_rows[f.failure_id] = (
-            f.failure_id,
-            f.contract_ref,
-            f.contract,
-            f.version,
-            f.root_cause.value,
-            f.stage.value,
-            _micros(stamps, f.received_at),
-            serial.dumps(f),
+    for f in arrivals.firsts:
+        failure_rows.append(
+            (
+                f.failure_id,
+                f.contract_ref,
+                f.contract,
+                f.version,
+                f.root_cause.value,
+                f.stage.value,
+                _micros(stamps, f.received_at),
+                written_json(f),
+                *_first_occurrences(counted.get(f.failure_id)),
+            )
         )
         fields.extend((path, f.failure_id) for path in f.fields)
-    return Rows(list(reversed(record_rows.values())), list(failure_rows.values()), fields)
+    return Rows(list(reversed(record_rows.values())), failure_rows, fields, list(counted.values()))
+
+
+def _first_occurrences(counted: Row | None) -> Row:
+    """The occurrence columns of a new failure row; NULL stands for "its own arrival only"."""
+    if counted is None or counted[1] == 1:
+        return (1, None, None, None)
+    _, count, first_us, last_us, latest = counted
+    return (count, first_us, last_us, _array(latest))
 
 
 def _micros(stamps: dict[Any, int], moment: Any) -> int:
@@ -85,12 +105,56 @@ def apply(conn: sqlite3.Connection, rows: Rows) -> Existing:
         [row for row in rows.records if row[0] not in records] if records else rows.records,
     )
     fresh = [row for row in rows.failures if row[0] not in failures] if failures else rows.failures
-    conn.executemany("INSERT INTO failures VALUES (?, ?, ?, ?, ?, ?, ?, ?)", fresh)
+    conn.executemany(_INSERT_FAILURE, fresh)
     conn.executemany(
         "INSERT INTO failure_fields VALUES (?, ?)",
         [field for field in rows.fields if field[1] not in failures] if failures else rows.fields,
     )
+    if failures and rows.counted:
+        _count_again(conn, [row for row in rows.counted if row[0] in failures])
     return records, failures
+
+
+_INSERT_FAILURE = (
+    "INSERT INTO failures (failure_id, contract_ref, contract, version, root_cause, stage, received_at, doc, "
+    "occurrences, first_seen, last_seen, latest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_COUNT_AGAIN = (
+    "UPDATE failures SET occurrences = occurrences + ?, "
+    "first_seen = min(coalesce(first_seen, received_at), ?), "
+    "last_seen = max(coalesce(last_seen, received_at), ?), latest = ? WHERE failure_id = ?"
+)
+
+
+def _count_again(conn: sqlite3.Connection, counted: list[Row]) -> None:
+    """Add each tally to a failure already stored: its count, first and last seen, and latest arrivals."""
+    if not counted:
+        return
+    select = "SELECT failure_id, latest, CASE WHEN latest IS NULL THEN doc END FROM failures"
+    stored = {row[0]: row[1:] for row in _lookup(conn, select, "failure_id", counted)}
+    updates = []
+    for failure_id, count, first_us, last_us, latest in counted:
+        before, doc = stored[failure_id]
+        kept = _elements(before) if before is not None else [_first_arrival(doc)]
+        updates.append((count, first_us, last_us, _array([*kept, *latest][-MAX_LATEST:]), failure_id))
+    conn.executemany(_COUNT_AGAIN, updates)
+
+
+def _first_arrival(doc: bytes) -> bytes:
+    """The JSON of the arrival a stored failure's own document describes (read exactly, as pydantic does)."""
+    return serial.dumps(serial.loads(FailureRecord, doc).first_arrival())
+
+
+def _elements(array: bytes) -> list[bytes]:
+    """The exact JSON of each arrival in a stored ``latest`` array (never re-encoded: no precision lost)."""
+    elements = split_array(array)
+    if elements is None:
+        raise sqlite3.DatabaseError("a failure's latest arrivals are not a JSON array")
+    return elements
+
+
+def _array(elements: list[bytes]) -> bytes:
+    return b"[" + b",".join(elements) + b"]"
 
 
 def report(rows: Rows, existing: Existing) -> WriteReport:
@@ -101,6 +165,7 @@ def report(rows: Rows, existing: Existing) -> WriteReport:
         existing_records=records,
         new_failures={row[0] for row in rows.failures} - failures,
         existing_failures=failures,
+        counted_arrivals={row[0]: row[1] for row in rows.counted},
     )
 
 
