@@ -122,7 +122,8 @@ def test_an_old_store_opened_read_only_is_read_as_it_is(tmp_path: Path) -> None:
 
 
 def test_a_failure_seen_once_stores_no_occurrence_data(tmp_path: Path) -> None:
-    """A failure that arrived once keeps only its count beside its document: no first, last or latest."""
+    """A failure that arrived once keeps only its count beside its document: no first, last or latest; one
+    that arrived twice keeps the second arrival (the first is its document's) as one JSON line."""
     store = SqliteStore(tmp_path / "store.db", writer="inline")
     try:
         store.write([], [raw_failure("A"), failure("B"), failure("B")])
@@ -133,6 +134,10 @@ def test_a_failure_seen_once_stores_no_occurrence_data(tmp_path: Path) -> None:
         rows = conn.execute("SELECT occurrences, first_seen IS NULL, latest IS NULL FROM failures").fetchall()
     conn.close()
     assert sorted(rows) == [(1, 1, 1), (1, 1, 1), (2, 0, 0)]
+    with sqlite3.connect(tmp_path / "store.db") as conn:
+        [(latest,)] = conn.execute("SELECT latest FROM failures WHERE latest IS NOT NULL").fetchall()
+    conn.close()
+    assert orjson.loads(latest) == {"received_at": "2024-05-01T12:00:00Z", "source": raw_failure("C").source}
 
 
 @pytest.mark.parametrize("writer", ["inline", "process"])

@@ -7,12 +7,17 @@ arrival — two in the same write are two. Both stores take a write's failures t
 apply the result in the same transaction (SQLite) or bulk write (MongoDB) as the records themselves.
 """
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sigma_aetl.core.records import MAX_LATEST, Arrival, FailureRecord
 from sigma_aetl.stores.base import micros
+
+
+def _latest_copies() -> deque[FailureRecord]:
+    return deque(maxlen=MAX_LATEST)
 
 
 @dataclass(slots=True)
@@ -22,17 +27,22 @@ class Tally:
     count: int = 0
     first_us: int = 0
     last_us: int = 0
-    latest: list[Arrival] = field(default_factory=list)
-    """The write's latest arrivals, oldest first, at most :data:`MAX_LATEST`."""
+    copies: deque[FailureRecord] = field(default_factory=_latest_copies)
+    """The write's latest copies, oldest first, at most :data:`MAX_LATEST` (a flood's others are dropped
+    as they come: only these become arrivals)."""
 
     def add(self, failure: FailureRecord, at_us: int) -> None:
         """Count one more copy, received at ``at_us`` (microseconds)."""
-        self.first_us = at_us if not self.count else min(self.first_us, at_us)
+        if not self.count or at_us < self.first_us:
+            self.first_us = at_us
         self.last_us = max(self.last_us, at_us)
         self.count += 1
-        self.latest.append(failure.first_arrival())
-        if len(self.latest) > MAX_LATEST:
-            del self.latest[0]
+        self.copies.append(failure)
+
+    @property
+    def latest(self) -> list[Arrival]:
+        """The write's latest arrivals, oldest first, at most :data:`MAX_LATEST`."""
+        return [copy.first_arrival() for copy in self.copies]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,5 +71,8 @@ def tally(failures: Sequence[FailureRecord]) -> Arrivals:
             at_us = stamps.get(moment)
             if at_us is None:
                 at_us = stamps[moment] = micros(moment)
-            tallies.setdefault(key, Tally()).add(failure, at_us)
+            counted = tallies.get(key)
+            if counted is None:
+                counted = tallies[key] = Tally()
+            counted.add(failure, at_us)
     return Arrivals(list(firsts.values()), tallies)

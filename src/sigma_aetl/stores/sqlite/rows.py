@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sigma_aetl.core import serial
-from sigma_aetl.core.batches import split_array
-from sigma_aetl.core.records import MAX_LATEST, AcceptedRecord, FailureRecord, written_json
-from sigma_aetl.stores.arrivals import tally
+from sigma_aetl.core.records import MAX_LATEST, AcceptedRecord, Arrival, FailureRecord, written_json
+from sigma_aetl.stores.arrivals import Tally, tally
 from sigma_aetl.stores.base import WriteReport, micros
 
 Row = tuple[Any, ...]
@@ -28,8 +27,8 @@ _CHUNK = 500  # ids per IN (...) lookup, well under SQLite's bound-parameter lim
 @dataclass(frozen=True, slots=True)
 class Rows:
     """One write's rows: ``records`` and ``failures`` start with their id; ``fields`` is (path, id);
-    ``counted`` is (id, arrivals, first µs, last µs, the latest arrivals' JSON) per failure whose copies
-    count."""
+    ``counted`` is (id, arrivals, first µs, last µs, the JSON of the write's latest arrivals, or None for
+    a single copy, whose arrival its failure row's document describes) per failure whose copies count."""
 
     records: list[Row]
     failures: list[Row]
@@ -54,7 +53,7 @@ def rows_of(records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]
     }
     arrivals = tally(failures)
     counted = {
-        failure_id: (failure_id, t.count, t.first_us, t.last_us, [serial.dumps(a) for a in t.latest])
+        failure_id: (failure_id, t.count, t.first_us, t.last_us, _latest(t))
         for failure_id, t in arrivals.tallies.items()
     }
     failure_rows: list[Row] = []
@@ -77,12 +76,20 @@ def rows_of(records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]
     return Rows(list(reversed(record_rows.values())), failure_rows, fields, list(counted.values()))
 
 
+def _latest(tally: Tally) -> list[bytes] | None:
+    # a single copy (the common case) is not serialised twice: only a repeat of a stored failure needs
+    # its arrival, and the writer reads that from the row's document
+    return None if tally.count == 1 else [serial.dumps(arrival) for arrival in tally.latest]
+
+
 def _first_occurrences(counted: Row | None) -> Row:
-    """The occurrence columns of a new failure row; NULL stands for "its own arrival only"."""
+    """The occurrence columns of a new failure row. ``latest`` holds the arrivals after the row's own (the
+    last of them, at most MAX_LATEST); NULL for first and last seen stands for the row's own receipt."""
     if counted is None or counted[1] == 1:
         return (1, None, None, None)
     _, count, first_us, last_us, latest = counted
-    return (count, first_us, last_us, _array(latest))
+    repeats = latest[1:] if count <= MAX_LATEST else latest  # the tally still holds the first copy
+    return (count, first_us, last_us, _lines(repeats))
 
 
 def _micros(stamps: dict[Any, int], moment: Any) -> int:
@@ -111,7 +118,7 @@ def apply(conn: sqlite3.Connection, rows: Rows) -> Existing:
         [field for field in rows.fields if field[1] not in failures] if failures else rows.fields,
     )
     if failures and rows.counted:
-        _count_again(conn, [row for row in rows.counted if row[0] in failures])
+        _count_again(conn, [row for row in rows.counted if row[0] in failures], rows.failures)
     return records, failures
 
 
@@ -126,35 +133,35 @@ _COUNT_AGAIN = (
 )
 
 
-def _count_again(conn: sqlite3.Connection, counted: list[Row]) -> None:
-    """Add each tally to a failure already stored: its count, first and last seen, and latest arrivals."""
+def _count_again(conn: sqlite3.Connection, counted: list[Row], written: list[Row]) -> None:
+    """Add each tally to a failure already stored: its count, first and last seen, and latest arrivals (all
+    repeats of the stored row's own arrival)."""
     if not counted:
         return
-    select = "SELECT failure_id, latest, CASE WHEN latest IS NULL THEN doc END FROM failures"
-    stored = {row[0]: row[1:] for row in _lookup(conn, select, "failure_id", counted)}
+    stored = dict(_lookup(conn, "SELECT failure_id, latest FROM failures", "failure_id", counted))
+    documents = {row[0]: row[7] for row in written} if any(row[4] is None for row in counted) else {}
     updates = []
     for failure_id, count, first_us, last_us, latest in counted:
-        before, doc = stored[failure_id]
-        kept = _elements(before) if before is not None else [_first_arrival(doc)]
-        updates.append((count, first_us, last_us, _array([*kept, *latest][-MAX_LATEST:]), failure_id))
+        before = stored[failure_id]
+        kept = _elements(before) if before is not None else []
+        new = latest if latest is not None else [_arrival(documents[failure_id])]
+        updates.append((count, first_us, last_us, _lines([*kept, *new][-MAX_LATEST:]), failure_id))
     conn.executemany(_COUNT_AGAIN, updates)
 
 
-def _first_arrival(doc: bytes) -> bytes:
-    """The JSON of the arrival a stored failure's own document describes (read exactly, as pydantic does)."""
-    return serial.dumps(serial.loads(FailureRecord, doc).first_arrival())
+def _arrival(doc: bytes) -> bytes:
+    """The JSON of the arrival a failure document describes (read exactly: pydantic keeps huge integers)."""
+    return serial.dumps(serial.loads(Arrival, doc))
 
 
-def _elements(array: bytes) -> list[bytes]:
-    """The exact JSON of each arrival in a stored ``latest`` array (never re-encoded: no precision lost)."""
-    elements = split_array(array)
-    if elements is None:
-        raise sqlite3.DatabaseError("a failure's latest arrivals are not a JSON array")
-    return elements
+def _elements(lines: bytes) -> list[bytes]:
+    """The exact JSON of each arrival in a stored ``latest`` column (one per line: compact JSON never holds
+    a newline byte, so splitting needs no parsing, and nothing is re-encoded)."""
+    return lines.split(b"\n")
 
 
-def _array(elements: list[bytes]) -> bytes:
-    return b"[" + b",".join(elements) + b"]"
+def _lines(elements: list[bytes]) -> bytes:
+    return b"\n".join(elements)
 
 
 def report(rows: Rows, existing: Existing) -> WriteReport:

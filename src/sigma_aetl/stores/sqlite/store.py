@@ -17,7 +17,14 @@ from typing import Any, Literal, cast
 import orjson
 
 from sigma_aetl.core import serial
-from sigma_aetl.core.records import AcceptedRecord, Arrival, FailureRecord, RawPayload, StoredPayload
+from sigma_aetl.core.records import (
+    MAX_LATEST,
+    AcceptedRecord,
+    Arrival,
+    FailureRecord,
+    RawPayload,
+    StoredPayload,
+)
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
 from sigma_aetl.stores.base import (
     PURGE_BATCH,
@@ -93,9 +100,10 @@ _OCCURRENCE_COLUMNS = {
     "latest": "BLOB",
 }
 """A failure's arrivals, beside its document (see :mod:`sigma_aetl.stores.arrivals`): how many, the first
-and last ``received_at`` (µs; NULL: the row's own), and the latest arrivals as a JSON array (NULL: the
-row's own arrival only). Stores made before them gain them when opened for writing (:func:`_migrate`);
-a store opened read-only reads them as a failure seen once."""
+and last ``received_at`` (µs; NULL: the row's own), and the latest arrivals after the row's own, at most
+MAX_LATEST, as JSON Lines (one compact JSON object per line; NULL: none, the row's document being the
+arrival before them). Stores made before them gain them when opened for writing (:func:`_migrate`); a
+store opened read-only reads them as a failure seen once."""
 _OCCURRENCES = "occurrences, first_seen, last_seen, latest"
 _SEEN_ONCE = "1, NULL, NULL, NULL"
 
@@ -421,11 +429,15 @@ def _paths(doc: bytes) -> set[str]:
 
 def _failure_of(row: tuple[Any, ...]) -> FailureRecord:
     doc, count, first_us, last_us, latest = row
-    return serial.loads(FailureRecord, doc).with_occurrences(
+    record = serial.loads(FailureRecord, doc)
+    repeats = (
+        () if latest is None else serial.loads(tuple[Arrival, ...], b"[" + latest.replace(b"\n", b",") + b"]")
+    )
+    return record.with_occurrences(
         count,
         None if first_us is None else from_micros(first_us),
         None if last_us is None else from_micros(last_us),
-        None if latest is None else serial.loads(tuple[Arrival, ...], latest),
+        (record.first_arrival(), *repeats)[-MAX_LATEST:],
     )
 
 
