@@ -68,7 +68,8 @@ class MongoStore:
         return Written(self.write(records, failures))
 
     def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
-        """Insert every record and failure whose id is new; unordered bulk inserts, one per collection."""
+        """Insert every record and failure whose id is new (counting the arrivals of failures identified by
+        their bytes); unordered bulk writes, one per collection."""
         if self._read_only:
             raise StoreError("the MongoDB store was opened read-only; nothing was written")
         with translate_errors():

@@ -46,7 +46,8 @@ _Op = InsertOne[Doc] | UpdateOne
 def write(
     layout: Layout, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]
 ) -> WriteReport:
-    """Insert every record and failure whose id is new; one unordered bulk insert per collection.
+    """Insert every record and failure whose id is new, and count the arrivals of failures identified by
+    their bytes; one unordered bulk write per collection.
 
     Raises pymongo's errors (after the retries of transient ones); the caller translates them.
     """
