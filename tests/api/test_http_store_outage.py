@@ -12,8 +12,11 @@ from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.settings import Settings
 from sigma_aetl.stores.base import (
+    PURGE_BATCH,
     FailurePage,
+    FailurePurge,
     FailureQuery,
+    PurgeReport,
     RecordPage,
     RecordQuery,
     Stats,
@@ -56,6 +59,14 @@ class DownStore:
         raise self._down()
 
     def stats(self) -> Stats:
+        """Unavailable."""
+        raise self._down()
+
+    def count_failures(self, which: FailurePurge) -> PurgeReport:
+        """Unavailable."""
+        raise self._down()
+
+    def purge_failures(self, which: FailurePurge, *, batch_size: int = PURGE_BATCH) -> PurgeReport:
         """Unavailable."""
         raise self._down()
 

@@ -1,4 +1,4 @@
-"""``sigma-aetl failures list|show``: failure records by root cause, field, contract version and time."""
+"""``sigma-aetl failures list|show|purge``: failure records by root cause, field, contract version, time."""
 
 import base64
 import json
@@ -225,3 +225,110 @@ def test_untrusted_text_cannot_style_or_control_the_terminal(cli: Cli) -> None:
         out = cli.run(*args).stdout
         assert "\x1b" not in out
         assert "\\x1b[2J[bold]x" in out
+
+
+# -- occurrences ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def flood(cli: Cli) -> str:
+    """A store where TRUNCATED arrived three times on three lines (identified by its bytes: one failure
+    record, three arrivals) beside one INVALID_SHIPMENT; the flood's failure id."""
+    cli.ingest(cli.jsonl(TRUNCATED, INVALID_SHIPMENT, TRUNCATED, TRUNCATED))
+    [failure_id] = ids(cli.json("failures", "list", "--root-cause", "malformed_json"))
+    return failure_id
+
+
+def test_list_shows_how_often_each_failure_arrived(cli: Cli, flood: str) -> None:
+    """The list counts each failure's arrivals, in the table and in the JSON items."""
+    page = cli.json("failures", "list")
+    assert {item["failure_id"]: item["occurrences"]["count"] for item in page["items"]}[flood] == 3
+    assert sorted(item["occurrences"]["count"] for item in page["items"]) == [1, 3]
+    rows = [
+        " ".join(line.replace("│", " ").split()) for line in cli.run("failures", "list").stdout.splitlines()
+    ]
+    assert any(row.startswith(flood) and " malformed_json 3 " in f"{row} " for row in rows)
+
+
+def test_show_prints_occurrences_and_the_latest_arrivals(cli: Cli, flood: str) -> None:
+    """``failures show`` says what the id came from, how often it arrived, and each arrival's metadata."""
+    out = cli.run("failures", "show", flood).stdout
+    lines = [" ".join(line.replace("│", " ").split()) for line in out.splitlines()]
+    assert "identified by raw bytes: every arrival counts" in lines
+    assert "arrivals 3" in lines
+    assert "latest 3 arrival(s)" in lines
+    for line in (1, 3, 4):
+        assert f'"line": {line},' in out
+    record = cli.json("failures", "show", flood)
+    assert record["identified_by"] == "raw"
+    assert [arrival["source"]["line"] for arrival in record["occurrences"]["latest"]] == [1, 3, 4]
+    assert record["source"]["line"] == 1  # the record is its first arrival, as first written
+
+
+def test_show_a_failure_seen_once(stored: Cli) -> None:
+    """A failure that arrived once shows one arrival and no table of latest arrivals."""
+    [failure_id] = ids(stored.json("failures", "list", "--root-cause", "missing_field"))
+    lines = [
+        " ".join(line.split()) for line in stored.run("failures", "show", failure_id).stdout.splitlines()
+    ]
+    assert "arrivals 1" in lines
+    assert not [line for line in lines if line.startswith("latest ")]
+
+
+# -- purge ------------------------------------------------------------------------------------------------
+
+
+def test_purge_needs_a_filter(stored: Cli) -> None:
+    """A purge with no filter is refused (exit 2) and says how to select every failure on purpose."""
+    for args in (["failures", "purge"], ["failures", "purge", "--yes"]):
+        result = stored.run(*args)
+        assert result.exit_code == 2
+        assert "--older-than 0s" in result.stderr
+    assert stored.stats()["failures_total"] == 6
+
+
+def test_purge_is_a_dry_run_by_default(stored: Cli) -> None:
+    """Without --yes a purge counts what it would delete, by root cause, and deletes nothing."""
+    summary = stored.json("failures", "purge", "--older-than", "0s", "--field", "priority")
+    assert (summary["dry_run"], summary["deleted"]) == (True, 2)
+    assert summary["by_root_cause"] == {"missing_field": 1, "type_mismatch": 1}
+    assert summary["filters"]["field"] == "priority"
+    out = stored.run("failures", "purge", "--older-than", "0s", "--field", "priority").stdout
+    assert "dry run: 2 failure record(s) would be deleted; run again with --yes to delete them" in out
+    assert stored.stats()["failures_total"] == 6
+
+
+def test_purge_yes_deletes_prints_and_audits(stored: Cli) -> None:
+    """--yes deletes what the dry run counted, says so, and logs an audit line: filters, count and user."""
+    result = stored.run("failures", "purge", "--older-than", "0s", "--root-cause", "malformed_json", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "deleted 1 failure record(s)" in result.stdout
+    [audit] = [line for line in result.stderr.splitlines() if "failures_purged" in line]
+    assert "deleted=1" in audit
+    assert "'root_cause': 'malformed_json'" in audit
+    assert "user=" in audit
+    assert stored.json("failures", "list", "--root-cause", "malformed_json")["total"] == 0
+    assert stored.stats()["failures_total"] == 5
+
+
+def test_purge_older_than_keeps_recent_failures(stored: Cli) -> None:
+    """--older-than selects by the latest arrival: failures that just arrived are not old enough."""
+    summary = stored.json("failures", "purge", "--older-than", "1d", "--yes")
+    assert (summary["dry_run"], summary["deleted"], summary["by_root_cause"]) == (False, 0, {})
+    assert stored.stats()["failures_total"] == 6
+
+
+@pytest.mark.parametrize("age", ["30", "3x", "-1d", "1.5d", "999999999999w"])
+def test_purge_refuses_a_bad_age(stored: Cli, age: str) -> None:
+    """An age that is not a whole number and a unit (or absurdly long) is a usage error, exit 2."""
+    result = stored.run("failures", "purge", "--older-than", age)
+    assert result.exit_code == 2
+    assert "--older-than" in result.stderr
+
+
+def test_purge_of_a_store_that_does_not_exist_creates_nothing(cli: Cli) -> None:
+    """Purging where nothing was ever stored is an error (exit 2), and leaves no store behind."""
+    result = cli.run("failures", "purge", "--older-than", "1d", "--yes")
+    assert result.exit_code == 2
+    assert "no store at" in result.stderr
+    assert not cli.db.exists()

@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,7 +120,13 @@ def test_reingesting_a_file_writes_nothing_new(cli: Cli) -> None:
     assert (first["accepted"], first["failed"]) == (1, 6)
     assert (second["accepted"], second["failed"]) == (0, 0)
     assert (second["accepted_duplicates"], second["failure_duplicates"]) == (1, 6)
-    assert cli.stats() == before
+    # Records only: a file event's failure is identified by its bytes until the file source gives it its
+    # path and line, so a re-read counts its arrivals again (docs/failures.md, occurrences).
+    assert _records(cli.stats()) == _records(before)
+
+
+def _records(stats: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in stats.items() if not key.startswith("failure_occurrences")}
 
 
 def test_crlf_line_endings_and_blank_lines(cli: Cli) -> None:

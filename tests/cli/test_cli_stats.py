@@ -17,6 +17,9 @@ def test_json_is_exactly_the_store_stats(cli: Cli) -> None:
         "accepted_by_contract": {"shipment@1": 1},
         "failures_by_contract": {"shipment@1": 2},
         "failures_by_root_cause": {"business_rule_violation": 1, "missing_field": 1},
+        "failure_occurrences_total": 2,
+        "failure_occurrences_by_contract": {"shipment@1": 2},
+        "failure_occurrences_by_root_cause": {"business_rule_violation": 1, "missing_field": 1},
     }
 
 
@@ -28,8 +31,20 @@ def test_human_tables(cli: Cli) -> None:
     lines = [" ".join(line.replace("│", " ").split()) for line in result.stdout.splitlines()]
     assert "accepted records 1" in lines
     assert "failure records 1" in lines
-    assert "business_rule_violation 1" in lines
-    assert "shipment@1 1" in lines
+    assert "failure arrivals 1" in lines
+    assert "business_rule_violation 1 1" in lines
+    assert "shipment@1 1" in lines  # accepted
+    assert "shipment@1 1 1" in lines  # failure records and arrivals
+
+
+def test_human_tables_count_arrivals_beside_records(cli: Cli) -> None:
+    """Failures arriving more than once are counted as records and, beside them, as arrivals."""
+    cli.ingest(cli.jsonl(HEAVY_SHIPMENT, HEAVY_SHIPMENT, INVALID_SHIPMENT))
+    lines = [" ".join(line.replace("│", " ").split()) for line in cli.run("stats").stdout.splitlines()]
+    assert "failure records 2" in lines
+    assert "failure arrivals 3" in lines
+    assert "business_rule_violation 1 2" in lines
+    assert "shipment@1 2 3" in lines
 
 
 def test_empty_store(cli: Cli) -> None:

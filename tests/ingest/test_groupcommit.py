@@ -302,3 +302,35 @@ def test_an_oversized_failure_is_written_in_arrival_order_between_groups(
     assert order[-1] == "0 records, 1 failures"
     assert store.get_failure(outcome.failure_id or "") is not None
     assert committer.groups == 2
+
+
+@pytest.mark.parametrize("writer", ["process", "inline"])
+def test_identical_bare_failures_in_one_group_count_each(
+    tmp_path: Path, registry: Registry, writer: str
+) -> None:
+    """Concurrent requests carrying the same bad bytes without a key share one transaction and are counted
+    one arrival each, whichever the writer; an oversized body uploaded twice counts twice."""
+    store = SqliteStore.from_url(f"sqlite:///{tmp_path}/c.db?writer={writer}")
+    committer = GroupCommitter(Pipeline(registry, store))
+    bad = Envelope(raw=INVALID_SHIPMENT, contract="shipment", version="1", received_at=datetime.now(UTC))
+    big = replace(bad, raw=b'{"shipment_id": "X", ')
+
+    async def scenario() -> list[Outcome]:
+        groups = await asyncio.gather(*(committer.store([bad]) for _ in range(5)))
+        oversized = [await committer.store_oversized(big, 20_000_000, 16_777_216) for _ in range(2)]
+        await committer.aclose()
+        return [outcome for group in groups for outcome in group] + oversized
+
+    outcomes = run_closing(store, scenario())
+    reopened = SqliteStore(tmp_path / "c.db", writer="none")
+    try:
+        counts: dict[RootCause, int] = {}
+        for failure_id in {o.failure_id for o in outcomes}:
+            stored = reopened.get_failure(failure_id or "")
+            assert stored is not None
+            assert stored.occurrences is not None
+            counts[stored.root_cause] = stored.occurrences.count
+    finally:
+        reopened.close()
+    assert counts == {RootCause.MISSING_FIELD: 5, RootCause.PAYLOAD_TOO_LARGE: 2}
+    assert committer.groups == 3  # the five requests in one group, then each oversized body alone

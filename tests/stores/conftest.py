@@ -22,7 +22,7 @@ from pymongo.database import Database
 
 from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
 from sigma_aetl.core.decision import FieldError
-from sigma_aetl.core.ids import failure_id, record_id
+from sigma_aetl.core.ids import IdentityKind, SourceIdentity, failure_id, raw_identity, record_id
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload
 from sigma_aetl.core.taxonomy import STAGE_OF, RootCause
 from sigma_aetl.stores import Store, open_store
@@ -175,13 +175,18 @@ def mongo_store(mongo_url: str) -> Iterator[MongoStore]:
 
 
 @pytest.fixture(params=STORES)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """A fresh, empty store of each kind, opened by URL: SQLite in a temporary file, MongoDB in a new db."""
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of a fresh store of each kind: SQLite in a temporary file, MongoDB in a new database."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/store.db"
-    else:
-        url = request.getfixturevalue("mongo_url")
-    opened = open_store(url)
+        return f"sqlite:///{tmp_path}/store.db"
+    url: str = request.getfixturevalue("mongo_url")
+    return url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """A fresh, empty store of each kind (see ``store_url``), opened by URL."""
+    opened = open_store(store_url)
     yield opened
     opened.close()
 
@@ -218,7 +223,8 @@ def make_record() -> RecordFactory:
 
 @pytest.fixture
 def make_failure() -> FailureFactory:
-    """Build a failure record; its id comes from ``contract_ref`` and a producer key."""
+    """Build a failure record; its id comes from ``contract_ref`` and a producer key (``identified_by`` key),
+    Kafka coordinates made of the key (``transport``) or the raw bytes (``raw``: the key is then unused)."""
 
     def make(
         key: str = "k1",
@@ -231,11 +237,17 @@ def make_failure() -> FailureFactory:
         source: dict[str, Any] | None = None,
         raw: bytes = b'{"shipment_id": "SHIP-1"}',
         conflicts_with: str | None = None,
+        identified_by: IdentityKind | None = "key",
     ) -> FailureRecord:
         name, _, version = contract_ref.partition("@")
         errors = tuple(_error(path, root_cause) for path in paths)
+        identity: SourceIdentity = ("key", key)
+        if identified_by == "raw":
+            identity = raw_identity(raw)
+        elif identified_by == "transport":
+            identity = ("kafka", "events", "0", key)
         return FailureRecord(
-            failure_id=failure_id(contract_ref, ("key", key)),
+            failure_id=failure_id(contract_ref, identity),
             contract_ref=contract_ref,
             contract=name if routed else None,
             version=int(version) if routed else None,
@@ -247,6 +259,7 @@ def make_failure() -> FailureFactory:
             raw=RawPayload.of(raw),
             received_at=received_at,
             source={"kind": "test"} if source is None else source,
+            identified_by=identified_by,
         )
 
     return make

@@ -7,7 +7,8 @@ definitions onto every command, so they also work after it (``sigma-aetl stats -
 nearest the command wins (see :func:`sigma_aetl.cli.state.settings_of`).
 """
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,7 @@ __all__ = [
     "ContractRef",
     "ContractsOption",
     "StoreOption",
+    "parse_age",
     "parse_instant",
     "parse_ref",
     "parse_root_cause",
@@ -64,6 +66,10 @@ GLOBAL_SETTINGS = {"store": "store_url", "contracts": "contracts_dir"}
 ROOT_CAUSES = ", ".join(cause.value for cause in RootCause)
 """Every root cause of the taxonomy, in its order, for help texts and errors."""
 
+_AGE = re.compile(r"(\d+)([wdhms])")
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+_MAX_AGE = timedelta(days=365_000)  # a thousand years: older than that is older than every timestamp here
+
 
 def parse_ref(value: str) -> ContractRef:
     """``name@version`` → :class:`ContractRef`; anything else is a usage error (exit code 2)."""
@@ -90,3 +96,19 @@ def parse_root_cause(value: str) -> RootCause:
         return RootCause(value)
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not a root cause; use one of: {ROOT_CAUSES}") from None
+
+
+def parse_age(value: str) -> timedelta:
+    """An age: a whole number and a unit, ``30d``, ``12h``, ``90m``, ``45s`` or ``2w``."""
+    match = _AGE.fullmatch(value.strip())
+    if match is None:
+        raise typer.BadParameter(
+            f"{value!r} is not an age: a whole number and a unit, w d h m or s (for example 30d or 12h)"
+        )
+    try:
+        age = timedelta(**{_UNITS[match[2]]: int(match[1])})
+    except OverflowError:
+        age = _MAX_AGE + timedelta(days=1)
+    if age > _MAX_AGE:
+        raise typer.BadParameter(f"{value!r} is more than a thousand years")
+    return age

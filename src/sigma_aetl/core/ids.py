@@ -4,13 +4,19 @@ A retry or a replay therefore hits the store's unique index and writes nothing n
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
 
 SourceIdentity = tuple[str, ...]
 """What makes an arrival unique: ``("key", idempotency_key)``, ``("kafka", topic, partition, offset)``,
 ``("raw", sha256_of_bytes)``, or a file's line and its bytes: ``("file", path, line, "raw", sha256)``."""
+
+IdentityKind = Literal["key", "transport", "raw"]
+"""Where a failure id comes from: the producer's key, the transport's own coordinates, or the bytes."""
+
+_FROM_BYTES = frozenset({"raw", "raw-prefix"})
+"""Source identities made of the bytes themselves (``raw-prefix``: a body over the hard request limit)."""
 
 
 def record_id(contract: str, version: int, identity: Sequence[Any]) -> str:
@@ -28,3 +34,10 @@ def failure_id(contract_ref: str, source: SourceIdentity) -> str:
 def raw_identity(raw: bytes) -> SourceIdentity:
     """Source identity of an arrival that carries no key of its own: its bytes."""
     return ("raw", sha256_hex(raw))
+
+
+def identity_kind(source: SourceIdentity) -> IdentityKind:
+    """Which kind of source identity ``source`` is: ``key``, ``raw`` (made of the bytes) or ``transport``."""
+    if source[0] == "key":
+        return "key"
+    return "raw" if source[0] in _FROM_BYTES else "transport"

@@ -6,17 +6,19 @@ document the API.
 """
 
 import base64
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from sigma_aetl.core import serial
 from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
 from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import Decision, FieldError
 from sigma_aetl.core.envelope import Envelope
-from sigma_aetl.core.ids import failure_id, record_id
+from sigma_aetl.core.ids import IdentityKind, failure_id, identity_kind, record_id
 from sigma_aetl.core.taxonomy import RootCause, Stage
 from sigma_aetl.core.value import value
 
@@ -70,6 +72,36 @@ class AcceptedRecord:
     source: Annotated[dict[str, Any], Field(description="Transport metadata of the first arrival.")]
 
 
+MAX_LATEST = 10
+"""How many of a failure's latest arrivals its occurrences keep."""
+
+
+@value(kw_only=True)
+class Arrival:
+    """One arrival of a failing event: when, and the transport metadata it came with."""
+
+    received_at: Annotated[datetime, Field(description="When the gateway received it (UTC).")]
+    source: Annotated[dict[str, Any], Field(description="Its transport metadata, as `source` records it.")]
+
+
+@value(kw_only=True)
+class Occurrences:
+    """How often a failure arrived. Kept by the store beside the record, never inside it: the record stays
+    as first written. Only a failure identified by its bytes (`identified_by` = `raw`) arrives more than
+    once; one identified by a key or by transport coordinates is the same arrival each time it comes back."""
+
+    count: Annotated[int, Field(description="Arrivals of this failure, the first included.", ge=1)]
+    first_seen: Annotated[datetime, Field(description="The earliest arrival's `received_at`.")]
+    last_seen: Annotated[datetime, Field(description="The latest arrival's `received_at`.")]
+    latest: Annotated[
+        tuple[Arrival, ...],
+        Field(
+            description=f"The latest arrivals, at most {MAX_LATEST}, oldest first (the first arrival too, "
+            "while it is among them)."
+        ),
+    ]
+
+
 @value(kw_only=True)
 class FailureRecord:
     """An invalid event, kept whole: raw bytes, every error, root cause, contract and transport metadata."""
@@ -95,11 +127,64 @@ class FailureRecord:
     raw: Annotated[RawPayload, Field(description="The event's bytes exactly as received.")]
     received_at: Annotated[datetime, Field(description="When the gateway received the event (UTC).")]
     source: Annotated[dict[str, Any], Field(description="Transport metadata.")]
+    identified_by: Annotated[
+        IdentityKind | None,
+        Field(
+            description="What `failure_id` derives from: the producer's `key` (Idempotency-Key), `transport` "
+            "coordinates (Kafka topic/partition/offset), or the `raw` bytes. Only a `raw` failure counts "
+            "each arrival in `occurrences`. Null for records stored before it was recorded."
+        ),
+    ] = None
+    occurrences: Annotated[
+        Occurrences | None,
+        Field(description="How often it arrived, as the store counts it beside the record (as read)."),
+    ] = dataclasses.field(default=None, compare=False)  # a tally beside the decision, not part of it
 
     @property
     def fields(self) -> list[str]:
         """The distinct field paths its errors name (the whole payload is the empty path)."""
         return sorted({error.path for error in self.errors})
+
+    @property
+    def counts_arrivals(self) -> bool:
+        """Whether each write of it is a new arrival: only when its id derives from its bytes."""
+        return self.identified_by == "raw"
+
+    def first_arrival(self) -> Arrival:
+        """The arrival the record itself describes."""
+        return Arrival(received_at=self.received_at, source=self.source)
+
+    def with_occurrences(
+        self,
+        count: int = 1,
+        first_seen: datetime | None = None,
+        last_seen: datetime | None = None,
+        latest: tuple[Arrival, ...] | None = None,
+    ) -> "FailureRecord":
+        """This record as read, with its occurrences; what a store did not keep defaults to this record's
+        own arrival (a failure seen once, or stored before occurrences were kept)."""
+        received = self.received_at
+        occurrences = Occurrences(
+            count=count,
+            first_seen=received if first_seen is None else min(first_seen, received),
+            last_seen=received if last_seen is None else max(last_seen, received),
+            latest=(self.first_arrival(),) if latest is None else latest,
+        )
+        return dataclasses.replace(self, occurrences=occurrences)
+
+
+_NO_OCCURRENCES = b',"occurrences":null}'
+
+
+def written_json(failure: FailureRecord) -> bytes:
+    """The JSON a store keeps of a failure: the record as first written, without ``occurrences`` (the store
+    keeps those beside it; :meth:`FailureRecord.with_occurrences` puts them back when it is read)."""
+    if failure.occurrences is not None:
+        failure = dataclasses.replace(failure, occurrences=None)
+    written = serial.dumps(failure)
+    # `occurrences` is the last field, so its null closes the object: cut it off rather than build a dict
+    assert written.endswith(_NO_OCCURRENCES), "occurrences must stay FailureRecord's last field"
+    return written[: -len(_NO_OCCURRENCES)] + b"}"
 
 
 StoredRecord = AcceptedRecord | FailureRecord
@@ -138,8 +223,9 @@ def failure_record(
     """A failure record for a FAILED decision."""
     assert decision.root_cause is not None
     assert decision.stage is not None
+    identity = envelope.source_identity()
     return FailureRecord(
-        failure_id=failure_id(envelope.contract_ref, envelope.source_identity()),
+        failure_id=failure_id(envelope.contract_ref, identity),
         contract_ref=envelope.contract_ref,
         contract=decision.contract,
         version=decision.version,
@@ -151,6 +237,7 @@ def failure_record(
         raw=raw or RawPayload.of(envelope.raw),
         received_at=envelope.received_at,
         source=envelope.source,
+        identified_by=identity_kind(identity),
     )
 
 

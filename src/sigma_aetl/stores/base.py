@@ -17,6 +17,8 @@ from sigma_aetl.core.taxonomy import RootCause
 MAX_PAGE = 1000
 MAX_CURSOR = 1024
 """Longest cursor a query accepts, in characters (the store's own are a few hundred at most)."""
+PURGE_BATCH = 1000
+"""Failures deleted per transaction (SQLite) or per delete (MongoDB) by a purge."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -29,8 +31,13 @@ def micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
-class FailureQuery(BaseModel):
-    """Filters and paging for failure records; every filter is optional and they combine with AND."""
+def from_micros(value: int) -> datetime:
+    """Integer microseconds since the epoch back to the UTC timestamp :func:`micros` made them of."""
+    return _EPOCH + value * _MICROSECOND
+
+
+class FailureFilter(BaseModel):
+    """Which failure records: every filter is optional and they combine with AND."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -44,8 +51,34 @@ class FailureQuery(BaseModel):
     field: str | None = Field(default=None, description="An error's field path, exactly (e.g. `weight_kg`).")
     since: datetime | None = Field(default=None, description="Received at or after (inclusive).")
     until: datetime | None = Field(default=None, description="Received before (exclusive).")
+
+
+class FailureQuery(FailureFilter):
+    """Filters and paging for failure records; every filter is optional and they combine with AND."""
+
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
     offset: int = Field(default=0, ge=0)
+
+
+class FailurePurge(FailureFilter):
+    """Which failure records a purge deletes: the failure filters, and how long since they last arrived."""
+
+    last_seen_before: datetime | None = Field(
+        default=None,
+        description="Last arrived before (exclusive): `occurrences.last_seen`, which is `received_at` for a "
+        "failure that arrived once. A failure still arriving is kept.",
+    )
+
+    def is_everything(self) -> bool:
+        """True when no filter is set: every failure record matches."""
+        return all(value is None for value in self.model_dump().values())
+
+
+class PurgeReport(BaseModel):
+    """What a purge deleted (or, in a dry run, would delete)."""
+
+    deleted: int = Field(description="Failure records deleted, with their field index and occurrences.")
+    by_root_cause: dict[str, int] = Field(description="The same, per primary root cause.")
 
 
 class FailurePage(BaseModel):
@@ -98,10 +131,18 @@ class Stats(BaseModel):
     """Counts of what is stored."""
 
     accepted_total: int
-    failures_total: int
+    failures_total: int = Field(description="Distinct failure records.")
+    failure_occurrences_total: int = Field(
+        description="Arrivals of those failures: a failure identified by its bytes counts each time it "
+        "arrived (see `occurrences` on a failure record); any other counts once."
+    )
     accepted_by_contract: dict[str, int] = Field(description="Accepted records per `name@version`.")
     failures_by_contract: dict[str, int] = Field(description="Failures per contract as addressed.")
     failures_by_root_cause: dict[str, int]
+    failure_occurrences_by_contract: dict[str, int] = Field(
+        description="Failure arrivals per contract as addressed."
+    )
+    failure_occurrences_by_root_cause: dict[str, int] = Field(description="Failure arrivals per root cause.")
 
 
 @dataclass
@@ -112,6 +153,9 @@ class WriteReport:
     existing_records: dict[str, str] = field(default_factory=dict)
     new_failures: set[str] = field(default_factory=set)
     existing_failures: set[str] = field(default_factory=set)
+    counted_arrivals: dict[str, int] = field(default_factory=dict)
+    """Failure id → arrivals this write added to its occurrences: only failures identified by their bytes,
+    new or existing (the first copy of a new one counts too); any other is the same arrival again."""
 
 
 class PendingWrite(Protocol):
@@ -177,6 +221,16 @@ class Store(Protocol):
 
     def stats(self) -> Stats:
         """Counts of accepted records and failures."""
+        ...
+
+    def count_failures(self, which: FailurePurge) -> PurgeReport:
+        """How many failure records :meth:`purge_failures` would delete now: a dry run. Read-only."""
+        ...
+
+    def purge_failures(self, which: FailurePurge, *, batch_size: int = PURGE_BATCH) -> PurgeReport:
+        """Delete the failure records ``which`` selects, with their field index and occurrences, in
+        batches of ``batch_size`` (one transaction or delete each), and say what was deleted. A failure
+        that arrives again during the purge, and so no longer matches, is kept. Raises StoreError."""
         ...
 
     def raw_payloads(

@@ -6,6 +6,14 @@ copies of what queries and indexes use: ids, contract, version, root cause, erro
 ``received_at`` (a BSON datetime) with ``received_us`` (the exact microseconds, for ordering and ranges),
 ``source`` (its top-level scalars: Kafka topic, partition, offset...) and the ``write_token`` of the
 ``write()`` call that stored it (see :mod:`sigma_aetl.stores.mongo.writes`).
+
+A failure identified by its bytes counts its arrivals beside ``doc`` (:func:`counting_update`), which never
+changes: ``occurrences`` (arrivals counted by updates), ``first_counted`` (1 when ``occurrences`` counts the
+first arrival too: the document was inserted counting), ``first_seen_us`` / ``last_seen_us``, ``latest``
+(the latest arrivals, each its exact JSON as a string: nx-27017 stores binary pushed by ``$push`` as a
+document of its own) and ``counted_by`` (the ``write_token`` of the
+latest writes that counted, so that a retried write does not count twice). A failure without them (one
+identified by a key or transport coordinates, or stored before they existed) arrived once, as ``doc`` says.
 """
 
 from datetime import UTC, datetime
@@ -14,13 +22,29 @@ from typing import Any
 import orjson
 
 from sigma_aetl.core import serial
-from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload
-from sigma_aetl.stores.base import micros
+from sigma_aetl.core.records import (
+    MAX_LATEST,
+    AcceptedRecord,
+    Arrival,
+    FailureRecord,
+    RawPayload,
+    written_json,
+)
+from sigma_aetl.stores.arrivals import Tally
+from sigma_aetl.stores.base import from_micros, micros
 
 Doc = dict[str, Any]
 """A document as pymongo reads and writes it."""
 
 _INT64 = range(-(2**63), 2**63)
+COUNTED_BY = 10
+"""How many of the latest counting writes a failure document remembers (``counted_by``): a write retried
+after that many other writes counted the same failure in between would count again."""
+FAILURE_FIELDS = {
+    **{"_id": 0, "doc": 1, "occurrences": 1, "first_counted": 1},
+    **{"first_seen_us": 1, "last_seen_us": 1, "latest": 1},
+}
+"""The projection that reads a failure back whole: its document and its occurrences."""
 
 
 def record_doc(record: AcceptedRecord, token: str) -> Doc:
@@ -52,14 +76,57 @@ def failure_doc(failure: FailureRecord, token: str) -> Doc:
     }
 
 
+def counting_filter(failure_id: str, token: str) -> Doc:
+    """The failure document, unless the ``write()`` call ``token`` names has counted it already."""
+    return {"failure_id": failure_id, "counted_by": {"$nin": [token]}}
+
+
+def counting_update(failure: FailureRecord, tally: Tally, token: str, *, insert: bool = True) -> Doc:
+    """Count ``tally``'s arrivals on a failure document; with ``insert``, the document to insert (counting
+    from its first arrival) when there is none (an upsert)."""
+    update: Doc = {
+        "$inc": {"occurrences": tally.count},
+        "$min": {"first_seen_us": tally.first_us},
+        "$max": {"last_seen_us": tally.last_us},
+        "$push": {
+            "latest": {"$each": [_text(arrival) for arrival in tally.latest], "$slice": -MAX_LATEST},
+            "counted_by": {"$each": [token], "$slice": -COUNTED_BY},
+        },
+    }
+    if insert:
+        document = failure_doc(failure, token)
+        del document["failure_id"]  # the filter's
+        update["$setOnInsert"] = {**document, "first_counted": 1}
+    return update
+
+
 def record_of(doc: Doc) -> AcceptedRecord:
     """The accepted record a document holds, exactly as written."""
     return serial.loads(AcceptedRecord, doc["doc"])
 
 
 def failure_of(doc: Doc) -> FailureRecord:
-    """The failure record a document holds, exactly as written."""
-    return serial.loads(FailureRecord, doc["doc"])
+    """The failure record a document holds, exactly as written, with its occurrences (read with
+    :data:`FAILURE_FIELDS`)."""
+    record = serial.loads(FailureRecord, doc["doc"])
+    first_counted = doc.get("first_counted", 0)
+    latest = [serial.loads(Arrival, item) for item in doc.get("latest", ())]
+    if not first_counted and latest:  # counted since, but `latest` lacks the arrival the document holds
+        latest = [record.first_arrival(), *latest][-MAX_LATEST:]
+    return record.with_occurrences(
+        doc.get("occurrences", 0) + 1 - first_counted,
+        _instant(doc.get("first_seen_us")),
+        _instant(doc.get("last_seen_us")),
+        tuple(latest) if latest else None,
+    )
+
+
+def _text(arrival: Arrival) -> str:
+    return serial.dumps(arrival).decode("utf-8")
+
+
+def _instant(value: int | None) -> datetime | None:
+    return None if value is None else from_micros(value)
 
 
 def raw_of(doc: bytes) -> RawPayload:
@@ -78,7 +145,7 @@ def _common(record: AcceptedRecord | FailureRecord, token: str) -> Doc:
         "received_us": micros(record.received_at),
         "source": {key: value for key, value in record.source.items() if _bson_scalar(value)},
         "write_token": token,
-        "doc": serial.dumps(record),
+        "doc": written_json(record) if isinstance(record, FailureRecord) else serial.dumps(record),
     }
 
 

@@ -19,17 +19,17 @@ from pymongo.collection import Collection
 from pymongo.cursor import Cursor
 
 from sigma_aetl.core.records import StoredPayload
-from sigma_aetl.stores.base import FailureQuery, RecordQuery, micros
-from sigma_aetl.stores.mongo.documents import Doc, raw_of, utc
+from sigma_aetl.stores.base import FailureFilter, FailurePurge, RecordQuery, micros
+from sigma_aetl.stores.mongo.documents import FAILURE_FIELDS, Doc, raw_of, utc
 from sigma_aetl.stores.mongo.errors import translate_errors
 from sigma_aetl.stores.mongo.indexes import NEWEST
 
-_PAGE_FIELDS = {"_id": 0, "doc": 1, "received_us": 1, "failure_id": 1}
+_PAGE_FIELDS = {**FAILURE_FIELDS, "received_us": 1, "failure_id": 1}
 _STREAM_FIELDS = {"_id": 1, "doc": 1}
 _BY_ID = [("_id", ASCENDING)]
 
 
-def failure_filter(query: FailureQuery) -> Doc:
+def failure_filter(query: FailureFilter) -> Doc:
     """The ``find`` filter of a failure query, but its contract: the contract is the collection."""
     where: Doc = {}
     if query.version is not None:
@@ -39,6 +39,17 @@ def failure_filter(query: FailureQuery) -> Doc:
     if query.field is not None:
         where["fields"] = query.field
     return {**where, **_time_filter(query.since, query.until)}
+
+
+def purge_filter(which: FailurePurge) -> Doc:
+    """The ``find`` filter of a purge: the failure filter, and the last arrival before a bound (a failure
+    that never counted a second arrival has no ``last_seen_us``: its ``received_us`` is its last)."""
+    where = failure_filter(which)
+    if which.last_seen_before is None:
+        return where
+    before = micros(which.last_seen_before)
+    never_counted = {"last_seen_us": {"$exists": False}, "received_us": {"$lt": before}}
+    return {**where, "$or": [{"last_seen_us": {"$lt": before}}, never_counted]}
 
 
 def _time_filter(since: datetime | None, until: datetime | None) -> Doc:
@@ -127,6 +138,44 @@ def count_by(collections: Iterable[Collection[Doc]], key: str) -> Counter[str]:
         for row in collection.aggregate([{"$group": {"_id": key, "n": {"$sum": 1}}}]):
             counts[str(row["_id"])] += int(row["n"])
     return counts
+
+
+def count_by_cause(collections: Iterable[Collection[Doc]], where: Doc) -> Counter[str]:
+    """Documents matching ``where``, counted by root cause, summed over the collections.
+
+    Each cause counted apart (``distinct``, then ``count_documents``), not ``$match`` then ``$group``:
+    nx-27017 groups nothing when the match tests an array (``fields``), where MongoDB groups the matches.
+    """
+    counts: Counter[str] = Counter()
+    for collection in collections:
+        for cause in collection.distinct("root_cause", where):
+            counts[str(cause)] += collection.count_documents({**where, "root_cause": cause})
+    return counts
+
+
+def occurrences_by(collections: Iterable[Collection[Doc]], key: str) -> tuple[Counter[str], Counter[str]]:
+    """Failure documents, and their arrivals, counted by the value of one field, summed over the collections.
+
+    A document's arrivals are ``occurrences`` plus one for the arrival its ``doc`` holds, unless
+    ``first_counted`` says ``occurrences`` counts that one too (see
+    :mod:`~sigma_aetl.stores.mongo.documents`): summed per group as documents + occurrences -
+    first_counted, each a plain ``$sum`` of a field.
+    """
+    documents: Counter[str] = Counter()
+    arrivals: Counter[str] = Counter()
+    group = {
+        "_id": key,
+        "n": {"$sum": 1},
+        "counted": {"$sum": "$occurrences"},
+        "firsts": {"$sum": "$first_counted"},
+    }
+    for collection in collections:
+        for row in collection.aggregate([{"$group": group}]):
+            documents[str(row["_id"])] += int(row["n"])
+            # nx-27017 sums a field no document has to null, where MongoDB gives 0
+            counted, firsts = int(row["counted"] or 0), int(row["firsts"] or 0)
+            arrivals[str(row["_id"])] += int(row["n"]) + counted - firsts
+    return documents, arrivals
 
 
 def find_ids(collection: Collection[Doc], key: str, ids: list[str], extra: Doc | None = None) -> list[Doc]:

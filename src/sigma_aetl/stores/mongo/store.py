@@ -10,6 +10,7 @@ every public method translates pymongo's errors (:mod:`~sigma_aetl.stores.mongo.
 docs/mongodb.md.
 """
 
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
@@ -19,8 +20,11 @@ from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
 from sigma_aetl.errors import StoreError
 from sigma_aetl.stores import cursor
 from sigma_aetl.stores.base import (
+    PURGE_BATCH,
     FailurePage,
+    FailurePurge,
     FailureQuery,
+    PurgeReport,
     RecordPage,
     RecordQuery,
     Stats,
@@ -29,7 +33,7 @@ from sigma_aetl.stores.base import (
 )
 from sigma_aetl.stores.mongo import queries, writes
 from sigma_aetl.stores.mongo.connection import connect, settle_option
-from sigma_aetl.stores.mongo.documents import failure_of, record_of
+from sigma_aetl.stores.mongo.documents import FAILURE_FIELDS, failure_of, record_of
 from sigma_aetl.stores.mongo.errors import translate_errors
 from sigma_aetl.stores.mongo.layout import Layout
 
@@ -75,7 +79,8 @@ class MongoStore:
         return Written(self.write(records, failures))
 
     def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
-        """Insert every record and failure whose id is new; unordered bulk inserts, one per collection."""
+        """Insert every record and failure whose id is new (counting the arrivals of failures identified by
+        their bytes); unordered bulk writes, one per collection."""
         if self._read_only:
             raise StoreError("the MongoDB store was opened read-only; nothing was written")
         with translate_errors():
@@ -96,7 +101,7 @@ class MongoStore:
         """One failure record by id, looked up in the unrouted collection and each contract's."""
         with translate_errors():
             for collection in self._layout.failure_collections(None):
-                found = collection.find_one({"failure_id": failure_id}, {"doc": 1})
+                found = collection.find_one({"failure_id": failure_id}, FAILURE_FIELDS)
                 if found is not None:
                     return failure_of(found)
         return None
@@ -132,20 +137,43 @@ class MongoStore:
         )
 
     def stats(self) -> Stats:
-        """Counts per contract version and per root cause, summed over every collection."""
+        """Counts per contract version and per root cause, of failures and their arrivals, summed over
+        every collection."""
         with translate_errors():
             names = self._layout.names()
             accepted = queries.count_by((self._layout.records(name) for name in names), "$contract_ref")
             failures = self._layout.failure_collections(None)
-            by_ref = queries.count_by(failures, "$contract_ref")
-            by_cause = queries.count_by(failures, "$root_cause")
+            by_ref, arrivals_by_ref = queries.occurrences_by(failures, "$contract_ref")
+            by_cause, arrivals_by_cause = queries.occurrences_by(failures, "$root_cause")
         return Stats(
             accepted_total=sum(accepted.values()),
             failures_total=sum(by_ref.values()),
+            failure_occurrences_total=sum(arrivals_by_ref.values()),
             accepted_by_contract=dict(sorted(accepted.items())),
             failures_by_contract=dict(sorted(by_ref.items())),
             failures_by_root_cause=dict(sorted(by_cause.items())),
+            failure_occurrences_by_contract=dict(sorted(arrivals_by_ref.items())),
+            failure_occurrences_by_root_cause=dict(sorted(arrivals_by_cause.items())),
         )
+
+    def count_failures(self, which: FailurePurge) -> PurgeReport:
+        """How many failures a purge of ``which`` would delete now, per root cause."""
+        with translate_errors():
+            collections = self._layout.failure_collections(which.contract)
+            by_cause = queries.count_by_cause(collections, queries.purge_filter(which))
+        return _purge_report(by_cause)
+
+    def purge_failures(self, which: FailurePurge, *, batch_size: int = PURGE_BATCH) -> PurgeReport:
+        """Delete the failures ``which`` selects from each failure collection, ``batch_size`` per delete
+        (a failure's field index and occurrences are fields of its own document)."""
+        if self._read_only:
+            raise StoreError("the MongoDB store was opened read-only; nothing was deleted")
+        deleted: Counter[str] = Counter()
+        with translate_errors():
+            where = queries.purge_filter(which)
+            for collection in self._layout.failure_collections(which.contract):
+                deleted += writes.purge(collection, where, batch_size)
+        return _purge_report(deleted)
 
     def raw_payloads(
         self, contract: str, version: int, *, batch_size: int = 500
@@ -180,3 +208,8 @@ def _object_id(position: str | None) -> ObjectId | None:
     if len(position) != 24 or not ObjectId.is_valid(position):
         raise cursor.malformed_position()
     return ObjectId(position)
+
+
+def _purge_report(by_cause: Counter[str]) -> PurgeReport:
+    counts = {cause: n for cause, n in sorted(by_cause.items()) if n}
+    return PurgeReport(deleted=sum(counts.values()), by_root_cause=counts)

@@ -5,30 +5,49 @@ refused as duplicates are read back with their stored ``content_hash``, so the r
 document carries the ``write_token`` of the ``write()`` call that stored it, so a retry that finds documents
 its own earlier attempt landed still reports them as new. There is no multi-document transaction: a failed
 write may have stored part of its batch, and writing the batch again stores the rest and nothing twice.
+
+A failure identified by its bytes is written as an upsert that counts its arrivals instead
+(:func:`~sigma_aetl.stores.mongo.documents.counting_update`, in the same unordered bulk write as the
+inserts): one atomic operation inserts the document or adds to its count, first and last seen and latest
+arrivals. Its filter skips a document this call has counted already (``counted_by``), so a retry after a
+transient error counts nothing twice; an upsert that loses a race to insert the same id is applied again,
+as the update it now is.
 """
 
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
+from pymongo import InsertOne, UpdateOne
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError
 
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
+from sigma_aetl.errors import StoreUnavailable
+from sigma_aetl.stores.arrivals import Tally, tally
 from sigma_aetl.stores.base import WriteReport
-from sigma_aetl.stores.mongo.documents import Doc, failure_doc, record_doc
-from sigma_aetl.stores.mongo.errors import retrying
+from sigma_aetl.stores.mongo.documents import (
+    Doc,
+    counting_filter,
+    counting_update,
+    failure_doc,
+    record_doc,
+)
+from sigma_aetl.stores.mongo.errors import RETRIES, retrying
 from sigma_aetl.stores.mongo.layout import Layout
 from sigma_aetl.stores.mongo.queries import find_ids
 
 _DUPLICATE_KEY = {11000, 11001, 12582}
 _R = TypeVar("_R", AcceptedRecord, FailureRecord)
+_Op = InsertOne[Doc] | UpdateOne
 
 
 def write(
     layout: Layout, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]
 ) -> WriteReport:
-    """Insert every record and failure whose id is new; one unordered bulk insert per collection.
+    """Insert every record and failure whose id is new, and count the arrivals of failures identified by
+    their bytes; one unordered bulk write per collection.
 
     Raises pymongo's errors (after the retries of transient ones); the caller translates them.
     """
@@ -36,8 +55,10 @@ def write(
     token = uuid.uuid4().hex  # marks this call's documents, so a retried insert knows its own
     for contract, group in _grouped(_unique(records, "record_id"), "contract"):
         _write_records(layout, contract, group, token, report)
-    for contract, routed in _grouped(_unique(failures, "failure_id"), "contract"):
-        _write_failures(layout, contract, routed, token, report)
+    arrivals = tally(failures)
+    for contract, routed in _grouped(arrivals.firsts, "contract"):
+        _write_failures(layout, contract, routed, token, report, tallies=arrivals.tallies)
+    report.counted_arrivals = arrivals.report()
     return report
 
 
@@ -52,19 +73,117 @@ def _write_records(
 
 
 def _write_failures(
-    layout: Layout, contract: str | None, failures: list[FailureRecord], token: str, report: WriteReport
+    layout: Layout,
+    contract: str | None,
+    failures: list[FailureRecord],
+    token: str,
+    report: WriteReport,
+    *,
+    tallies: dict[str, Tally],
 ) -> None:
     if contract is not None:
         layout.ensure(contract)
     elsewhere = _stored_elsewhere(layout, contract, failures)
-    docs = [failure_doc(f, token) for f in failures if f.failure_id not in elsewhere]
-    new, stored = _insert(layout.failures(contract), docs, "failure_id", token)
+    here = [f for f in failures if f.failure_id not in elsewhere]
+    ops = [_failure_op(f, tallies.get(f.failure_id), token) for f in here]
+    new, existing = _apply(layout.failures(contract), ops, [f.failure_id for f in here], token)
     report.new_failures |= new
-    report.existing_failures |= elsewhere | {doc["failure_id"] for doc in stored}
+    report.existing_failures |= elsewhere.keys() | existing
+    for f in failures:
+        counted = tallies.get(f.failure_id)
+        if counted is not None and f.failure_id in elsewhere:
+            _count_elsewhere(elsewhere[f.failure_id], f, counted, token)
 
 
-def _stored_elsewhere(layout: Layout, contract: str | None, failures: list[FailureRecord]) -> set[str]:
-    """Ids already in the other collection a failure id can live in: routed ↔ unrouted.
+def _failure_op(failure: FailureRecord, counted: Tally | None, token: str) -> _Op:
+    """Insert a failure that is one arrival however often it comes; insert or count one that is not."""
+    if counted is None:
+        return InsertOne(failure_doc(failure, token))
+    update = counting_update(failure, counted, token)
+    return UpdateOne(counting_filter(failure.failure_id, token), update, upsert=True)
+
+
+def _count_elsewhere(collection: Collection[Doc], failure: FailureRecord, counted: Tally, token: str) -> None:
+    """Count arrivals on the failure's document in the other collection (it is never inserted there)."""
+    update = counting_update(failure, counted, token, insert=False)
+    retrying(lambda: collection.update_one(counting_filter(failure.failure_id, token), update))
+
+
+def _apply(
+    collection: Collection[Doc], ops: list[_Op], ids: list[str], token: str
+) -> tuple[set[str], set[str]]:
+    """Apply the failure operations ``ops`` (``ids[i]`` is op i's failure id) in unordered bulk writes;
+    return the ids newly stored by this call and the ids found stored."""
+    if not ops:
+        return set(), set()
+
+    def attempt() -> tuple[set[str], set[str]]:
+        new: set[str] = set()
+        pending = list(range(len(ops)))
+        for _ in range(RETRIES + 1):
+            upserted, refused = _bulk_write(collection, [ops[i] for i in pending])
+            new |= {
+                ids[i]
+                for n, i in enumerate(pending)
+                if n not in refused and (n in upserted or isinstance(ops[i], InsertOne))
+            }
+            pending, landed = _refused_again(
+                collection, ops, ids, [pending[n] for n in sorted(refused)], token
+            )
+            new |= landed
+            if not pending:
+                return new, set(ids) - new
+        raise StoreUnavailable(
+            "MongoDB: failure writes kept colliding with concurrent writes of the same ids"
+        )
+
+    return retrying(attempt)
+
+
+def _refused_again(
+    collection: Collection[Doc], ops: list[_Op], ids: list[str], refused: list[int], token: str
+) -> tuple[list[int], set[str]]:
+    """Of the operations refused as duplicates, those to apply again — a counting upsert that lost a race to
+    insert (an update now), or one whose document has gone since — and the ids an earlier attempt of this
+    call stored."""
+    if not refused:
+        return [], set()
+    stored = {doc["failure_id"]: doc for doc in _written_by(collection, [ids[i] for i in refused])}
+    again: list[int] = []
+    landed: set[str] = set()
+    for i in refused:
+        doc = stored.get(ids[i])
+        if doc is None or (isinstance(ops[i], UpdateOne) and token not in doc.get("counted_by", ())):
+            again.append(i)
+        elif doc.get("write_token") == token:
+            landed.add(ids[i])
+    return again, landed
+
+
+def _written_by(collection: Collection[Doc], ids: list[str]) -> list[Doc]:
+    """The stored failures among ``ids``: which call inserted each, and which calls counted it."""
+    fields = {"_id": 0, "failure_id": 1, "write_token": 1, "counted_by": 1}
+    return list(collection.find({"failure_id": {"$in": ids}}, fields))
+
+
+def _bulk_write(collection: Collection[Doc], ops: list[_Op]) -> tuple[set[int], set[int]]:
+    """Apply ``ops`` unordered; return the positions of the upserts that inserted and of the operations
+    refused as duplicates. Any other write error is raised."""
+    try:
+        result = collection.bulk_write(ops, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if exc.details.get("writeConcernErrors") or any(e.get("code") not in _DUPLICATE_KEY for e in errors):
+            raise
+        upserted = {entry["index"] for entry in exc.details.get("upserted", [])}
+        return upserted, {error["index"] for error in errors}
+    return set(result.upserted_ids or {}), set()
+
+
+def _stored_elsewhere(
+    layout: Layout, contract: str | None, failures: list[FailureRecord]
+) -> dict[str, Collection[Doc]]:
+    """Ids already in the other collection a failure id can live in (routed ↔ unrouted), and which one.
 
     The same arrival gets the same failure id whether or not its contract was registered at the time,
     so an unknown_version failure replayed after the version's release must still count as stored.
@@ -75,7 +194,7 @@ def _stored_elsewhere(layout: Layout, contract: str | None, failures: list[Failu
         names = {f.contract_ref.partition("@")[0] for f in failures} & set(layout.names())
         others = [layout.failures(name) for name in sorted(names)]
     ids = [f.failure_id for f in failures]
-    return {doc["failure_id"] for other in others for doc in find_ids(other, "failure_id", ids)}
+    return {doc["failure_id"]: other for other in others for doc in find_ids(other, "failure_id", ids)}
 
 
 def _insert(collection: Collection[Doc], docs: list[Doc], key: str, token: str) -> tuple[set[str], list[Doc]]:
@@ -118,3 +237,24 @@ def _grouped(items: list[_R], key: str) -> Iterator[tuple[Any, list[_R]]]:
     for item in items:
         groups.setdefault(getattr(item, key), []).append(item)
     yield from groups.items()
+
+
+def purge(collection: Collection[Doc], where: Doc, batch_size: int) -> Counter[str]:
+    """Delete the failures matching ``where`` from one collection, at most ``batch_size`` per delete; return
+    how many of each root cause were deleted. Each delete repeats ``where``, so a failure that arrived
+    again (and no longer matches) since it was found is kept."""
+    deleted: Counter[str] = Counter()
+    while True:
+        found = list(collection.find(where, {"_id": 0, "failure_id": 1, "root_cause": 1}).limit(batch_size))
+        if not found:
+            return deleted
+        by_cause: dict[str, list[str]] = {}
+        for doc in found:
+            by_cause.setdefault(str(doc["root_cause"]), []).append(doc["failure_id"])
+        for cause, ids in by_cause.items():
+            deleted[cause] += _delete(collection, {**where, "failure_id": {"$in": ids}})
+
+
+def _delete(collection: Collection[Doc], where: Doc) -> int:
+    """Delete what matches ``where`` (retried after a transient error: deleting twice deletes nothing)."""
+    return retrying(lambda: collection.delete_many(where).deleted_count)

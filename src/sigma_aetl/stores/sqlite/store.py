@@ -17,18 +17,30 @@ from typing import Any, Literal, cast
 import orjson
 
 from sigma_aetl.core import serial
-from sigma_aetl.core.records import AcceptedRecord, FailureRecord, RawPayload, StoredPayload
+from sigma_aetl.core.records import (
+    MAX_LATEST,
+    AcceptedRecord,
+    Arrival,
+    FailureRecord,
+    RawPayload,
+    StoredPayload,
+)
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
 from sigma_aetl.stores import cursor
 from sigma_aetl.stores.base import (
+    PURGE_BATCH,
+    FailureFilter,
     FailurePage,
+    FailurePurge,
     FailureQuery,
     PendingWrite,
+    PurgeReport,
     RecordPage,
     RecordQuery,
     Stats,
     WriteReport,
     Written,
+    from_micros,
     micros,
 )
 from sigma_aetl.stores.sqlite import stream
@@ -61,7 +73,11 @@ CREATE TABLE IF NOT EXISTS failures (
     root_cause   TEXT NOT NULL,
     stage        TEXT NOT NULL,
     received_at  INTEGER NOT NULL,
-    doc          BLOB NOT NULL
+    doc          BLOB NOT NULL,
+    occurrences  INTEGER NOT NULL DEFAULT 1,
+    first_seen   INTEGER,
+    last_seen    INTEGER,
+    latest       BLOB
 );
 CREATE INDEX IF NOT EXISTS failures_received ON failures (received_at DESC);
 CREATE INDEX IF NOT EXISTS failures_contract ON failures (contract, version, received_at DESC);
@@ -80,6 +96,20 @@ DROP INDEX IF EXISTS failures_contract_id;
 # page is rarely cached and each insert dirties a page of its own. So only the primary keys hold ids; the
 # per-version indexes are (contract, version), which SQLite extends with the rowid: appended in order.
 # (Stores made before this layout lose their id-ordered indexes once, when opened.)
+
+_OCCURRENCE_COLUMNS = {
+    "occurrences": "INTEGER NOT NULL DEFAULT 1",
+    "first_seen": "INTEGER",
+    "last_seen": "INTEGER",
+    "latest": "BLOB",
+}
+"""A failure's arrivals, beside its document (see :mod:`sigma_aetl.stores.arrivals`): how many, the first
+and last ``received_at`` (µs; NULL: the row's own), and the latest arrivals after the row's own, at most
+MAX_LATEST, as JSON Lines (one compact JSON object per line; NULL: none, the row's document being the
+arrival before them). Stores made before them gain them when opened for writing (:func:`_migrate`); a
+store opened read-only reads them as a failure seen once."""
+_OCCURRENCES = "occurrences, first_seen, last_seen, latest"
+_SEEN_ONCE = "1, NULL, NULL, NULL"
 
 _WRITER_CACHE_KIB = 65_536  # the writer's page cache: 64 MiB
 _READER_CACHE_KIB = 8_192  # each reader thread's: 8 MiB
@@ -108,6 +138,7 @@ class SqliteStore:
         self._local = threading.local()
         self._process: WriterProcess | None = None
         self._writer: sqlite3.Connection | None = None
+        self._occurrence_select: str | None = None
         if str(path) == ":memory:":
             raise ConfigError("an in-memory SQLite store cannot be shared between threads; use a file")
         if writer == "none":
@@ -121,6 +152,7 @@ class SqliteStore:
         self._writer = self._connect(_WRITER_CACHE_KIB)
         with translate_errors():
             self._writer.executescript(_SCHEMA)
+            _migrate(self._writer)
         if writer == "process":
             self._process = WriterProcess(str(path), self._pragmas(_WRITER_CACHE_KIB), timeout)
             self._writer.close()  # it made the schema; the writer process does every write from here
@@ -217,14 +249,12 @@ class SqliteStore:
         return serial.loads(AcceptedRecord, row[0]) if row else None
 
     def get_failure(self, failure_id: str) -> FailureRecord | None:
-        """One failure record by id."""
+        """One failure record by id, with its occurrences."""
         with translate_errors():
-            row = (
-                self._reader()
-                .execute("SELECT doc FROM failures WHERE failure_id = ?", (failure_id,))
-                .fetchone()
-            )
-        return serial.loads(FailureRecord, row[0]) if row else None
+            conn = self._reader()
+            select = f"SELECT doc, {self._occurrences(conn)} FROM failures WHERE failure_id = ?"
+            row = conn.execute(select, (failure_id,)).fetchone()
+        return _failure_of(row) if row else None
 
     def query_failures(self, query: FailureQuery) -> FailurePage:
         """Failures matching the filters, newest first, one page at a time."""
@@ -233,11 +263,11 @@ class SqliteStore:
             conn = self._reader()
             total = conn.execute(f"SELECT count(*) FROM failures {where}", params).fetchone()[0]
             rows = conn.execute(
-                f"SELECT doc FROM failures {where} ORDER BY received_at DESC, failure_id DESC "
-                "LIMIT ? OFFSET ?",
+                f"SELECT doc, {self._occurrences(conn)} FROM failures {where} "
+                "ORDER BY received_at DESC, failure_id DESC LIMIT ? OFFSET ?",
                 [*params, query.limit, query.offset],
             ).fetchall()
-        items = [serial.loads(FailureRecord, row[0]) for row in rows]
+        items = [_failure_of(row) for row in rows]
         return FailurePage(items=items, total=total, limit=query.limit, offset=query.offset)
 
     def query_records(self, query: RecordQuery) -> RecordPage:
@@ -255,21 +285,72 @@ class SqliteStore:
         )
 
     def stats(self) -> Stats:
-        """Counts per contract version and per root cause."""
+        """Counts per contract version and per root cause, of failure records and of their arrivals."""
         with translate_errors():
             conn = self._reader()
             accepted = conn.execute(
                 "SELECT contract || '@' || version, count(*) FROM records GROUP BY 1"
             ).fetchall()
-            by_ref = conn.execute("SELECT contract_ref, count(*) FROM failures GROUP BY 1").fetchall()
-            by_cause = conn.execute("SELECT root_cause, count(*) FROM failures GROUP BY 1").fetchall()
+            arrivals = "sum(occurrences)" if self._occurrences(conn) == _OCCURRENCES else "count(*)"
+            by_ref = conn.execute(
+                f"SELECT contract_ref, count(*), {arrivals} FROM failures GROUP BY 1"
+            ).fetchall()
+            by_cause = conn.execute(
+                f"SELECT root_cause, count(*), {arrivals} FROM failures GROUP BY 1"
+            ).fetchall()
         return Stats(
             accepted_total=sum(n for _, n in accepted),
-            failures_total=sum(n for _, n in by_ref),
+            failures_total=sum(n for _, n, _ in by_ref),
+            failure_occurrences_total=sum(n for _, _, n in by_ref),
             accepted_by_contract=dict(sorted(accepted)),
-            failures_by_contract=dict(sorted(by_ref)),
-            failures_by_root_cause=dict(sorted(by_cause)),
+            failures_by_contract={key: n for key, n, _ in sorted(by_ref)},
+            failures_by_root_cause={key: n for key, n, _ in sorted(by_cause)},
+            failure_occurrences_by_contract={key: n for key, _, n in sorted(by_ref)},
+            failure_occurrences_by_root_cause={key: n for key, _, n in sorted(by_cause)},
         )
+
+    def count_failures(self, which: FailurePurge) -> PurgeReport:
+        """How many failures a purge of ``which`` would delete now, per root cause."""
+        with translate_errors():
+            conn = self._reader()
+            where, params = _purge_filter(which, self._occurrences(conn) == _OCCURRENCES)
+            rows = conn.execute(f"SELECT root_cause, count(*) FROM failures {where} GROUP BY 1", params)
+            by_cause = dict(sorted(rows.fetchall()))
+        return PurgeReport(deleted=sum(by_cause.values()), by_root_cause=by_cause)
+
+    def purge_failures(self, which: FailurePurge, *, batch_size: int = PURGE_BATCH) -> PurgeReport:
+        """Delete the failures ``which`` selects, ``batch_size`` per transaction, with their field index rows
+        (their occurrences are columns of their own rows). Runs on a connection of its own beside the writer
+        process (SQLite's lock orders the two), or on the inline writer's."""
+        if self._process is None and self._writer is None:
+            raise StoreError(f"the store {str(self.path)!r} was opened read-only; nothing was deleted")
+        where, params = _purge_filter(which, occurrences=True)
+        deleted: dict[str, int] = {}
+        with self._purging() as conn:
+            while batch := _purge_batch(conn, where, [*params, batch_size]):
+                for cause in batch:
+                    deleted[cause] = deleted.get(cause, 0) + 1
+        by_cause = dict(sorted(deleted.items()))
+        return PurgeReport(deleted=sum(by_cause.values()), by_root_cause=by_cause)
+
+    @contextmanager
+    def _purging(self) -> Iterator[sqlite3.Connection]:
+        if self._process is None and self._writer is not None:  # inline: purge on its writer, between writes
+            with self._lock:
+                yield self._writer
+            return
+        conn = self._connect(_WRITER_CACHE_KIB)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def _occurrences(self, conn: sqlite3.Connection) -> str:
+        """The occurrence columns to select: the real ones, or a failure seen once in an older store opened
+        read-only (one opened for writing has them: see :func:`_migrate`)."""
+        if self._occurrence_select is None:
+            self._occurrence_select = _OCCURRENCES if _has_occurrences(conn) else _SEEN_ONCE
+        return self._occurrence_select
 
     def raw_payloads(
         self, contract: str, version: int, *, batch_size: int = 500
@@ -315,7 +396,7 @@ class SqliteStore:
             self._local.conn = None
 
 
-def _failure_filter(query: FailureQuery) -> tuple[str, list[Any]]:
+def _failure_filter(query: FailureFilter) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     conditions: list[tuple[str, Any]] = [
@@ -340,6 +421,68 @@ def _rowid(position: str | None) -> int:
     if not (position.isascii() and position.isdigit() and len(position) <= 19 and int(position) < 2**63):
         raise cursor.malformed_position()
     return int(position)
+
+
+def _purge_filter(which: FailurePurge, occurrences: bool) -> tuple[str, list[Any]]:
+    """The failure filter of a purge, and its last-arrival bound (``received_at`` when seen only once)."""
+    where, params = _failure_filter(which)
+    if which.last_seen_before is None:
+        return where, params
+    last = "coalesce(last_seen, received_at)" if occurrences else "received_at"
+    clause = f"{last} < ?"
+    return (f"{where} AND {clause}" if where else f"WHERE {clause}"), [
+        *params,
+        micros(which.last_seen_before),
+    ]
+
+
+def _purge_batch(conn: sqlite3.Connection, where: str, params: list[Any]) -> list[str]:
+    """Delete one batch of matching failures and their field index rows, in one transaction; return the
+    root cause of each failure deleted (none: nothing matches any more)."""
+    with _transaction(conn):
+        rows = conn.execute(
+            f"SELECT failure_id, root_cause, doc FROM failures {where} LIMIT ?", params
+        ).fetchall()
+        fields = [(path, failure_id) for failure_id, _, doc in rows for path in _paths(doc)]
+        conn.executemany("DELETE FROM failure_fields WHERE path = ? AND failure_id = ?", fields)
+        conn.executemany("DELETE FROM failures WHERE failure_id = ?", [(row[0],) for row in rows])
+    return [row[1] for row in rows]
+
+
+def _paths(doc: bytes) -> set[str]:
+    """The field paths a stored failure is indexed under (``FailureRecord.fields``), from its document."""
+    return {error["path"] for error in orjson.loads(doc)["errors"]}
+
+
+def _failure_of(row: tuple[Any, ...]) -> FailureRecord:
+    doc, count, first_us, last_us, latest = row
+    record = serial.loads(FailureRecord, doc)
+    repeats = (
+        () if latest is None else serial.loads(tuple[Arrival, ...], b"[" + latest.replace(b"\n", b",") + b"]")
+    )
+    return record.with_occurrences(
+        count,
+        None if first_us is None else from_micros(first_us),
+        None if last_us is None else from_micros(last_us),
+        (record.first_arrival(), *repeats)[-MAX_LATEST:],
+    )
+
+
+def _has_occurrences(conn: sqlite3.Connection) -> bool:
+    return "latest" in {row[1] for row in conn.execute("PRAGMA table_info(failures)")}
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Give a store made before failures kept their occurrences the columns for them: every failure
+    stored so far reads as seen once (the columns' defaults), which is all that was recorded. Takes the
+    write lock only when there is something to add, so opening a current store never waits on a writer."""
+    if _has_occurrences(conn):
+        return
+    with _transaction(conn):  # two processes opening one old store: the second finds the columns there
+        present = {row[1] for row in conn.execute("PRAGMA table_info(failures)")}
+        for name, kind in _OCCURRENCE_COLUMNS.items():
+            if name not in present:
+                conn.execute(f"ALTER TABLE failures ADD COLUMN {name} {kind}")
 
 
 def _raw_of(doc: bytes) -> RawPayload:
