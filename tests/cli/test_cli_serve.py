@@ -21,8 +21,9 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     apps: list[Any] = []
 
     def run_server(config: uvicorn.Config, sock: socket.socket) -> None:
-        apps.append(config.app)
-        config.app.state.gateway.close()
+        app: Any = config.app
+        apps.append(app)
+        app.state.gateway.close()
 
     monkeypatch.setattr(serve_cmd, "run_server", run_server)
     monkeypatch.setattr(logs, "configure", lambda level: None)
