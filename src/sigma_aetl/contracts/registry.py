@@ -25,7 +25,11 @@ class Registry:
         for contract in contracts:
             key = (contract.name, contract.version)
             if key in self._by_key:
-                raise ContractLoadError(f"{contract.ref} is defined twice")
+                first, second = (_origin(found) for found in (self._by_key[key], contract))
+                raise ContractLoadError(
+                    f"{contract.ref} is defined twice, in {first} and in {second}; a version lives in "
+                    "one file: remove one, or give it the next version number"
+                )
             self._by_key[key] = contract
         # the hot path of routing: the exact text an event carries, e.g. ("shipment", "1")
         self._by_address = {(name, str(version)): found for (name, version), found in self._by_key.items()}
@@ -86,6 +90,10 @@ class Registry:
                 f"Contract {name!r} has no version {version!r} (known versions: {listed}).",
             )
         return contract
+
+
+def _origin(contract: Contract) -> str:
+    return contract.source or "a contract built in code"
 
 
 def routing_error(cause: RootCause, message: str) -> FieldError:
