@@ -9,7 +9,7 @@ passed the schema stage: a rule never reports on a value the schema already reje
 
 import functools
 import operator
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -128,7 +128,7 @@ class Rule(BaseModel):
 
     def violations(
         self, data: Mapping[str, Any], kinds: Mapping[str, Any] | None = None
-    ) -> Iterator[tuple[tuple[LocPart, ...], Any]]:
+    ) -> Sequence[tuple[tuple[LocPart, ...], Any]]:
         """Each location where the rule does not hold, with the value found there: one at most for a
         plain path, one per failing element for ``items[*].quantity``."""
         kind = kinds.get(self.field) if kinds else None
@@ -137,16 +137,14 @@ class Rule(BaseModel):
         else:
             right = _lookup_steps(data, steps(self.other_field))
             if right is _MISSING:
-                return
+                return ()
         path = steps(self.field)
-        if EVERY not in path:
+        if EVERY not in path:  # the hot case: no generator, no list unless the rule breaks
             left = _lookup_steps(data, path)
-            if left is not _MISSING and self._decide(left, right, kind) is False:
-                yield path, left  # type: ignore[misc]  # no EVERY step: every step is a name
-            return
-        for loc, left in locate(data, path):
-            if self._decide(left, right, kind) is False:
-                yield loc, left
+            if left is _MISSING or self._decide(left, right, kind) is not False:
+                return ()
+            return ((path, left),)  # type: ignore[return-value]  # no EVERY step: every step is a name
+        return [(loc, left) for loc, left in locate(data, path) if self._decide(left, right, kind) is False]
 
     def holds(self, data: Mapping[str, Any], kinds: Mapping[str, Any] | None = None) -> bool | None:
         """True/False when the rule applies to ``data``; None when a field it reads is absent or null.
