@@ -27,7 +27,7 @@ import jsonschema_rs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
-from sigma_aetl.contracts.backends.json_schema_errors import STRICT_INTEGER, to_field_errors
+from sigma_aetl.contracts.backends.json_schema_errors import STRICT_INTEGER, FieldOrder, to_field_errors
 from sigma_aetl.core.contract import Contract, SchemaCheck
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.core.rules import Rule, problem_words
@@ -259,10 +259,12 @@ def compile_schema(where: str, schema: dict[str, Any]) -> jsonschema_rs.Validato
 
 
 def _checker(validator: jsonschema_rs.Validator, schema: dict[str, Any]) -> SchemaCheck:
+    order = FieldOrder(schema)
+
     def check(text: str, value: Any) -> list[FieldError]:
         if validator.is_valid(value):
             return []
-        return to_field_errors(validator.iter_errors(value), value, schema)
+        return to_field_errors(validator.iter_errors(value), value, order)
 
     return check
 

@@ -34,8 +34,24 @@ STRICT_INTEGER = "x-sigma-strict-integer"
 _UNEXPECTED = ("additionalProperties", "unevaluatedProperties")
 
 
+class FieldOrder:
+    """The declared fields of each object in a schema, in schema order, looked up once per object."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self._schema = schema
+        self._known: dict[tuple[Step, ...], dict[str, int]] = {}
+
+    def declared(self, steps: tuple[Step, ...]) -> dict[str, int]:
+        """Each field name of the object at ``steps`` with its rank."""
+        found = self._known.get(steps)
+        if found is None:
+            found = {name: rank for rank, name in enumerate(_declared_fields(self._schema, steps))}
+            self._known[steps] = found
+        return found
+
+
 def to_field_errors(
-    errors: Iterable[jsonschema_rs.ValidationError], value: Any, schema: Mapping[str, Any]
+    errors: Iterable[jsonschema_rs.ValidationError], value: Any, order: FieldOrder
 ) -> list[FieldError]:
     """Every error, one per field problem, wrong-type paths reporting only their type, in field order
     (at every depth, as Pydantic reports them: declared fields in schema order, array items in order)."""
@@ -45,7 +61,7 @@ def to_field_errors(
     mistyped = {e.path for e in found if e.root_cause is RootCause.TYPE_MISMATCH}
     kept = [e for e in found if e.root_cause is RootCause.TYPE_MISMATCH or e.path not in mistyped]
     unique = _as_pydantic_sizes(_first_constraint(list(dict.fromkeys(kept))))
-    return sorted(unique, key=lambda error: _rank(error.loc, value, schema))
+    return sorted(unique, key=lambda error: _rank(error.loc, value, order))
 
 
 _CHECK_ORDER = {
@@ -88,7 +104,7 @@ def _as_pydantic_sizes(errors: list[FieldError]) -> list[FieldError]:
     return kept
 
 
-def _rank(loc: Sequence[LocPart], value: Any, schema: Mapping[str, Any]) -> tuple[int, ...]:
+def _rank(loc: Sequence[LocPart], value: Any, order: FieldOrder) -> tuple[int, ...]:
     """At each step: an array index as it is; a declared field by its place in the schema, then unknown
     fields in payload order."""
     ranks: list[int] = []
@@ -100,19 +116,19 @@ def _rank(loc: Sequence[LocPart], value: Any, schema: Mapping[str, Any]) -> tupl
             steps.append(EVERY)
             node = node[part] if isinstance(node, list) and part < len(node) else None
             continue
-        declared = _declared_fields(schema, steps)
-        arrived = list(node) if isinstance(node, dict) else []
+        declared = order.declared(tuple(steps))
         if part in declared:
-            ranks.append(declared.index(part))
+            ranks.append(declared[part])
         else:
+            arrived = list(node) if isinstance(node, dict) else []
             ranks.append(len(declared) + (arrived.index(part) if part in arrived else -1))
         steps.append(part)
         node = node.get(part) if isinstance(node, dict) else None
     return tuple(ranks)
 
 
-def _declared_fields(schema: Mapping[str, Any], steps: list[Step]) -> list[str]:
-    node = field_node(schema, tuple(steps))
+def _declared_fields(schema: Mapping[str, Any], steps: tuple[Step, ...]) -> list[str]:
+    node = field_node(schema, steps)
     found: list[str] = []
     for branch in [node, *((node or {}).get("anyOf") or [])]:
         if isinstance(branch, Mapping):
