@@ -5,7 +5,7 @@ A decimal is a JSON number (never a string, never a boolean); an instant is an R
 """
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -192,6 +192,16 @@ def test_decimal_settings_without_a_json_schema_are_refused() -> None:
         pydantic_contract(name="n", version=1, model=Digits)
     with pytest.raises(ContractLoadError, match="both decimal_places and multiple_of"):
         pydantic_contract(name="n", version=1, model=Both)
+
+
+def test_a_bound_on_a_datetime_is_refused_at_load() -> None:
+    """``Field(gt=datetime(...))`` has no JSON Schema twin: it is refused, pointing to a rule instead."""
+
+    class Bounded(ContractModel):
+        issued_at: datetime = Field(gt=datetime(2025, 1, 1, tzinfo=UTC))
+
+    with pytest.raises(ContractLoadError, match=r"a bound on a datetime or date.*write it as a rule"):
+        pydantic_contract(name="n", version=1, model=Bounded)
 
 
 def test_a_decimal_states_its_places_in_the_contracts_json_schema() -> None:

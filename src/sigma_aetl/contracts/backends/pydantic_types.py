@@ -54,7 +54,7 @@ def json_number(value: Decimal) -> int | float:
 
 
 def decimal_problems(schema: CoreSchema) -> list[str]:
-    """Decimal settings a JSON Schema cannot state, so no twin could decide alike."""
+    """Decimal and datetime settings a JSON Schema cannot state, so no twin could decide alike."""
     problems = []
     for node in _nodes(schema):
         if node.get("type") == "decimal":
@@ -64,6 +64,11 @@ def decimal_problems(schema: CoreSchema) -> list[str]:
                 problems.append("both decimal_places and multiple_of (keep one)")
         if node.get("type") == "datetime" and node.get("tz_constraint") == "naive":
             problems.append("a NaiveDatetime (an instant needs its UTC offset; see docs/contracts.md)")
+        if node.get("type") in ("datetime", "date") and any(key in node for key in _BOUNDS):
+            problems.append(
+                "a bound on a datetime or date, which JSON Schema cannot state (write it as a rule: "
+                'placed_at >= "2025-01-01T00:00:00Z")'
+            )
     return problems
 
 
