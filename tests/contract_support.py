@@ -9,9 +9,26 @@ from pathlib import Path
 from typing import Any
 
 from sigma_aetl.contracts.backends.json_schema import jsonschema_contract
+from sigma_aetl.contracts.loader import load_file
 from sigma_aetl.core.contract import Contract
 
 REPO_CONTRACTS = Path(__file__).parents[1] / "contracts"
+ORDER_V1 = REPO_CONTRACTS / "order" / "v1.py"
+"""The order example (a draft Pydantic contract). Tests reach it through this constant only, so the example
+contracts can move (into the package) by changing this line."""
+ORDER_V1_TWIN = Path(__file__).parent / "contracts" / "fixtures" / "order_v1.json"
+"""order@1 written as a JSON Schema contract file: its exact twin."""
+
+
+def order_contract() -> Contract:
+    """order@1, the Pydantic contract shipped as an example."""
+    return load_file(ORDER_V1, ORDER_V1.parents[1])
+
+
+def order_twin() -> Contract:
+    """order@1's JSON Schema twin, loaded as a contract file."""
+    return load_file(ORDER_V1_TWIN, ORDER_V1_TWIN.parent)
+
 
 SHIPMENT_V1_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

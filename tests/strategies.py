@@ -1,4 +1,4 @@
-"""Shared Hypothesis strategies: JSON values, JSON-ish text, and shipments valid or broken on purpose."""
+"""Shared Hypothesis strategies: JSON values, JSON-ish text, shipments and orders, valid or broken."""
 
 import json
 from typing import Any
@@ -133,3 +133,96 @@ def reordered(draw: st.DrawFn, value: Any) -> Any:
     if isinstance(value, list):
         return [draw(reordered(item)) for item in value]
     return value
+
+
+# Orders (order@1, contracts/order/v1.py): values near every edge the contract decides on.
+_prices = st.one_of(
+    st.integers(min_value=-5, max_value=20_000),
+    st.decimals(min_value=-1, max_value=20_000, places=2, allow_nan=False).map(float),
+    st.decimals(min_value=0, max_value=100, places=3, allow_nan=False).map(float),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["12.50", "1", True, None, 0, 0.0, 1e300, 12.345]),
+)
+_instants = st.one_of(
+    st.datetimes(timezones=st.timezones()).map(lambda moment: moment.isoformat()),
+    st.datetimes().map(lambda moment: moment.isoformat()),
+    st.datetimes().map(lambda moment: moment.isoformat(sep=" ") + "Z"),
+    st.sampled_from(
+        [
+            "2025-01-01T10:00:00Z",
+            "2025-01-01t10:00:00z",
+            "2025-01-01T10:00Z",
+            "2025-12-31T23:59:60Z",
+            "0000-01-01T00:00:00Z",
+            "2025-02-30T10:00:00Z",
+            "2025-01-01T10:00:00+24:00",
+            "2025-01-01T10:00:00.123456789-05:30",
+            "2025-01-01",
+            "yesterday",
+        ]
+    ),
+    st.integers(),
+)
+_items = st.fixed_dictionaries(
+    {
+        "sku": st.one_of(
+            st.sampled_from(["ABC-1234", "XYZ-0000"]),
+            st.from_regex(r"[A-Z]{3}-[0-9]{4}", fullmatch=True),
+            st.text(max_size=9),
+        ),
+        "quantity": st.one_of(st.integers(min_value=-2, max_value=150), st.sampled_from([2.0, "3", True])),
+        "unit_price": _prices,
+    },
+    optional={"colour": st.just("red")},
+)
+valid_orders = st.fixed_dictionaries(
+    {
+        "order_id": st.text(min_size=1, max_size=10),
+        "status": st.sampled_from(["placed", "paid", "shipped", "cancelled"]),
+        "customer": st.fixed_dictionaries(
+            {"customer_id": st.text(min_size=1, max_size=5), "country": st.sampled_from(["IE", "FR"])}
+        ),
+        "items": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "sku": st.just("ABC-1234"),
+                    "quantity": st.integers(min_value=1, max_value=100),
+                    "unit_price": st.decimals(min_value=0, max_value=999, places=2, allow_nan=False).map(
+                        float
+                    ),
+                }
+            ),
+            min_size=1,
+            max_size=3,
+        ),
+        "total": st.decimals(min_value="0.01", max_value=10_000, places=2, allow_nan=False).map(float),
+        "placed_at": st.just("2025-01-01T10:00:00+01:00"),
+    },
+    optional={
+        "shipped_at": st.sampled_from([None, "2025-01-02T10:00:00Z"]),
+        "coupon": st.sampled_from([None, "SALE"]),
+    },
+)
+_order_changes = {
+    "order_id": st.one_of(st.just(""), st.text(min_size=65, max_size=70), json_scalars),
+    "status": st.one_of(st.sampled_from(["lost", "PAID", 3, None]), json_scalars),
+    "customer": st.one_of(
+        json_values,
+        st.fixed_dictionaries(
+            {"customer_id": st.sampled_from(["", "C", 5]), "country": st.sampled_from(["ie", "IE", 1])}
+        ),
+    ),
+    "items": st.one_of(st.lists(st.one_of(_items, json_scalars), max_size=4), json_scalars),
+    "total": _prices,
+    "placed_at": _instants,
+    "shipped_at": st.one_of(st.none(), _instants),
+    "coupon": st.one_of(st.sampled_from(["", "SALE", None]), json_scalars),
+    "note": json_values,
+}
+broken_orders = st.tuples(
+    valid_orders, st.dictionaries(st.sampled_from(sorted(_order_changes)), st.none(), min_size=1, max_size=3)
+).flatmap(
+    lambda pair: st.fixed_dictionaries({name: _order_changes[name] for name in pair[1]}).map(
+        lambda changes: {**pair[0], **changes}
+    )
+)

@@ -41,7 +41,7 @@ def test_list_shows_every_version(cli: Cli) -> None:
 def test_list_json(cli: Cli) -> None:
     """``contracts list --json`` is one object per version, with its release state."""
     registry = load_registry(CONTRACTS)
-    listed = cli.json("contracts", "list")
+    listed = [row for row in cli.json("contracts", "list") if row["name"] == "shipment"]
     first = {key: listed[0][key] for key in ("ref", "name", "version", "state", "backend", "identity")}
     assert first == {
         "ref": "shipment@1",

@@ -31,12 +31,12 @@ def test_verify_passes_on_the_repository(cli: Cli) -> None:
     result = cli.run("contracts", "verify")
     assert result.exit_code == 0, result.output
     assert "ok: 1 released version(s) match" in result.stdout
-    assert "draft (not released): shipment@2" in result.stdout
+    assert "draft (not released): order@1, shipment@2" in result.stdout
     assert cli.json("contracts", "verify") == {
         "ok": True,
         "lock_file": str(CONTRACTS / LOCK_FILE),
         "released": ["shipment@1"],
-        "drafts": ["shipment@2"],
+        "drafts": ["order@1", "shipment@2"],
         "violations": [],
     }
     assert not cli.db.exists()
@@ -84,6 +84,7 @@ def test_list_marks_an_edited_release_as_modified(cli: Cli, contracts: Path) -> 
     edit_v1(contracts)
     listed = json.loads(cli.run("contracts", "list", "--json", contracts=contracts).stdout)
     assert [(row["ref"], row["state"]) for row in listed] == [
+        ("order@1", "draft"),
         ("shipment@1", "modified"),
         ("shipment@2", "draft"),
     ]
@@ -100,7 +101,7 @@ def test_lock_releases_a_draft(cli: Cli, contracts: Path) -> None:
         "already_released": [],
     }
     registry = load_registry(contracts)
-    assert [registry.state(c).value for c in registry.all()] == ["released", "released"]
+    assert [registry.state(c).value for c in registry.all()] == ["draft", "released", "released"]
     assert cli.run("contracts", "verify", contracts=contracts).exit_code == 0
 
 
@@ -115,7 +116,8 @@ def test_lock_is_idempotent_and_deterministic(cli: Cli, contracts: Path) -> None
     assert cli.run("contracts", "lock", "--all", contracts=contracts).exit_code == 0
     once = (contracts / LOCK_FILE).read_bytes()
     (contracts / LOCK_FILE).unlink()
-    assert cli.run("contracts", "lock", "shipment@2", "shipment@1", contracts=contracts).exit_code == 0
+    refs = ("shipment@2", "order@1", "shipment@1")
+    assert cli.run("contracts", "lock", *refs, contracts=contracts).exit_code == 0
     assert (contracts / LOCK_FILE).read_bytes() == once
 
 

@@ -167,7 +167,7 @@ def test_last_line_without_newline_is_an_event(cli: Cli) -> None:
 
 @pytest.mark.parametrize(
     ("ref", "message"),
-    [("shipment@9", "known versions: 1, 2"), ("parcel@1", "known contracts: shipment")],
+    [("shipment@9", "known versions: 1, 2"), ("parcel@1", "known contracts: order, shipment")],
 )
 def test_unknown_contract_on_the_command_line_is_refused(cli: Cli, ref: str, message: str) -> None:
     """An unknown contract or version is refused with exit 2, listing the known ones, and writes nothing."""

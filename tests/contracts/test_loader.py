@@ -159,7 +159,7 @@ def test_identity_field_not_in_model_names_the_file(tmp_path: Path) -> None:
 def test_rule_field_not_in_model_names_the_file(tmp_path: Path) -> None:
     """A rule on a field the model does not define is refused, naming the file and the field."""
     path = write(tmp_path, "thing/v1.py", good("thing", 1).replace('field="size"', 'field="weight"'))
-    assert refusal(tmp_path) == f"{path}: thing@1: 'weight' is not a field of Thing"
+    assert refusal(tmp_path).startswith(f"{path}: thing@1: rule small: weight is not a field of the contract")
 
 
 def test_allow_extra_model_is_accepted(tmp_path: Path) -> None:

@@ -36,18 +36,22 @@ def tampered(tmp_path: Path) -> Path:
 
 
 def test_the_repository_lock_verifies(registry: Registry) -> None:
-    """The committed lock releases shipment@1, leaves shipment@2 a draft, and matches the contracts."""
+    """The committed lock releases shipment@1, leaves shipment@2 and order@1 drafts, and matches."""
     assert verify(registry) == []
     enforce(registry)
     states = {contract.ref: registry.state(contract) for contract in registry.all()}
-    assert states == {"shipment@1": ReleaseState.RELEASED, "shipment@2": ReleaseState.DRAFT}
+    assert states == {
+        "order@1": ReleaseState.DRAFT,
+        "shipment@1": ReleaseState.RELEASED,
+        "shipment@2": ReleaseState.DRAFT,
+    }
     assert registry.lock.path == REPO_CONTRACTS / LOCK_FILE
 
 
 def test_the_repository_lock_file_is_in_canonical_form(registry: Registry) -> None:
     """The committed lock file is byte for byte what `contracts lock` writes, so relocking changes nothing."""
     assert (REPO_CONTRACTS / LOCK_FILE).read_bytes() == registry.lock.to_bytes()
-    assert registry.lock.releasing(registry.all()[:1]).to_bytes() == registry.lock.to_bytes()
+    assert registry.lock.releasing([registry.require("shipment@1")]).to_bytes() == registry.lock.to_bytes()
 
 
 def test_lock_bytes_are_deterministic() -> None:
@@ -154,7 +158,11 @@ def test_the_gateway_opens_with_drafts(tmp_path: Path) -> None:
     settings = Settings(store_url=f"sqlite:///{tmp_path}/gateway.db", contracts_dir=REPO_CONTRACTS)
     gateway = Gateway.open(settings)
     try:
-        assert [contract.ref for contract in gateway.registry.all()] == ["shipment@1", "shipment@2"]
+        assert [contract.ref for contract in gateway.registry.all()] == [
+            "order@1",
+            "shipment@1",
+            "shipment@2",
+        ]
     finally:
         gateway.close()
 

@@ -56,7 +56,7 @@ def test_unknown_contract_lists_the_known_ones(registry: Registry) -> None:
     """A contract name that is not registered is unknown_contract, with the registered names listed."""
     error = routing_error(registry, "parcel", "1")
     assert error.root_cause is RootCause.UNKNOWN_CONTRACT
-    assert error.message == "No contract is named 'parcel' (known contracts: shipment)."
+    assert error.message == "No contract is named 'parcel' (known contracts: order, shipment)."
 
 
 def test_unknown_contract_in_an_empty_registry() -> None:

@@ -19,6 +19,8 @@ import importlib.util
 import re
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from sigma_aetl.contracts.backends.json_schema import contract_from_document
 from sigma_aetl.contracts.lock import read_lock
 from sigma_aetl.contracts.registry import Registry
@@ -26,6 +28,7 @@ from sigma_aetl.contracts.snapshot import contract_files, snapshot
 from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.core.jsonparse import Limits, parse
+from sigma_aetl.core.rules import load_problem
 from sigma_aetl.errors import ContractLoadError, ContractsDirectoryMissing
 
 VERSION_FILE = re.compile(r"v([1-9][0-9]*)\.(py|json)")
@@ -83,6 +86,8 @@ def load_python(path: Path, root: Path) -> Contract:
         exec(compile(path.read_bytes(), str(path), "exec"), module.__dict__)
     except ContractLoadError as exc:  # e.g. raised by pydantic_contract(): add the file it came from
         raise ContractLoadError(f"{path}: {exc}") from exc
+    except ValidationError as exc:  # a Rule(...) or a model that cannot be built: in words, one line
+        raise ContractLoadError(f"{path}: {load_problem(exc)}") from None
     except Exception as exc:  # a broken contract file must name itself, whatever it raised
         raise ContractLoadError(f"{path}: {type(exc).__name__}: {exc}") from exc
     contract = getattr(module, "CONTRACT", None)

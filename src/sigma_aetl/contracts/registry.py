@@ -40,7 +40,11 @@ class Registry:
         for contract in contracts:
             key = (contract.name, contract.version)
             if key in self._by_key:
-                raise ContractLoadError(f"{contract.ref} is defined twice")
+                first, second = (_origin(found) for found in (self._by_key[key], contract))
+                raise ContractLoadError(
+                    f"{contract.ref} is defined twice, in {first} and in {second}; a version lives in "
+                    "one file: remove one, or give it the next version number"
+                )
             self._by_key[key] = contract
         # the hot path of routing: the exact text an event carries, e.g. ("shipment", "1")
         self._by_address = {(name, str(version)): found for (name, version), found in self._by_key.items()}
@@ -143,6 +147,10 @@ class RegistryChanges:
 
     def __bool__(self) -> bool:
         return bool(self.added or self.removed or self.changed or self.released)
+
+
+def _origin(contract: Contract) -> str:
+    return contract.source or "a contract built in code"
 
 
 def routing_error(cause: RootCause, message: str) -> FieldError:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
 from sigma_aetl.core.decision import FieldError
-from sigma_aetl.core.rule_kinds import Kind, field_kinds, kind_problems
+from sigma_aetl.core.rule_kinds import Kind, field_kinds, rule_problems
 from sigma_aetl.core.rules import Rule
 from sigma_aetl.errors import ContractLoadError
 
@@ -31,22 +31,16 @@ class Contract:
     source: str = field(default="", compare=False)
     fingerprint: str = field(init=False)
     rule_kinds: dict[str, Kind] = field(init=False, compare=False, repr=False)
-    """The fields rules read that are instants or dates (derived from the schema; see rule_kinds.py)."""
+    """The fields rules read that are instants, dates or decimals (from the schema; see rule_kinds.py)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fingerprint", "sha256:" + sha256_hex(canonical_bytes(self.definition())))
         paths = [path for rule in self.rules for path in rule.fields()]
         object.__setattr__(self, "rule_kinds", field_kinds(self.json_schema, paths))
         problems = _identity_problems(self.json_schema, self.identity)
-        problems += [problem for rule in self.rules for problem in self._rule_problems(rule)]
+        problems += [problem for rule in self.rules for problem in rule_problems(self.json_schema, rule)]
         if problems:
             raise ContractLoadError(f"{self.ref}: " + "; ".join(problems))
-
-    def _rule_problems(self, rule: Rule) -> list[str]:
-        kinds = self.rule_kinds
-        other = (rule.other_field, kinds.get(rule.other_field)) if rule.other_field is not None else None
-        constants = rule.value if rule.op in ("in", "not_in") else [rule.value]
-        return kind_problems(rule.name, rule.field, kinds.get(rule.field), other, constants)
 
     @property
     def ref(self) -> str:

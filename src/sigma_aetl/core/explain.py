@@ -7,6 +7,7 @@ error's ``constraint`` and explanation, a field's summary and a compatibility fi
 
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from sigma_aetl.core.canonical import canonical_bytes
@@ -23,6 +24,17 @@ def format_path(loc: Sequence[str | int]) -> str:
         else:
             out += f".{part}" if out else part
     return out
+
+
+TYPE_WORDS = {  # each JSON type as an expectation, in the order several are named: null last
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean",
+    "object": "an object",
+    "array": "an array",
+    "null": "null",
+}
 
 
 def json_type_phrase(value: Any) -> str:
@@ -93,10 +105,22 @@ def repr_json(value: Any) -> str:
 
 
 def as_written(value: Any) -> Any:
-    """A number as a contract writes it: ``0`` rather than ``0.0`` (backends report float bounds)."""
+    """A number as a contract writes it: ``0`` rather than ``0.0`` (backends report float bounds), and a
+    Decimal bound as the JSON number it states."""
+    if isinstance(value, Decimal):
+        value = float(value) if value != value.to_integral_value() else int(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+def decimal_places(step: Any) -> int | None:
+    """``N`` when ``step`` (a ``multipleOf``) is 10^-N, N >= 1 (``0.01`` → 2): "at most N decimal places"."""
+    if isinstance(step, bool) or not isinstance(step, int | float | Decimal) or step <= 0 or step >= 1:
+        return None
+    exact = Decimal(repr(step)) if isinstance(step, float) else Decimal(step)
+    places = -exact.normalize().as_tuple().exponent  # type: ignore[operator]
+    return places if exact == Decimal(1).scaleb(-places) else None
 
 
 BOUND_SYMBOLS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
@@ -128,7 +152,10 @@ def constraint_words(keyword: str, value: Any) -> str:
     if keyword == "format":
         return f"{value} format"
     if keyword == "multipleOf":
-        return f"a multiple of {repr_json(value)}"
+        places = decimal_places(value)
+        if places is not None:
+            return f"at most {places} decimal place(s)"
+        return f"a multiple of {repr_json(as_written(value))}"
     if keyword == "uniqueItems":
         return "unique items" if value else "items may repeat"
     return f"{keyword} {repr_json(value)}"
@@ -144,4 +171,6 @@ def expected_words(keyword: str, value: Any) -> str:
         return f"a string in {words}"
     if keyword == "pattern":
         return f"a string {words}"
+    if keyword == "multipleOf" and decimal_places(value) is not None:
+        return f"a number with {words}"
     return words

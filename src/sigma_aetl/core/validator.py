@@ -10,14 +10,15 @@ from typing import Any
 
 from sigma_aetl.core.canonical import canonical
 from sigma_aetl.core.contract import Contract
-from sigma_aetl.core.decision import Decision, FieldError
-from sigma_aetl.core.explain import explain_expected, json_type_phrase, show
+from sigma_aetl.core.decision import Decision, FieldError, LocPart
+from sigma_aetl.core.explain import explain_expected, format_path, json_type_phrase, show
 from sigma_aetl.core.jsonparse import Limits, parse
-from sigma_aetl.core.rules import Rule, lookup
+from sigma_aetl.core.rules import Rule
 from sigma_aetl.core.taxonomy import STAGE_OF, RootCause, Stage, primary
 
 DEFAULT_LIMITS = Limits()
-_NONE: frozenset[str] = frozenset()
+Loc = tuple[LocPart, ...]
+_NONE: tuple[frozenset[Loc], frozenset[Loc]] = (frozenset(), frozenset())
 
 
 def validate(contract: Contract, raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Decision:
@@ -28,7 +29,7 @@ def validate(contract: Contract, raw: bytes, limits: Limits = DEFAULT_LIMITS) ->
     if not isinstance(parsed.value, dict):
         return failed([not_an_object(parsed.value)], contract)
     errors = contract.check(parsed.text, parsed.value)
-    skip = _failed_fields(errors) if errors else _NONE
+    skip = _failed_locations(errors) if errors else _NONE
     errors.extend(rule_errors(contract.rules, parsed.value, skip, contract.rule_kinds))
     if errors:
         return failed(errors, contract)
@@ -70,33 +71,49 @@ def not_an_object(value: Any) -> FieldError:
 
 
 def rule_errors(
-    rules: Iterable[Rule], data: Mapping[str, Any], skip: Set[str], kinds: Mapping[str, Any] | None = None
+    rules: Iterable[Rule],
+    data: Mapping[str, Any],
+    skip: tuple[Set[Loc], Set[Loc]] = _NONE,
+    kinds: Mapping[str, Any] | None = None,
 ) -> list[FieldError]:
-    """Every business rule that does not hold, ignoring rules on fields the schema already rejected."""
+    """Every place a business rule does not hold, ignoring values the schema already rejected.
+
+    ``skip`` is where the schema found errors, and those places with their ancestors
+    (:func:`_failed_locations`): a rule reads no value that failed, holds one that failed, or lies
+    inside one that failed; ``items[2].quantity`` is still read when only ``items[2].sku`` failed."""
     errors = []
     for rule in rules:
-        if skip and any(field.split(".")[0] in skip for field in rule.fields()):
+        if skip[0] and rule.other_field is not None and _rejected(tuple(rule.other_field.split(".")), skip):
             continue
-        if rule.holds(data, kinds) is False:
-            errors.append(_rule_error(rule, lookup(data, rule.field)))
+        for loc, received in rule.violations(data, kinds):
+            if not (skip[0] and _rejected(loc, skip)):
+                errors.append(_rule_error(rule, loc, received))
     return errors
 
 
-def _rule_error(rule: Rule, received: Any) -> FieldError:
+def _rejected(loc: Loc, skip: tuple[Set[Loc], Set[Loc]]) -> bool:
+    failed, around = skip
+    return loc in around or any(loc[:depth] in failed for depth in range(1, len(loc)))
+
+
+def _rule_error(rule: Rule, loc: tuple[LocPart, ...], received: Any) -> FieldError:
     constraint = rule.describe()
+    path = format_path(loc)
     return FieldError(
-        path=rule.field,
-        loc=tuple(rule.field.split(".")),
+        path=path,
+        loc=loc,
         type="business_rule",
         root_cause=RootCause.BUSINESS_RULE_VIOLATION,
         stage=Stage.BUSINESS_RULE,
         message=rule.message,
         constraint=constraint,
         rule=rule.name,
-        explanation=f"{rule.field}: rule {rule.name} requires {constraint}, received {show(received)}. "
+        explanation=f"{path}: rule {rule.name} requires {constraint}, received {show(received)}. "
         + rule.message,
     )
 
 
-def _failed_fields(errors: Iterable[FieldError]) -> set[str]:
-    return {str(error.loc[0]) for error in errors if error.loc}
+def _failed_locations(errors: Iterable[FieldError]) -> tuple[set[Loc], set[Loc]]:
+    """Where the schema found errors; and those places with their ancestors (``items``, ``items[2]``)."""
+    failed = {error.loc for error in errors if error.loc}
+    return failed, {loc[:depth] for loc in failed for depth in range(1, len(loc) + 1)}

@@ -189,12 +189,12 @@ RULE = Rule(name="small", field="size", op="le", value=10, message="Too big.")
         ([RULE], [RULE.model_copy(update={"op": "lt"})], [("rule_tightened", "rule small")]),
         ([RULE], [RULE.model_copy(update={"value": 11, "message": "Bigger now."})], []),
         ([RULE], [RULE.model_copy(update={"op": "ge", "value": 1})], [("rule_changed", "rule small")]),
-        ([RULE], [RULE.model_copy(update={"field": "id"})], [("rule_changed", "rule small")]),
+        ([RULE], [RULE.model_copy(update={"field": "width"})], [("rule_changed", "rule small")]),
     ],
 )
 def test_rules_are_checked_like_constraints(old: list[Rule], new: list[Rule], expected: list[Any]) -> None:
     """A new or tightened business rule is breaking backward; a relaxed or removed one is not."""
-    schema = {"size": {"type": "integer"}}
+    schema = {"size": {"type": "integer"}, "width": {"type": "integer"}}
     assert backward(definition(1, schema, rules=old), definition(2, schema, rules=new)) == expected
 
 

@@ -18,16 +18,20 @@ Strictness, kept equal to the Pydantic backend's:
 """
 
 import copy
+import json
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import jsonschema_rs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
-from sigma_aetl.contracts.backends.json_schema_errors import STRICT_INTEGER, to_field_errors
+from sigma_aetl.contracts.backends.json_schema_errors import STRICT_INTEGER, FieldOrder, to_field_errors
 from sigma_aetl.core.contract import Contract, SchemaCheck
 from sigma_aetl.core.decision import FieldError
-from sigma_aetl.core.rules import Rule
+from sigma_aetl.core.rules import Rule, problem_words
+from sigma_aetl.core.temporal import is_date, is_instant
 from sigma_aetl.errors import ContractLoadError
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -108,7 +112,7 @@ def contract_from_document(document: Any) -> Contract:
     try:
         parsed = ContractDocument.model_validate(document)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(_document_problem(document, e) for e in exc.errors(include_url=False))
         raise ContractLoadError(f"not a JSON Schema contract: {problems}") from None
     return jsonschema_contract(
         name=parsed.name,
@@ -120,6 +124,18 @@ def contract_from_document(document: Any) -> Contract:
     )
 
 
+def _document_problem(document: Any, error: ErrorDetails) -> str:
+    """``rule max_weight (rules[0]): op: "lte" is not an operator...``, or ``version: ...`` for the file."""
+    loc = error["loc"]
+    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        rules = document.get("rules") if isinstance(document, dict) else None
+        entry = rules[loc[1]] if isinstance(rules, list) and loc[1] < len(rules) else None
+        name = entry.get("name") if isinstance(entry, dict) else None
+        label = f"rule {name} (rules[{loc[1]}])" if isinstance(name, str) else f"rules[{loc[1]}]"
+        return f"{label}: {problem_words({**error, 'loc': loc[2:]}, 'rule')}"
+    return problem_words(error, "contract file") if loc else f"file: {error['msg']}"
+
+
 def check_schema(where: str, schema: dict[str, Any]) -> None:
     """Refuse a schema that is not a closed-by-default Draft 2020-12 object schema."""
     declared = schema.get("$schema", DRAFT_2020_12)
@@ -128,7 +144,7 @@ def check_schema(where: str, schema: dict[str, Any]) -> None:
     try:
         jsonschema_rs.meta.validate(schema)
     except jsonschema_rs.ValidationError as exc:
-        raise ContractLoadError(f"{where}: not a valid JSON Schema: {_first_line(exc)}") from None
+        raise ContractLoadError(f"{where}: not a valid JSON Schema: {meta_problem(exc)}") from None
     if schema.get("type") != "object":
         raise ContractLoadError(f'{where}: the schema must describe an object ("type": "object")')
     for path, node in walk(schema):
@@ -138,12 +154,37 @@ def check_schema(where: str, schema: dict[str, Any]) -> None:
 def _check_node(where: str, path: str, node: dict[str, Any]) -> None:
     if STRICT_INTEGER in node:
         raise ContractLoadError(f"{where}: {STRICT_INTEGER} is reserved ({path or 'root'})")
+    for name in _unsatisfiable_required(node):
+        raise ContractLoadError(
+            f"{where}: the object schema at {path or 'the root'} requires {name!r} but does not define it, "
+            "and it rejects unknown fields (additionalProperties: false), so no event could pass: add "
+            f"{name!r} to its properties, or remove it from required"
+        )
     declared = "additionalProperties" in node or "unevaluatedProperties" in node
     if (path == "" or "properties" in node) and not declared:
         raise ContractLoadError(
             f"{where}: the object schema at {path or 'the root'} must say additionalProperties: false "
             "(unknown fields rejected) or true (kept); silently allowing them is not a contract"
         )
+
+
+def _unsatisfiable_required(node: dict[str, Any]) -> list[str]:
+    """Required names a closed object can never hold: not a property, matching no patternProperties."""
+    if node.get("additionalProperties") is not False or not isinstance(node.get("required"), list):
+        return []
+    defined = node.get("properties") or {}
+    patterns = list(node.get("patternProperties") or {})
+    return [name for name in node["required"] if name not in defined and not _matches_any(patterns, name)]
+
+
+def _matches_any(patterns: list[str], name: str) -> bool:
+    for pattern in patterns:
+        try:
+            if re.search(pattern, name):
+                return True
+        except re.error:  # an ECMA-262 pattern Python cannot read: it might match, so do not refuse
+            return True
+    return False
 
 
 def walk(schema: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
@@ -196,6 +237,12 @@ def _integer_only(declared: Any) -> bool:
     return "integer" in types and "number" not in types
 
 
+FORMATS = {"date-time": is_instant, "date": is_date, "decimal": lambda text: False}
+"""Formats decided by this gateway's own grammar, so both backends accept the same strings: RFC 3339 as
+:mod:`sigma_aetl.core.temporal` reads it (the Pydantic backend's ``datetime`` and ``date`` use it too),
+and ``decimal``, which marks a number as a decimal (for rules) and is never a string."""
+
+
 def compile_schema(where: str, schema: dict[str, Any]) -> jsonschema_rs.Validator:
     """Compile once: Draft 2020-12, formats asserted, no retrieval, strict integers."""
     try:
@@ -204,14 +251,15 @@ def compile_schema(where: str, schema: dict[str, Any]) -> jsonschema_rs.Validato
             validate_formats=True,
             ignore_unknown_formats=False,
             keywords={STRICT_INTEGER: StrictInteger},
+            formats=FORMATS,
             offline=True,
         )
     except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError) as exc:
-        raise ContractLoadError(f"{where}: the schema does not compile: {_first_line(exc)}") from None
+        raise ContractLoadError(f"{where}: the schema does not compile: {compile_problem(exc)}") from None
 
 
 def _checker(validator: jsonschema_rs.Validator, schema: dict[str, Any]) -> SchemaCheck:
-    order = list(schema.get("properties") or {})
+    order = FieldOrder(schema)
 
     def check(text: str, value: Any) -> list[FieldError]:
         if validator.is_valid(value):
@@ -229,9 +277,41 @@ def _open(schema: dict[str, Any]) -> bool:
 
 def _check_fields(where: str, schema: dict[str, Any], identity: Sequence[str], rules: Sequence[Rule]) -> None:
     known = set(schema.get("properties") or {})
-    for field in [*identity, *(f.split(".")[0] for rule in rules for f in rule.fields())]:
+    for field in identity:  # rule paths, nested ones too, are checked by Contract against the schema
         if field not in known:
             raise ContractLoadError(f"{where}: {field!r} is not a property of the schema")
+
+
+_UNKNOWN_FORMAT = re.compile(r"Unknown format: '(.*)'")
+_NOT_PRESENT = re.compile(r"Resource '(.*)' is not present in a registry")
+_NO_POINTER = re.compile(r"Pointer '(.*)' does not exist")
+
+
+def compile_problem(exc: Exception) -> str:
+    """jsonschema-rs' compile error in this gateway's terms (its advice is for its own API)."""
+    text = _first_line(exc)
+    if found := _UNKNOWN_FORMAT.match(text):
+        return (
+            f"format {found.group(1)!r} is not one the validator knows (formats are asserted: date-time, "
+            "date, email, uuid, uri, ipv4...); check its spelling, or state the form with pattern"
+        )
+    if found := _NOT_PRESENT.match(text):
+        return (
+            f"$ref {found.group(1)!r} points outside the contract file; references stay inside it "
+            "(#/$defs/Name), since schemas are never fetched"
+        )
+    if found := _NO_POINTER.match(text):
+        return f"$ref '#{found.group(1)}' points to nothing in the schema; define it under $defs"
+    return text
+
+
+def meta_problem(exc: jsonschema_rs.ValidationError) -> str:
+    """Why the schema is not a JSON Schema, with where (``/properties/a/type``)."""
+    where = "/" + "/".join(str(part) for part in exc.instance_path)
+    if exc.instance_path and exc.instance_path[-1] == "type":
+        names = "string, number, integer, boolean, object, array, null"
+        return f"at {where}: {json.dumps(exc.instance)} is not a JSON type ({names})"
+    return f"at {where}: {_first_line(exc)}"
 
 
 def _first_line(exc: Exception) -> str:

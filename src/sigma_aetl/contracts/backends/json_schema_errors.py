@@ -7,7 +7,7 @@ explanations come from :mod:`sigma_aetl.core.explain`, so an error reads the sam
 The error ``type`` is the JSON Schema keyword (``required``, ``minLength``...), this backend's own code.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import jsonschema_rs
@@ -15,6 +15,7 @@ import jsonschema_rs
 from sigma_aetl.core.decision import FieldError, LocPart
 from sigma_aetl.core.explain import (
     BOUND_SYMBOLS,
+    TYPE_WORDS,
     as_written,
     expected_words,
     explain_expected,
@@ -22,54 +23,127 @@ from sigma_aetl.core.explain import (
     explain_unexpected,
     format_path,
 )
+from sigma_aetl.core.paths import EVERY, Step
+from sigma_aetl.core.rule_kinds import field_node, resolve_ref
 from sigma_aetl.core.taxonomy import RootCause, Stage
 
 STRICT_INTEGER = "x-sigma-strict-integer"
 """Reserved keyword added at compile time: the value must not be a float, even one with a zero fraction."""
 
-TYPE_WORDS = {  # in the order types are named when several are expected: null last
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "boolean": "a boolean",
-    "object": "an object",
-    "array": "an array",
-    "null": "null",
-}
 
 _UNEXPECTED = ("additionalProperties", "unevaluatedProperties")
 
 
+class FieldOrder:
+    """The declared fields of each object in a schema, in schema order, looked up once per object."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self._schema = schema
+        self._known: dict[tuple[Step, ...], dict[str, int]] = {}
+
+    def declared(self, steps: tuple[Step, ...]) -> dict[str, int]:
+        """Each field name of the object at ``steps`` with its rank."""
+        found = self._known.get(steps)
+        if found is None:
+            found = {name: rank for rank, name in enumerate(_declared_fields(self._schema, steps))}
+            self._known[steps] = found
+        return found
+
+
 def to_field_errors(
-    errors: Iterable[jsonschema_rs.ValidationError], value: Any, order: Sequence[str]
+    errors: Iterable[jsonschema_rs.ValidationError], value: Any, order: FieldOrder
 ) -> list[FieldError]:
-    """Every error, one per field problem, wrong-type paths reporting only their type, in field order."""
+    """Every error, one per field problem, wrong-type paths reporting only their type, in field order
+    (at every depth, as Pydantic reports them: declared fields in schema order, array items in order)."""
     found: list[FieldError] = []
     for error in errors:
-        found.extend(_translate(error))
+        found.extend(_translate(error, value))
     mistyped = {e.path for e in found if e.root_cause is RootCause.TYPE_MISMATCH}
     kept = [e for e in found if e.root_cause is RootCause.TYPE_MISMATCH or e.path not in mistyped]
-    unique = list(dict.fromkeys(kept))
-    return sorted(unique, key=_field_rank(order, value))
+    unique = _as_pydantic_sizes(_first_constraint(list(dict.fromkeys(kept))))
+    return sorted(unique, key=lambda error: _rank(error.loc, value, order))
 
 
-def _field_rank(order: Sequence[str], value: Any) -> Any:
-    """Declared fields in schema order, then unknown ones in payload order (as Pydantic reports them)."""
-    declared = {name: rank for rank, name in enumerate(order)}
-    arrived = {name: rank for rank, name in enumerate(value)} if isinstance(value, dict) else {}
-
-    def rank(error: FieldError) -> int:
-        head = error.loc[0] if error.loc else ""
-        if head in declared:
-            return declared[str(head)]
-        return len(declared) + arrived.get(str(head), -1)
-
-    return rank
+_CHECK_ORDER = {
+    keyword: rank
+    for rank, keyword in enumerate(
+        [
+            *("format", "multipleOf", "minLength", "maxLength", "minItems", "maxItems", "minimum"),
+            *("exclusiveMinimum", "maximum", "exclusiveMaximum", "pattern", "enum", "const"),
+        ]
+    )
+}
+"""The order a value's constraints are checked in, Pydantic's: the first one broken is the one reported."""
 
 
-def _translate(error: jsonschema_rs.ValidationError) -> list[FieldError]:
+def _first_constraint(errors: list[FieldError]) -> list[FieldError]:
+    """One constraint violation per path, as Pydantic reports a value: ``-0.125`` for a decimal ``> 0``
+    with two places is "at most 2 decimal place(s)" only."""
+    first: dict[str, FieldError] = {}
+    for error in errors:
+        if error.root_cause is RootCause.CONSTRAINT_VIOLATION:
+            held = first.get(error.path)
+            if held is None or _CHECK_ORDER.get(error.type, 99) < _CHECK_ORDER.get(held.type, 99):
+                first[error.path] = error
+    return [e for e in errors if e.root_cause is not RootCause.CONSTRAINT_VIOLATION or first[e.path] is e]
+
+
+def _as_pydantic_sizes(errors: list[FieldError]) -> list[FieldError]:
+    """Sizes reported as Pydantic reports them: an array over ``maxItems`` only says so (its items are not
+    read); an array under ``minItems``, or an object out of its size bounds, whose entries have errors
+    reports the entries only."""
+    too_long = {e.loc for e in errors if e.type == "maxItems"}
+    inside = {e.loc[:depth] for e in errors for depth in range(len(e.loc))}
+    kept = []
+    for error in errors:
+        if any(error.loc[:depth] in too_long for depth in range(len(error.loc))):
+            continue
+        if error.type in ("minItems", "minProperties", "maxProperties") and error.loc in inside:
+            continue
+        kept.append(error)
+    return kept
+
+
+def _rank(loc: Sequence[LocPart], value: Any, order: FieldOrder) -> tuple[int, ...]:
+    """At each step: an array index as it is; a declared field by its place in the schema, then unknown
+    fields in payload order."""
+    ranks: list[int] = []
+    steps: list[Step] = []
+    node: Any = value
+    for part in loc:
+        if isinstance(part, int):
+            ranks.append(part)
+            steps.append(EVERY)
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            continue
+        declared = order.declared(tuple(steps))
+        if part in declared:
+            ranks.append(declared[part])
+        else:
+            arrived = list(node) if isinstance(node, dict) else []
+            ranks.append(len(declared) + (arrived.index(part) if part in arrived else -1))
+        steps.append(part)
+        node = node.get(part) if isinstance(node, dict) else None
+    return tuple(ranks)
+
+
+def _declared_fields(schema: Mapping[str, Any], steps: tuple[Step, ...]) -> list[str]:
+    node = field_node(schema, steps)
+    found: list[str] = []
+    for branch in [node, *((node or {}).get("anyOf") or [])]:
+        if isinstance(branch, Mapping):
+            target = resolve_ref(schema, branch)
+            found.extend(name for name in target.get("properties") or {} if name not in found)
+    return found
+
+
+def _translate(error: jsonschema_rs.ValidationError, value: Any) -> list[FieldError]:
     keyword = error.kind.name
-    loc = tuple(error.instance_path)
+    loc = _payload_loc(value, error.instance_path)
+    if keyword in ("anyOf", "oneOf"):
+        branch = _nullable_branch(error)
+        if branch is not None:
+            return [found for inner in branch for found in _translate(inner, value)]
     if keyword == "required":
         return [_missing(error, (*loc, error.kind.as_dict()["property"]))]
     if keyword in _UNEXPECTED:
@@ -87,6 +161,38 @@ def _translate(error: jsonschema_rs.ValidationError) -> list[FieldError]:
             explanation=explain_expected(format_path(loc), expected, error.instance),
         )
     ]
+
+
+def _payload_loc(value: Any, path: Sequence[LocPart]) -> tuple[LocPart, ...]:
+    """The error's location with each step typed by the payload: jsonschema-rs gives an object's key
+    ``"0"`` as the index ``0``; in the shared notation a key is a name (``scores.0``), an index a number."""
+    loc: list[LocPart] = []
+    node = value
+    for part in path:
+        if isinstance(node, dict):
+            loc.append(str(part))
+            node = node.get(str(part))
+        else:
+            loc.append(part)
+            node = (
+                node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None
+            )
+    return tuple(loc)
+
+
+def _nullable_branch(error: jsonschema_rs.ValidationError) -> list[jsonschema_rs.ValidationError] | None:
+    """The errors of the one branch that is not ``{"type": "null"}``, when a nullable field (``anyOf``
+    with null, Pydantic's ``X | None``) holds a value that is not null: what the value failed is that
+    branch, as Pydantic reports it."""
+    branches = error.kind.as_dict().get("context") or []
+    others = [branch for branch in branches if not _only_not_null(branch)]
+    return others[0] if len(others) == 1 and len(branches) == 2 and error.instance is not None else None
+
+
+def _only_not_null(branch: list[jsonschema_rs.ValidationError]) -> bool:
+    return (
+        len(branch) == 1 and branch[0].kind.name == "type" and branch[0].kind.as_dict()["types"] == ["null"]
+    )
 
 
 def _missing(error: jsonschema_rs.ValidationError, loc: tuple[LocPart, ...]) -> FieldError:

@@ -11,8 +11,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
+from sigma_aetl.contracts.backends.pydantic_types import (
+    ContractJsonSchema,
+    contract_validator,
+    decimal_problems,
+)
 from sigma_aetl.core.contract import Contract, SchemaCheck
-from sigma_aetl.core.decision import FieldError
+from sigma_aetl.core.decision import FieldError, LocPart
 from sigma_aetl.core.explain import (
     BOUND_SYMBOLS,
     as_written,
@@ -25,6 +30,8 @@ from sigma_aetl.core.explain import (
 from sigma_aetl.core.rules import Rule
 from sigma_aetl.core.taxonomy import RootCause, Stage
 from sigma_aetl.errors import ContractLoadError
+
+_ABSENT: Any = object()
 
 
 class ContractModel(BaseModel):
@@ -49,8 +56,9 @@ def pydantic_contract(
             f"{name}@{version}: the model must set extra='forbid' (the default of ContractModel) or "
             "extra='allow'; silently ignoring unknown fields is not a contract"
         )
-    _check_fields(name, version, model, identity, rules)
+    _check_fields(name, version, model, identity)
     _check_strict_and_closed(f"{name}@{version}", model)
+    _check_statable(f"{name}@{version}", model)
     return Contract(
         name=name,
         version=version,
@@ -59,16 +67,14 @@ def pydantic_contract(
         identity=tuple(identity),
         rules=tuple(rules),
         allow_extra=extra == "allow",
-        json_schema=model.model_json_schema(),
+        json_schema=model.model_json_schema(schema_generator=ContractJsonSchema),
         check=_checker(model),
     )
 
 
-def _check_fields(
-    name: str, version: int, model: type[BaseModel], identity: Sequence[str], rules: Sequence[Rule]
-) -> None:
+def _check_fields(name: str, version: int, model: type[BaseModel], identity: Sequence[str]) -> None:
     known = set(model.model_fields)
-    for field in [*identity, *(f.split(".")[0] for rule in rules for f in rule.fields())]:
+    for field in identity:  # rule paths, nested ones too, are checked by Contract against the schema
         if field not in known:
             raise ContractLoadError(f"{name}@{version}: {field!r} is not a field of {model.__name__}")
 
@@ -91,6 +97,14 @@ def _check_strict_and_closed(ref: str, model: type[BaseModel]) -> None:
             )
 
 
+def _check_statable(ref: str, model: type[BaseModel]) -> None:
+    """Refuse what the contract's JSON Schema cannot state: its twin, its fingerprint and ``contracts
+    check`` would all say less than the model decides."""
+    problems = decimal_problems(model.__pydantic_core_schema__)
+    if problems:
+        raise ContractLoadError(f"{ref}: {model.__name__} uses " + "; ".join(dict.fromkeys(problems)))
+
+
 def _typed_parts(node: Any) -> list[tuple[str, type, dict[str, Any]]]:
     """Every model, dataclass and TypedDict in a core schema, with its class and config."""
     found: list[tuple[str, type, dict[str, Any]]] = []
@@ -107,25 +121,26 @@ def _typed_parts(node: Any) -> list[tuple[str, type, dict[str, Any]]]:
 
 
 def _checker(model: type[BaseModel]) -> SchemaCheck:
-    validate = model.__pydantic_validator__.validate_json  # model_validate_json without its wrapper
+    validate = contract_validator(model.__pydantic_core_schema__)
 
     def check(text: str, value: Any) -> list[FieldError]:
         try:
             validate(text)
         except ValidationError as exc:
-            return [to_field_error(error) for error in exc.errors(include_url=False)]
+            return [to_field_error(error, value) for error in exc.errors(include_url=False)]
         return []
 
     return check
 
 
-def to_field_error(error: ErrorDetails) -> FieldError:
-    """Translate one Pydantic error into the shared error shape."""
+def to_field_error(error: ErrorDetails, payload: Any = _ABSENT) -> FieldError:
+    """Translate one Pydantic error into the shared error shape; ``payload`` (the parsed event) gives the
+    value as received, where Pydantic's ``input`` may be what a validator made of it (a Decimal)."""
     loc = tuple(error["loc"])
     path = format_path(loc)
     kind = error["type"]
     cause = classify(kind)
-    received = error.get("input")
+    received = _received(payload, loc, error.get("input"))
     if cause is RootCause.MISSING_FIELD:
         constraint, explanation = "required", explain_missing(path)
     elif cause is RootCause.UNEXPECTED_FIELD:
@@ -144,6 +159,21 @@ def to_field_error(error: ErrorDetails) -> FieldError:
         constraint=constraint,
         explanation=explanation,
     )
+
+
+def _received(payload: Any, loc: tuple[LocPart, ...], default: Any) -> Any:
+    node = payload
+    for part in loc:
+        node = _step(node, part)
+    return default if node is _ABSENT else node
+
+
+def _step(node: Any, part: LocPart) -> Any:
+    if isinstance(node, dict):
+        return node.get(part, _ABSENT)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return _ABSENT
 
 
 _MISSING = frozenset({"missing", "missing_argument", "missing_keyword_only_argument"})
@@ -173,10 +203,10 @@ _TYPE_NAMES = {
     "list": "an array",
     "tuple": "an array",
     "set": "an array",
-    "datetime": "an RFC 3339 date-time string",
-    "date": "a date string (YYYY-MM-DD)",
+    "datetime": "a string",  # as the JSON Schema twin says it: {"type": "string", "format": "date-time"}
+    "date": "a string",
     "time": "a time string (HH:MM:SS)",
-    "decimal": "a decimal number",
+    "decimal": "a number",
     "uuid": "a UUID string",
 }
 
@@ -200,6 +230,12 @@ def expectation(kind: str, ctx: dict[str, Any], message: str) -> str:
         key, keyword = _KEYWORDS[kind]
         value = ctx.get(key)
         return expected_words(keyword, as_written(value) if keyword in BOUND_SYMBOLS else value)
+    if kind == "literal_type":
+        return str(ctx["expected"])
+    if kind in _FORMATS:
+        return expected_words("format", _FORMATS[kind])
+    if kind == "decimal_max_places":
+        return expected_words("multipleOf", 10 ** -int(ctx["decimal_places"]))
     if kind == "int_from_float":
         return "an integer (no fractional part)"
     if kind == "none_required":
@@ -209,7 +245,10 @@ def expectation(kind: str, ctx: dict[str, Any], message: str) -> str:
     return _constraint_words(kind, ctx, message)
 
 
+_FORMATS = {"datetime_format": "date-time", "date_format": "date"}  # raised by pydantic_types
+
+
 def _constraint_words(kind: str, ctx: dict[str, Any], message: str) -> str:
-    if kind in ("literal_error", "enum"):  # Pydantic gives the options as one preformatted text
-        return f"one of {ctx.get('expected')}"
+    if kind in ("literal_error", "enum") and isinstance(ctx.get("options"), list):
+        return expected_words("enum", ctx["options"])
     return message[0].lower() + message[1:] if message else kind
