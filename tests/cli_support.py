@@ -76,6 +76,13 @@ class Cli:
         summary: dict[str, Any] = self.json("ingest", ref, str(path), *options)
         return summary
 
+    def ingest_stdin(self, *lines: bytes, ref: str = "shipment@1") -> dict[str, Any]:
+        """``ingest REF - --json`` with ``lines`` on standard input (events identified by their bytes)."""
+        result = self.run("ingest", ref, "-", "--json", stdin=b"".join(line + b"\n" for line in lines))
+        assert result.exit_code == 0, result.output
+        summary: dict[str, Any] = json.loads(result.stdout)
+        return summary
+
     def stats(self) -> dict[str, Any]:
         """``stats --json``."""
         stats: dict[str, Any] = self.json("stats")

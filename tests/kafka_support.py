@@ -397,3 +397,11 @@ def worker_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("SIGMA_AETL_")}
     env["SIGMA_AETL_KAFKA_CONSUMER_CONFIG"] = json.dumps(GROUP_TIMING)
     return {**env, **(extra or {})}
+
+
+def example_count() -> int:
+    """How many contract versions the example contracts hold (what a worker on them reports ready with)."""
+    from cli_support import CONTRACTS  # noqa: PLC0415
+    from sigma_aetl.contracts.loader import load_registry  # noqa: PLC0415
+
+    return len(load_registry(CONTRACTS).all())

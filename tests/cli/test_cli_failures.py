@@ -232,9 +232,9 @@ def test_untrusted_text_cannot_style_or_control_the_terminal(cli: Cli) -> None:
 
 @pytest.fixture
 def flood(cli: Cli) -> str:
-    """A store where TRUNCATED arrived three times on three lines (identified by its bytes: one failure
-    record, three arrivals) beside one INVALID_SHIPMENT; the flood's failure id."""
-    cli.ingest(cli.jsonl(TRUNCATED, INVALID_SHIPMENT, TRUNCATED, TRUNCATED))
+    """A store where TRUNCATED arrived three times on three lines of standard input (identified by its
+    bytes: one failure record, three arrivals) beside one INVALID_SHIPMENT; the flood's failure id."""
+    cli.ingest_stdin(TRUNCATED, INVALID_SHIPMENT, TRUNCATED, TRUNCATED)
     [failure_id] = ids(cli.json("failures", "list", "--root-cause", "malformed_json"))
     return failure_id
 

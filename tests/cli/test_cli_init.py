@@ -52,10 +52,10 @@ def test_init_copies_every_contract_folder(cli: Cli, tmp_path: Path, monkeypatch
     are not."""
     package = tmp_path / "package"
     shutil.copytree(examples.HERE, package, ignore=shutil.ignore_patterns("__pycache__"))
-    order = package / "contracts" / "order"
+    order = package / "contracts" / "parcel"
     order.mkdir()
     document = json.loads((package / "contracts" / "shipment" / "v2.json").read_text())
-    (order / "v1.json").write_text(json.dumps({**document, "name": "order", "version": 1}))
+    (order / "v1.json").write_text(json.dumps({**document, "name": "parcel", "version": 1}))
     (order / "__pycache__").mkdir()
     (order / "__pycache__" / "v1.cpython-311.pyc").write_bytes(b"")
     (order / ".v1.json.swp").write_bytes(b"")
@@ -65,9 +65,15 @@ def test_init_copies_every_contract_folder(cli: Cli, tmp_path: Path, monkeypatch
     result = cli.invoke("init", str(tmp_path / "project"))
     assert result.exit_code == 0, result.output
     copied = tree(tmp_path / "project" / "contracts")
-    assert set(copied) == {"contracts.lock.json", "order/v1.json", "shipment/v1.py", "shipment/v2.json"}
-    assert copied["order/v1.json"] == (order / "v1.json").read_bytes()
-    assert "order@1 (draft)" in result.stdout
+    assert set(copied) == {
+        "contracts.lock.json",
+        "order/v1.py",
+        "parcel/v1.json",
+        "shipment/v1.py",
+        "shipment/v2.json",
+    }
+    assert copied["parcel/v1.json"] == (order / "v1.json").read_bytes()
+    assert "parcel@1 (draft)" in result.stdout
 
 
 def test_init_refuses_to_overwrite_and_names_the_files(cli: Cli, tmp_path: Path) -> None:

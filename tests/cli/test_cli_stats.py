@@ -39,7 +39,7 @@ def test_human_tables(cli: Cli) -> None:
 
 def test_human_tables_count_arrivals_beside_records(cli: Cli) -> None:
     """Failures arriving more than once are counted as records and, beside them, as arrivals."""
-    cli.ingest(cli.jsonl(HEAVY_SHIPMENT, HEAVY_SHIPMENT, INVALID_SHIPMENT))
+    cli.ingest_stdin(HEAVY_SHIPMENT, HEAVY_SHIPMENT, INVALID_SHIPMENT)  # stdin: identified by their bytes
     lines = [" ".join(line.replace("│", " ").split()) for line in cli.run("stats").stdout.splitlines()]
     assert "failure records 2" in lines
     assert "failure arrivals 3" in lines

@@ -131,7 +131,7 @@ def test_changes_since_lists_added_removed_changed_and_released(registry: Regist
     box = pydantic_contract(name="box", version=1, model=_Wider, identity=["id"])
     newer = Registry([*registry.all(), box], registry.lock.releasing([registry.require("shipment@2")]))
     changes = newer.changes_since(older)
-    assert changes.added == ["shipment@1", "shipment@2"]
+    assert changes.added == ["order@1", "shipment@1", "shipment@2"]
     assert changes.removed == ["parcel@1"]
     assert changes.changed == ["box@1"]
     assert changes.released == []  # shipment@2 is new, not a draft that was released
@@ -153,6 +153,7 @@ def test_a_loaded_registry_records_the_files_it_read(tmp_path: Path) -> None:
     assert loaded.files is not None
     assert sorted(state.path for state in loaded.files) == [
         "contracts.lock.json",
+        "order/v1.py",
         "shipment/v1.py",
         "shipment/v2.json",
     ]

@@ -13,7 +13,17 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from kafka_support import CONTRACTS, Kafka, Msg, Tansu, WorkerFactory, WorkerThread, free_port, worker_env
+from kafka_support import (
+    CONTRACTS,
+    Kafka,
+    Msg,
+    Tansu,
+    WorkerFactory,
+    WorkerThread,
+    example_count,
+    free_port,
+    worker_env,
+)
 from sigma_aetl.kafka.health import Health, HealthServer
 from sigma_aetl.stores.sqlite.store import SqliteStore
 from sigma_aetl.testing import VALID_SHIPMENT, wait_until
@@ -60,7 +70,7 @@ def test_no_broker_is_not_ready_and_says_why(tmp_path: Path) -> None:
         answer = readyz(port)
         assert answer is not None
         status, body = answer
-        assert (status, body["status"], body["contracts"]) == (503, "not_ready", 2)
+        assert (status, body["status"], body["contracts"]) == (503, "not_ready", example_count())
         assert f"127.0.0.1:{nowhere}" in body["reason"]
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)

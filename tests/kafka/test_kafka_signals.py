@@ -8,7 +8,7 @@ import urllib.request
 from collections import defaultdict
 from pathlib import Path
 
-from kafka_support import Kafka, Msg, StoreReader, WorkerProcess, ends_of, free_port
+from kafka_support import Kafka, Msg, StoreReader, WorkerProcess, ends_of, example_count, free_port
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.testing import wait_until
 
@@ -78,7 +78,7 @@ def test_sigint_stops_an_idle_worker_that_answered_its_health_checks(
     status, body = get(port, "/readyz")
     assert (status, json.loads(body)) == (
         200,
-        {"status": "ready", "contracts": 2, "registry": registry.digest},
+        {"status": "ready", "contracts": example_count(), "registry": registry.digest},
     )
     worker.signal(signal.SIGINT)
     assert worker.wait(30) == 0, worker.log.read_text()
