@@ -24,6 +24,7 @@ __all__ = [
     "ContractRef",
     "ContractsOption",
     "StoreOption",
+    "WatchContractsOption",
     "parse_age",
     "parse_instant",
     "parse_ref",
@@ -60,6 +61,19 @@ ContractsOption = Annotated[
     ),
 ]
 """``--contracts DIR``: the contracts directory (setting ``contracts_dir``)."""
+WatchContractsOption = Annotated[
+    float | None,
+    typer.Option(
+        "--watch-contracts",
+        min=0,
+        max=3600,
+        metavar="SECONDS",
+        help="Check the contract files and the lock every SECONDS and reload the contracts when one changed "
+        "(SIGHUP reloads at any time). Env SIGMA_AETL_CONTRACTS_WATCH_INTERVAL; 0, the default, does not "
+        "watch.",
+    ),
+]
+"""``--watch-contracts SECONDS`` of ``serve`` and ``worker`` (setting ``contracts_watch_interval``)."""
 GLOBAL_SETTINGS = {"store": "store_url", "contracts": "contracts_dir"}
 """Each global option's parameter name → the setting it overrides."""
 

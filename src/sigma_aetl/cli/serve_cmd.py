@@ -18,7 +18,7 @@ import uvicorn
 from sigma_aetl import logs
 from sigma_aetl.cli import heap, listen
 from sigma_aetl.cli.errors import operational_errors
-from sigma_aetl.cli.params import ContractRef, parse_ref, setting_help
+from sigma_aetl.cli.params import ContractRef, WatchContractsOption, parse_ref, setting_help
 from sigma_aetl.cli.state import settings_of
 from sigma_aetl.settings import Settings
 
@@ -46,17 +46,7 @@ def serve(
             ),
         ),
     ] = None,
-    watch_contracts: Annotated[
-        float | None,
-        typer.Option(
-            min=0,
-            max=3600,
-            metavar="SECONDS",
-            help="Check the contract files and the lock every SECONDS and reload the contracts when one "
-            "changed (SIGHUP reloads at any time). Env SIGMA_AETL_CONTRACTS_WATCH_INTERVAL; 0, the "
-            "default, does not watch.",
-        ),
-    ] = None,
+    watch_contracts: WatchContractsOption = None,
 ) -> None:
     """Serve the HTTP API until interrupted; the port is taken and the contracts and the store are opened
     before listening. SIGHUP reloads the contracts (see docs/contracts.md).

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sigma_aetl import logs
 from sigma_aetl.cli import heap, listen
 from sigma_aetl.cli.errors import fail, operational_errors
+from sigma_aetl.cli.params import WatchContractsOption
 from sigma_aetl.cli.state import load_contracts, open_gateway, settings_of
 from sigma_aetl.kafka.config import KafkaConfig
 from sigma_aetl.kafka.health import Health, HealthServer
@@ -85,17 +86,7 @@ def worker(
             min=0, max=65535, help=f"Serve /healthz and /readyz on this port. Env {_ENV}HEALTH_PORT."
         ),
     ] = None,
-    watch_contracts: Annotated[
-        float | None,
-        typer.Option(
-            min=0,
-            max=3600,
-            metavar="SECONDS",
-            help="Check the contract files and the lock every SECONDS and reload the contracts between "
-            "batches when one changed (SIGHUP reloads at any time). Env SIGMA_AETL_CONTRACTS_WATCH_INTERVAL; "
-            "0, the default, does not watch.",
-        ),
-    ] = None,
+    watch_contracts: WatchContractsOption = None,
     kafka_config: Annotated[
         list[str] | None,
         typer.Option(
