@@ -188,25 +188,36 @@ def _matches_any(patterns: list[str], name: str) -> bool:
 
 
 def walk(schema: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every subschema object, with a JSON-pointer-like location (``/properties/weight_kg``)."""
+    """Every subschema object, with its location as an RFC 6901 JSON Pointer (``/properties/a~1b``)."""
     if not isinstance(schema, dict):
         return
     yield path, schema
-    for keyword, child in children(schema):
-        yield from walk(child, f"{path}/{keyword}")
+    for keyword, key, child in children(schema):
+        yield from walk(child, path + pointer(keyword, key))
 
 
-def children(schema: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    """The direct subschemas of ``schema``, each with its keyword location (``properties/weight_kg``)."""
+Key = str | int | None
+"""Where a subschema sits under its keyword: a map's key, a list's index, or nothing (the keyword's value)."""
+
+
+def children(schema: dict[str, Any]) -> Iterator[tuple[str, Key, Any]]:
+    """The direct subschemas of ``schema``, each with its keyword and its key or index under it. Keys are
+    kept whole, never split or re-joined: a property may be called ``a/b`` or ``~1``."""
     for keyword in SUBSCHEMA:
         if isinstance(schema.get(keyword), dict):
-            yield keyword, schema[keyword]
+            yield keyword, None, schema[keyword]
     for keyword in SUBSCHEMA_MAPS:
         for key, child in (schema.get(keyword) or {}).items():
-            yield f"{keyword}/{key}", child
+            yield keyword, key, child
     for keyword in SUBSCHEMA_LISTS:
         for index, child in enumerate(schema.get(keyword) or []):
-            yield f"{keyword}/{index}", child
+            yield keyword, index, child
+
+
+def pointer(*steps: Key) -> str:
+    """JSON Pointer steps (RFC 6901): ``~`` is written ``~0`` and ``/`` is written ``~1``."""
+    escaped = (str(step).replace("~", "~0").replace("/", "~1") for step in steps if step is not None)
+    return "".join(f"/{step}" for step in escaped)
 
 
 def strict_copy(schema: Any) -> Any:
@@ -214,22 +225,21 @@ def strict_copy(schema: Any) -> Any:
     if not isinstance(schema, dict):
         return schema
     out = dict(schema)
-    for location, child in children(schema):
-        _set(out, location.split("/"), strict_copy(child))
+    for keyword, key, child in children(schema):
+        _set(out, keyword, key, strict_copy(child))
     if _integer_only(schema.get("type")):
         out[STRICT_INTEGER] = True
     return out
 
 
-def _set(out: dict[str, Any], location: list[str], value: Any) -> None:
-    keyword, *rest = location
-    if not rest:
+def _set(out: dict[str, Any], keyword: str, key: Key, value: Any) -> None:
+    if key is None:
         out[keyword] = value
-    elif isinstance(out[keyword], list):
+    elif isinstance(key, int):
         out[keyword] = [*out[keyword]]
-        out[keyword][int(rest[0])] = value
+        out[keyword][key] = value
     else:
-        out[keyword] = {**out[keyword], rest[0]: value}
+        out[keyword] = {**out[keyword], key: value}
 
 
 def _integer_only(declared: Any) -> bool:

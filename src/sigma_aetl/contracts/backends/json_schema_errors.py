@@ -7,7 +7,7 @@ explanations come from :mod:`sigma_aetl.core.explain`, so an error reads the sam
 The error ``type`` is the JSON Schema keyword (``required``, ``minLength``...), this backend's own code.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import jsonschema_rs
@@ -139,7 +139,7 @@ def _declared_fields(schema: Mapping[str, Any], steps: tuple[Step, ...]) -> list
 
 def _translate(error: jsonschema_rs.ValidationError, value: Any) -> list[FieldError]:
     keyword = error.kind.name
-    loc = _payload_loc(value, error.instance_path)
+    loc = _payload_loc(value, error.instance_path, error.instance)
     if keyword in ("anyOf", "oneOf"):
         branch = _nullable_branch(error)
         if branch is not None:
@@ -163,21 +163,52 @@ def _translate(error: jsonschema_rs.ValidationError, value: Any) -> list[FieldEr
     ]
 
 
-def _payload_loc(value: Any, path: Sequence[LocPart]) -> tuple[LocPart, ...]:
-    """The error's location with each step typed by the payload: jsonschema-rs gives an object's key
-    ``"0"`` as the index ``0``; in the shared notation a key is a name (``scores.0``), an index a number."""
-    loc: list[LocPart] = []
-    node = value
-    for part in path:
-        if isinstance(node, dict):
-            loc.append(str(part))
-            node = node.get(str(part))
+def _payload_loc(value: Any, path: Sequence[LocPart], instance: Any = None) -> tuple[LocPart, ...]:
+    """The error's location with each step typed by the payload. jsonschema-rs gives an object key that
+    reads as a number as that number (``"0"``, ``"00"`` and ``"+0"`` all become ``0``); in the shared
+    notation a key is the name sent (``scores.00``), an index a number. When two keys of one object read
+    as the same number, the one holding the erring value (``instance``) is the step."""
+    found = _locations(value, path, ())
+    first = next(found, None)
+    if first is None:
+        return tuple(path)
+    second = next(found, None)
+    if second is None:
+        return first
+    return next((loc for loc in (first, second, *found) if _at(value, loc) == instance), first)
+
+
+def _locations(
+    node: Any, path: Sequence[LocPart], done: tuple[LocPart, ...]
+) -> Iterator[tuple[LocPart, ...]]:
+    if not path:
+        yield done
+        return
+    part, rest = path[0], path[1:]
+    if isinstance(node, list) and isinstance(part, int) and part < len(node):
+        yield from _locations(node[part], rest, (*done, part))
+    elif isinstance(node, dict):
+        keys = [str(part)] if isinstance(part, str) else [k for k in node if _reads_as(k, part)]
+        for key in keys:
+            yield from _locations(node.get(key), rest, (*done, key))
+    else:
+        yield (*done, *path)
+
+
+def _reads_as(key: str, index: int) -> bool:
+    """Whether jsonschema-rs reports the object key ``key`` as the number ``index``."""
+    digits = key.removeprefix("+")
+    return digits.isascii() and digits.isdigit() and int(digits) == index
+
+
+def _at(value: Any, loc: Sequence[LocPart]) -> Any:
+    for part in loc:
+        if isinstance(value, dict):
+            value = value.get(part)
         else:
-            loc.append(part)
-            node = (
-                node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None
-            )
-    return tuple(loc)
+            inside = isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
+            value = value[part] if inside else None
+    return value
 
 
 def _nullable_branch(error: jsonschema_rs.ValidationError) -> list[jsonschema_rs.ValidationError] | None:
