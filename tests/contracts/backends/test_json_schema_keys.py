@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from contract_support import object_schema
 from sigma_aetl.contracts import jsonschema_contract
-from sigma_aetl.contracts.backends.json_schema import strict_copy, walk
+from sigma_aetl.contracts.backends.json_schema import strict_copy
+from sigma_aetl.contracts.backends.json_schema_walk import walk
 from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.core.validator import validate
 from strategies import dumps

@@ -12,7 +12,9 @@ Strictness, kept equal to the Pydantic backend's:
 - ``"number"`` accepts integers (as Pydantic's strict ``float`` does); booleans are never numbers.
 - A value of the wrong type reports only its type: constraints on the same path are not reported.
 - Closed by default: every object schema that lists ``properties`` must say ``additionalProperties`` (or
-  ``unevaluatedProperties``) explicitly; ``false`` rejects unknown fields, one error per field.
+  ``unevaluatedProperties``) explicitly, or be covered by an enclosing schema that does
+  (:mod:`~sigma_aetl.contracts.backends.json_schema_content`); ``false`` rejects unknown fields, one error
+  per field.
 - ``format`` is asserted, not only annotated; an unknown format is a load error. References never leave the
   document (no network).
 """
@@ -20,14 +22,16 @@ Strictness, kept equal to the Pydantic backend's:
 import copy
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import jsonschema_rs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
+from sigma_aetl.contracts.backends.json_schema_content import open_objects
 from sigma_aetl.contracts.backends.json_schema_errors import STRICT_INTEGER, FieldOrder, to_field_errors
+from sigma_aetl.contracts.backends.json_schema_walk import Key, children, walk
 from sigma_aetl.core.contract import Contract, SchemaCheck
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.core.rules import Rule, problem_words
@@ -35,22 +39,6 @@ from sigma_aetl.core.temporal import is_date, is_instant
 from sigma_aetl.errors import ContractLoadError
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
-
-SUBSCHEMA = (
-    "additionalProperties",
-    "items",
-    "contains",
-    "propertyNames",
-    "not",
-    "if",
-    "then",
-    "else",
-    "unevaluatedItems",
-    "unevaluatedProperties",
-    "contentSchema",
-)
-SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
-SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 
 
 class ContractDocument(BaseModel):
@@ -149,6 +137,8 @@ def check_schema(where: str, schema: dict[str, Any]) -> None:
         raise ContractLoadError(f'{where}: the schema must describe an object ("type": "object")')
     for path, node in walk(schema):
         _check_node(where, path, node)
+    for problem in open_objects(schema):
+        raise ContractLoadError(f"{where}: {problem}")
 
 
 def _check_node(where: str, path: str, node: dict[str, Any]) -> None:
@@ -159,12 +149,6 @@ def _check_node(where: str, path: str, node: dict[str, Any]) -> None:
             f"{where}: the object schema at {path or 'the root'} requires {name!r} but does not define it, "
             "and it rejects unknown fields (additionalProperties: false), so no event could pass: add "
             f"{name!r} to its properties, or remove it from required"
-        )
-    declared = "additionalProperties" in node or "unevaluatedProperties" in node
-    if (path == "" or "properties" in node) and not declared:
-        raise ContractLoadError(
-            f"{where}: the object schema at {path or 'the root'} must say additionalProperties: false "
-            "(unknown fields rejected) or true (kept); silently allowing them is not a contract"
         )
 
 
@@ -185,39 +169,6 @@ def _matches_any(patterns: list[str], name: str) -> bool:
         except re.error:  # an ECMA-262 pattern Python cannot read: it might match, so do not refuse
             return True
     return False
-
-
-def walk(schema: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every subschema object, with its location as an RFC 6901 JSON Pointer (``/properties/a~1b``)."""
-    if not isinstance(schema, dict):
-        return
-    yield path, schema
-    for keyword, key, child in children(schema):
-        yield from walk(child, path + pointer(keyword, key))
-
-
-Key = str | int | None
-"""Where a subschema sits under its keyword: a map's key, a list's index, or nothing (the keyword's value)."""
-
-
-def children(schema: dict[str, Any]) -> Iterator[tuple[str, Key, Any]]:
-    """The direct subschemas of ``schema``, each with its keyword and its key or index under it. Keys are
-    kept whole, never split or re-joined: a property may be called ``a/b`` or ``~1``."""
-    for keyword in SUBSCHEMA:
-        if isinstance(schema.get(keyword), dict):
-            yield keyword, None, schema[keyword]
-    for keyword in SUBSCHEMA_MAPS:
-        for key, child in (schema.get(keyword) or {}).items():
-            yield keyword, key, child
-    for keyword in SUBSCHEMA_LISTS:
-        for index, child in enumerate(schema.get(keyword) or []):
-            yield keyword, index, child
-
-
-def pointer(*steps: Key) -> str:
-    """JSON Pointer steps (RFC 6901): ``~`` is written ``~0`` and ``/`` is written ``~1``."""
-    escaped = (str(step).replace("~", "~0").replace("/", "~1") for step in steps if step is not None)
-    return "".join(f"/{step}" for step in escaped)
 
 
 def strict_copy(schema: Any) -> Any:
