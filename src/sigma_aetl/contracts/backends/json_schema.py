@@ -30,7 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
 from sigma_aetl.contracts.backends.json_schema_content import open_objects
-from sigma_aetl.contracts.backends.json_schema_errors import STRICT_INTEGER, FieldOrder, to_field_errors
+from sigma_aetl.contracts.backends.json_schema_errors import STRICT_INTEGER, Scope, to_field_errors
+from sigma_aetl.contracts.backends.json_schema_order import FieldOrder
 from sigma_aetl.contracts.backends.json_schema_walk import Key, children, walk
 from sigma_aetl.core.contract import Contract, SchemaCheck
 from sigma_aetl.core.decision import FieldError
@@ -207,25 +208,49 @@ and ``decimal``, which marks a number as a decimal (for rules) and is never a st
 def compile_schema(where: str, schema: dict[str, Any]) -> jsonschema_rs.Validator:
     """Compile once: Draft 2020-12, formats asserted, no retrieval, strict integers."""
     try:
-        return jsonschema_rs.Draft202012Validator(
-            strict_copy(schema),
-            validate_formats=True,
-            ignore_unknown_formats=False,
-            keywords={STRICT_INTEGER: StrictInteger},
-            formats=FORMATS,
-            offline=True,
-        )
+        return jsonschema_rs.Draft202012Validator(strict_copy(schema), **_options())
     except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError) as exc:
         raise ContractLoadError(f"{where}: the schema does not compile: {compile_problem(exc)}") from None
 
 
+def _options() -> dict[str, Any]:
+    return {
+        "validate_formats": True,
+        "ignore_unknown_formats": False,
+        "keywords": {STRICT_INTEGER: StrictInteger},
+        "formats": FORMATS,
+        "offline": True,
+    }
+
+
+class Subschemas:
+    """Validators for the subschemas of one contract's schema, compiled together the first time one is
+    asked for: only an event failing a schema-valued ``unevaluatedProperties`` needs one, to report each
+    property's own errors."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self._schema = schema
+        self._locations = {id(node): location for location, node in walk(schema)}
+        self._map: jsonschema_rs.ValidatorMap | None = None
+
+    def __call__(self, node: Any) -> jsonschema_rs.Validator | None:
+        """The validator of ``node``, a subschema of the contract's schema as written."""
+        location = self._locations.get(id(node))
+        if location is None:
+            return None
+        if self._map is None:  # two threads may both compile it: the same map, once too often
+            self._map = jsonschema_rs.validator_map_for(strict_copy(self._schema), **_options())
+        return self._map.get("#" + location)
+
+
 def _checker(validator: jsonschema_rs.Validator, schema: dict[str, Any]) -> SchemaCheck:
     order = FieldOrder(schema)
+    subschemas = Subschemas(schema)
 
     def check(text: str, value: Any) -> list[FieldError]:
         if validator.is_valid(value):
             return []
-        return to_field_errors(validator.iter_errors(value), value, order)
+        return to_field_errors(validator.iter_errors(value), Scope(schema, value, subschemas), order)
 
     return check
 
