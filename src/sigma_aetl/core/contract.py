@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
 from sigma_aetl.core.decision import FieldError
@@ -29,6 +29,8 @@ class Contract:
     json_schema: dict[str, Any]
     check: SchemaCheck = field(compare=False, repr=False)
     source: str = field(default="", compare=False)
+    formats: Literal["assert", "annotate"] = "assert"
+    """Whether ``format`` is checked (the default) or only describes (JSON Schema contracts may say so)."""
     fingerprint: str = field(init=False)
     rule_kinds: dict[str, Kind] = field(init=False, compare=False, repr=False)
     """The fields rules read that are instants, dates or decimals (from the schema; see rule_kinds.py)."""
@@ -58,6 +60,8 @@ class Contract:
             "allow_extra": self.allow_extra,
             "rules": [rule.model_dump(mode="json") for rule in self.rules],
             "schema": self.json_schema,
+            # only when set: the definitions (and fingerprints) of contracts that do not say stay as they were
+            **({"formats": self.formats} if self.formats != "assert" else {}),
         }
 
 

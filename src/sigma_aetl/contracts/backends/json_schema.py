@@ -23,7 +23,7 @@ import copy
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import jsonschema_rs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -40,6 +40,7 @@ from sigma_aetl.core.temporal import is_date, is_instant
 from sigma_aetl.errors import ContractLoadError
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+Formats = Literal["assert", "annotate"]
 
 
 class ContractDocument(BaseModel):
@@ -53,6 +54,11 @@ class ContractDocument(BaseModel):
     identity: list[str] = Field(default_factory=list, description="Fields that identify a record.")
     rules: list[Rule] = Field(default_factory=list, description="Declarative business rules.")
     json_schema: dict[str, Any] = Field(alias="schema", description="A JSON Schema, Draft 2020-12.")
+    formats: Formats = Field(
+        default="assert",
+        description="`assert`: a value must match its `format` (the default); `annotate`: `format` only "
+        "describes, as the specification's default says.",
+    )
 
 
 class StrictInteger:
@@ -77,13 +83,15 @@ def jsonschema_contract(
     identity: Sequence[str] = (),
     rules: Sequence[Rule] = (),
     description: str = "",
+    formats: Formats = "assert",
 ) -> Contract:
-    """Define a contract version from a JSON Schema document (Draft 2020-12) and rules."""
+    """Define a contract version from a JSON Schema document (Draft 2020-12) and rules; ``formats`` says
+    whether ``format`` is asserted (the default) or only annotates."""
     schema = copy.deepcopy(schema)  # the fingerprint must not change if the caller's dict does
     where = f"{name}@{version}"
     check_schema(where, schema)
     _check_fields(where, schema, identity, rules)
-    return Contract(
+    contract = Contract(
         name=name,
         version=version,
         backend="jsonschema",
@@ -92,8 +100,29 @@ def jsonschema_contract(
         rules=tuple(rules),
         allow_extra=_open(schema),
         json_schema=schema,
-        check=_checker(compile_schema(where, schema), schema),
+        check=_checker(compile_schema(where, schema, formats), schema, formats),
+        formats=formats,
     )
+    _check_annotated(contract)
+    return contract
+
+
+def _check_annotated(contract: Contract) -> None:
+    """A rule comparing instants or dates needs the values checked: refused when formats only annotate."""
+    if contract.formats == "assert":
+        return
+    for rule in contract.rules:
+        for path in rule.fields():
+            kind = contract.rule_kinds.get(path)
+            if kind in ("instant", "date"):
+                raise ContractLoadError(
+                    f"{contract.ref}: rule {rule.name} reads {path}, a {_KIND_FORMAT[kind]} that nothing "
+                    "checks under formats: annotate, so it could compare text that is no "
+                    f"{_KIND_FORMAT[kind]}; assert formats (the default), or compare it as a string"
+                )
+
+
+_KIND_FORMAT = {"instant": "date-time", "date": "date"}
 
 
 def contract_from_document(document: Any) -> Contract:
@@ -110,6 +139,7 @@ def contract_from_document(document: Any) -> Contract:
         identity=parsed.identity,
         rules=parsed.rules,
         description=parsed.description,
+        formats=parsed.formats,
     )
 
 
@@ -205,17 +235,22 @@ FORMATS = {"date-time": is_instant, "date": is_date, "decimal": lambda text: Fal
 and ``decimal``, which marks a number as a decimal (for rules) and is never a string."""
 
 
-def compile_schema(where: str, schema: dict[str, Any]) -> jsonschema_rs.Validator:
-    """Compile once: Draft 2020-12, formats asserted, no retrieval, strict integers."""
+def compile_schema(
+    where: str, schema: dict[str, Any], formats: Formats = "assert"
+) -> jsonschema_rs.Validator:
+    """Compile once: Draft 2020-12, formats asserted (unless annotated), no retrieval, strict integers. An
+    unknown format is refused either way: a misspelt one would otherwise never be checked."""
     try:
-        return jsonschema_rs.Draft202012Validator(strict_copy(schema), **_options())
+        if formats == "annotate":  # compiled with assertions once, only to refuse unknown formats
+            jsonschema_rs.Draft202012Validator(strict_copy(schema), **_options("assert"))
+        return jsonschema_rs.Draft202012Validator(strict_copy(schema), **_options(formats))
     except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError) as exc:
         raise ContractLoadError(f"{where}: the schema does not compile: {compile_problem(exc)}") from None
 
 
-def _options() -> dict[str, Any]:
+def _options(formats: Formats) -> dict[str, Any]:
     return {
-        "validate_formats": True,
+        "validate_formats": formats == "assert",
         "ignore_unknown_formats": False,
         "keywords": {STRICT_INTEGER: StrictInteger},
         "formats": FORMATS,
@@ -228,8 +263,9 @@ class Subschemas:
     asked for: only an event failing a schema-valued ``unevaluatedProperties`` needs one, to report each
     property's own errors."""
 
-    def __init__(self, schema: dict[str, Any]) -> None:
+    def __init__(self, schema: dict[str, Any], formats: Formats) -> None:
         self._schema = schema
+        self._formats = formats
         self._locations = {id(node): location for location, node in walk(schema)}
         self._map: jsonschema_rs.ValidatorMap | None = None
 
@@ -239,13 +275,13 @@ class Subschemas:
         if location is None:
             return None
         if self._map is None:  # two threads may both compile it: the same map, once too often
-            self._map = jsonschema_rs.validator_map_for(strict_copy(self._schema), **_options())
+            self._map = jsonschema_rs.validator_map_for(strict_copy(self._schema), **_options(self._formats))
         return self._map.get("#" + location)
 
 
-def _checker(validator: jsonschema_rs.Validator, schema: dict[str, Any]) -> SchemaCheck:
+def _checker(validator: jsonschema_rs.Validator, schema: dict[str, Any], formats: Formats) -> SchemaCheck:
     order = FieldOrder(schema)
-    subschemas = Subschemas(schema)
+    subschemas = Subschemas(schema, formats)
 
     def check(text: str, value: Any) -> list[FieldError]:
         if validator.is_valid(value):
