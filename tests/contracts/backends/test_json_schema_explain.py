@@ -95,13 +95,13 @@ def explanation(field: str, value: Any) -> str:
             "cond",
             {"k": "a"},
             "cond.a: required, but the field is missing. It applies because cond meets the if condition "
-            '(an object (requires k, k: exactly "a")).',
+            '(an object (k: exactly "a"; requires k)).',
         ),
         (
             "cond",
             {"k": "b", "b": "x"},
             'cond.b: expected an integer, received "x" (a string). It applies because cond does not meet the '
-            'if condition (an object (requires k, k: exactly "a")).',
+            'if condition (an object (k: exactly "a"; requires k)).',
         ),
         (
             "card",
@@ -171,3 +171,26 @@ def test_no_error_shows_internal_keywords_or_raw_wording(value: Any) -> None:
         for error in errors(name, value):
             for text in (error.message, error.constraint or "", error.explanation):
                 assert not any(raw in text for raw in _RAW_WORDING), text
+
+
+def test_fields_of_a_failed_branch_are_not_unknown() -> None:
+    """When no ``anyOf`` branch of an object closed by ``unevaluatedProperties`` matches, the fields the
+    branches define are explained by the branches' errors, not called unknown; a truly unknown one is."""
+    union = jsonschema_contract(
+        name="union",
+        version=1,
+        schema={
+            "type": "object",
+            "unevaluatedProperties": False,
+            "anyOf": [
+                {"properties": {"kind": {"const": "a"}, "n": {"type": "integer"}}, "required": ["kind", "n"]},
+                {"properties": {"kind": {"const": "b"}, "s": {"type": "string"}}, "required": ["kind", "s"]},
+            ],
+        },
+    )
+    decision = validate(union, b'{"kind": "a", "n": "x", "q": 1}')
+    assert [(e.path, e.type, e.root_cause) for e in decision.errors] == [
+        ("", "anyOf", RootCause.CONSTRAINT_VIOLATION),
+        ("q", "unevaluatedProperties", RootCause.UNEXPECTED_FIELD),
+    ]
+    assert "Nearest: (1) n: expected an integer; (2) s is missing" in decision.errors[0].explanation

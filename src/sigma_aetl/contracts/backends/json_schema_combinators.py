@@ -20,6 +20,7 @@ from sigma_aetl.contracts.backends.json_schema_walk import pointer
 from sigma_aetl.contracts.backends.json_schema_words import describe
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.core.explain import format_path, show
+from sigma_aetl.core.rule_kinds import resolve_ref
 from sigma_aetl.core.taxonomy import RootCause
 
 _BRIEF_ERRORS = 2
@@ -33,6 +34,15 @@ def alternatives(keyword: str, node: Mapping[str, Any], location: str, root: Map
         for rank, branch in enumerate(branches, start=1)
     )
     return f"{'any' if keyword == 'anyOf' else 'exactly one'} of {listed}"
+
+
+def defined(branches: Any, root: Mapping[str, Any]) -> set[str]:
+    """The field names the branches of a combinator define (through a ``$ref`` too)."""
+    names: set[str] = set()
+    for branch in branches if isinstance(branches, list) else []:
+        target = resolve_ref(root, branch) if isinstance(branch, Mapping) else {}
+        names.update(target.get("properties") or {})
+    return names
 
 
 def nearest(branches: Sequence[Sequence[FieldError]], loc: Sequence[str | int]) -> str:

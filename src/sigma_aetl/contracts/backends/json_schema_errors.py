@@ -9,7 +9,7 @@ The error ``type`` is the JSON Schema keyword (``required``, ``minLength``...), 
 
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import jsonschema_rs
@@ -20,6 +20,7 @@ from sigma_aetl.contracts.backends.json_schema_combinators import (
     alternatives_explanation,
     because,
     containing,
+    defined,
     mistyped,
     negation,
     several_valid,
@@ -60,10 +61,12 @@ class Scope:
     subschemas: Subschemas
     base: tuple[LocPart, ...] = ()
     start: Any = None
+    explained: set[tuple[LocPart, ...]] = field(default_factory=set)
+    """Fields a failed ``anyOf``/``oneOf`` defines: not unknown, though no branch evaluated them."""
 
     def inside(self, value: Any, base: tuple[LocPart, ...], start: Any) -> "Scope":
         """The scope of a validator run on ``value`` (at ``base``) against the subschema ``start``."""
-        return Scope(self.schema, value, self.subschemas, base, start)
+        return Scope(self.schema, value, self.subschemas, base, start, self.explained)
 
 
 def to_field_errors(
@@ -72,7 +75,13 @@ def to_field_errors(
     """Every error, one per field problem, wrong-type paths reporting only their type, in field order
     (at every depth, as Pydantic reports them: declared fields in schema order, array items in order)."""
     found = [field_error for error in errors for field_error in _translate(error, scope)]
-    return arranged(found, scope.value, order)
+    return arranged([e for e in found if not _explained(e, scope)], scope.value, order)
+
+
+def _explained(error: FieldError, scope: Scope) -> bool:
+    """An "unevaluated" field that a failed ``anyOf``/``oneOf`` branch defines: that branch's error, already
+    reported, is why it went unevaluated; calling it unknown to the contract would be wrong."""
+    return error.type == "unevaluatedProperties" and error.loc in scope.explained
 
 
 class _Found:
@@ -201,6 +210,7 @@ def _alternatives(found: _Found, scope: Scope) -> FieldError:
         for branch in error.kind.as_dict().get("context") or []
     ]
     expected = alternatives(keyword, owner, found.location, scope.schema)
+    scope.explained.update((*loc, name) for name in defined(owner.get(keyword), scope.schema))
     where = format_path(loc) or "payload"
     several = isinstance(error.kind, jsonschema_rs.ValidationErrorKind.OneOfMultipleValid)
     return _build(

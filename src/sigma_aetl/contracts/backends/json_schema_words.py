@@ -61,7 +61,8 @@ def _words(root: Mapping[str, Any], node: Any, depth: int) -> str | None:
 
 
 def _typed_words(root: Mapping[str, Any], node: Mapping[str, Any], depth: int) -> str | None:
-    """``a string (at least 3 character(s))``, ``an object (requires id)``, ``an array (items: ...)``."""
+    """``a string (at least 3 character(s))``, ``an object (id: a string; requires id)``, ``an array
+    (items: an integer)``."""
     types = node.get("type")
     names = [types] if isinstance(types, str) else types if isinstance(types, list) else []
     kind = " or ".join(TYPE_WORDS.get(name, name) for name in names)
@@ -69,17 +70,17 @@ def _typed_words(root: Mapping[str, Any], node: Mapping[str, Any], depth: int) -
     details = [constraint_words(k, node[k]) for k in _CONSTRAINTS if k in node and k != "uniqueItems"]
     if node.get("uniqueItems") is True:
         details.append(constraint_words("uniqueItems", True))
-    if isinstance(node.get("required"), list) and node["required"]:
-        details.append("requires " + ", ".join(str(name) for name in node["required"]))
     for keyword in ("properties", "items"):
         inner = _inner_words(root, node, keyword, depth)
         if inner is None:
             return None
         details.extend(inner)
+    if isinstance(node.get("required"), list) and node["required"]:
+        details.append("requires " + ", ".join(str(name) for name in node["required"]))
     described = {"type", "required", "properties", "items", "title", "description", "default", "examples"}
     if any(key not in described and key not in _CONSTRAINTS for key in node):
         return None  # properties, combinators beside a type...: more than words say
-    return f"{kind} ({', '.join(details)})" if details else kind
+    return f"{kind} ({'; '.join(details)})" if details else kind
 
 
 def _inner_words(
