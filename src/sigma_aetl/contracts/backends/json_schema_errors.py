@@ -1,14 +1,17 @@
 """Translate jsonschema-rs validation errors into the shared error shape and root-cause taxonomy.
 
 ``Required`` → missing_field; ``AdditionalProperties``/``UnevaluatedProperties`` → unexpected_field, one
-error per unknown field at the field's own path; ``Type`` and the strict-integer keyword → type_mismatch;
-every other keyword (bounds, lengths, pattern, enum, const, format...) → constraint_violation. The
-explanations come from :mod:`sigma_aetl.core.explain`, so an error reads the same whichever backend found it.
-The error ``type`` is the JSON Schema keyword (``required``, ``minLength``...), this backend's own code.
+error per unknown field at the field's own path (a schema-valued ``unevaluatedProperties`` reports each
+field's own errors instead); ``Type`` and the strict-integer keyword → type_mismatch; every other keyword
+(bounds, lengths, pattern, enum, const, format...) → constraint_violation. An ``anyOf``/``oneOf`` whose
+branches all fail on the value's type is a type_mismatch too. The explanations come from
+:mod:`sigma_aetl.core.explain`, so an error reads the same whichever backend found it; those of the keywords
+that judge by other schemas from :mod:`~sigma_aetl.contracts.backends.json_schema_combinators`. The error
+``type`` is the JSON Schema keyword (``required``, ``minLength``...), this backend's own code.
 """
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -25,6 +28,7 @@ from sigma_aetl.contracts.backends.json_schema_combinators import (
     negation,
     several_valid,
 )
+from sigma_aetl.contracts.backends.json_schema_locations import payload_loc
 from sigma_aetl.contracts.backends.json_schema_order import FieldOrder, arranged
 from sigma_aetl.contracts.backends.json_schema_walk import pointer
 from sigma_aetl.contracts.backends.json_schema_words import describe, schema_trail
@@ -92,7 +96,7 @@ class _Found:
         self.error = error
         self.scope = scope
         self.path = error.evaluation_path
-        self.loc = (*scope.base, *_payload_loc(scope.value, error.instance_path, error.instance))
+        self.loc = (*scope.base, *payload_loc(scope.value, error.instance_path, error.instance))
 
     @functools.cached_property
     def trail(self) -> list[Any]:
@@ -151,17 +155,22 @@ def _by_keyword(found: _Found, scope: Scope) -> list[FieldError]:
     ]
 
 
-_PLAIN = frozenset({"type", "custom", *BOUND_SYMBOLS, *("minLength", "maxLength", "minItems", "maxItems")})
-_PLAIN |= {
-    "minProperties",
-    "maxProperties",
-    "pattern",
-    "format",
-    "multipleOf",
-    "enum",
-    "const",
-    "uniqueItems",
-}
+_PLAIN = frozenset(
+    {
+        *(
+            "type",
+            "custom",
+            "format",
+            "multipleOf",
+            "pattern",
+            "enum",
+            "const",
+            "uniqueItems",
+            *BOUND_SYMBOLS,
+        ),
+        *("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"),
+    }
+)
 """Keywords whose jsonschema-rs message shows no subschema: kept as the error's message."""
 
 
@@ -269,56 +278,6 @@ def _forbidden(found: _Found) -> FieldError:
         explanation=f"{format_path(loc) or 'payload'}: not allowed (its schema is false); "
         f"received {show(found.error.instance)}.",
     )
-
-
-def _payload_loc(value: Any, path: Sequence[LocPart], instance: Any = None) -> tuple[LocPart, ...]:
-    """The error's location with each step typed by the payload. jsonschema-rs gives an object key that
-    reads as a number as that number (``"0"``, ``"00"`` and ``"+0"`` all become ``0``); in the shared
-    notation a key is the name sent (``scores.00``), an index a number. When two keys of one object read
-    as the same number, the one holding the erring value (``instance``) is the step."""
-    if all(type(part) is str for part in path):  # names only: nothing to resolve (most errors)
-        return tuple(path)
-    found = _locations(value, path, ())
-    first = next(found, None)
-    if first is None:
-        return tuple(path)
-    second = next(found, None)
-    if second is None:
-        return first
-    return next((loc for loc in (first, second, *found) if _at(value, loc) == instance), first)
-
-
-def _locations(
-    node: Any, path: Sequence[LocPart], done: tuple[LocPart, ...]
-) -> Iterator[tuple[LocPart, ...]]:
-    if not path:
-        yield done
-        return
-    part, rest = path[0], path[1:]
-    if isinstance(node, list) and isinstance(part, int) and part < len(node):
-        yield from _locations(node[part], rest, (*done, part))
-    elif isinstance(node, dict):
-        keys = [str(part)] if isinstance(part, str) else [k for k in node if _reads_as(k, part)]
-        for key in keys:
-            yield from _locations(node.get(key), rest, (*done, key))
-    else:
-        yield (*done, *path)
-
-
-def _reads_as(key: str, index: int) -> bool:
-    """Whether jsonschema-rs reports the object key ``key`` as the number ``index``."""
-    digits = key.removeprefix("+")
-    return digits.isascii() and digits.isdigit() and int(digits) == index
-
-
-def _at(value: Any, loc: Sequence[LocPart]) -> Any:
-    for part in loc:
-        if isinstance(value, dict):
-            value = value.get(part)
-        else:
-            inside = isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
-            value = value[part] if inside else None
-    return value
 
 
 def _nullable_branch(error: jsonschema_rs.ValidationError) -> list[jsonschema_rs.ValidationError] | None:
