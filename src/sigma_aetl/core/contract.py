@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
 from sigma_aetl.core.decision import FieldError
-from sigma_aetl.core.rule_kinds import Kind, field_kinds, rule_problems
+from sigma_aetl.core.rule_kinds import Kind, branches, field_kinds, field_node, rule_problems
 from sigma_aetl.core.rules import Rule
 from sigma_aetl.errors import ContractLoadError
 
@@ -66,14 +66,14 @@ class Contract:
 
 
 def _identity_problems(schema: dict[str, Any], identity: tuple[str, ...]) -> list[str]:
-    """Why each identity field cannot name a record: it may be absent, or null."""
-    required = schema.get("required", [])
-    properties = schema.get("properties", {})
+    """Why each identity field cannot name a record: it may be absent, or null. A field is required when
+    the root or a part that always applies to it (an ``allOf`` part, a ``$ref``) requires it."""
+    required = {name for part in branches(schema, schema, always=True) for name in part.get("required") or []}
     problems = []
     for name in identity:
         if name not in required:
             problems.append(f"identity field {name} is optional; a record's identity must always be there")
-        elif _nullable(properties.get(name, {})):
+        elif _nullable(field_node(schema, (name,)) or {}):
             problems.append(f"identity field {name} may be null; a record's identity must have a value")
     return problems
 

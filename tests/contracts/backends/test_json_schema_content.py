@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from sigma_aetl.contracts import jsonschema_contract
+from sigma_aetl.contracts import Rule, jsonschema_contract
 from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.core.validator import validate
@@ -194,3 +194,36 @@ def test_accidentally_open_objects_are_refused(schema: dict[str, Any], message: 
     with pytest.raises(ContractLoadError) as caught:
         contract(schema)
     assert message in str(caught.value)
+
+
+BASED = composed(
+    allOf=[{"$ref": "#/$defs/base"}],
+    properties={"weight": {"type": "number"}},
+    unevaluatedProperties=False,
+    defs={"base": {"properties": {"id": {"type": "string"}, "n": {"type": "integer"}}, "required": ["id"]}},
+)
+
+
+def test_identity_and_rules_reach_the_parts_of_a_composed_object() -> None:
+    """Fields a composed object's ``allOf`` parts define can be the identity and be read by rules."""
+    rule = Rule(name="small", field="n", op="le", value=3, message="n is at most 3.")
+    heavy = Rule(name="light", field="weight", op="le", value=10, message="At most 10.")
+    thing = jsonschema_contract(name="thing", version=1, schema=BASED, identity=["id"], rules=[rule, heavy])
+    assert validate(thing, b'{"id": "a", "n": 2, "weight": 1}').passed
+    broken = validate(thing, b'{"id": "a", "n": 5, "weight": 11}')
+    assert [(e.path, e.rule) for e in broken.errors] == [("n", "small"), ("weight", "light")]
+
+
+def test_an_identity_no_part_requires_is_refused() -> None:
+    """An identity field that no part of the composition requires may be absent: refused."""
+    with pytest.raises(ContractLoadError, match="identity field n is optional"):
+        jsonschema_contract(name="thing", version=1, schema=BASED, identity=["n"])
+
+
+def test_a_ref_beside_properties_keeps_both() -> None:
+    """A rule may read a field defined beside a ``$ref`` as well as one the reference defines."""
+    schema = {**BASED, "$ref": "#/$defs/base"}
+    del schema["allOf"]
+    rule = Rule(name="light", field="weight", op="le", value=10, message="At most 10.")
+    thing = jsonschema_contract(name="thing", version=1, schema=schema, identity=["id"], rules=[rule])
+    assert [e.rule for e in validate(thing, b'{"id": "a", "weight": 11}').errors] == ["light"]

@@ -35,6 +35,7 @@ from sigma_aetl.contracts.backends.json_schema_order import FieldOrder
 from sigma_aetl.contracts.backends.json_schema_walk import Key, children, walk
 from sigma_aetl.core.contract import Contract, SchemaCheck
 from sigma_aetl.core.decision import FieldError
+from sigma_aetl.core.rule_kinds import field_node
 from sigma_aetl.core.rules import Rule, problem_words
 from sigma_aetl.core.temporal import is_date, is_instant
 from sigma_aetl.errors import ContractLoadError
@@ -298,9 +299,8 @@ def _open(schema: dict[str, Any]) -> bool:
 
 
 def _check_fields(where: str, schema: dict[str, Any], identity: Sequence[str], rules: Sequence[Rule]) -> None:
-    known = set(schema.get("properties") or {})
     for field in identity:  # rule paths, nested ones too, are checked by Contract against the schema
-        if field not in known:
+        if field_node(schema, (field,)) is None:
             raise ContractLoadError(f"{where}: {field!r} is not a property of the schema")
 
 

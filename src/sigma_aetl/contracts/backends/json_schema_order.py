@@ -10,7 +10,7 @@ from typing import Any
 
 from sigma_aetl.core.decision import FieldError, LocPart
 from sigma_aetl.core.paths import EVERY, Step
-from sigma_aetl.core.rule_kinds import field_node, resolve_ref
+from sigma_aetl.core.rule_kinds import branches, field_node
 from sigma_aetl.core.taxonomy import RootCause
 
 
@@ -105,8 +105,6 @@ def _rank(loc: Sequence[LocPart], value: Any, order: FieldOrder) -> tuple[int, .
 def _declared_fields(schema: Mapping[str, Any], steps: tuple[Step, ...]) -> list[str]:
     node = field_node(schema, steps)
     found: list[str] = []
-    for branch in [node, *((node or {}).get("anyOf") or [])]:
-        if isinstance(branch, Mapping):
-            target = resolve_ref(schema, branch)
-            found.extend(name for name in target.get("properties") or {} if name not in found)
+    for branch in branches(schema, node) if node is not None else ():
+        found.extend(name for name in branch.get("properties") or {} if name not in found)
     return found
