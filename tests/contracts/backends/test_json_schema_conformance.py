@@ -32,6 +32,7 @@ RULES = {
     "rfc3339": "RFC 3339 as read here",
     "decimal": "`decimal` is a number",
     "malformed": "Malformed JSON is not a payload",
+    "limits": "Limits come first",
 }
 """Each strictness rule, by the name docs/contracts.md gives it (in bold, in its table)."""
 KEYWORDS_2020_12 = frozenset(
