@@ -2,11 +2,11 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
 from sigma_aetl.core.decision import FieldError
-from sigma_aetl.core.rule_kinds import Kind, field_kinds, rule_problems
+from sigma_aetl.core.rule_kinds import Kind, branches, field_kinds, field_node, rule_problems
 from sigma_aetl.core.rules import Rule
 from sigma_aetl.errors import ContractLoadError
 
@@ -29,6 +29,8 @@ class Contract:
     json_schema: dict[str, Any]
     check: SchemaCheck = field(compare=False, repr=False)
     source: str = field(default="", compare=False)
+    formats: Literal["assert", "annotate"] = "assert"
+    """Whether ``format`` is checked (the default) or only describes (JSON Schema contracts may say so)."""
     fingerprint: str = field(init=False)
     rule_kinds: dict[str, Kind] = field(init=False, compare=False, repr=False)
     """The fields rules read that are instants, dates or decimals (from the schema; see rule_kinds.py)."""
@@ -58,18 +60,20 @@ class Contract:
             "allow_extra": self.allow_extra,
             "rules": [rule.model_dump(mode="json") for rule in self.rules],
             "schema": self.json_schema,
+            # only when set: the definitions (and fingerprints) of contracts that do not say stay as they were
+            **({"formats": self.formats} if self.formats != "assert" else {}),
         }
 
 
 def _identity_problems(schema: dict[str, Any], identity: tuple[str, ...]) -> list[str]:
-    """Why each identity field cannot name a record: it may be absent, or null."""
-    required = schema.get("required", [])
-    properties = schema.get("properties", {})
+    """Why each identity field cannot name a record: it may be absent, or null. A field is required when
+    the root or a part that always applies to it (an ``allOf`` part, a ``$ref``) requires it."""
+    required = {name for part in branches(schema, schema, always=True) for name in part.get("required") or []}
     problems = []
     for name in identity:
         if name not in required:
             problems.append(f"identity field {name} is optional; a record's identity must always be there")
-        elif _nullable(properties.get(name, {})):
+        elif _nullable(field_node(schema, (name,)) or {}):
             problems.append(f"identity field {name} may be null; a record's identity must have a value")
     return problems
 

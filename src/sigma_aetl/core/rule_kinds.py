@@ -172,7 +172,7 @@ def field_node(schema: _NODE, steps: tuple[Step, ...]) -> _NODE | None:
 
 
 def _child(schema: _NODE, node: _NODE, step: Step) -> _NODE | None:
-    for branch in _branches(schema, node):
+    for branch in branches(schema, node):
         if step is EVERY:
             items = branch.get("items")
             if isinstance(items, Mapping):
@@ -185,14 +185,24 @@ def _child(schema: _NODE, node: _NODE, step: Step) -> _NODE | None:
     return None
 
 
-def _branches(schema: _NODE, node: _NODE) -> Iterator[_NODE]:
-    """``node`` and, for an optional or nullable one (``anyOf`` with null), each of its branches."""
-    node = resolve_ref(schema, node)
+_MAX_NESTING = 16
+"""How deep compositions are followed (``$ref`` cycles end there)."""
+
+
+def branches(schema: _NODE, node: _NODE, *, always: bool = False, depth: int = 0) -> Iterator[_NODE]:
+    """``node`` and the subschemas that describe the same value: what its local ``$ref`` refers to, its
+    ``allOf`` parts, and (unless ``always``: only the parts that always apply) the branches of its
+    ``anyOf``/``oneOf`` — an optional or nullable field (``anyOf`` with null), a union."""
     yield node
-    for key in ("anyOf", "oneOf"):
+    if depth >= _MAX_NESTING:
+        return
+    target = resolve_ref(schema, node)
+    if target is not node:
+        yield from branches(schema, target, always=always, depth=depth + 1)
+    for key in ("allOf",) if always else ("allOf", "anyOf", "oneOf"):
         for branch in node.get(key) or []:
             if isinstance(branch, Mapping):
-                yield resolve_ref(schema, branch)
+                yield from branches(schema, branch, always=always, depth=depth + 1)
 
 
 def resolve_ref(schema: _NODE, node: _NODE) -> _NODE:

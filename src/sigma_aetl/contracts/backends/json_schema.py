@@ -12,7 +12,9 @@ Strictness, kept equal to the Pydantic backend's:
 - ``"number"`` accepts integers (as Pydantic's strict ``float`` does); booleans are never numbers.
 - A value of the wrong type reports only its type: constraints on the same path are not reported.
 - Closed by default: every object schema that lists ``properties`` must say ``additionalProperties`` (or
-  ``unevaluatedProperties``) explicitly; ``false`` rejects unknown fields, one error per field.
+  ``unevaluatedProperties``) explicitly, or be covered by an enclosing schema that does
+  (:mod:`~sigma_aetl.contracts.backends.json_schema_content`); ``false`` rejects unknown fields, one error
+  per field.
 - ``format`` is asserted, not only annotated; an unknown format is a load error. References never leave the
   document (no network).
 """
@@ -20,37 +22,26 @@ Strictness, kept equal to the Pydantic backend's:
 import copy
 import json
 import re
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import jsonschema_rs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
-from sigma_aetl.contracts.backends.json_schema_errors import STRICT_INTEGER, FieldOrder, to_field_errors
+from sigma_aetl.contracts.backends.json_schema_content import open_objects
+from sigma_aetl.contracts.backends.json_schema_errors import STRICT_INTEGER, Scope, to_field_errors
+from sigma_aetl.contracts.backends.json_schema_order import FieldOrder
+from sigma_aetl.contracts.backends.json_schema_walk import Key, children, walk
 from sigma_aetl.core.contract import Contract, SchemaCheck
 from sigma_aetl.core.decision import FieldError
+from sigma_aetl.core.rule_kinds import field_node
 from sigma_aetl.core.rules import Rule, problem_words
 from sigma_aetl.core.temporal import is_date, is_instant
 from sigma_aetl.errors import ContractLoadError
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
-
-SUBSCHEMA = (
-    "additionalProperties",
-    "items",
-    "contains",
-    "propertyNames",
-    "not",
-    "if",
-    "then",
-    "else",
-    "unevaluatedItems",
-    "unevaluatedProperties",
-    "contentSchema",
-)
-SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
-SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+Formats = Literal["assert", "annotate"]
 
 
 class ContractDocument(BaseModel):
@@ -64,6 +55,11 @@ class ContractDocument(BaseModel):
     identity: list[str] = Field(default_factory=list, description="Fields that identify a record.")
     rules: list[Rule] = Field(default_factory=list, description="Declarative business rules.")
     json_schema: dict[str, Any] = Field(alias="schema", description="A JSON Schema, Draft 2020-12.")
+    formats: Formats = Field(
+        default="assert",
+        description="`assert`: a value must match its `format` (the default); `annotate`: `format` only "
+        "describes, as the specification's default says.",
+    )
 
 
 class StrictInteger:
@@ -88,13 +84,15 @@ def jsonschema_contract(
     identity: Sequence[str] = (),
     rules: Sequence[Rule] = (),
     description: str = "",
+    formats: Formats = "assert",
 ) -> Contract:
-    """Define a contract version from a JSON Schema document (Draft 2020-12) and rules."""
+    """Define a contract version from a JSON Schema document (Draft 2020-12) and rules; ``formats`` says
+    whether ``format`` is asserted (the default) or only annotates."""
     schema = copy.deepcopy(schema)  # the fingerprint must not change if the caller's dict does
     where = f"{name}@{version}"
     check_schema(where, schema)
     _check_fields(where, schema, identity, rules)
-    return Contract(
+    contract = Contract(
         name=name,
         version=version,
         backend="jsonschema",
@@ -103,8 +101,29 @@ def jsonschema_contract(
         rules=tuple(rules),
         allow_extra=_open(schema),
         json_schema=schema,
-        check=_checker(compile_schema(where, schema), schema),
+        check=_checker(compile_schema(where, schema, formats), schema, formats),
+        formats=formats,
     )
+    _check_annotated(contract)
+    return contract
+
+
+def _check_annotated(contract: Contract) -> None:
+    """A rule comparing instants or dates needs the values checked: refused when formats only annotate."""
+    if contract.formats == "assert":
+        return
+    for rule in contract.rules:
+        for path in rule.fields():
+            kind = contract.rule_kinds.get(path)
+            if kind in ("instant", "date"):
+                raise ContractLoadError(
+                    f"{contract.ref}: rule {rule.name} reads {path}, a {_KIND_FORMAT[kind]} that nothing "
+                    "checks under formats: annotate, so it could compare text that is no "
+                    f"{_KIND_FORMAT[kind]}; assert formats (the default), or compare it as a string"
+                )
+
+
+_KIND_FORMAT = {"instant": "date-time", "date": "date"}
 
 
 def contract_from_document(document: Any) -> Contract:
@@ -121,6 +140,7 @@ def contract_from_document(document: Any) -> Contract:
         identity=parsed.identity,
         rules=parsed.rules,
         description=parsed.description,
+        formats=parsed.formats,
     )
 
 
@@ -149,6 +169,8 @@ def check_schema(where: str, schema: dict[str, Any]) -> None:
         raise ContractLoadError(f'{where}: the schema must describe an object ("type": "object")')
     for path, node in walk(schema):
         _check_node(where, path, node)
+    for problem in open_objects(schema):
+        raise ContractLoadError(f"{where}: {problem}")
 
 
 def _check_node(where: str, path: str, node: dict[str, Any]) -> None:
@@ -159,12 +181,6 @@ def _check_node(where: str, path: str, node: dict[str, Any]) -> None:
             f"{where}: the object schema at {path or 'the root'} requires {name!r} but does not define it, "
             "and it rejects unknown fields (additionalProperties: false), so no event could pass: add "
             f"{name!r} to its properties, or remove it from required"
-        )
-    declared = "additionalProperties" in node or "unevaluatedProperties" in node
-    if (path == "" or "properties" in node) and not declared:
-        raise ContractLoadError(
-            f"{where}: the object schema at {path or 'the root'} must say additionalProperties: false "
-            "(unknown fields rejected) or true (kept); silently allowing them is not a contract"
         )
 
 
@@ -187,49 +203,26 @@ def _matches_any(patterns: list[str], name: str) -> bool:
     return False
 
 
-def walk(schema: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every subschema object, with a JSON-pointer-like location (``/properties/weight_kg``)."""
-    if not isinstance(schema, dict):
-        return
-    yield path, schema
-    for keyword, child in children(schema):
-        yield from walk(child, f"{path}/{keyword}")
-
-
-def children(schema: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    """The direct subschemas of ``schema``, each with its keyword location (``properties/weight_kg``)."""
-    for keyword in SUBSCHEMA:
-        if isinstance(schema.get(keyword), dict):
-            yield keyword, schema[keyword]
-    for keyword in SUBSCHEMA_MAPS:
-        for key, child in (schema.get(keyword) or {}).items():
-            yield f"{keyword}/{key}", child
-    for keyword in SUBSCHEMA_LISTS:
-        for index, child in enumerate(schema.get(keyword) or []):
-            yield f"{keyword}/{index}", child
-
-
 def strict_copy(schema: Any) -> Any:
     """A copy of ``schema`` with :data:`STRICT_INTEGER` on every integer-only subschema."""
     if not isinstance(schema, dict):
         return schema
     out = dict(schema)
-    for location, child in children(schema):
-        _set(out, location.split("/"), strict_copy(child))
+    for keyword, key, child in children(schema):
+        _set(out, keyword, key, strict_copy(child))
     if _integer_only(schema.get("type")):
         out[STRICT_INTEGER] = True
     return out
 
 
-def _set(out: dict[str, Any], location: list[str], value: Any) -> None:
-    keyword, *rest = location
-    if not rest:
+def _set(out: dict[str, Any], keyword: str, key: Key, value: Any) -> None:
+    if key is None:
         out[keyword] = value
-    elif isinstance(out[keyword], list):
+    elif isinstance(key, int):
         out[keyword] = [*out[keyword]]
-        out[keyword][int(rest[0])] = value
+        out[keyword][key] = value
     else:
-        out[keyword] = {**out[keyword], rest[0]: value}
+        out[keyword] = {**out[keyword], key: value}
 
 
 def _integer_only(declared: Any) -> bool:
@@ -243,28 +236,58 @@ FORMATS = {"date-time": is_instant, "date": is_date, "decimal": lambda text: Fal
 and ``decimal``, which marks a number as a decimal (for rules) and is never a string."""
 
 
-def compile_schema(where: str, schema: dict[str, Any]) -> jsonschema_rs.Validator:
-    """Compile once: Draft 2020-12, formats asserted, no retrieval, strict integers."""
+def compile_schema(
+    where: str, schema: dict[str, Any], formats: Formats = "assert"
+) -> jsonschema_rs.Validator:
+    """Compile once: Draft 2020-12, formats asserted (unless annotated), no retrieval, strict integers. An
+    unknown format is refused either way: a misspelt one would otherwise never be checked."""
     try:
-        return jsonschema_rs.Draft202012Validator(
-            strict_copy(schema),
-            validate_formats=True,
-            ignore_unknown_formats=False,
-            keywords={STRICT_INTEGER: StrictInteger},
-            formats=FORMATS,
-            offline=True,
-        )
+        if formats == "annotate":  # compiled with assertions once, only to refuse unknown formats
+            jsonschema_rs.Draft202012Validator(strict_copy(schema), **_options("assert"))
+        return jsonschema_rs.Draft202012Validator(strict_copy(schema), **_options(formats))
     except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError) as exc:
         raise ContractLoadError(f"{where}: the schema does not compile: {compile_problem(exc)}") from None
 
 
-def _checker(validator: jsonschema_rs.Validator, schema: dict[str, Any]) -> SchemaCheck:
+def _options(formats: Formats) -> dict[str, Any]:
+    return {
+        "validate_formats": formats == "assert",
+        "ignore_unknown_formats": False,
+        "keywords": {STRICT_INTEGER: StrictInteger},
+        "formats": FORMATS,
+        "offline": True,
+    }
+
+
+class Subschemas:
+    """Validators for the subschemas of one contract's schema, compiled together the first time one is
+    asked for: only an event failing a schema-valued ``unevaluatedProperties`` needs one, to report each
+    property's own errors."""
+
+    def __init__(self, schema: dict[str, Any], formats: Formats) -> None:
+        self._schema = schema
+        self._formats = formats
+        self._locations = {id(node): location for location, node in walk(schema)}
+        self._map: jsonschema_rs.ValidatorMap | None = None
+
+    def __call__(self, node: Any) -> jsonschema_rs.Validator | None:
+        """The validator of ``node``, a subschema of the contract's schema as written."""
+        location = self._locations.get(id(node))
+        if location is None:
+            return None
+        if self._map is None:  # two threads may both compile it: the same map, once too often
+            self._map = jsonschema_rs.validator_map_for(strict_copy(self._schema), **_options(self._formats))
+        return self._map.get("#" + location)
+
+
+def _checker(validator: jsonschema_rs.Validator, schema: dict[str, Any], formats: Formats) -> SchemaCheck:
     order = FieldOrder(schema)
+    subschemas = Subschemas(schema, formats)
 
     def check(text: str, value: Any) -> list[FieldError]:
         if validator.is_valid(value):
             return []
-        return to_field_errors(validator.iter_errors(value), value, order)
+        return to_field_errors(validator.iter_errors(value), Scope(schema, value, subschemas), order)
 
     return check
 
@@ -276,9 +299,8 @@ def _open(schema: dict[str, Any]) -> bool:
 
 
 def _check_fields(where: str, schema: dict[str, Any], identity: Sequence[str], rules: Sequence[Rule]) -> None:
-    known = set(schema.get("properties") or {})
     for field in identity:  # rule paths, nested ones too, are checked by Contract against the schema
-        if field not in known:
+        if field_node(schema, (field,)) is None:
             raise ContractLoadError(f"{where}: {field!r} is not a property of the schema")
 
 

@@ -14,6 +14,7 @@ decide (a new pattern, an ``anyOf``...) is dropped when the reader's schema prov
 writer's does, and a "not contained" verdict is reported even when no single field explains it.
 """
 
+import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -90,12 +91,14 @@ class _Side:
     shape: Shape
     rules: dict[str, Rule]
     schema: dict[str, Any]
+    formats: str = "assert"
 
     @classmethod
     def of(cls, definition: dict[str, Any]) -> "_Side":
         rules = {rule["name"]: Rule.model_validate(rule) for rule in definition["rules"]}
         ref = f"{definition['name']}@{definition['version']}"
-        return cls(ref, shape_of(definition["schema"]), rules, definition["schema"])
+        formats = definition.get("formats", "assert")
+        return cls(ref, shape_of(definition["schema"]), rules, definition["schema"], formats)
 
 
 def check(old: dict[str, Any], new: dict[str, Any], mode: Mode) -> Report:
@@ -115,6 +118,7 @@ def breaking(writer: _Side, reader: _Side, direction: str) -> list[Problem]:
     found = [*_removed(writer, reader), *_added(writer, reader), *_changed(writer, reader)]
     found = _with_containment(found, writer, reader)
     found.extend(_rules(writer, reader))
+    found.extend(_formats(writer, reader))
     return [Problem(direction, p.kind, p.subject, p.explanation, p.provable) for p in found]
 
 
@@ -244,6 +248,20 @@ def _ordered(left: Any, right: Any) -> bool:
     numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (left, right))
     strings = isinstance(left, str) and isinstance(right, str)
     return (numbers and all(math.isfinite(v) for v in (left, right))) or strings
+
+
+def _formats(writer: _Side, reader: _Side) -> list[Problem]:
+    """A reader asserting the formats a writer only annotated rejects the values that do not match."""
+    if (
+        writer.formats == reader.formats
+        or reader.formats != "assert"
+        or '"format"' not in json.dumps(reader.schema)
+    ):
+        return []
+    text = (
+        "formats were annotations (formats: annotate) and are now asserted: a value not in its format fails"
+    )
+    return [_problem("formats_asserted", "formats", text)]
 
 
 def _identity(old: dict[str, Any], new: dict[str, Any]) -> list[Problem]:

@@ -79,6 +79,9 @@ def _contract_changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     for key in ("backend", "description"):
         if old[key] != new[key]:
             changes.append(Change("changed", "contract", key, None, old[key], new[key], key != "backend"))
+    if old.get("formats", "assert") != new.get("formats", "assert"):  # only stated when not the default
+        before, after = old.get("formats", "assert"), new.get("formats", "assert")
+        changes.append(Change("changed", "contract", "formats", None, before, after))
     if old["identity"] != new["identity"]:
         changes.append(Change("changed", "identity", "fields", None, old["identity"], new["identity"]))
     return changes
