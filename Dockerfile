@@ -31,7 +31,8 @@ RUN --mount=type=secret,id=ca-certificates,target=/run/secrets/ca-certificates.c
         -r /src/requirements/runtime.txt
 COPY pyproject.toml README.md /src/
 COPY src /src/src
-# The project itself, without dependencies (they are all installed above, from the lock).
+# The project itself, without dependencies (they are all installed above, from the lock). pip fetches
+# the build backend (setuptools) for this step only; it stays in this stage.
 RUN --mount=type=secret,id=ca-certificates,target=/run/secrets/ca-certificates.crt \
     if [ -s /run/secrets/ca-certificates.crt ]; then export PIP_CERT=/run/secrets/ca-certificates.crt; fi; \
     /opt/sigma-aetl/bin/pip install --no-deps /src

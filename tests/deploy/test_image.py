@@ -9,6 +9,7 @@ scripts/podman-base prepares.
 
 import os
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,8 +31,10 @@ EVENT = b'{"shipment_id": "IMAGE-1", "weight_kg": 2.5, "destination": "Cork", "p
 @pytest.fixture(scope="module")
 def podman_env() -> dict[str, str]:
     """The environment podman runs in: the containers.conf scripts/podman-base made (runc, ulimits)."""
+    started = time.monotonic()
     conf = run([ROOT / "scripts" / "podman-base", BASE], timeout=900).strip().splitlines()[-1]
     system_tool("podman")
+    print(f"podman and the base image {BASE} ready in {time.monotonic() - started:.0f} s")
     return {**os.environ, "CONTAINERS_CONF": conf}
 
 
@@ -41,7 +44,9 @@ def image(podman_env: dict[str, str]) -> str:
     command: list[str | Path] = ["podman", "build", "--format", "docker", "--build-arg", f"BASE_IMAGE={BASE}"]
     if CA_BUNDLE.exists():
         command += ["--secret", f"id=ca-certificates,src={CA_BUNDLE}"]
+    started = time.monotonic()
     run([*command, "-t", IMAGE, ROOT], timeout=900, env=podman_env)
+    print(f"image {IMAGE} built in {time.monotonic() - started:.0f} s")
     return IMAGE
 
 
