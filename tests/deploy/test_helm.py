@@ -25,11 +25,12 @@ CUSTOM = [
     "--set", "contracts.restartOnChange=true",
     "--set", "secret.existingSecret=sigma-aetl-prod",
     "--set", "kafka.topics={events}",
+    "--set", "kafka.staticMembership=false",
     "--set-file", "contracts.files.contracts\\.lock\\.json=" + str(EXAMPLES / "contracts.lock.json"),
     "--set-file", "contracts.files.shipment/v1\\.py=" + str(EXAMPLES / "shipment" / "v1.py"),
 ]  # fmt: skip
 """Non-default values: an HPA, six workers, rolling on contract changes, an existing Secret, header-routed
-topics, contracts given as files."""
+topics, dynamic membership, contracts given as files."""
 
 Objects = dict[tuple[str, str], dict[str, Any]]
 
@@ -164,7 +165,8 @@ def test_non_default_values_add_an_hpa_roll_on_contract_changes_and_use_an_exist
     tmp_path: Path,
 ) -> None:
     """With autoscaling the gateway has an HPA and no fixed replicas; restartOnChange puts a contracts
-    checksum on both pod templates; an existing Secret replaces the chart's own."""
+    checksum on both pod templates; an existing Secret replaces the chart's own; without static membership
+    the workers have no instance id."""
     _, objects = render(tmp_path, *CUSTOM)
     assert ("HorizontalPodAutoscaler", "sigma-aetl-gateway") in objects
     assert "replicas" not in objects[("Deployment", "sigma-aetl-gateway")]["spec"]
@@ -178,6 +180,9 @@ def test_non_default_values_add_an_hpa_roll_on_contract_changes_and_use_an_exist
         "shipment__v1.py",
     }
     assert objects[("StatefulSet", "sigma-aetl-worker")]["spec"]["replicas"] == 6
+    worker = environment(container(objects, "StatefulSet", "sigma-aetl-worker"))
+    assert "SIGMA_AETL_KAFKA_GROUP_INSTANCE_ID" not in worker
+    assert worker["SIGMA_AETL_KAFKA_TOPICS"] == '["events"]'
 
 
 @pytest.mark.parametrize(

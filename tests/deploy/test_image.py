@@ -1,8 +1,9 @@
 """The container image, built with podman and run: /healthz and one ingested event through a published port.
 
-Cost, on the 2-core test machine: about 3 minutes the first time (podman, buildah, runc and debootstrap
-from apt when missing; a Debian base image made with debootstrap, about 50 s; the build, about 2 minutes,
-mostly apt and pip inside it), about 30 s afterwards (podman keeps the base image and the cached layers).
+Cost, on the 2-core test machine: 3 min 40 s with no image yet (a Debian base image made with
+debootstrap, 90 s; the build, 2 minutes, mostly apt and pip inside it), plus about a minute the very first
+time (podman, buildah, runc and debootstrap from apt); 10 s afterwards (podman keeps the base image and
+the cached layers). It prints its own timings.
 It needs root (apt-get, debootstrap) and the Debian and PyPI mirrors, but no image registry: that is what
 scripts/podman-base prepares.
 """
