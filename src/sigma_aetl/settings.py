@@ -125,6 +125,28 @@ class Settings(BaseSettings):
         default_factory=dict, description="Extra librdkafka properties for the output producer only."
     )
 
+    # Kafka group membership (deploy: fast recovery after a crash or a rolling restart); see docs/kafka.md.
+    kafka_group_instance_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=249,
+        description="Static group membership: this worker's stable identity in the consumer group "
+        "(librdkafka group.instance.id), e.g. the pod name of a StatefulSet. A worker restarted with the "
+        "same id takes its partitions back without a rebalance; unset, every start is a new member.",
+    )
+    kafka_assignment_strategy: Literal["cooperative-sticky", "range", "roundrobin"] = Field(
+        default="cooperative-sticky",
+        description="How the group spreads partitions (librdkafka partition.assignment.strategy): "
+        "cooperative-sticky moves only the partitions that must move; range and roundrobin revoke every "
+        "partition on each rebalance. Every member of a group must use the same one.",
+    )
+
+    @field_validator("kafka_group_instance_id", mode="before")
+    @classmethod
+    def _instance_id_or_none(cls, value: object) -> object:
+        """An empty value (a template's unset variable) means no static membership."""
+        return None if value == "" else value
+
     @field_validator("default_contract", mode="before")
     @classmethod
     def _contract_ref_or_none(cls, value: object) -> object:

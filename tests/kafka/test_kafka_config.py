@@ -53,10 +53,28 @@ def test_the_guarantee_properties_are_fixed() -> None:
     assert built.producer_properties()["enable.idempotence"] is True
 
 
+def test_group_membership_is_cooperative_and_dynamic_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    """By default partitions move cooperatively and each start is a new member; an instance id (the
+    environment's, empty meaning none) makes the membership static."""
+    default = config(kafka_topics=["t"]).consumer_properties()
+    assert default["partition.assignment.strategy"] == "cooperative-sticky"
+    assert "group.instance.id" not in default
+    monkeypatch.setenv("SIGMA_AETL_KAFKA_GROUP_INSTANCE_ID", "sigma-aetl-worker-2")
+    monkeypatch.setenv("SIGMA_AETL_KAFKA_ASSIGNMENT_STRATEGY", "range")
+    static = config(kafka_topics=["t"]).consumer_properties()
+    assert (static["group.instance.id"], static["partition.assignment.strategy"]) == (
+        "sigma-aetl-worker-2",
+        "range",
+    )
+    monkeypatch.setenv("SIGMA_AETL_KAFKA_GROUP_INSTANCE_ID", "")
+    assert "group.instance.id" not in config(kafka_topics=["t"]).consumer_properties()
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
         ({}, "no topic to consume"),
+        ({"kafka_topics": ["t"], "kafka_consumer_config": {"group.instance.id": "x"}}, "group.instance.id"),
         ({"kafka_routes": {"t": "shipment"}}, "not NAME@VERSION"),
         ({"kafka_routes": {"t": "shipment@1"}, "kafka_failed_topic": "t"}, "loop"),
         ({"kafka_topics": ["t"], "kafka_config": {"enable.auto.commit": "true"}}, "enable.auto.commit"),
@@ -106,6 +124,7 @@ def run_cli(tmp_path: Path, *args: str) -> tuple[int, str]:
         (["--topic", "t", "--kafka-config", "group.id=x"], "cannot be overridden"),
         (["--topic", "t", "--kafka-config", "no.such.property=1"], "No such configuration property"),
         (["--topic", "t", "--kafka-config", "novalue"], "not KEY=VALUE"),
+        (["--topic", "t", "--assignment-strategy", "sticky"], "kafka_assignment_strategy"),
     ],
 )
 def test_the_worker_command_refuses_to_start_on_a_bad_configuration(

@@ -2,7 +2,10 @@
 exactly one stored decision per produced message — none lost, none twice.
 
 The seed of the random kill moments is printed (and taken from CRASH_TEST_SEED when set), so a failing
-run can be replayed.
+run can be replayed. The test runs twice: with dynamic membership and the eager range assignor (every
+start is a new member, which waits for the dead one's session to time out), and with static membership
+(a ``group.instance.id``) and cooperative-sticky assignment; each prints the seconds from every kill to
+the restarted worker's first assigned partitions.
 """
 
 import json
@@ -11,6 +14,7 @@ import random
 import signal
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -48,6 +52,14 @@ SCHEMA_CAUSES = {
     "unexpected_field",
 }
 TRANSPORT_CAUSES = {"malformed_json", "invalid_encoding"}
+MEMBERSHIPS = {
+    "dynamic-eager": {"SIGMA_AETL_KAFKA_ASSIGNMENT_STRATEGY": "range"},
+    "static-cooperative": {
+        "SIGMA_AETL_KAFKA_GROUP_INSTANCE_ID": "crash-worker-0",
+        "SIGMA_AETL_KAFKA_ASSIGNMENT_STRATEGY": "cooperative-sticky",
+    },
+}
+"""Group membership before (a new member per start) and after (static membership) issue 18."""
 
 
 def event(number: int) -> tuple[str, bytes]:
@@ -62,12 +74,14 @@ def event(number: int) -> tuple[str, bytes]:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("membership", MEMBERSHIPS)
 def test_sigkilled_worker_restarted_stores_exactly_one_decision_per_message(
-    kafka: Kafka, group: str, tmp_path: Path
+    kafka: Kafka, group: str, tmp_path: Path, membership: str
 ) -> None:
     """20,000 messages, a worker SIGKILLed four times at random moments and restarted: at the end every
     message maps to exactly one stored record or failure, matching what it was, and every stored record
-    reached its output topic at least once."""
+    reached its output topic at least once, with either group membership."""
+    env = {**DEBUG, **MEMBERSHIPS[membership]}
     seed = int(os.environ.get("CRASH_TEST_SEED", time.time_ns() % 1_000_000))
     print(f"crash test seed: {seed}")
     rng = random.Random(seed)
@@ -82,19 +96,20 @@ def test_sigkilled_worker_restarted_stores_exactly_one_decision_per_message(
     # so kills often land in it: those batches are stored again after the restart, writing nothing new.
     accepted, failed = kafka.topic("crash-accepted"), kafka.topic("crash-failed")
     args += ["--accepted-topic", accepted, "--failed-topic", failed]
-    kills = []
+    kills, killed_at = [], []
     for run, (low, high) in enumerate(KILL_WINDOWS):
         threshold = int(TOTAL * rng.uniform(low, high))
-        worker = WorkerProcess(store, args, tmp_path / f"run-{run}.log", DEBUG)
+        worker = WorkerProcess(store, args, tmp_path / f"run-{run}.log", env)
         wait_until(reader.holds(threshold), 120, f"{threshold} stored (seed {seed})", poll=0.01)
         # part of the scenario, not a wait for something: a random extra moment moves the kill off the
         # poll tick, into a write or between a write and its commit
         time.sleep(rng.uniform(0, 0.05))
         worker.kill()
+        killed_at.append(time.time())
         kills.append(reader.count())
     print(f"stored when killed: {kills}")
     assert all(0 < stored < TOTAL for stored in kills), f"a kill was not mid-stream: {kills} (seed {seed})"
-    final = WorkerProcess(store, args, tmp_path / "final.log", DEBUG)
+    final = WorkerProcess(store, args, tmp_path / "final.log", env)
     wait_until(reader.holds(TOTAL), 120, f"all {TOTAL} stored (seed {seed})")
     wait_until(lambda: kafka.committed(group) == ends_of(produced), 60, "all offsets committed")
     final.signal(signal.SIGTERM)
@@ -102,6 +117,9 @@ def test_sigkilled_worker_restarted_stores_exactly_one_decision_per_message(
     (stopped,) = final.events("worker stopped")
     print(f"final run: {stopped}")
     print(f"messages stored again after a kill (redelivered, nothing new written): {redelivered(tmp_path)}")
+    restarted = [tmp_path / f"run-{run}.log" for run in range(1, len(KILL_WINDOWS))] + [final.log]
+    gaps = [f"{assigned_after(log) - at:.1f}" for at, log in zip(killed_at, restarted, strict=True)]
+    print(f"{membership}: seconds from each kill to the restarted worker's partitions: {', '.join(gaps)}")
     check_one_decision_per_message(reader, expected)
     record_ids, failure_ids = reader.ids()
     for topic_out, ids in ((accepted, record_ids), (failed, failure_ids)):
@@ -136,6 +154,14 @@ def check_one_decision_per_message(
             assert doc["root_cause"] in (SCHEMA_CAUSES if kind == "invalid" else TRANSPORT_CAUSES)
     accepted = sum(kind == "record" for kind, _ in rows)
     assert (accepted, len(rows) - accepted) == (14_000, 6_000)
+
+
+def assigned_after(log: Path) -> float:
+    """When (epoch seconds) the worker that wrote ``log`` was first assigned partitions."""
+    for line in log_events(log, "partitions assigned"):
+        if line["partitions"]:
+            return datetime.fromisoformat(line["timestamp"]).timestamp()
+    raise AssertionError(f"{log.name}: no partitions were assigned")
 
 
 def redelivered(logs: Path) -> int:

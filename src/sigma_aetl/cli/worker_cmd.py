@@ -86,6 +86,23 @@ def worker(
             min=0, max=65535, help=f"Serve /healthz and /readyz on this port. Env {_ENV}HEALTH_PORT."
         ),
     ] = None,
+    instance_id: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ID",
+            help="Static group membership: this worker's stable id in the group (e.g. the pod name); "
+            f"restarted with it, the worker takes its partitions back without a rebalance. Env "
+            f"{_ENV}GROUP_INSTANCE_ID.",
+        ),
+    ] = None,
+    assignment_strategy: Annotated[
+        str | None,
+        typer.Option(
+            metavar="STRATEGY",
+            help="cooperative-sticky (the default), range or roundrobin; the same for every member. Env "
+            f"{_ENV}ASSIGNMENT_STRATEGY.",
+        ),
+    ] = None,
     watch_contracts: WatchContractsOption = None,
     kafka_config: Annotated[
         list[str] | None,
@@ -116,6 +133,8 @@ def worker(
         "kafka_accepted_topic": accepted_topic,
         "kafka_failed_topic": failed_topic,
         "kafka_health_port": health_port,
+        "kafka_group_instance_id": instance_id,
+        "kafka_assignment_strategy": assignment_strategy,
         "contracts_watch_interval": watch_contracts,
         "kafka_config": _pairs(kafka_config, _property, "--kafka-config"),
     }

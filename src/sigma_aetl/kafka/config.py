@@ -21,7 +21,15 @@ _CONSUMER_FIXED: dict[str, ConfigValue] = {
     "enable.auto.offset.store": False,
 }
 _PRODUCER_FIXED: dict[str, ConfigValue] = {"enable.idempotence": True, "acks": "all"}
-_OWNED = {"bootstrap.servers", "group.id", "auto.offset.reset", *_CONSUMER_FIXED, *_PRODUCER_FIXED}
+_OWNED = {
+    "bootstrap.servers",
+    "group.id",
+    "group.instance.id",
+    "partition.assignment.strategy",
+    "auto.offset.reset",
+    *_CONSUMER_FIXED,
+    *_PRODUCER_FIXED,
+}
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,9 @@ class KafkaConfig:
     accepted_topic: str | None = None
     failed_topic: str | None = None
     auto_offset_reset: str = "earliest"
+    group_instance_id: str | None = None
+    """Static membership: a restarted member with this id takes its partitions back without a rebalance."""
+    assignment_strategy: str = "cooperative-sticky"
     retry_initial: float = 0.5
     retry_max: float = 30.0
     common: Mapping[str, ConfigValue] = field(default_factory=dict)
@@ -57,6 +68,8 @@ class KafkaConfig:
             accepted_topic=settings.kafka_accepted_topic or None,
             failed_topic=settings.kafka_failed_topic or None,
             auto_offset_reset=settings.kafka_auto_offset_reset,
+            group_instance_id=settings.kafka_group_instance_id,
+            assignment_strategy=settings.kafka_assignment_strategy,
             retry_initial=settings.kafka_retry_initial,
             retry_max=max(settings.kafka_retry_max, settings.kafka_retry_initial),
             common=settings.kafka_config,
@@ -91,7 +104,13 @@ class KafkaConfig:
 
     def consumer_properties(self) -> dict[str, Any]:
         """librdkafka properties of the consumer."""
-        owned = {"group.id": self.group_id, "auto.offset.reset": self.auto_offset_reset}
+        owned: dict[str, ConfigValue] = {
+            "group.id": self.group_id,
+            "auto.offset.reset": self.auto_offset_reset,
+            "partition.assignment.strategy": self.assignment_strategy,
+        }
+        if self.group_instance_id is not None:
+            owned["group.instance.id"] = self.group_instance_id
         return {**self._base(), **self.consumer_extra, **owned, **_CONSUMER_FIXED}
 
     def producer_properties(self) -> dict[str, Any]:

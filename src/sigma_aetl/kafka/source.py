@@ -81,7 +81,14 @@ class KafkaSource:
                 on_revoke=self._on_revoke,
                 on_lost=self._on_lost,
             )
-        _log.info("subscribed", topics=list(self.config.topics), group=self.config.group_id)
+        config = self.config
+        _log.info(
+            "subscribed",
+            topics=list(config.topics),
+            group=config.group_id,
+            instance=config.group_instance_id,
+            strategy=config.assignment_strategy,
+        )
 
     def poll(self) -> list[Envelope]:
         """One ``consume()`` call: up to ``batch_size`` messages within ``batch_timeout`` seconds (possibly
