@@ -1,10 +1,12 @@
 """When the store is down, requests are refused with 503 and nothing is claimed as stored."""
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 
 import httpx
 
 from sigma_aetl.contracts.loader import load_registry
+from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
 from sigma_aetl.errors import StoreUnavailable
 from sigma_aetl.http import create_app
@@ -73,6 +75,26 @@ class DownStore:
     def raw_payloads(
         self, contract: str, version: int, *, batch_size: int = 500
     ) -> Iterator[list[StoredPayload]]:
+        """Unavailable."""
+        raise self._down()
+
+    def add_key(self, key: ApiKey) -> None:
+        """Unavailable."""
+        raise self._down()
+
+    def list_keys(self) -> list[ApiKey]:
+        """Unavailable."""
+        raise self._down()
+
+    def find_key(self, token_hash: str) -> ApiKey | None:
+        """Unavailable."""
+        raise self._down()
+
+    def revoke_key(self, key_id: str, at: datetime) -> ApiKey | None:
+        """Unavailable."""
+        raise self._down()
+
+    def has_active_keys(self) -> bool:
         """Unavailable."""
         raise self._down()
 
