@@ -94,7 +94,7 @@ class DownStore:
         """Unavailable."""
         raise self._down()
 
-    def has_active_keys(self) -> bool:
+    def has_keys(self) -> bool:
         """Unavailable."""
         raise self._down()
 

@@ -25,7 +25,7 @@ def test_a_new_store_has_no_key(store: Store) -> None:
     """An empty store lists no key, finds none, and has no active key: the gateway runs open."""
     assert store.list_keys() == []
     assert store.find_key(token_hash("anything")) is None
-    assert not store.has_active_keys()
+    assert not store.has_keys()
 
 
 def test_keys_are_stored_listed_oldest_first_and_found_by_hash(store: Store) -> None:
@@ -36,7 +36,7 @@ def test_keys_are_stored_listed_oldest_first_and_found_by_hash(store: Store) -> 
     assert store.list_keys() == [first, second]
     assert store.find_key(token_hash("token-2")) == second
     assert store.find_key(token_hash("token-3")) is None
-    assert store.has_active_keys()
+    assert store.has_keys()
 
 
 def test_an_id_or_a_token_hash_cannot_be_stored_twice(store: Store) -> None:
@@ -61,7 +61,6 @@ def test_revoking_keeps_the_key_and_its_first_revocation_time(store: Store) -> N
     assert again.revoked_at == T0 + timedelta(hours=1)
     assert store.find_key(token_hash("token-1")) == revoked
     assert store.list_keys() == [revoked]
-    assert not store.has_active_keys()
 
 
 def test_revoking_an_unknown_id_is_none(store: Store) -> None:
@@ -70,14 +69,13 @@ def test_revoking_an_unknown_id_is_none(store: Store) -> None:
     assert store.list_keys() == []
 
 
-def test_one_active_key_among_revoked_ones_keeps_the_gateway_closed(store: Store) -> None:
-    """has_active_keys is true while any key is not revoked."""
+def test_revoking_every_key_keeps_the_gateway_closed(store: Store) -> None:
+    """has_keys stays true once a key was stored, even when every key is revoked."""
     store.add_key(key(1))
     store.add_key(key(2))
     store.revoke_key("key_1", T0)
-    assert store.has_active_keys()
     store.revoke_key("key_2", T0)
-    assert not store.has_active_keys()
+    assert store.has_keys()
 
 
 def test_issued_keys_store_only_the_hash_of_a_random_prefixed_token(store: Store) -> None:
@@ -98,7 +96,7 @@ def test_a_second_handle_sees_keys_and_revocations_at_once(store_url: str, store
     other = open_store(store_url)
     try:
         store.add_key(key(1))
-        assert other.has_active_keys()
+        assert other.has_keys()
         assert other.find_key(token_hash("token-1")) == key(1)
         other.revoke_key("key_1", T0)
         assert store.find_key(token_hash("token-1")) == replace(key(1), revoked_at=T0)
@@ -129,7 +127,7 @@ def test_a_sqlite_store_made_before_keys_reads_as_having_none(tmp_path: Path) ->
     reader = open_store(f"sqlite:///{path}", read_only=True)
     try:
         assert reader.list_keys() == []
-        assert not reader.has_active_keys()
+        assert not reader.has_keys()
         assert reader.find_key(token_hash("t")) is None
     finally:
         reader.close()

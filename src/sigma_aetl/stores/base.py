@@ -260,8 +260,9 @@ class Store(Protocol):
         """Mark the key revoked at ``at`` (a key revoked already keeps its time); None for an unknown id."""
         ...
 
-    def has_active_keys(self) -> bool:
-        """Whether any key is not revoked (if none is, the gateway runs open)."""
+    def has_keys(self) -> bool:
+        """Whether any key was ever stored, revoked ones included: with none the gateway runs open, and
+        revoking the last key does not open it again."""
         ...
 
     def ping(self) -> None:

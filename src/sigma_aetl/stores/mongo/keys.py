@@ -56,9 +56,9 @@ def every(keys: Collection[Doc]) -> list[ApiKey]:
     return [key for key in found if key is not None]
 
 
-def any_active(keys: Collection[Doc]) -> bool:
-    """Whether a key is not revoked."""
-    return keys.find_one({"revoked_us": None}, {"_id": 1}) is not None
+def any_key(keys: Collection[Doc]) -> bool:
+    """Whether any key was stored, revoked or not."""
+    return keys.find_one({}, {"_id": 1}) is not None
 
 
 def _key(doc: Doc | None) -> ApiKey | None:

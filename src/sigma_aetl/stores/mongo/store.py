@@ -210,10 +210,10 @@ class MongoStore:
         with translate_errors():
             return keys.revoke(self._layout.keys, key_id, at)
 
-    def has_active_keys(self) -> bool:
-        """Whether any key is not revoked."""
+    def has_keys(self) -> bool:
+        """Whether any key was stored, revoked or not."""
         with translate_errors():
-            return keys.any_active(self._layout.keys)
+            return keys.any_key(self._layout.keys)
 
     def _writable(self, nothing_done: str) -> None:
         if self._read_only:

@@ -59,9 +59,9 @@ def every(conn: sqlite3.Connection) -> list[ApiKey]:
     return _absent_as([], lambda: [_key(row) for row in conn.execute(select)])
 
 
-def any_active(conn: sqlite3.Connection) -> bool:
-    """Whether a key is not revoked."""
-    select = "SELECT 1 FROM api_keys WHERE revoked_at IS NULL LIMIT 1"
+def any_key(conn: sqlite3.Connection) -> bool:
+    """Whether any key was stored, revoked or not."""
+    select = "SELECT 1 FROM api_keys LIMIT 1"
     return _absent_as(False, lambda: conn.execute(select).fetchone() is not None)
 
 

@@ -402,10 +402,10 @@ class SqliteStore:
         with self._key_write() as conn:
             return keys.revoke(conn, key_id, at)
 
-    def has_active_keys(self) -> bool:
-        """Whether any key is not revoked."""
+    def has_keys(self) -> bool:
+        """Whether any key was stored, revoked or not."""
         with translate_errors():
-            return keys.any_active(self._reader())
+            return keys.any_key(self._reader())
 
     @contextmanager
     def _key_write(self) -> Iterator[sqlite3.Connection]:
