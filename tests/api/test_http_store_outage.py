@@ -107,8 +107,8 @@ class DownStore:
 
 
 def test_store_outage_is_503_problem_and_not_ready(settings: Settings) -> None:
-    """Ingest and the records listing answer 503 problem details and /readyz reports not ready while the
-    store is down."""
+    """Ingest, the records listing and validation answer 503 problem details and /readyz reports not ready
+    while the store is down: whether API keys are required cannot be told, so nothing is served open."""
     registry = load_registry(settings.contracts_dir)
     store = DownStore()
     gateway = Gateway(settings, registry, store, Pipeline(registry, store, settings.limits))
@@ -123,4 +123,5 @@ def test_store_outage_is_503_problem_and_not_ready(settings: Settings) -> None:
     assert ready.status_code == 503
     assert listing.status_code == 503
     assert listing.headers["content-type"] == "application/problem+json"
-    assert validate.json()["status"] == "PASSED"
+    assert validate.status_code == 503
+    assert "the API key cannot be checked" in validate.json()["detail"]
