@@ -157,7 +157,7 @@ def test_no_hook_no_wrapping() -> None:
     async def send(message: object) -> None:
         """Never called."""
 
-    path = RequestPath(framework, None, ())  # type: ignore[arg-type]
+    path = RequestPath(framework, None, ())
     asyncio.run(path({"type": "http", "method": "GET", "path": "/"}, None, send))  # type: ignore[arg-type]
     assert seen == [send]
 
