@@ -86,7 +86,8 @@ def serve(
     with closing(sock):
         with operational_errors(settings):
             app = create_app(settings)
-            refuse_open(settings, app.state.gateway)
+            if not (settings.allow_open or listen.is_loopback(settings.host)):
+                refuse_open(settings, app.state.gateway)
         config = uvicorn.Config(app, **uvicorn_options(settings))
         try:
             listen.listen(sock, config.backlog, option=_PORT_OPTION)
@@ -98,9 +99,9 @@ def serve(
 
 
 def refuse_open(settings: Settings, gateway: Gateway) -> None:
-    """Exit code 2 (closing the gateway) when no API key exists and the address is not a loopback one,
-    unless ``allow_open``: anyone who reaches the port could then send events and read every payload."""
-    if settings.allow_open or listen.is_loopback(settings.host) or gateway.store.has_keys():
+    """Exit code 2 (closing the gateway) when no API key exists (serve is then on a non-loopback address
+    without ``allow_open``): anyone who reaches the port could send events and read every payload."""
+    if gateway.store.has_keys():
         return
     gateway.close()
     fail(
