@@ -140,3 +140,28 @@ def test_validate_without_a_default_contract_needs_ingest_any() -> None:
 def test_the_token_is_read_from_a_bearer_or_x_api_key(headers: dict[str, str], token: str | None) -> None:
     """A Bearer credential wins over X-API-Key; any other scheme or an empty value is no token."""
     assert presented_token(headers) == token
+
+
+class CountingStore:
+    """A store's has_keys, counting its calls and taking a while, as a remote store does."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def has_keys(self) -> bool:
+        """No key; counted."""
+        self.calls += 1
+        time.sleep(0.05)
+        return False
+
+
+def test_requests_that_find_the_answer_stale_together_ask_the_store_once() -> None:
+    """Concurrent requests arriving when the cached answer expired share one store call."""
+    store = CountingStore()
+    cache = KeyCache(store, 1.0, Clock())  # type: ignore[arg-type]
+
+    async def many() -> list[bool]:
+        return await asyncio.gather(*(cache.closed() for _ in range(20)))
+
+    assert asyncio.run(many()) == [False] * 20
+    assert store.calls == 1

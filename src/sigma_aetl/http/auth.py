@@ -84,14 +84,23 @@ class KeyCache:
         self._closed = False
         self._closed_until = float("-inf")
         self._tokens: dict[str, _Known] = {}
+        self._refreshing: asyncio.Lock | None = None
 
     async def closed(self) -> bool:
         """Whether any key exists (the gateway then needs one); raises StoreError."""
-        now = self.clock()
-        if now >= self._closed_until:
-            self._closed = await asyncio.to_thread(self.store.has_keys)
-            self._closed_until = now + self.seconds
+        if self.clock() >= self._closed_until:
+            await self._refresh_closed()
         return self._closed
+
+    async def _refresh_closed(self) -> None:
+        """Ask the store, once for all the requests that found the answer stale at the same moment."""
+        if self._refreshing is None:
+            self._refreshing = asyncio.Lock()  # made here, on the event loop that serves
+        async with self._refreshing:
+            now = self.clock()
+            if now >= self._closed_until:  # not refreshed while this request waited
+                self._closed = await asyncio.to_thread(self.store.has_keys)
+                self._closed_until = now + self.seconds
 
     async def lookup(self, token: str) -> _Known:
         """The key of ``token`` (None: no key has it); raises StoreError."""
