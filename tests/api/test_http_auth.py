@@ -174,3 +174,15 @@ def test_without_read_raw_failures_are_masked_and_say_so(http: httpx.Client, key
             assert whole["raw"]["text"] == INVALID_SHIPMENT.decode()
             assert whole["source"]["headers"]["user-agent"] == "shop-client/1"
             assert "masked" not in whole
+
+
+def test_the_openapi_document_declares_401_and_403_on_every_guarded_route(http: httpx.Client) -> None:
+    """Every route but the health checks documents the 401 and 403 problem answers."""
+    paths = http.get("/openapi.json").json()["paths"]
+    for path, operations in paths.items():
+        for operation in operations.values():
+            declared = set(operation["responses"])
+            if path in ("/healthz", "/readyz"):
+                assert not declared & {"401", "403"}, path
+            else:
+                assert {"401", "403"} <= declared, path

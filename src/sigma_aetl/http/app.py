@@ -16,7 +16,7 @@ from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.refs import parse_ref
 from sigma_aetl.errors import ConfigError, StoreError
 from sigma_aetl.http import problems
-from sigma_aetl.http.auth import Authentication, KeyCache
+from sigma_aetl.http.auth import OPENAPI_RESPONSES, Authentication, KeyCache
 from sigma_aetl.http.fastpath import FastPath
 from sigma_aetl.http.handlers import DefaultContract, Ingestor
 from sigma_aetl.http.reloading import ContractReloading
@@ -141,8 +141,9 @@ def create_app(
     )
     app.state.default_contract = default_contract
     problems.install(app)
-    for module in (validate, ingest, query, contracts, health):
-        app.include_router(module.router)
+    for module in (validate, ingest, query, contracts):
+        app.include_router(module.router, responses=OPENAPI_RESPONSES)
+    app.include_router(health.router)  # never guarded
     return app
 
 

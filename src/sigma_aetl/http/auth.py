@@ -22,6 +22,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sigma_aetl import logs
 from sigma_aetl.core.keys import ADMIN, MAX_TOKEN, READ, READ_RAW, ApiKey, grants, token_hash
@@ -47,6 +48,17 @@ MAX_CACHED = 10_000
 """Tokens remembered at most; past it the cache starts afresh (unknown tokens sent in a flood are cached
 too, so that they cost the store one lookup per token per bound, not one per request)."""
 CHALLENGE = (b"www-authenticate", b'Bearer realm="sigma-aetl"')
+OPENAPI_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {
+        "description": "Once any API key exists: no key, or an unknown or revoked one (docs/security.md).",
+        "content": {"application/problem+json": {}},
+    },
+    403: {
+        "description": "The API key does not have the scope this route needs (named in `required_scope`).",
+        "content": {"application/problem+json": {}},
+    },
+}
+"""The answers of this hook, declared on every guarded route of the OpenAPI document."""
 
 
 def needed_scope(method: str, path: str, default_contract: str | None) -> str:
