@@ -45,8 +45,13 @@ def run(ctx: Context) -> PartResult:
         baseline = partial(servers.baseline, options.workdir)
         ours.append(measure(ctx, gateway, f"validate-ours-{number}", shape, stores=False))
         theirs.append(measure(ctx, baseline, f"validate-baseline-{number}", shape, stores=False))
-        stored.append(measure(ctx, gateway, f"ingest-ours-{number}", ingest_shape, stores=True))
+        ingest = partial(measure, ctx, gateway, f"ingest-ours-{number}", ingest_shape, stores=True)
+        open_first = number % 2 == 0  # open and keyed take turns going first, so that neither always
+        if open_first:  # meets the machine as the other left it
+            stored.append(ingest())
         keyed.append(_keyed(ctx, number, ingest_shape))
+        if not open_first:
+            stored.append(ingest())
         floor = partial(servers.floor, options.workdir)
         floors.append(measure(ctx, floor, f"floor-{number}", shape, stores=False))
     return _result(ctx, Sides(ours, theirs, stored, floors, keyed))

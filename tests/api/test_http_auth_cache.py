@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.http import create_app
 from sigma_aetl.http.auth import KeyCache, needed_scope, presented_token
 from sigma_aetl.settings import Settings
@@ -165,3 +166,27 @@ def test_requests_that_find_the_answer_stale_together_ask_the_store_once() -> No
 
     assert asyncio.run(many()) == [False] * 20
     assert store.calls == 1
+
+
+def test_requests_with_a_stale_token_together_read_its_key_once(handles: tuple[Store, Store]) -> None:
+    """Concurrent requests with one token whose answer expired share one store lookup."""
+    gateway, operator = handles
+    issued = issue(operator, "producer", ["read"])
+    reads: list[str] = []
+    find = gateway.find_key
+
+    def counting(digest: str) -> ApiKey | None:
+        reads.append(digest)
+        return find(digest)
+
+    gateway.find_key = counting  # type: ignore[method-assign,assignment]
+    cache = KeyCache(gateway, 1.0, Clock())
+
+    async def key() -> ApiKey | None:
+        return (await cache.lookup(issued.token)).key
+
+    async def many() -> list[ApiKey | None]:
+        return await asyncio.gather(*(key() for _ in range(20)))
+
+    assert set(asyncio.run(many())) == {issued.key}
+    assert len(reads) == 1
