@@ -176,13 +176,16 @@ def test_without_read_raw_failures_are_masked_and_say_so(http: httpx.Client, key
             assert "masked" not in whole
 
 
-def test_the_openapi_document_declares_401_and_403_on_every_guarded_route(http: httpx.Client) -> None:
-    """Every route but the health checks documents the 401 and 403 problem answers."""
-    paths = http.get("/openapi.json").json()["paths"]
-    for path, operations in paths.items():
+def test_the_openapi_document_declares_the_keys_on_every_guarded_route(http: httpx.Client) -> None:
+    """Every route but the health checks documents the 401 and 403 answers and the two ways to send a key."""
+    document = http.get("/openapi.json").json()
+    assert set(document["components"]["securitySchemes"]) == {"bearer", "apiKey"}
+    for path, operations in document["paths"].items():
         for operation in operations.values():
             declared = set(operation["responses"])
             if path in ("/healthz", "/readyz"):
                 assert not declared & {"401", "403"}, path
+                assert "security" not in operation, path
             else:
                 assert {"401", "403"} <= declared, path
+                assert operation["security"] == [{"bearer": []}, {"apiKey": []}], path

@@ -16,7 +16,7 @@ from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.refs import parse_ref
 from sigma_aetl.errors import ConfigError, StoreError
 from sigma_aetl.http import problems
-from sigma_aetl.http.auth import OPENAPI_RESPONSES, Authentication, KeyCache
+from sigma_aetl.http.auth import OPENAPI_RESPONSES, Authentication, KeyCache, document_security
 from sigma_aetl.http.fastpath import FastPath
 from sigma_aetl.http.handlers import DefaultContract, Ingestor
 from sigma_aetl.http.reloading import ContractReloading
@@ -56,6 +56,12 @@ class GatewayApp(FastAPI):
     async def framework(self, scope: Scope, receive: Receive, send: Send) -> None:
         """FastAPI itself: its middleware, routing, handlers and problem details."""
         await super().__call__(scope, receive, send)
+
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's OpenAPI document, with the API-key schemes on every guarded route (``auth.py``)."""
+        if self.openapi_schema is None:
+            document_security(super().openapi())
+        return super().openapi()
 
     def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
         """Refused: see the class docstring."""

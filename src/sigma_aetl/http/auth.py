@@ -60,6 +60,20 @@ OPENAPI_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
 }
 """The answers of this hook, declared on every guarded route of the OpenAPI document."""
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "An API key: `sigma-aetl keys create`."},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "The same key."},
+}
+
+
+def document_security(schema: dict[str, Any]) -> None:
+    """Declare the API-key schemes in an OpenAPI document, on every operation but the health checks, so
+    that /docs can send a key and clients can tell which routes want one."""
+    schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    for path, operations in schema.get("paths", {}).items():
+        if path not in EXEMPT:
+            for operation in operations.values():
+                operation["security"] = [{"bearer": []}, {"apiKey": []}]
 
 
 def needed_scope(method: str, path: str, default_contract: str | None) -> str:
