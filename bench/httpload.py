@@ -23,6 +23,8 @@ class Shape:
     connections: int
     timeout: float = 10.0
     events_per_request: int = 1
+    headers: tuple[tuple[str, str], ...] = ()
+    """More request headers (an API key)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def _load(server: Server, shape: Shape, prefix: str, duration: float) -> Load:
         connections=shape.connections,
         duration=duration,
         timeout=shape.timeout,
+        headers=shape.headers,
     )
 
 

@@ -20,6 +20,8 @@ class Load:
     connections: int
     duration: float
     timeout: float = 10.0
+    headers: tuple[tuple[str, str], ...] = ()
+    """More request headers (an API key)."""
 
     @property
     def threads(self) -> int:

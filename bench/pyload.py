@@ -61,6 +61,7 @@ async def _connection(load: Load, deadline: float, numbers: "itertools.count[int
         tally.errors += 1
         return
     head = f"POST {url.path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: {load.content_type}\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in load.headers)
     try:
         while time.perf_counter() < deadline:
             number = next(numbers)

@@ -1,6 +1,7 @@
 """The servers under load, each a real subprocess on 127.0.0.1 with one uvicorn worker.
 
-- the gateway: ``sigma-aetl serve`` (``python -m sigma_aetl``) on a SQLite store of its own;
+- the gateway: ``sigma-aetl serve`` (``python -m sigma_aetl``) on a SQLite store of its own, open (no API
+  key) or with one made by ``sigma-aetl keys create`` (:func:`api_key`);
 - the baseline: ``uvicorn bench.baseline_app:app``;
 - the floor: ``uvicorn bench.floor_app:app``, an ASGI app that does nothing (the server stack's ceiling).
 
@@ -9,6 +10,7 @@ All log at ``warning`` and write no access-log line per request. The gateway run
 otherwise. The event loop and HTTP parser are whatever the environment provides: see the machine table.
 """
 
+import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
@@ -31,6 +33,8 @@ class Server:
     name: str
     proc: Popen[bytes]
     port: int
+    token: str | None = None
+    """The API key its reads send, when its store holds keys."""
 
     @property
     def url(self) -> str:
@@ -43,7 +47,9 @@ class Server:
 
     def get_json(self, path: str) -> Any:
         """GET ``path`` and decode the JSON answer."""
-        with urllib.request.urlopen(self.url + path, timeout=30) as answer:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        request = urllib.request.Request(self.url + path, headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as answer:
             return orjson.loads(answer.read())
 
     def stored(self) -> int:
@@ -68,14 +74,23 @@ def uvicorn_command(port: int, app: str) -> list[str]:
     ]
 
 
+def api_key(store_url: str, *scopes: str) -> str:
+    """A new API key with ``scopes`` on the store, made by ``sigma-aetl keys create``; its token."""
+    command = [sys.executable, "-m", "sigma_aetl", "--store", store_url, "keys", "create", "--name", "bench"]
+    command += [part for scope in scopes for part in ("--scope", scope)]
+    done = subprocess.run([*command, "--json"], capture_output=True, text=True, check=True)
+    token: str = orjson.loads(done.stdout)["token"]
+    return token
+
+
 @contextmanager
-def gateway(workdir: Path, name: str, store_url: str) -> Iterator[Server]:
-    """The gateway, listening, for the duration of the block."""
+def gateway(workdir: Path, name: str, store_url: str, token: str | None = None) -> Iterator[Server]:
+    """The gateway, listening, for the duration of the block; ``token`` is the API key its reads send."""
     port = procs.free_port()
     env = {"SIGMA_AETL_LOG_LEVEL": "warning"}
     with procs.running(gateway_command(port, store_url), workdir / f"{name}.log", env) as proc:
         procs.wait_port(port, proc, workdir / f"{name}.log")
-        yield Server(name, proc, port)
+        yield Server(name, proc, port, token)
 
 
 @contextmanager

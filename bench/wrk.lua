@@ -1,6 +1,7 @@
 -- wrk script for the SIGMA-AETL benchmarks: POST bodies made from templates, a fresh id per request,
 -- and the results as one JSON line (latencies in microseconds).
--- Arguments after "--": id prefix, templates file (templates separated by the byte 0x1E), content type.
+-- Arguments after "--": id prefix, templates file (templates separated by the byte 0x1E), content type,
+-- then any more headers as name, value pairs.
 
 local counter = 0
 local templates = {}
@@ -22,6 +23,9 @@ function init(args)
   end
   wrk.method = "POST"
   wrk.headers["Content-Type"] = args[3]
+  for i = 4, #args - 1, 2 do
+    wrk.headers[args[i]] = args[i + 1]
+  end
 end
 
 function request()

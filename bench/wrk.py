@@ -45,6 +45,7 @@ class Wrk:
             *(self.binary, "-t", str(load.threads), "-c", str(load.connections), "-d", f"{seconds}s"),
             *("--timeout", f"{load.timeout:.0f}s", "--latency", "-s", str(SCRIPT), load.url),
             *("--", load.prefix, str(bodies), load.content_type),
+            *(part for header in load.headers for part in header),
         ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120, check=False)
         if done.returncode != 0:

@@ -72,6 +72,22 @@ class Settings(BaseSettings):
         "(the headers are still recorded with each event).",
     )
 
+    # API keys and open mode (``http/auth.py``); see docs/security.md.
+    auth_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="How long `serve` trusts what it last read of the API keys: a key created, revoked or "
+        "first used takes effect within this many seconds, in every process on the store; 0 reads the "
+        "store on every request.",
+    )
+    allow_open: bool = Field(
+        default=False,
+        description="`serve` starts on a non-loopback address although no API key exists, open to anyone "
+        "who reaches it. Without it, serve refuses to start there until a key exists (`sigma-aetl keys "
+        "create`).",
+    )
+
     # The Kafka worker (``sigma-aetl worker``); see docs/kafka.md.
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", description="Kafka brokers: host:port, comma-separated."

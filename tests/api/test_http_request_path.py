@@ -12,8 +12,9 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from sigma_aetl.errors import ConfigError
 from sigma_aetl.http import create_app
+from sigma_aetl.http.auth import Authentication
 from sigma_aetl.http.reply import Reply, problem_reply
-from sigma_aetl.http.requestpath import Exchange, RequestHook
+from sigma_aetl.http.requestpath import Exchange, RequestHook, RequestPath
 from sigma_aetl.settings import Settings
 from sigma_aetl.testing import INVALID_SHIPMENT, VALID_SHIPMENT, ServerThread
 
@@ -146,21 +147,24 @@ def test_middleware_slipped_in_another_way_stops_start_up(settings: Settings) ->
     app.state.gateway.close()
 
 
-def test_no_hook_no_wrapping(settings: Settings) -> None:
+def test_no_hook_no_wrapping() -> None:
     """Without hooks, the request path hands the ASGI callables through untouched."""
-    app = create_app(settings)
     seen: list[object] = []
 
     async def framework(scope: object, receive: object, send: object) -> None:
         seen.append(send)
 
-    assert app.request_path is not None
-    app.request_path.framework = framework
-    app.request_path.fast_path = None
-
     async def send(message: object) -> None:
         """Never called."""
 
-    asyncio.run(app({"type": "http", "method": "GET", "path": "/"}, None, send))  # type: ignore[arg-type]
+    path = RequestPath(framework, None, ())
+    asyncio.run(path({"type": "http", "method": "GET", "path": "/"}, None, send))  # type: ignore[arg-type]
     assert seen == [send]
+
+
+def test_authentication_is_the_first_hook_of_every_app(settings: Settings) -> None:
+    """create_app puts the authentication hook before the hooks it is given, so none runs without a key."""
+    app = create_app(settings, hooks=[Recorder()])
+    assert app.request_path is not None
+    assert [type(hook) for hook in app.request_path.hooks] == [Authentication, Recorder]
     app.state.gateway.close()

@@ -1,10 +1,12 @@
 """When the store is down, requests are refused with 503 and nothing is claimed as stored."""
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 
 import httpx
 
 from sigma_aetl.contracts.loader import load_registry
+from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
 from sigma_aetl.errors import StoreUnavailable
 from sigma_aetl.http import create_app
@@ -76,6 +78,26 @@ class DownStore:
         """Unavailable."""
         raise self._down()
 
+    def add_key(self, key: ApiKey) -> None:
+        """Unavailable."""
+        raise self._down()
+
+    def list_keys(self) -> list[ApiKey]:
+        """Unavailable."""
+        raise self._down()
+
+    def find_key(self, token_hash: str) -> ApiKey | None:
+        """Unavailable."""
+        raise self._down()
+
+    def revoke_key(self, key_id: str, at: datetime) -> ApiKey | None:
+        """Unavailable."""
+        raise self._down()
+
+    def has_keys(self) -> bool:
+        """Unavailable."""
+        raise self._down()
+
     def ping(self) -> None:
         """Unavailable."""
         raise self._down()
@@ -85,8 +107,8 @@ class DownStore:
 
 
 def test_store_outage_is_503_problem_and_not_ready(settings: Settings) -> None:
-    """Ingest and the records listing answer 503 problem details and /readyz reports not ready while the
-    store is down."""
+    """Ingest, the records listing and validation answer 503 problem details and /readyz reports not ready
+    while the store is down: whether API keys are required cannot be told, so nothing is served open."""
     registry = load_registry(settings.contracts_dir)
     store = DownStore()
     gateway = Gateway(settings, registry, store, Pipeline(registry, store, settings.limits))
@@ -101,4 +123,5 @@ def test_store_outage_is_503_problem_and_not_ready(settings: Settings) -> None:
     assert ready.status_code == 503
     assert listing.status_code == 503
     assert listing.headers["content-type"] == "application/problem+json"
-    assert validate.json()["status"] == "PASSED"
+    assert validate.status_code == 503
+    assert "the API key cannot be checked" in validate.json()["detail"]

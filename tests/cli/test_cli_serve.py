@@ -11,7 +11,7 @@ import uvicorn
 
 from cli_support import CONTRACTS, Cli
 from sigma_aetl import logs
-from sigma_aetl.cli import serve_cmd
+from sigma_aetl.cli import listen, serve_cmd
 from sigma_aetl.settings import Settings
 
 
@@ -121,3 +121,42 @@ def test_a_read_only_command_only_warns_without_contracts(cli: Cli, tmp_path: Pa
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith("warning: the contracts do not load")
     assert "sigma-aetl init" in result.stderr
+
+
+def test_serve_open_on_a_non_loopback_address_refuses_to_start(cli: Cli, served: list[Any]) -> None:
+    """With no API key, serve on 0.0.0.0 exits 2 saying to create a key or pass --allow-open."""
+    result = cli.run("serve", "--host", "0.0.0.0", "--port", "0", env={"COLUMNS": "300"})
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert "no API key exists, and 0.0.0.0 is not a loopback address" in message
+    assert "sigma-aetl keys create" in message
+    assert "--allow-open" in message
+    assert served == []
+
+
+def test_allow_open_serves_open_on_a_non_loopback_address(cli: Cli, served: list[Any]) -> None:
+    """``--allow-open`` (or SIGMA_AETL_ALLOW_OPEN) lets serve start open on any address."""
+    assert cli.run("serve", "--host", "0.0.0.0", "--port", "0", "--allow-open").exit_code == 0
+    env = {"SIGMA_AETL_ALLOW_OPEN": "true"}
+    assert cli.run("serve", "--host", "0.0.0.0", "--port", "0", env=env).exit_code == 0
+    assert len(served) == 2
+
+
+def test_a_key_lets_serve_start_on_a_non_loopback_address(cli: Cli, served: list[Any]) -> None:
+    """Once a key exists, serve starts on a non-loopback address without --allow-open."""
+    assert cli.run("keys", "create", "--name", "ops", "--scope", "admin").exit_code == 0
+    result = cli.run("serve", "--host", "0.0.0.0", "--port", "0")
+    assert result.exit_code == 0, result.output
+    assert len(served) == 1
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        *[("127.0.0.1", True), ("127.8.0.1", True), ("::1", True), ("localhost", True)],
+        *[("0.0.0.0", False), ("::", False), ("10.0.0.1", False), ("gateway.example", False)],
+    ],
+)
+def test_which_addresses_are_loopback(host: str, loopback: bool) -> None:
+    """Only loopback addresses (and localhost) may serve open without --allow-open."""
+    assert listen.is_loopback(host) is loopback

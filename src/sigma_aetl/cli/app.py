@@ -10,6 +10,7 @@ from sigma_aetl.cli import (
     failures_cmd,
     ingest_cmd,
     init_cmd,
+    keys_cmd,
     records_cmd,
     serve_cmd,
     stats_cmd,
@@ -40,6 +41,7 @@ app.add_typer(failures_cmd.app, name="failures")
 app.add_typer(records_cmd.app, name="records")
 app.command("stats")(stats_cmd.stats)
 app.command("worker")(worker_cmd.worker)
+app.add_typer(keys_cmd.app, name="keys")
 
 
 def _print_version(value: bool) -> None:

@@ -17,7 +17,8 @@ from sigma_aetl.settings import Settings
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-"""``validate``: the payload failed its contract; ``failures show``: no such failure."""
+"""``validate``: the payload failed its contract; ``failures show``: no such failure; ``keys revoke``: no
+such key."""
 EXIT_OPERATIONAL = 2
 """The command could not run (the same code click uses for a usage error)."""
 EXIT_INTERRUPTED = 130

@@ -10,6 +10,7 @@ of the last run's connections in TIME_WAIT; it refuses only a port some socket *
 """
 
 import errno
+import ipaddress
 import socket
 from typing import NoReturn
 
@@ -51,3 +52,14 @@ def refused(host: str, port: int, exc: OSError, option: str) -> NoReturn:
     why = _WHY.get(exc.errno or 0, exc.strerror or str(exc))
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     fail(f"cannot listen on {where}: {why}; stop that process or choose another port ({option})")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address (``127.0.0.1``, ``::1``, ``localhost``): reachable from this
+    machine only. A host name other than ``localhost`` may resolve anywhere, so it is not."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

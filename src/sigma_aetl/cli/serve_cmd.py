@@ -17,9 +17,10 @@ import uvicorn
 
 from sigma_aetl import logs
 from sigma_aetl.cli import heap, listen
-from sigma_aetl.cli.errors import operational_errors
+from sigma_aetl.cli.errors import fail, operational_errors
 from sigma_aetl.cli.params import ContractRef, WatchContractsOption, parse_ref, setting_help
 from sigma_aetl.cli.state import settings_of
+from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.settings import Settings
 
 _PORT_OPTION = "--port or SIGMA_AETL_PORT"
@@ -27,6 +28,7 @@ _PORT_OPTION = "--port or SIGMA_AETL_PORT"
 
 def serve(
     ctx: typer.Context,
+    *,
     host: Annotated[
         str | None, typer.Option(metavar="ADDRESS", help=setting_help("Listen address.", "host"))
     ] = None,
@@ -47,12 +49,25 @@ def serve(
         ),
     ] = None,
     watch_contracts: WatchContractsOption = None,
+    allow_open: Annotated[
+        bool,
+        typer.Option(
+            "--allow-open",
+            help="Serve on a non-loopback address although no API key exists, open to anyone who reaches "
+            "it (without it, serve refuses to start there). Env SIGMA_AETL_ALLOW_OPEN.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the HTTP API until interrupted; the port is taken and the contracts and the store are opened
     before listening. SIGHUP reloads the contracts (see docs/contracts.md).
 
+    Once an API key exists (`sigma-aetl keys create`), every endpoint but /healthz and /readyz needs one.
+    With none, serve warns that the gateway is open, and refuses to start on a non-loopback address unless
+    --allow-open (see docs/security.md).
+
     Exit codes: 0 stopped by SIGINT; 2 could not start (the port is in use, missing or broken contracts, an
-    edited release, a store error), with nothing created; 3 uvicorn could not start the application.
+    edited release, a store error, open on a non-loopback address), with nothing created; 3 uvicorn could
+    not start the application.
     """
     # Imported here so that the other commands never load FastAPI.
     from sigma_aetl.http.app import create_app  # noqa: PLC0415
@@ -62,6 +77,7 @@ def serve(
         ("port", port),
         ("default_contract", default_contract and str(default_contract)),
         ("contracts_watch_interval", watch_contracts),
+        ("allow_open", allow_open or None),
     )
     overrides = {key: value for key, value in given if value is not None}
     settings = settings_of(ctx).model_copy(update=overrides)
@@ -70,6 +86,8 @@ def serve(
     with closing(sock):
         with operational_errors(settings):
             app = create_app(settings)
+            if not (settings.allow_open or listen.is_loopback(settings.host)):
+                refuse_open(settings, app.state.gateway)
         config = uvicorn.Config(app, **uvicorn_options(settings))
         try:
             listen.listen(sock, config.backlog, option=_PORT_OPTION)
@@ -78,6 +96,20 @@ def serve(
             raise
         heap.settle()
         run_server(config, sock)
+
+
+def refuse_open(settings: Settings, gateway: Gateway) -> None:
+    """Exit code 2 (closing the gateway) when no API key exists (serve is then on a non-loopback address
+    without ``allow_open``): anyone who reaches the port could send events and read every payload."""
+    if gateway.store.has_keys():
+        return
+    gateway.close()
+    fail(
+        f"no API key exists, and {settings.host} is not a loopback address: anyone who reaches the port "
+        "could send events and read every payload. Create a key first (sigma-aetl keys create --name NAME "
+        "--scope SCOPE), serve on 127.0.0.1, or pass --allow-open (SIGMA_AETL_ALLOW_OPEN=true) to serve "
+        "open anyway"
+    )
 
 
 def run_server(config: uvicorn.Config, sock: socket.socket) -> None:

@@ -13,8 +13,10 @@ from starlette.types import Receive, Scope, Send
 
 from sigma_aetl import __version__, logs
 from sigma_aetl.contracts.registry import Registry
-from sigma_aetl.errors import ConfigError
+from sigma_aetl.core.refs import parse_ref
+from sigma_aetl.errors import ConfigError, StoreError
 from sigma_aetl.http import problems
+from sigma_aetl.http.auth import OPENAPI_RESPONSES, Authentication, KeyCache, document_security
 from sigma_aetl.http.fastpath import FastPath
 from sigma_aetl.http.handlers import DefaultContract, Ingestor
 from sigma_aetl.http.reloading import ContractReloading
@@ -55,6 +57,12 @@ class GatewayApp(FastAPI):
         """FastAPI itself: its middleware, routing, handlers and problem details."""
         await super().__call__(scope, receive, send)
 
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's OpenAPI document, with the API-key schemes on every guarded route (``auth.py``)."""
+        if self.openapi_schema is None:
+            document_security(super().openapi())
+        return super().openapi()
+
     def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
         """Refused: see the class docstring."""
         raise ConfigError(_middleware_refused(getattr(middleware_class, "__name__", repr(middleware_class))))
@@ -84,13 +92,15 @@ def create_app(
 ) -> GatewayApp:
     """The HTTP application; opens a gateway from ``settings`` unless one is given (and then owns it).
 
-    ``hooks`` run for every HTTP request, in order (see ``requestpath.py``). ``fast_path`` answers the two
+    ``hooks`` run for every HTTP request, in order, after authentication (``auth.py``: always first, so
+    no hook and no route is ever reached without a key once one exists). ``fast_path`` answers the two
     hot routes before FastAPI is entered (see ``fastpath.py``); off, FastAPI's declared routes serve them
     with the same handlers and the same hooks.
     """
     owned = gateway is None
     gw = gateway or Gateway.open(settings)
     default_contract = DefaultContract.resolve(gw.registry, settings.default_contract)
+    auth = authentication(settings, gw)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -102,6 +112,7 @@ def create_app(
                 effect="POST /api/validate answers 404 until SIGMA_AETL_DEFAULT_CONTRACT names a loaded "
                 "contract (or serve --default-contract NAME@VERSION)",
             )
+        await warn_if_open(auth)
         reloader = ContractReloader(settings.contracts_dir, gw.registry)
         app.state.reloader = reloader
 
@@ -132,10 +143,32 @@ def create_app(
     app.state.committer = committer
     app.state.ingestor = ingestor
     app.request_path = RequestPath(
-        app.framework, FastPath(ingestor, default_contract) if fast_path else None, hooks
+        app.framework, FastPath(ingestor, default_contract) if fast_path else None, [auth, *hooks]
     )
     app.state.default_contract = default_contract
     problems.install(app)
-    for module in (validate, ingest, query, contracts, health):
-        app.include_router(module.router)
+    for module in (validate, ingest, query, contracts):
+        app.include_router(module.router, responses=OPENAPI_RESPONSES)
+    app.include_router(health.router)  # never guarded
     return app
+
+
+def authentication(settings: Settings, gateway: Gateway) -> Authentication:
+    """The authentication hook over the gateway's store, its cache bounded by ``auth_cache_seconds``."""
+    default = parse_ref(settings.default_contract).name if settings.default_contract else None
+    return Authentication(KeyCache(gateway.store, settings.auth_cache_seconds), default)
+
+
+async def warn_if_open(auth: Authentication) -> None:
+    """Log a warning when no API key exists: the gateway then serves anyone who reaches it."""
+    try:
+        closed = await auth.cache.closed()
+    except StoreError as exc:  # the store is down: every request answers 503 until it is back
+        _log.warning("gateway.keys_unknown", error=str(exc))
+        return
+    if not closed:
+        _log.warning(
+            "gateway.open",
+            effect="no API key exists, so every endpoint answers without one; create one with "
+            "`sigma-aetl keys create --name NAME --scope SCOPE` to require keys (see docs/security.md)",
+        )

@@ -28,7 +28,8 @@ class RequestInfo:
 
 
 def request_info(view: RequestView) -> RequestInfo:
-    """Request id (``X-Request-ID`` or a new one), client, method, path and the relevant headers."""
+    """Request id (``X-Request-ID`` or a new one), client, method, path, the relevant headers, and the id
+    of the API key that sent it (never its token; absent when the gateway runs open)."""
     headers = view.headers
     request_id = headers.get("x-request-id") or uuid.uuid4().hex
     metadata = {
@@ -39,6 +40,8 @@ def request_info(view: RequestView) -> RequestInfo:
         "path": view.path,
         "headers": {name: headers[name] for name in _KEPT_HEADERS if name in headers},
     }
+    if view.key_id is not None:
+        metadata["key_id"] = view.key_id
     key = headers.get("idempotency-key")
     return RequestInfo(request_id, datetime.now(UTC), metadata, key or None)
 

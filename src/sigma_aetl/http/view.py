@@ -11,16 +11,23 @@ from sigma_aetl.http.reply import Receive
 
 @dataclass(frozen=True, slots=True)
 class RequestView:
-    """Method, path, lower-case headers and client of one request; the body is read separately."""
+    """Method, path, lower-case headers and client of one request, and the API key that sent it (set by
+    the authentication hook, ``auth.py``); the body is read separately."""
 
     method: str
     path: str
     headers: dict[str, str]
     client: str | None
+    key_id: str | None = None
 
     @classmethod
     def of_request(cls, request: Request) -> "RequestView":
-        """The view of a Starlette/FastAPI request."""
+        """The view of a Starlette/FastAPI request: the one the request path built, with what its hooks
+        learned (the key id), else a new one."""
+        exchange = request.scope.get("state", {}).get("exchange")
+        view = getattr(exchange, "request", None)
+        if isinstance(view, RequestView):
+            return view
         client = request.client
         return cls(
             method=request.method,

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
 from sigma_aetl.core.taxonomy import RootCause
 
@@ -239,6 +240,29 @@ class Store(Protocol):
         """The raw payloads judged by ``contract@version`` — accepted records, then failures, each in the
         store's own stable order (id order in MongoDB, insertion order in SQLite) — in batches of at most
         ``batch_size``, each payload once. Read-only."""
+        ...
+
+    # API keys (docs/security.md): tokens are never stored, only their hash, unique.
+
+    def add_key(self, key: ApiKey) -> None:
+        """Store a new key; raises StoreError if its id or token hash is stored already."""
+        ...
+
+    def list_keys(self) -> list[ApiKey]:
+        """Every key, revoked ones included, oldest first."""
+        ...
+
+    def find_key(self, token_hash: str) -> ApiKey | None:
+        """The key whose token has this hash, revoked or not; None when no key has it."""
+        ...
+
+    def revoke_key(self, key_id: str, at: datetime) -> ApiKey | None:
+        """Mark the key revoked at ``at`` (a key revoked already keeps its time); None for an unknown id."""
+        ...
+
+    def has_keys(self) -> bool:
+        """Whether any key was ever stored, revoked ones included: with none the gateway runs open, and
+        revoking the last key does not open it again."""
         ...
 
     def ping(self) -> None:

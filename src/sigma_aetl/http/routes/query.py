@@ -8,6 +8,8 @@ from fastapi.responses import Response
 
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.errors import InvalidCursor
+from sigma_aetl.http.auth import reveals_raw
+from sigma_aetl.http.masking import masked_failure, masked_page
 from sigma_aetl.http.problems import problem
 from sigma_aetl.http.responses import json_response
 from sigma_aetl.ingest.gateway import Gateway
@@ -19,6 +21,12 @@ router = APIRouter(tags=["query"])
 def _gateway(request: Request) -> Gateway:
     gateway: Gateway = request.app.state.gateway
     return gateway
+
+
+def _reveals_raw(request: Request) -> bool:
+    """Whether the request's key may see raw payloads and headers (see ``masking.py``)."""
+    exchange = getattr(request.state, "exchange", None)
+    return exchange is None or reveals_raw(exchange.state)
 
 
 @router.get(
@@ -49,18 +57,19 @@ async def get_record(record_id: str, request: Request) -> Response:
 
 @router.get("/v1/failures", response_model=FailurePage, summary="Failure records, filtered, newest first")
 async def list_failures(request: Request, query: Annotated[FailureQuery, Query()]) -> Response:
-    """One page of failures with the total count matching the filters."""
+    """One page of failures with the total count matching the filters. Without the read:raw scope their raw
+    payloads and transport headers are masked (see docs/security.md)."""
     page = await run_in_threadpool(_gateway(request).store.query_failures, query)
-    return json_response(page)
+    return json_response(page if _reveals_raw(request) else masked_page(page))
 
 
 @router.get("/v1/failures/{failure_id}", response_model=FailureRecord, summary="One failure record")
 async def get_failure(failure_id: str, request: Request) -> Response:
-    """The failure record, or 404."""
+    """The failure record, or 404; raw payload and transport headers masked without read:raw."""
     record = await run_in_threadpool(_gateway(request).store.get_failure, failure_id)
     if record is None:
         return problem(404, f"No failure record has id {failure_id!r}.", instance=request.url.path)
-    return json_response(record)
+    return json_response(record if _reveals_raw(request) else masked_failure(record))
 
 
 @router.get("/v1/stats", response_model=Stats, summary="Counts per contract version and root cause")

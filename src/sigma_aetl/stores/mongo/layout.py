@@ -4,6 +4,7 @@
     failed_{name}s         failures routed to contract NAME           failed_shipments
     failed_unrouted        failures with no contract (unrouted, unknown contract or version)
     sigma_aetl_contracts   one document per contract stored: {"_id": name, "records": ..., "failures": ...}
+    sigma_aetl_keys        one document per API key (``keys.py``)
 
 The names are fixed: for the shipment contract they are the original design's, which other tools may read
 and write too, and the database the URL names already keeps one deployment apart from another.
@@ -18,6 +19,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 
 from sigma_aetl.errors import StoreError
+from sigma_aetl.stores.mongo import keys
 from sigma_aetl.stores.mongo.documents import Doc
 from sigma_aetl.stores.mongo.indexes import FAILURE_INDEXES, RECORD_INDEXES
 
@@ -34,11 +36,13 @@ class Layout:
         self._db = database
         self.unrouted: Collection[Doc] = database[_UNROUTED]
         self._contracts: Collection[Doc] = database[_CONTRACTS]
+        self.keys: Collection[Doc] = database[keys.COLLECTION]
         self._ready: set[str] = set()  # contracts whose collections have their indexes (this process)
 
     def set_up(self) -> None:
         """Build the indexes of the unrouted collection and of every registered contract's collections."""
         self.unrouted.create_indexes(FAILURE_INDEXES)
+        self.keys.create_indexes(keys.INDEXES)
         for name in self.names():
             self.ensure(name)
 

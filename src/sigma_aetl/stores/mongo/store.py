@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from bson import ObjectId
 
+from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
 from sigma_aetl.errors import StoreError
 from sigma_aetl.stores import cursor
@@ -31,7 +32,7 @@ from sigma_aetl.stores.base import (
     WriteReport,
     Written,
 )
-from sigma_aetl.stores.mongo import queries, writes
+from sigma_aetl.stores.mongo import keys, queries, writes
 from sigma_aetl.stores.mongo.connection import connect, settle_option
 from sigma_aetl.stores.mongo.documents import FAILURE_FIELDS, failure_of, record_of
 from sigma_aetl.stores.mongo.errors import translate_errors
@@ -184,6 +185,39 @@ class MongoStore:
         if known:
             yield from queries.payloads(self._layout.records(contract), "record_id", version, batch_size)
             yield from queries.payloads(self._layout.failures(contract), "failure_id", version, batch_size)
+
+    # -- API keys (keys.py) ----------------------------------------------------------------------------
+
+    def add_key(self, key: ApiKey) -> None:
+        """Insert a new key."""
+        self._writable("no key was added")
+        with translate_errors():
+            keys.add(self._layout.keys, key)
+
+    def list_keys(self) -> list[ApiKey]:
+        """Every key, oldest first."""
+        with translate_errors():
+            return keys.every(self._layout.keys)
+
+    def find_key(self, token_hash: str) -> ApiKey | None:
+        """The key with this token hash."""
+        with translate_errors():
+            return keys.find(self._layout.keys, token_hash)
+
+    def revoke_key(self, key_id: str, at: datetime) -> ApiKey | None:
+        """Revoke a key (once: a revoked key keeps its time)."""
+        self._writable("no key was revoked")
+        with translate_errors():
+            return keys.revoke(self._layout.keys, key_id, at)
+
+    def has_keys(self) -> bool:
+        """Whether any key was stored, revoked or not."""
+        with translate_errors():
+            return keys.any_key(self._layout.keys)
+
+    def _writable(self, nothing_done: str) -> None:
+        if self._read_only:
+            raise StoreError(f"the MongoDB store was opened read-only; {nothing_done}")
 
     # -- the connection -------------------------------------------------------------------------------
 

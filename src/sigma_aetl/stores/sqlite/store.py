@@ -11,12 +11,14 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 
 import orjson
 
 from sigma_aetl.core import serial
+from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import (
     MAX_LATEST,
     AcceptedRecord,
@@ -43,7 +45,7 @@ from sigma_aetl.stores.base import (
     from_micros,
     micros,
 )
-from sigma_aetl.stores.sqlite import stream
+from sigma_aetl.stores.sqlite import keys, stream
 from sigma_aetl.stores.sqlite.rows import Rows, apply, report, rows_of
 from sigma_aetl.stores.sqlite.writer import WriterProcess
 
@@ -151,7 +153,7 @@ class SqliteStore:
             raise ConfigError(f"cannot create the directory for {str(path)!r}: {exc.strerror}") from exc
         self._writer = self._connect(_WRITER_CACHE_KIB)
         with translate_errors():
-            self._writer.executescript(_SCHEMA)
+            self._writer.executescript(_SCHEMA + keys.SCHEMA)
             _migrate(self._writer)
         if writer == "process":
             self._process = WriterProcess(str(path), self._pragmas(_WRITER_CACHE_KIB), timeout)
@@ -326,7 +328,7 @@ class SqliteStore:
             raise StoreError(f"the store {str(self.path)!r} was opened read-only; nothing was deleted")
         where, params = _purge_filter(which, occurrences=True)
         deleted: dict[str, int] = {}
-        with self._purging() as conn:
+        with self._beside_writer() as conn:
             while batch := _purge_batch(conn, where, [*params, batch_size]):
                 for cause in batch:
                     deleted[cause] = deleted.get(cause, 0) + 1
@@ -334,8 +336,10 @@ class SqliteStore:
         return PurgeReport(deleted=sum(by_cause.values()), by_root_cause=by_cause)
 
     @contextmanager
-    def _purging(self) -> Iterator[sqlite3.Connection]:
-        if self._process is None and self._writer is not None:  # inline: purge on its writer, between writes
+    def _beside_writer(self) -> Iterator[sqlite3.Connection]:
+        """A connection for an operator's write (a purge, a key): the inline writer's, between its writes,
+        or one of its own beside the writer process."""
+        if self._process is None and self._writer is not None:  # inline: on its writer, between writes
             with self._lock:
                 yield self._writer
             return
@@ -377,6 +381,38 @@ class SqliteStore:
                 return
             yield [StoredPayload(kind, row[1], _raw_of(row[2])) for row in rows]
             last = rows[-1][0]
+
+    def add_key(self, key: ApiKey) -> None:
+        """Insert a new key (see ``keys.py``)."""
+        with self._key_write() as conn:
+            keys.add(conn, key)
+
+    def list_keys(self) -> list[ApiKey]:
+        """Every key, oldest first."""
+        with translate_errors():
+            return keys.every(self._reader())
+
+    def find_key(self, token_hash: str) -> ApiKey | None:
+        """The key with this token hash."""
+        with translate_errors():
+            return keys.find(self._reader(), token_hash)
+
+    def revoke_key(self, key_id: str, at: datetime) -> ApiKey | None:
+        """Revoke a key (once: a revoked key keeps its time)."""
+        with self._key_write() as conn:
+            return keys.revoke(conn, key_id, at)
+
+    def has_keys(self) -> bool:
+        """Whether any key was stored, revoked or not."""
+        with translate_errors():
+            return keys.any_key(self._reader())
+
+    @contextmanager
+    def _key_write(self) -> Iterator[sqlite3.Connection]:
+        if self._process is None and self._writer is None:
+            raise StoreError(f"the store {str(self.path)!r} was opened read-only; no key was changed")
+        with self._beside_writer() as conn, translate_errors(), _transaction(conn):
+            yield conn
 
     def ping(self) -> None:
         """Raise StoreUnavailable if the database cannot be read."""

@@ -1,0 +1,208 @@
+"""Authentication and scopes: the first request hook of every gateway (see ``requestpath.py``).
+
+Once any API key exists in the store, every request but ``/healthz`` and ``/readyz`` must carry one, as
+``Authorization: Bearer <token>`` or ``X-API-Key: <token>``::
+
+    no key, an unknown or a revoked one   401 problem details, WWW-Authenticate: Bearer
+    a key without the scope the route needs   403 problem details naming the scope
+    a key with it                         passed on; its id is in ``exchange.state["key_id"]`` and in the
+                                          request view, so every record and failure names it
+
+With no key at all the gateway runs open (``serve`` refuses that on a non-loopback address unless
+``allow_open``). Which scope a route needs is one table, :data:`ROUTE_SCOPES`; a route it does not name
+needs ``admin``.
+
+What the store says is cached for ``auth_cache_seconds`` (1 s unless set): whether any key exists, and
+each token's key (or that it has none). So a key created, or revoked, in any process on the store takes
+effect within that bound, and a request with a known token costs one SHA-256 and one dict lookup.
+"""
+
+import asyncio
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sigma_aetl import logs
+from sigma_aetl.core.keys import ADMIN, MAX_TOKEN, READ, READ_RAW, ApiKey, grants, token_hash
+from sigma_aetl.errors import StoreError
+from sigma_aetl.http.reply import Reply, problem_reply
+from sigma_aetl.http.requestpath import Exchange
+from sigma_aetl.http.view import RequestView
+from sigma_aetl.stores import Store
+
+_log = logs.get("http")
+
+EXEMPT = frozenset({"/healthz", "/readyz"})
+"""Paths answered without a key: a load balancer's health checks."""
+ROUTE_SCOPES: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("POST", re.compile(r"/v1/ingest/(?P<contract>[^/]+)/[^/]+"), "ingest:{contract}"),
+    ("POST", re.compile(r"/api/validate"), "ingest:{default}"),
+    ("GET", re.compile(r"/v1/failures/[^/]+/raw"), READ_RAW),  # raw bytes of a failure, for read:raw only
+    ("GET", re.compile(r".*"), READ),  # every read view: records, failures, stats, contracts, /docs...
+    ("HEAD", re.compile(r".*"), READ),
+)
+"""Method, path and the scope it needs, first match wins; ``{contract}`` is the path's, ``{default}`` the
+name of ``POST /api/validate``'s default contract (``*`` when none is set). Anything else needs admin."""
+MAX_CACHED = 10_000
+"""Tokens remembered at most; past it the cache starts afresh (unknown tokens sent in a flood are cached
+too, so that they cost the store one lookup per token per bound, not one per request)."""
+CHALLENGE = (b"www-authenticate", b'Bearer realm="sigma-aetl"')
+OPENAPI_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {
+        "description": "Once any API key exists: no key, or an unknown or revoked one (docs/security.md).",
+        "content": {"application/problem+json": {}},
+    },
+    403: {
+        "description": "The API key does not have the scope this route needs (named in `required_scope`).",
+        "content": {"application/problem+json": {}},
+    },
+}
+"""The answers of this hook, declared on every guarded route of the OpenAPI document."""
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "An API key: `sigma-aetl keys create`."},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "The same key."},
+}
+
+
+def document_security(schema: dict[str, Any]) -> None:
+    """Declare the API-key schemes in an OpenAPI document, on every operation but the health checks, so
+    that /docs can send a key and clients can tell which routes want one."""
+    schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    for path, operations in schema.get("paths", {}).items():
+        if path not in EXEMPT:
+            for operation in operations.values():
+                operation["security"] = [{"bearer": []}, {"apiKey": []}]
+
+
+def needed_scope(method: str, path: str, default_contract: str | None) -> str:
+    """The scope a request needs (see :data:`ROUTE_SCOPES`)."""
+    for route_method, pattern, scope in ROUTE_SCOPES:
+        if method == route_method and (match := pattern.fullmatch(path)) is not None:
+            return scope.format(**match.groupdict(), default=default_contract or "*")
+    return ADMIN
+
+
+def presented_token(headers: dict[str, str]) -> str | None:
+    """The token of ``Authorization: Bearer <token>``, else of ``X-API-Key``; None when neither is sent."""
+    scheme, _, token = headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return headers.get("x-api-key", "").strip() or None
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What the store said of one token hash, and until when it is trusted."""
+
+    key: ApiKey | None
+    scopes: frozenset[str]
+    until: float
+
+
+class KeyCache:
+    """The store's keys as this process last read them, each answer trusted for ``seconds``."""
+
+    def __init__(self, store: Store, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self.seconds = seconds
+        self.clock = clock
+        self._closed = False
+        self._closed_until = float("-inf")
+        self._tokens: dict[str, _Known] = {}
+        self._refreshing: asyncio.Lock | None = None
+
+    async def closed(self) -> bool:
+        """Whether any key exists (the gateway then needs one); raises StoreError."""
+        if self.clock() >= self._closed_until:
+            async with self._lock():
+                now = self.clock()
+                if now >= self._closed_until:  # not refreshed while this request waited
+                    self._closed = await asyncio.to_thread(self.store.has_keys)
+                    self._closed_until = now + self.seconds
+        return self._closed
+
+    async def lookup(self, token: str) -> _Known:
+        """The key of ``token`` (None: no key has it); raises StoreError."""
+        digest = token_hash(token)
+        known = self._tokens.get(digest)
+        if known is None or self.clock() >= known.until:
+            async with self._lock():
+                known = self._tokens.get(digest)
+                if known is None or self.clock() >= known.until:  # not read while this request waited
+                    known = await self._read(digest)
+        return known
+
+    async def _read(self, digest: str) -> _Known:
+        now = self.clock()
+        key = await asyncio.to_thread(self.store.find_key, digest)
+        known = _Known(key, frozenset(key.scopes) if key else frozenset(), now + self.seconds)
+        if len(self._tokens) >= MAX_CACHED:
+            self._tokens.clear()
+        self._tokens[digest] = known
+        return known
+
+    def _lock(self) -> asyncio.Lock:
+        """One store read at a time: the requests that find an answer stale together share its read."""
+        if self._refreshing is None:
+            self._refreshing = asyncio.Lock()  # made here, on the event loop that serves
+        return self._refreshing
+
+
+class Authentication:
+    """The request hook: see the module docstring."""
+
+    def __init__(self, cache: KeyCache, default_contract: str | None) -> None:
+        self.cache = cache
+        self.default_contract = default_contract
+        """The name of ``POST /api/validate``'s default contract, whose ingest scope that route needs."""
+
+    async def on_request(self, exchange: Exchange) -> Reply | None:
+        """Let the request through, or answer 401, 403 (or 503 when the store cannot say)."""
+        request = exchange.request
+        if request.path in EXEMPT:
+            return None
+        try:
+            if not await self.cache.closed():
+                return None  # open: no key exists
+            token = presented_token(request.headers)
+            known = await self.cache.lookup(token) if token and len(token) <= MAX_TOKEN else None
+        except StoreError as exc:
+            _log.error("auth.store_failed", path=request.path, error=str(exc))
+            detail = "The store is not available, so the API key cannot be checked. Retrying is safe."
+            return problem_reply(503, detail, request.path)
+        if known is None or known.key is None or not known.key.active:
+            return self._unauthenticated(exchange, token is not None)
+        return self._authorised(exchange, known.key, known.scopes)
+
+    def _unauthenticated(self, exchange: Exchange, presented: bool) -> Reply:
+        exchange.response_headers.append(CHALLENGE)
+        detail = (
+            "The API key is not valid: it is unknown or revoked."
+            if presented
+            else "An API key is required: send Authorization: Bearer <token> or X-API-Key: <token>."
+        )
+        return problem_reply(401, detail, exchange.request.path)
+
+    def _authorised(self, exchange: Exchange, key: ApiKey, scopes: frozenset[str]) -> Reply | None:
+        request = exchange.request
+        needed = needed_scope(request.method, request.path, self.default_contract)
+        if not grants(scopes, needed):
+            detail = f"The API key {key.key_id} does not have the scope {needed}, which this request needs."
+            return problem_reply(403, detail, request.path, required_scope=needed, key_id=key.key_id)
+        exchange.state["key_id"] = key.key_id
+        exchange.state["reveal_raw"] = grants(scopes, READ_RAW)
+        # built, not dataclasses.replace()d: that costs five times as much, on every request
+        exchange.request = RequestView(
+            request.method, request.path, request.headers, request.client, key.key_id
+        )
+        return None
+
+    def on_response(self, exchange: Exchange) -> None:
+        """Nothing to do once answered."""
+
+
+def reveals_raw(state: dict[str, object]) -> bool:
+    """Whether a request may see raw payloads and transport headers: in open mode, or with read:raw."""
+    return state.get("reveal_raw", True) is not False
