@@ -100,6 +100,20 @@ class PurgeReport(BaseModel):
     by_root_cause: dict[str, int] = Field(description="The same, per primary root cause.")
 
 
+@dataclass(frozen=True, slots=True)
+class PageBudget:
+    """What a list page may hold beyond its ``limit``: ``max_bytes`` of items (each measured as its JSON;
+    the first item always comes, so paging advances) and raw payloads of at most ``max_inline_raw`` bytes
+    inline (a larger one is listed omitted). None: no bound."""
+
+    max_bytes: int | None = None
+    max_inline_raw: int | None = None
+
+
+UNBOUNDED = PageBudget()
+"""Pages by count alone, every payload inline: the CLI and exports."""
+
+
 class FailurePage(BaseModel):
     """One page of failures, newest first, with the total matching the filters."""
 
@@ -107,6 +121,11 @@ class FailurePage(BaseModel):
     total: int
     limit: int
     offset: int
+    next_offset: int | None = Field(
+        default=None,
+        description="The `offset` of the next page (the same filters and `limit`): set when failures follow "
+        "this page, whether it ended at `limit` or was cut short by the byte limit; null at the end.",
+    )
 
 
 class RecordQuery(BaseModel):
@@ -228,14 +247,15 @@ class Store(Protocol):
         """One failure record."""
         ...
 
-    def query_failures(self, query: FailureQuery) -> FailurePage:
-        """Failures matching ``query``, newest first."""
+    def query_failures(self, query: FailureQuery, budget: PageBudget = UNBOUNDED) -> FailurePage:
+        """Failures matching ``query``, newest first, within ``budget`` (see :class:`PageBudget`)."""
         ...
 
-    def query_records(self, query: RecordQuery) -> RecordPage:
+    def query_records(self, query: RecordQuery, budget: PageBudget = UNBOUNDED) -> RecordPage:
         """Accepted records matching ``query``, in the store's stream order (SQLite: commit order; MongoDB:
-        ``_id`` order, settled), from ``query.cursor`` on; raises InvalidCursor for a cursor it did not issue
-        for these filters. Records stored after a page was read come after its cursor."""
+        ``_id`` order, settled), from ``query.cursor`` on, within ``budget``; raises InvalidCursor for a
+        cursor it did not issue for these filters. Records stored after a page was read come after its
+        cursor; a page cut short by ``budget`` has a ``next_cursor`` at its last item."""
         ...
 
     def stats(self) -> Stats:
