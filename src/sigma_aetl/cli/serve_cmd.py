@@ -27,6 +27,7 @@ _PORT_OPTION = "--port or SIGMA_AETL_PORT"
 
 def serve(
     ctx: typer.Context,
+    *,
     host: Annotated[
         str | None, typer.Option(metavar="ADDRESS", help=setting_help("Listen address.", "host"))
     ] = None,
@@ -47,6 +48,18 @@ def serve(
         ),
     ] = None,
     watch_contracts: WatchContractsOption = None,
+    max_connections: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            min=1,
+            max=1_000_000,
+            help=setting_help(
+                "Most concurrent connections (and requests); beyond it a request is answered 503.",
+                "max_connections",
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API until interrupted; the port is taken and the contracts and the store are opened
     before listening. SIGHUP reloads the contracts (see docs/contracts.md).
@@ -62,6 +75,7 @@ def serve(
         ("port", port),
         ("default_contract", default_contract and str(default_contract)),
         ("contracts_watch_interval", watch_contracts),
+        ("max_connections", max_connections),
     )
     overrides = {key: value for key, value in given if value is not None}
     settings = settings_of(ctx).model_copy(update=overrides)
