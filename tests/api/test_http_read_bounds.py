@@ -2,7 +2,6 @@
 
 import dataclasses
 import hashlib
-import os
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -102,8 +101,3 @@ def test_a_raw_endpoint_for_an_unknown_id_is_404(make_settings_for: SettingsFact
             response = client.get(path)
             assert response.status_code == 404
             assert response.headers["content-type"] == "application/problem+json"
-
-
-def test_clear_refs_is_available() -> None:
-    """The memory test resets its peak through /proc (Linux): the file exists for our own process."""
-    assert Path(f"/proc/{os.getpid()}/clear_refs").exists()

@@ -2,8 +2,13 @@
 
 import dataclasses
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sigma_aetl.core import serial
 from sigma_aetl.stores import metadata
 from store_support import failure
+from strategies import request_headers
 
 
 def _http(headers: dict[str, str], index: int = 0) -> dict[str, object]:
@@ -29,3 +34,18 @@ def test_small_headers_and_other_sources_stay_inline() -> None:
     parts = metadata.split([], [small, kafka])
     assert parts.failures == [small, kafka]
     assert parts.headers == {}
+
+
+@given(st.lists(request_headers, min_size=1, max_size=4), st.integers(min_value=1, max_value=5))
+def test_split_then_joined_gives_back_every_record(requests: list[dict[str, str]], events: int) -> None:
+    """Whatever the headers, splitting a write and joining it back gives the records as they were, and
+    each distinct large set of headers is kept once."""
+    failures = [
+        dataclasses.replace(failure(f"k{r}-{i}"), source=_http(headers, i))
+        for r, headers in enumerate(requests)
+        for i in range(events)
+    ]
+    parts = metadata.split([], failures)
+    assert metadata.joined(parts.failures, lambda keys: {k: parts.headers[k] for k in keys}) == failures
+    large = {serial.dumps(h) for h in requests if len(serial.dumps(h)) > metadata.INLINE_HEADERS}
+    assert len(parts.headers) == len(large)
