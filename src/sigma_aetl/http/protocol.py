@@ -13,7 +13,9 @@ answers a plain-text 400 and costs throughput), so the bound is enforced here, w
 
 Either way the answer is RFC 9457 problem details with ``Connection: close``; the rest of what the client
 sends is read and discarded for a moment (a lingering close, so that it sees the answer rather than a
-reset), then the connection is closed. uvicorn's ``limit_concurrency`` answer (a plain-text 503) is
+reset), then the connection is closed. (A pipelined head that grows over the limit while the answer to
+the request before it is still being sent closes the connection instead: a 431 would cut into that
+answer.) uvicorn's ``limit_concurrency`` answer (a plain-text 503) is
 replaced by problem details in the same way.
 """
 
@@ -97,6 +99,13 @@ class GatewayProtocol(HttpToolsProtocol):
             b"connection: close\r\n\r\n",
         ]
         self._discarding = True
+        if self.cycle is not None and not self.cycle.response_complete:
+            # a pipelined head behind an answer still being sent: a 431 now would cut into that answer
+            self.logger.warning(
+                "Pipelined request head over %d bytes: connection closed.", self.max_header_bytes
+            )
+            self.transport.abort()
+            return
         self.logger.warning("Request head over %d bytes: answered 431.", self.max_header_bytes)
         self.transport.write(b"".join(head) + body)
         if self.transport.can_write_eof():
