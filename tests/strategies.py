@@ -226,3 +226,11 @@ broken_orders = st.tuples(
         lambda changes: {**pair[0], **changes}
     )
 )
+
+# HTTP request headers as the gateway records them: lower-case names, latin-1 values (one char per byte).
+header_values = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=1200)
+request_headers = st.dictionaries(
+    st.sampled_from(["content-type", "user-agent", "idempotency-key", "x-request-id", "x-forwarded-for"]),
+    header_values,
+    max_size=5,
+)

@@ -88,6 +88,43 @@ class Settings(BaseSettings):
         "create`).",
     )
 
+    # Bounded resources: request heads, what is recorded of them, read pages, connections (docs/failures.md).
+    max_header_bytes: int = Field(
+        default=65_536,
+        ge=1024,
+        le=16_777_216,
+        description="Largest HTTP request head under `serve`: the request target plus every header name and "
+        "value, in bytes. A larger head is answered 431 and its connection closed, read no further.",
+    )
+    max_recorded_header_bytes: int = Field(
+        default=1024,
+        ge=16,
+        le=1_048_576,
+        description="Most bytes of one header value an event records; a longer value keeps its first bytes "
+        "and its real length is recorded in `source.headers_truncated`.",
+    )
+    max_page_bytes: int = Field(
+        default=1_048_576,
+        ge=65_536,
+        le=268_435_456,
+        description="Largest page a list endpoint answers, in bytes of its items (at least one item is "
+        "always returned); a page cut short says where to continue.",
+    )
+    max_inline_raw_bytes: int = Field(
+        default=65_536,
+        ge=0,
+        le=16_777_216,
+        description="Largest raw payload a list endpoint inlines; a larger one is listed without its bytes, "
+        "which `GET /v1/failures/{id}/raw` serves whole.",
+    )
+    max_connections: int | None = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="Most concurrent connections (and requests) one `serve` process handles; beyond it a "
+        "request is answered 503 problem details and its connection closed. Unset: no cap.",
+    )
+
     # The Kafka worker (``sigma-aetl worker``); see docs/kafka.md.
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", description="Kafka brokers: host:port, comma-separated."

@@ -15,9 +15,11 @@ from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.settings import Settings
 from sigma_aetl.stores.base import (
     PURGE_BATCH,
+    UNBOUNDED,
     FailurePage,
     FailurePurge,
     FailureQuery,
+    PageBudget,
     PurgeReport,
     RecordPage,
     RecordQuery,
@@ -52,11 +54,11 @@ class DownStore:
         """Unavailable."""
         raise self._down()
 
-    def query_failures(self, query: FailureQuery) -> FailurePage:
+    def query_failures(self, query: FailureQuery, budget: PageBudget = UNBOUNDED) -> FailurePage:
         """Unavailable."""
         raise self._down()
 
-    def query_records(self, query: RecordQuery) -> RecordPage:
+    def query_records(self, query: RecordQuery, budget: PageBudget = UNBOUNDED) -> RecordPage:
         """Unavailable."""
         raise self._down()
 

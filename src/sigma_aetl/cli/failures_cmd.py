@@ -31,7 +31,14 @@ from sigma_aetl.core.records import Arrival, FailureRecord, Occurrences, RawPayl
 from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.settings import Settings
 from sigma_aetl.stores import open_store
-from sigma_aetl.stores.base import MAX_PAGE, FailurePage, FailurePurge, FailureQuery, PurgeReport
+from sigma_aetl.stores.base import (
+    MAX_INTEGER,
+    MAX_PAGE,
+    FailurePage,
+    FailurePurge,
+    FailureQuery,
+    PurgeReport,
+)
 
 app = typer.Typer(
     help="Failure records: why events failed, by root cause, field and contract.", no_args_is_help=True
@@ -46,7 +53,9 @@ Instant = Annotated[
 ]
 # The filters of FailureFilter, as options: declared once, for `list` and `purge` alike.
 ContractOption = Annotated[str | None, typer.Option(metavar="NAME", help="Contract name.")]
-VersionOption = Annotated[int | None, typer.Option(metavar="N", min=1, help="Contract version.")]
+VersionOption = Annotated[
+    int | None, typer.Option(metavar="N", min=1, max=MAX_INTEGER, help="Contract version.")
+]
 RootCauseOption = Annotated[
     RootCause | None, typer.Option(parser=parse_root_cause, metavar="CAUSE", help=ROOT_CAUSE_HELP)
 ]
@@ -65,7 +74,7 @@ def list_failures(
     since: Instant = None,
     until: Instant = None,
     limit: Annotated[int, typer.Option(min=1, max=MAX_PAGE, help="Page size.")] = 50,
-    offset: Annotated[int, typer.Option(min=0, help="Failures to skip.")] = 0,
+    offset: Annotated[int, typer.Option(min=0, max=MAX_INTEGER, help="Failures to skip.")] = 0,
     as_json: JsonOption = False,
 ) -> None:
     """List failure records, newest first; filters combine with AND (--since inclusive, --until exclusive)."""

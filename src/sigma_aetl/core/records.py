@@ -25,10 +25,19 @@ from sigma_aetl.core.value import value
 
 @value
 class RawPayload:
-    """The bytes of an event exactly as received: text when valid UTF-8, base64 otherwise."""
+    """The bytes of an event exactly as received: text when valid UTF-8, base64 otherwise; in a list page,
+    a payload over the inline limit is ``omitted`` (its size and hash kept, its bytes served by id)."""
 
-    encoding: Annotated[Literal["utf-8", "base64"], Field(description="How `text` holds the bytes.")]
-    text: Annotated[str, Field(description="The bytes, as UTF-8 text or base64.")]
+    encoding: Annotated[
+        Literal["utf-8", "base64", "omitted"],
+        Field(
+            description="How `text` holds the bytes; `omitted` only in a list page, for a payload over its "
+            "inline limit: `text` is then the path that serves the bytes whole (`.../{id}/raw`)."
+        ),
+    ]
+    text: Annotated[
+        str, Field(description="The bytes, as UTF-8 text or base64 (or, omitted, where they are).")
+    ]
     size: Annotated[int, Field(description="Number of bytes received.")]
     sha256: Annotated[str, Field(description="SHA-256 of the bytes kept in `text`.")]
     truncated: Annotated[
@@ -46,8 +55,14 @@ class RawPayload:
             encoding, text = "base64", base64.b64encode(raw).decode("ascii")
         return cls(encoding, text, len(raw) if size is None else size, sha256_hex(raw), truncated)
 
+    def omitted(self, where: str = "") -> "RawPayload":
+        """This payload without its bytes, saying ``where`` they are served (size, hash, truncation kept)."""
+        return dataclasses.replace(self, encoding="omitted", text=where)
+
     def to_bytes(self) -> bytes:
-        """The bytes exactly as received."""
+        """The bytes exactly as received; raises ValueError for an omitted payload (it holds none)."""
+        if self.encoding == "omitted":
+            raise ValueError("an omitted payload holds no bytes: read the record by its id")
         if self.encoding == "base64":
             return base64.b64decode(self.text)
         return self.text.encode("utf-8")

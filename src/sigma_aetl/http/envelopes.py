@@ -17,6 +17,10 @@ _KEPT_HEADERS = (
 )
 
 
+RECORDED_HEADER_BYTES = 1024
+"""Most bytes of one header value recorded, unless configured (``max_recorded_header_bytes``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RequestInfo:
     """What the gateway records about one HTTP request."""
@@ -27,23 +31,39 @@ class RequestInfo:
     idempotency_key: str | None
 
 
-def request_info(view: RequestView) -> RequestInfo:
-    """Request id (``X-Request-ID`` or a new one), client, method, path, the relevant headers, and the id
-    of the API key that sent it (never its token; absent when the gateway runs open)."""
+def request_info(view: RequestView, max_header: int = RECORDED_HEADER_BYTES) -> RequestInfo:
+    """Request id (``X-Request-ID`` or a new one), client, method, path, the relevant headers (each value at
+    most ``max_header`` characters, see :func:`recorded_headers`), and the id of the API key that sent it
+    (never its token; absent when the gateway runs open)."""
     headers = view.headers
     request_id = headers.get("x-request-id") or uuid.uuid4().hex
     metadata = {
         "kind": "http",
-        "request_id": request_id,
+        "request_id": request_id[:max_header],
         "client": view.client,
         "method": view.method,
         "path": view.path,
-        "headers": {name: headers[name] for name in _KEPT_HEADERS if name in headers},
+        **recorded_headers(headers, max_header),
     }
     if view.key_id is not None:
         metadata["key_id"] = view.key_id
     key = headers.get("idempotency-key")
     return RequestInfo(request_id, datetime.now(UTC), metadata, key or None)
+
+
+def recorded_headers(headers: dict[str, str], max_header: int) -> dict[str, dict[str, Any]]:
+    """The kept headers, each value cut to its first ``max_header`` characters; ``headers_truncated``
+    names each one cut and its real length (present only when one was cut).
+
+    Header values are the bytes received read as latin-1, one character per byte (RequestView does so),
+    so a value is recorded losslessly — ``value.encode("latin-1")`` is the bytes sent — and its length in
+    characters is its length in bytes.
+    """
+    kept = {name: headers[name] for name in _KEPT_HEADERS if name in headers}
+    cut = {name: len(value) for name, value in kept.items() if len(value) > max_header}
+    if not cut:
+        return {"headers": kept}
+    return {"headers": {name: value[:max_header] for name, value in kept.items()}, "headers_truncated": cut}
 
 
 def is_batch(view: RequestView, body: bytes) -> bool:

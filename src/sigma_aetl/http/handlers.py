@@ -120,7 +120,7 @@ class Ingestor:
 
     async def ingest(self, view: RequestView, contract: str, version: str, body: bytes | TooLarge) -> Reply:
         """One outcome for a single event, or the batch's outcomes and summary."""
-        info = request_info(view)
+        info = request_info(view, self.gateway.settings.max_recorded_header_bytes)
         try:
             if isinstance(body, TooLarge):
                 return await self._too_large(info, body, contract, version)

@@ -7,21 +7,38 @@ left untouched and reported as existing), and answers queries. Decisions live in
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Annotated, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
 from sigma_aetl.core.taxonomy import RootCause
 
 MAX_PAGE = 1000
+MAX_INTEGER = 2**63 - 1
+"""Largest integer a query parameter takes: what SQLite and BSON hold (beyond it is 422, not an overflow)."""
 MAX_CURSOR = 1024
 """Longest cursor a query accepts, in characters (the store's own are a few hundred at most)."""
 PURGE_BATCH = 1000
 """Failures deleted per transaction (SQLite) or per delete (MongoDB) by a purge."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+
+
+def _in_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC (a naive one is taken as UTC); one whose UTC falls outside the calendar (year
+    1 to 9999) is refused, so a query parameter at the edge is 422 rather than an overflow in a store."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the instant is outside years 1 to 9999 in UTC") from None
+
+
+Instant = Annotated[datetime, AfterValidator(_in_utc)]
+"""A timestamp in a query: any RFC 3339 instant whose UTC is a valid date, held in UTC."""
 
 
 def micros(moment: datetime) -> int:
@@ -47,24 +64,26 @@ class FailureFilter(BaseModel):
         description="Name of the contract that judged the failure. Failures that were never routed to a "
         "contract (unknown contract or version) are found by their root cause instead.",
     )
-    version: int | None = Field(default=None, description="Version of the contract that judged the failure.")
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_INTEGER, description="Version of the contract that judged the failure."
+    )
     root_cause: RootCause | None = Field(default=None, description="Primary root cause.")
     field: str | None = Field(default=None, description="An error's field path, exactly (e.g. `weight_kg`).")
-    since: datetime | None = Field(default=None, description="Received at or after (inclusive).")
-    until: datetime | None = Field(default=None, description="Received before (exclusive).")
+    since: Instant | None = Field(default=None, description="Received at or after (inclusive).")
+    until: Instant | None = Field(default=None, description="Received before (exclusive).")
 
 
 class FailureQuery(FailureFilter):
     """Filters and paging for failure records; every filter is optional and they combine with AND."""
 
     limit: int = Field(default=50, ge=1, le=MAX_PAGE)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_INTEGER)
 
 
 class FailurePurge(FailureFilter):
     """Which failure records a purge deletes: the failure filters, and how long since they last arrived."""
 
-    last_seen_before: datetime | None = Field(
+    last_seen_before: Instant | None = Field(
         default=None,
         description="Last arrived before (exclusive): `occurrences.last_seen`, which is `received_at` for a "
         "failure that arrived once. A failure still arriving is kept.",
@@ -82,6 +101,20 @@ class PurgeReport(BaseModel):
     by_root_cause: dict[str, int] = Field(description="The same, per primary root cause.")
 
 
+@dataclass(frozen=True, slots=True)
+class PageBudget:
+    """What a list page may hold beyond its ``limit``: ``max_bytes`` of items (each measured as its JSON;
+    the first item always comes, so paging advances) and raw payloads of at most ``max_inline_raw`` bytes
+    inline (a larger one is listed omitted). None: no bound."""
+
+    max_bytes: int | None = None
+    max_inline_raw: int | None = None
+
+
+UNBOUNDED = PageBudget()
+"""Pages by count alone, every payload inline: the CLI and exports."""
+
+
 class FailurePage(BaseModel):
     """One page of failures, newest first, with the total matching the filters."""
 
@@ -89,6 +122,11 @@ class FailurePage(BaseModel):
     total: int
     limit: int
     offset: int
+    next_offset: int | None = Field(
+        default=None,
+        description="The `offset` of the next page (the same filters and `limit`): set when failures follow "
+        "this page, whether it ended at `limit` or was cut short by the byte limit; null at the end.",
+    )
 
 
 class RecordQuery(BaseModel):
@@ -102,10 +140,10 @@ class RecordQuery(BaseModel):
 
     contract: str | None = Field(default=None, description="Name of the contract that accepted the record.")
     version: int | None = Field(
-        default=None, ge=1, le=2**63 - 1, description="Version of the contract that accepted the record."
+        default=None, ge=1, le=MAX_INTEGER, description="Version of the contract that accepted the record."
     )
-    since: datetime | None = Field(default=None, description="Received at or after (inclusive).")
-    until: datetime | None = Field(default=None, description="Received before (exclusive).")
+    since: Instant | None = Field(default=None, description="Received at or after (inclusive).")
+    until: Instant | None = Field(default=None, description="Received before (exclusive).")
     limit: int = Field(default=100, ge=1, le=MAX_PAGE, description="Most records on the page.")
     cursor: str | None = Field(
         default=None,
@@ -210,14 +248,15 @@ class Store(Protocol):
         """One failure record."""
         ...
 
-    def query_failures(self, query: FailureQuery) -> FailurePage:
-        """Failures matching ``query``, newest first."""
+    def query_failures(self, query: FailureQuery, budget: PageBudget = UNBOUNDED) -> FailurePage:
+        """Failures matching ``query``, newest first, within ``budget`` (see :class:`PageBudget`)."""
         ...
 
-    def query_records(self, query: RecordQuery) -> RecordPage:
+    def query_records(self, query: RecordQuery, budget: PageBudget = UNBOUNDED) -> RecordPage:
         """Accepted records matching ``query``, in the store's stream order (SQLite: commit order; MongoDB:
-        ``_id`` order, settled), from ``query.cursor`` on; raises InvalidCursor for a cursor it did not issue
-        for these filters. Records stored after a page was read come after its cursor."""
+        ``_id`` order, settled), from ``query.cursor`` on, within ``budget``; raises InvalidCursor for a
+        cursor it did not issue for these filters. Records stored after a page was read come after its
+        cursor; a page cut short by ``budget`` has a ``next_cursor`` at its last item."""
         ...
 
     def stats(self) -> Stats:

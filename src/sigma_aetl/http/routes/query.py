@@ -1,6 +1,7 @@
 """Read-only queries: records, failures, stats."""
 
-from typing import Annotated
+import dataclasses
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -11,11 +12,12 @@ from sigma_aetl.errors import InvalidCursor
 from sigma_aetl.http.auth import reveals_raw
 from sigma_aetl.http.masking import masked_failure, masked_page
 from sigma_aetl.http.problems import problem
-from sigma_aetl.http.responses import json_response
+from sigma_aetl.http.responses import OCTET_STREAM, json_response, raw_response
 from sigma_aetl.ingest.gateway import Gateway
-from sigma_aetl.stores.base import FailurePage, FailureQuery, RecordPage, RecordQuery, Stats
+from sigma_aetl.stores.base import FailurePage, FailureQuery, PageBudget, RecordPage, RecordQuery, Stats
 
 router = APIRouter(tags=["query"])
+Listed = TypeVar("Listed", AcceptedRecord, FailureRecord)
 
 
 def _gateway(request: Request) -> Gateway:
@@ -29,6 +31,18 @@ def _reveals_raw(request: Request) -> bool:
     return exchange is None or reveals_raw(exchange.state)
 
 
+def _budget(gateway: Gateway) -> PageBudget:
+    settings = gateway.settings
+    return PageBudget(max_bytes=settings.max_page_bytes, max_inline_raw=settings.max_inline_raw_bytes)
+
+
+def _linked(item: Listed, where: str) -> Listed:
+    """``item`` with its omitted raw payload saying where it is served."""
+    if item.raw.encoding != "omitted":
+        return item
+    return dataclasses.replace(item, raw=item.raw.omitted(where))
+
+
 @router.get(
     "/v1/records",
     response_model=RecordPage,
@@ -38,12 +52,14 @@ async def list_records(request: Request, query: Annotated[RecordQuery, Query()])
     """One page of accepted records. Pass ``next_cursor`` back (with the same filters) for the next page;
     it is null at the end of what is stored now, and ``resume_cursor`` then continues later with the
     records stored since (see docs/records.md)."""
+    gateway = _gateway(request)
     try:
-        page = await run_in_threadpool(_gateway(request).store.query_records, query)
+        page = await run_in_threadpool(gateway.store.query_records, query, _budget(gateway))
     except InvalidCursor as exc:
         error = {"loc": ["query", "cursor"], "msg": str(exc), "type": "invalid_cursor"}
         return problem(422, f"The cursor cannot be used: {exc}.", instance=request.url.path, errors=[error])
-    return json_response(page)
+    items = [_linked(item, f"/v1/records/{item.record_id}/raw") for item in page.items]
+    return json_response(page.model_copy(update={"items": items}))
 
 
 @router.get("/v1/records/{record_id}", response_model=AcceptedRecord, summary="One accepted record")
@@ -57,10 +73,44 @@ async def get_record(record_id: str, request: Request) -> Response:
 
 @router.get("/v1/failures", response_model=FailurePage, summary="Failure records, filtered, newest first")
 async def list_failures(request: Request, query: Annotated[FailureQuery, Query()]) -> Response:
-    """One page of failures with the total count matching the filters. Without the read:raw scope their raw
-    payloads and transport headers are masked (see docs/security.md)."""
-    page = await run_in_threadpool(_gateway(request).store.query_failures, query)
-    return json_response(page if _reveals_raw(request) else masked_page(page))
+    """One page of failures with the total count matching the filters, bounded in count (``limit``) and in
+    bytes (``max_page_bytes``): ``next_offset`` continues it. A raw payload over ``max_inline_raw_bytes``
+    is listed ``omitted``, its ``text`` the path that serves it (``GET /v1/failures/{id}/raw``). Without
+    the read:raw scope raw payloads and transport headers are masked (see docs/security.md)."""
+    gateway = _gateway(request)
+    page = await run_in_threadpool(gateway.store.query_failures, query, _budget(gateway))
+    items = [_linked(item, f"/v1/failures/{item.failure_id}/raw") for item in page.items]
+    linked = page.model_copy(update={"items": items})
+    return json_response(linked if _reveals_raw(request) else masked_page(linked))
+
+
+@router.get(
+    "/v1/failures/{failure_id}/raw",
+    response_class=Response,
+    responses={200: {"content": {OCTET_STREAM: {}}, "description": "The bytes exactly as received."}},
+    summary="A failure's raw payload, the bytes exactly as received",
+)
+async def get_failure_raw(failure_id: str, request: Request) -> Response:
+    """The raw bytes of the failure as received (``application/octet-stream``), or 404. For an event kept
+    truncated (over the hard body limit), the bytes kept: ``X-Raw-Truncated: true`` and ``X-Raw-Size``."""
+    record = await run_in_threadpool(_gateway(request).store.get_failure, failure_id)
+    if record is None:
+        return problem(404, f"No failure record has id {failure_id!r}.", instance=request.url.path)
+    return raw_response(record.raw)
+
+
+@router.get(
+    "/v1/records/{record_id}/raw",
+    response_class=Response,
+    responses={200: {"content": {OCTET_STREAM: {}}, "description": "The bytes exactly as received."}},
+    summary="An accepted record's raw payload, the bytes exactly as received",
+)
+async def get_record_raw(record_id: str, request: Request) -> Response:
+    """The raw bytes of the accepted record as received (``application/octet-stream``), or 404."""
+    record = await run_in_threadpool(_gateway(request).store.get_record, record_id)
+    if record is None:
+        return problem(404, f"No accepted record has id {record_id!r}.", instance=request.url.path)
+    return raw_response(record.raw)
 
 
 @router.get("/v1/failures/{failure_id}", response_model=FailureRecord, summary="One failure record")

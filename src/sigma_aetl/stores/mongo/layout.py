@@ -5,6 +5,7 @@
     failed_unrouted        failures with no contract (unrouted, unknown contract or version)
     sigma_aetl_contracts   one document per contract stored: {"_id": name, "records": ..., "failures": ...}
     sigma_aetl_keys        one document per API key (``keys.py``)
+    sigma_aetl_request_headers   each request's headers once: {"_id": SHA-256 of their JSON, "doc": JSON}
 
 The names are fixed: for the shipment contract they are the original design's, which other tools may read
 and write too, and the database the URL names already keeps one deployment apart from another.
@@ -27,6 +28,7 @@ _RECORDS = "validated_{name}s"
 _FAILURES = "failed_{name}s"
 _UNROUTED = "failed_unrouted"
 _CONTRACTS = "sigma_aetl_contracts"
+_HEADERS = "sigma_aetl_request_headers"
 
 
 class Layout:
@@ -37,6 +39,7 @@ class Layout:
         self.unrouted: Collection[Doc] = database[_UNROUTED]
         self._contracts: Collection[Doc] = database[_CONTRACTS]
         self.keys: Collection[Doc] = database[keys.COLLECTION]
+        self.headers: Collection[Doc] = database[_HEADERS]
         self._ready: set[str] = set()  # contracts whose collections have their indexes (this process)
 
     def set_up(self) -> None:

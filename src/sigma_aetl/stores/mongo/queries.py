@@ -9,7 +9,7 @@ does the same in ``_id`` order, along each collection's ``_id`` index, below a s
 import heapq
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from datetime import datetime
 from typing import Literal
 
@@ -64,8 +64,11 @@ def _time_filter(since: datetime | None, until: datetime | None) -> Doc:
     return {"received_at": at, "received_us": us} if at else {}
 
 
-def page(collections: list[Collection[Doc]], where: Doc, offset: int, limit: int) -> list[Doc]:
-    """One page of the newest-first merge of several collections' newest-first cursors."""
+def page(
+    collections: list[Collection[Doc]], where: Doc, offset: int, limit: int
+) -> Generator[Doc, None, None]:
+    """One page of the newest-first merge of several collections' newest-first cursors, a document at a
+    time as it is consumed (close it to close the cursors)."""
     skip = offset if len(collections) == 1 else 0
     cursors: list[Cursor[Doc]] = [
         collection.find(where, _PAGE_FIELDS).sort(NEWEST).skip(skip).limit(offset - skip + limit)
@@ -73,7 +76,7 @@ def page(collections: list[Collection[Doc]], where: Doc, offset: int, limit: int
     ]
     try:
         merged = heapq.merge(*cursors, key=_newest_key, reverse=True)
-        return list(itertools.islice(merged, offset - skip, offset - skip + limit))
+        yield from itertools.islice(merged, offset - skip, offset - skip + limit)
     finally:
         for cursor in cursors:
             cursor.close()
@@ -93,17 +96,17 @@ def record_filter(query: RecordQuery) -> Doc:
 
 def stream(
     collections: list[Collection[Doc]], where: Doc, after: ObjectId | None, horizon: ObjectId, count: int
-) -> list[Doc]:
+) -> Generator[Doc, None, None]:
     """The first ``count`` documents with ``after < _id < horizon`` matching ``where``, in ``_id`` order,
     merged over ``collections``: one cursor each, along the ``_id`` index (hinted, so a time filter never
-    turns it into an in-memory sort), reading at most ``count`` documents."""
+    turns it into an in-memory sort), reading at most ``count`` documents, one at a time as consumed."""
     ids: Doc = {"$lt": horizon} if after is None else {"$gt": after, "$lt": horizon}
     cursors: list[Cursor[Doc]] = [
         collection.find({**where, "_id": ids}, _STREAM_FIELDS).sort(_BY_ID).hint(_BY_ID).limit(count)
         for collection in collections
     ]
     try:
-        return list(itertools.islice(heapq.merge(*cursors, key=_id_of), count))
+        yield from itertools.islice(heapq.merge(*cursors, key=_id_of), count)
     finally:
         for cursor in cursors:
             cursor.close()

@@ -12,6 +12,7 @@ docs/mongodb.md.
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from datetime import UTC, datetime
 
 from bson import ObjectId
@@ -19,12 +20,14 @@ from bson import ObjectId
 from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
 from sigma_aetl.errors import StoreError
-from sigma_aetl.stores import cursor
+from sigma_aetl.stores import cursor, metadata, paging
 from sigma_aetl.stores.base import (
     PURGE_BATCH,
+    UNBOUNDED,
     FailurePage,
     FailurePurge,
     FailureQuery,
+    PageBudget,
     PurgeReport,
     RecordPage,
     RecordQuery,
@@ -34,7 +37,7 @@ from sigma_aetl.stores.base import (
 )
 from sigma_aetl.stores.mongo import keys, queries, writes
 from sigma_aetl.stores.mongo.connection import connect, settle_option
-from sigma_aetl.stores.mongo.documents import FAILURE_FIELDS, failure_of, record_of
+from sigma_aetl.stores.mongo.documents import FAILURE_FIELDS, Doc, failure_of, record_of
 from sigma_aetl.stores.mongo.errors import translate_errors
 from sigma_aetl.stores.mongo.layout import Layout
 
@@ -84,8 +87,10 @@ class MongoStore:
         their bytes); unordered bulk writes, one per collection."""
         if self._read_only:
             raise StoreError("the MongoDB store was opened read-only; nothing was written")
+        parts = metadata.split(records, failures)
         with translate_errors():
-            return writes.write(self._layout, records, failures)
+            writes.headers(self._layout.headers, parts.headers)  # first: no record names missing headers
+            return writes.write(self._layout, parts.records, parts.failures)
 
     # -- reads ----------------------------------------------------------------------------------------
 
@@ -95,7 +100,7 @@ class MongoStore:
             for name in self._layout.names():
                 found = self._layout.records(name).find_one({"record_id": record_id}, {"doc": 1})
                 if found is not None:
-                    return record_of(found)
+                    return metadata.joined([record_of(found)], self._headers)[0]
         return None
 
     def get_failure(self, failure_id: str) -> FailureRecord | None:
@@ -104,38 +109,62 @@ class MongoStore:
             for collection in self._layout.failure_collections(None):
                 found = collection.find_one({"failure_id": failure_id}, FAILURE_FIELDS)
                 if found is not None:
-                    return failure_of(found)
+                    return metadata.joined([failure_of(found)], self._headers)[0]
         return None
 
-    def query_failures(self, query: FailureQuery) -> FailurePage:
-        """Failures matching the filters, newest first; several collections are merged in order."""
+    def query_failures(self, query: FailureQuery, budget: PageBudget = UNBOUNDED) -> FailurePage:
+        """Failures matching the filters, newest first; several collections are merged in order, and read
+        one document at a time into the page (``paging.py``)."""
         where = queries.failure_filter(query)
+        items: list[FailureRecord] = []
+        more = False
         with translate_errors():
             collections = self._layout.failure_collections(query.contract)
             total = sum(collection.count_documents(where) for collection in collections)
-            docs = queries.page(collections, where, query.offset, query.limit) if total > query.offset else []
-        items = [failure_of(doc) for doc in docs]
-        return FailurePage(items=items, total=total, limit=query.limit, offset=query.offset)
+            if total > query.offset:
+                with closing(queries.page(collections, where, query.offset, query.limit + 1)) as docs:
+                    items, more = paging.take(map(failure_of, docs), query.limit, budget)
+        next_offset = query.offset + len(items) if more else None
+        return FailurePage(
+            items=metadata.joined(items, self._headers),
+            total=total,
+            limit=query.limit,
+            offset=query.offset,
+            next_offset=next_offset,
+        )
 
-    def query_records(self, query: RecordQuery) -> RecordPage:
+    def query_records(self, query: RecordQuery, budget: PageBudget = UNBOUNDED) -> RecordPage:
         """Accepted records in ``_id`` order, merged over the contracts' collections, after the cursor's
         ``_id`` and below the settled horizon: only ``_id``s older than :attr:`settle` by :attr:`clock`."""
         after = _object_id(cursor.resume(query, "mongodb"))
         horizon = ObjectId.from_datetime(self.clock() - self.settle)
         where = queries.record_filter(query)
+        ids: list[ObjectId] = []
+
+        def records(docs: Iterator[Doc]) -> Iterator[AcceptedRecord]:
+            for doc in docs:
+                ids.append(doc["_id"])
+                yield record_of(doc)
+
         with translate_errors():
             names = [name for name in self._layout.names() if query.contract in (None, name)]
             collections = [self._layout.records(name) for name in names]
-            found = queries.stream(collections, where, after, horizon, query.limit + 1)
-        page = found[: query.limit]
-        last = page[-1]["_id"] if page else after
+            with closing(queries.stream(collections, where, after, horizon, query.limit + 1)) as found:
+                items, more = paging.take(records(found), query.limit, budget)
+        last = ids[len(items) - 1] if items else after
         resume = cursor.issue(query, "mongodb", str(last) if last is not None else None)
         return RecordPage(
-            items=[record_of(doc) for doc in page],
+            items=metadata.joined(items, self._headers),
             limit=query.limit,
-            next_cursor=resume if len(found) > query.limit else None,
+            next_cursor=resume if more else None,
             resume_cursor=resume,
         )
+
+    def _headers(self, keys: set[str]) -> dict[str, bytes]:
+        """The stored request headers under ``keys`` (``stores/metadata.py``)."""
+        with translate_errors():
+            found = self._layout.headers.find({"_id": {"$in": sorted(keys)}})
+            return {str(doc["_id"]): bytes(doc["doc"]) for doc in found}
 
     def stats(self) -> Stats:
         """Counts per contract version and per root cause, of failures and their arrivals, summed over

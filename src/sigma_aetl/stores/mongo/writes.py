@@ -43,6 +43,21 @@ _R = TypeVar("_R", AcceptedRecord, FailureRecord)
 _Op = InsertOne[Doc] | UpdateOne
 
 
+def headers(collection: Collection[Doc], stored: dict[str, bytes]) -> None:
+    """Store each request's headers under its key unless there already (content-addressed: a retry, or a
+    writer storing the same at once, changes nothing)."""
+    if not stored:
+        return
+    ops = [
+        UpdateOne({"_id": key}, {"$setOnInsert": {"doc": body}}, upsert=True) for key, body in stored.items()
+    ]
+    try:
+        collection.bulk_write(ops, ordered=False)
+    except BulkWriteError as exc:  # two upserts of one new key at once: the loser's is a duplicate
+        if any(error.get("code") not in _DUPLICATE_KEY for error in exc.details.get("writeErrors", ())):
+            raise
+
+
 def write(
     layout: Layout, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]
 ) -> WriteReport:

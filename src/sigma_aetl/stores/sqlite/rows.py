@@ -34,10 +34,15 @@ class Rows:
     failures: list[Row]
     fields: list[tuple[str, str]]
     counted: list[Row]
+    headers: list[tuple[str, bytes]]
+    """(key, JSON) of each request's headers the records name (``stores/metadata.py``)."""
 
 
-def rows_of(records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> Rows:
-    """The rows for a write; a repeated id keeps its first record."""
+def rows_of(
+    records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord], headers: dict[str, bytes]
+) -> Rows:
+    """The rows for a write (records whose ``source`` names ``headers`` by key); a repeated id keeps its
+    first record."""
     stamps: dict[Any, int] = {}  # a batch's events mostly share one arrival time
     record_rows = {
         r.record_id: (
@@ -73,7 +78,13 @@ def rows_of(records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]
             )
         )
         fields.extend((path, f.failure_id) for path in f.fields)
-    return Rows(list(reversed(record_rows.values())), failure_rows, fields, list(counted.values()))
+    return Rows(
+        list(reversed(record_rows.values())),
+        failure_rows,
+        fields,
+        list(counted.values()),
+        list(headers.items()),
+    )
 
 
 def _latest(tally: Tally) -> list[bytes] | None:
@@ -107,6 +118,8 @@ def apply(conn: sqlite3.Connection, rows: Rows) -> Existing:
     failures = {
         row[0] for row in _lookup(conn, "SELECT failure_id FROM failures", "failure_id", rows.failures)
     }
+    # first, in the same transaction: no reader sees a record without the headers it names
+    conn.executemany("INSERT OR IGNORE INTO request_headers VALUES (?, ?)", rows.headers)
     conn.executemany(
         "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
         [row for row in rows.records if row[0] not in records] if records else rows.records,

@@ -28,13 +28,15 @@ from sigma_aetl.core.records import (
     StoredPayload,
 )
 from sigma_aetl.errors import ConfigError, StoreError, StoreUnavailable
-from sigma_aetl.stores import cursor
+from sigma_aetl.stores import cursor, metadata, paging
 from sigma_aetl.stores.base import (
     PURGE_BATCH,
+    UNBOUNDED,
     FailureFilter,
     FailurePage,
     FailurePurge,
     FailureQuery,
+    PageBudget,
     PendingWrite,
     PurgeReport,
     RecordPage,
@@ -56,6 +58,7 @@ WriterMode = Literal["process", "inline", "none"]
 _WRITERS = ("process", "inline")
 """What a URL may ask for; ``none`` comes only from ``read_only``."""
 
+_CHUNK = 500  # keys per IN (...) lookup, well under SQLite's bound-parameter limit
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     record_id    TEXT PRIMARY KEY,
@@ -85,6 +88,10 @@ CREATE INDEX IF NOT EXISTS failures_received ON failures (received_at DESC);
 CREATE INDEX IF NOT EXISTS failures_contract ON failures (contract, version, received_at DESC);
 CREATE INDEX IF NOT EXISTS failures_cause ON failures (root_cause, received_at DESC);
 CREATE INDEX IF NOT EXISTS failures_version ON failures (contract, version);
+CREATE TABLE IF NOT EXISTS request_headers (
+    sha256 TEXT PRIMARY KEY,
+    doc    BLOB NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS failure_fields (
     path       TEXT NOT NULL,
     failure_id TEXT NOT NULL,
@@ -220,7 +227,8 @@ class SqliteStore:
         """Start the write; with the writer process, return while it runs (``result()`` waits)."""
         if not records and not failures:
             return Written(WriteReport())
-        rows = rows_of(records, failures)
+        parts = metadata.split(records, failures)
+        rows = rows_of(parts.records, parts.failures, parts.headers)
         if self._process is None:
             if self._writer is None:
                 raise StoreError(f"the store {str(self.path)!r} was opened read-only; nothing was written")
@@ -248,7 +256,7 @@ class SqliteStore:
             row = (
                 self._reader().execute("SELECT doc FROM records WHERE record_id = ?", (record_id,)).fetchone()
             )
-        return serial.loads(AcceptedRecord, row[0]) if row else None
+        return metadata.joined([serial.loads(AcceptedRecord, row[0])], self._headers)[0] if row else None
 
     def get_failure(self, failure_id: str) -> FailureRecord | None:
         """One failure record by id, with its occurrences."""
@@ -256,10 +264,10 @@ class SqliteStore:
             conn = self._reader()
             select = f"SELECT doc, {self._occurrences(conn)} FROM failures WHERE failure_id = ?"
             row = conn.execute(select, (failure_id,)).fetchone()
-        return _failure_of(row) if row else None
+        return metadata.joined([_failure_of(row)], self._headers)[0] if row else None
 
-    def query_failures(self, query: FailureQuery) -> FailurePage:
-        """Failures matching the filters, newest first, one page at a time."""
+    def query_failures(self, query: FailureQuery, budget: PageBudget = UNBOUNDED) -> FailurePage:
+        """Failures matching the filters, newest first, a page at a time, read row by row (``paging.py``)."""
         where, params = _failure_filter(query)
         with translate_errors():
             conn = self._reader()
@@ -267,24 +275,53 @@ class SqliteStore:
             rows = conn.execute(
                 f"SELECT doc, {self._occurrences(conn)} FROM failures {where} "
                 "ORDER BY received_at DESC, failure_id DESC LIMIT ? OFFSET ?",
-                [*params, query.limit, query.offset],
-            ).fetchall()
-        items = [_failure_of(row) for row in rows]
-        return FailurePage(items=items, total=total, limit=query.limit, offset=query.offset)
+                [*params, query.limit + 1, query.offset],
+            )
+            items, more = paging.take(map(_failure_of, rows), query.limit, budget)
+            rows.close()
+        next_offset = query.offset + len(items) if more else None
+        return FailurePage(
+            items=metadata.joined(items, self._headers),
+            total=total,
+            limit=query.limit,
+            offset=query.offset,
+            next_offset=next_offset,
+        )
 
-    def query_records(self, query: RecordQuery) -> RecordPage:
+    def query_records(self, query: RecordQuery, budget: PageBudget = UNBOUNDED) -> RecordPage:
         """Accepted records in commit order (the rowid), after the cursor's rowid (see ``stream.py``)."""
         after = _rowid(cursor.resume(query, "sqlite"))
+        rowids: list[int] = []
+
+        def records(found: Iterator[stream.Row]) -> Iterator[AcceptedRecord]:
+            for rowid, doc in found:
+                rowids.append(rowid)
+                yield serial.loads(AcceptedRecord, doc)
+
         with translate_errors():
-            found = stream.rows(self._reader(), query, after, query.limit + 1)
-        page = found[: query.limit]
-        items = [serial.loads(AcceptedRecord, doc) for _, doc in page]
-        last = str(page[-1][0]) if page else (str(after) if after else None)
+            items, more = paging.take(
+                records(stream.rows(self._reader(), query, after, query.limit + 1)), query.limit, budget
+            )
+        last = str(rowids[len(items) - 1]) if items else (str(after) if after else None)
         resume = cursor.issue(query, "sqlite", last)
-        more = len(found) > query.limit
         return RecordPage(
-            items=items, limit=query.limit, next_cursor=resume if more else None, resume_cursor=resume
+            items=metadata.joined(items, self._headers),
+            limit=query.limit,
+            next_cursor=resume if more else None,
+            resume_cursor=resume,
         )
+
+    def _headers(self, keys: set[str]) -> dict[str, bytes]:
+        """The stored request headers under ``keys`` (``stores/metadata.py``)."""
+        chosen = sorted(keys)
+        found: dict[str, bytes] = {}
+        with translate_errors():
+            for start in range(0, len(chosen), _CHUNK):
+                chunk = chosen[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                select = f"SELECT sha256, doc FROM request_headers WHERE sha256 IN ({marks})"
+                found.update(self._reader().execute(select, chunk).fetchall())
+        return found
 
     def stats(self) -> Stats:
         """Counts per contract version and per root cause, of failure records and of their arrivals."""

@@ -14,6 +14,7 @@ are checked on the rows walked (there is no index on ``received_at``: see docs/r
 import heapq
 import itertools
 import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 from sigma_aetl.stores.base import RecordQuery, micros
@@ -24,34 +25,35 @@ Row = tuple[int, bytes]
 _CHUNK = 500  # rowids per IN (...) lookup, well under SQLite's bound-parameter limit
 
 
-def rows(conn: sqlite3.Connection, query: RecordQuery, after: int, count: int) -> list[Row]:
-    """The first ``count`` records matching ``query`` with a rowid above ``after``, in rowid order."""
+def rows(conn: sqlite3.Connection, query: RecordQuery, after: int, count: int) -> Iterator[Row]:
+    """The first ``count`` records matching ``query`` with a rowid above ``after``, in rowid order, read
+    one at a time as they are consumed (a page cut short by bytes reads no further documents)."""
     if query.contract is not None and query.version is None:
         return _across_versions(conn, query, query.contract, after, count)
     where, params = record_filter(query.contract, query.version, query)
-    return conn.execute(
-        f"SELECT rowid, doc FROM records WHERE rowid > ? {where} ORDER BY rowid LIMIT ?",
-        [after, *params, count],
-    ).fetchall()
+    return iter(
+        conn.execute(
+            f"SELECT rowid, doc FROM records WHERE rowid > ? {where} ORDER BY rowid LIMIT ?",
+            [after, *params, count],
+        )
+    )
 
 
 def _across_versions(
     conn: sqlite3.Connection, query: RecordQuery, contract: str, after: int, count: int
-) -> list[Row]:
+) -> Iterator[Row]:
     """One contract, every version: the first rowids of each version's walk, merged, then their docs."""
     walks = [
         _rowids(conn, query, contract, version, after=after, count=count)
         for version in _versions(conn, contract)
     ]
     chosen = list(itertools.islice(heapq.merge(*walks), count))
-    found: list[Row] = []
     for start in range(0, len(chosen), _CHUNK):
         chunk = chosen[start : start + _CHUNK]
         marks = ",".join("?" * len(chunk))
-        found += conn.execute(
+        yield from conn.execute(
             f"SELECT rowid, doc FROM records WHERE rowid IN ({marks}) ORDER BY rowid", chunk
-        ).fetchall()
-    return found
+        )
 
 
 def _rowids(
