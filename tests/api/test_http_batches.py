@@ -68,3 +68,16 @@ def test_idempotency_key_names_batch_events(client: httpx.Client) -> None:
     ).json()
     assert [r["failure_id"] for r in first["results"]] == [r["failure_id"] for r in again["results"]]
     assert all(r["duplicate"] for r in again["results"])
+
+
+def test_json_seq_records_lose_their_separators(client: httpx.Client) -> None:
+    """An RFC 7464 JSON text sequence is one event per record, each stored without its RS and LF."""
+    records = [VALID_SHIPMENT, b"{not json", INVALID_SHIPMENT]
+    body = b"".join(b"\x1e" + record + b"\n" for record in records)
+    headers = {"content-type": "application/json-seq"}
+    answer = client.post(INGEST, content=body, headers=headers).json()
+    statuses = [(r["status"], r["root_cause"]) for r in answer["results"]]
+    assert statuses == [("PASSED", None), ("FAILED", "malformed_json"), ("FAILED", "missing_field")]
+    failure = client.get(f"/v1/failures/{answer['results'][1]['failure_id']}").json()
+    assert failure["raw"]["text"].encode() == b"{not json"
+    assert failure["source"]["index"] == 1

@@ -5,12 +5,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sigma_aetl.core.batches import looks_like_array, split_array, split_lines
+from sigma_aetl.core.batches import looks_like_array, split_array, split_lines, split_sequence
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.ids import SourceIdentity
 from sigma_aetl.http.view import RequestView
 
-NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/ndjson", "application/json-seq")
+NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/ndjson")
+JSON_SEQ = "application/json-seq"
 _KEPT_HEADERS = (
     *("content-type", "content-length", "user-agent", "idempotency-key", "x-request-id"),
     *("forwarded", "x-forwarded-for"),  # what a proxy says of the client, trusted or not
@@ -44,14 +45,17 @@ def request_info(view: RequestView) -> RequestInfo:
 
 
 def is_batch(view: RequestView, body: bytes) -> bool:
-    """NDJSON by content type, or a body that is a JSON array."""
-    return view.media_type in NDJSON_TYPES or looks_like_array(body)
+    """NDJSON or a JSON text sequence by content type, or a body that is a JSON array."""
+    media_type = view.media_type
+    return media_type in NDJSON_TYPES or media_type == JSON_SEQ or looks_like_array(body)
 
 
 def split_batch(view: RequestView, body: bytes) -> list[bytes]:
     """The events of a batch body; a malformed array is one (failing) event holding the whole body."""
     if view.media_type in NDJSON_TYPES:
         return split_lines(body)
+    if view.media_type == JSON_SEQ:
+        return split_sequence(body)
     elements = split_array(body)
     return [body] if elements is None else elements
 
