@@ -18,6 +18,7 @@ from sigma_aetl.testing import (
     HEAVY_SHIPMENT,
     INVALID_SHIPMENT,
     INVALID_UTF8,
+    JSON_HEADERS,
     TRUNCATED,
     VALID_SHIPMENT,
     ServerThread,
@@ -57,7 +58,7 @@ def test_ingest_address_is_parsed_strictly(path: str, address: tuple[str, str] |
 def _answers(settings: Settings, fast_path: bool) -> list[tuple[int, str, bytes]]:
     with (
         ServerThread(create_app(settings, fast_path=fast_path)) as server,
-        httpx.Client(base_url=server.url) as c,
+        httpx.Client(base_url=server.url, headers=JSON_HEADERS) as c,
     ):
         answers = []
         for body in BODIES:

@@ -15,7 +15,7 @@ from sigma_aetl.http import create_app
 from sigma_aetl.http.reply import Reply, problem_reply
 from sigma_aetl.http.requestpath import Exchange, RequestHook
 from sigma_aetl.settings import Settings
-from sigma_aetl.testing import INVALID_SHIPMENT, VALID_SHIPMENT, ServerThread
+from sigma_aetl.testing import INVALID_SHIPMENT, JSON_HEADERS, VALID_SHIPMENT, ServerThread
 
 SettingsFactory = Callable[..., Settings]
 REQUESTS = [
@@ -70,7 +70,7 @@ def _answers(
 ) -> list[tuple[int, dict[str, str], bytes]]:
     with (
         ServerThread(create_app(settings, fast_path=fast_path, hooks=hooks)) as server,
-        httpx.Client(base_url=server.url) as client,
+        httpx.Client(base_url=server.url, headers=JSON_HEADERS) as client,
     ):
         answers = []
         for method, path, body in REQUESTS:
@@ -112,7 +112,7 @@ def test_a_hook_that_answers_stops_the_request_on_both_paths(settings: Settings,
     """A hook's answer is the request's answer, on hot routes too, and nothing behind it runs or is stored."""
     recorder = Recorder()
     app = create_app(settings, fast_path=fast_path, hooks=[recorder, Gate()])
-    with ServerThread(app) as server, httpx.Client(base_url=server.url) as client:
+    with ServerThread(app) as server, httpx.Client(base_url=server.url, headers=JSON_HEADERS) as client:
         refused = client.post("/v1/ingest/shipment/1", content=VALID_SHIPMENT)
         validate = client.post("/api/validate", content=VALID_SHIPMENT)
         health = client.get("/healthz")

@@ -23,7 +23,7 @@ from sigma_aetl.stores.base import (
     WriteReport,
     Written,
 )
-from sigma_aetl.testing import VALID_SHIPMENT, ServerThread
+from sigma_aetl.testing import JSON_HEADERS, VALID_SHIPMENT, ServerThread
 
 
 class DownStore:
@@ -90,7 +90,10 @@ def test_store_outage_is_503_problem_and_not_ready(settings: Settings) -> None:
     registry = load_registry(settings.contracts_dir)
     store = DownStore()
     gateway = Gateway(settings, registry, store, Pipeline(registry, store, settings.limits))
-    with ServerThread(create_app(settings, gateway)) as server, httpx.Client(base_url=server.url) as client:
+    with (
+        ServerThread(create_app(settings, gateway)) as server,
+        httpx.Client(base_url=server.url, headers=JSON_HEADERS) as client,
+    ):
         ingest = client.post("/v1/ingest/shipment/1", content=VALID_SHIPMENT)
         ready = client.get("/readyz")
         listing = client.get("/v1/records", params={"contract": "shipment"})

@@ -8,10 +8,9 @@ from typing import Any
 from sigma_aetl.core.batches import looks_like_array, split_array, split_lines, split_sequence
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.ids import SourceIdentity
+from sigma_aetl.http.mediatypes import JSON_SEQ, NDJSON_TYPES
 from sigma_aetl.http.view import RequestView
 
-NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/ndjson")
-JSON_SEQ = "application/json-seq"
 _KEPT_HEADERS = (
     *("content-type", "content-length", "user-agent", "idempotency-key", "x-request-id"),
     *("forwarded", "x-forwarded-for"),  # what a proxy says of the client, trusted or not

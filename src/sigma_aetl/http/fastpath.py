@@ -48,7 +48,8 @@ class FastPath:
     async def _validate(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await self._body(scope, receive)
         limits = self.ingestor.gateway.settings.limits
-        await send_reply(send, validate_reply(self.default_contract, limits, body, self._limit))
+        reply = validate_reply(self.default_contract, _view(scope), limits, body, self._limit)
+        await send_reply(send, reply)
 
     async def _ingest(self, scope: Scope, receive: Receive, send: Send, contract: str, version: str) -> None:
         body = await self._body(scope, receive)

@@ -37,5 +37,7 @@ async def validate_original(request: Request) -> Response:
     """Decide on the body; no storage."""
     settings = request.app.state.gateway.settings
     limit = settings.max_request_bytes
-    body = await read_body(request.stream(), limit, RequestView.of_request(request).declared_size)
-    return reply_response(validate_reply(request.app.state.default_contract, settings.limits, body, limit))
+    view = RequestView.of_request(request)
+    body = await read_body(request.stream(), limit, view.declared_size)
+    default = request.app.state.default_contract
+    return reply_response(validate_reply(default, view, settings.limits, body, limit))
