@@ -27,6 +27,7 @@ _PORT_OPTION = "--port or SIGMA_AETL_PORT"
 
 def serve(
     ctx: typer.Context,
+    *,
     host: Annotated[
         str | None, typer.Option(metavar="ADDRESS", help=setting_help("Listen address.", "host"))
     ] = None,
@@ -47,6 +48,17 @@ def serve(
         ),
     ] = None,
     watch_contracts: WatchContractsOption = None,
+    allowed_hosts: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAMES",
+            help=setting_help(
+                "Host names served, comma-separated (*.example.com: subdomains), or * for any; unset: "
+                "localhost names on a loopback host, a refused start on any other.",
+                "allowed_hosts",
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API until interrupted; the port is taken and the contracts and the store are opened
     before listening. SIGHUP reloads the contracts (see docs/contracts.md).
@@ -62,6 +74,7 @@ def serve(
         ("port", port),
         ("default_contract", default_contract and str(default_contract)),
         ("contracts_watch_interval", watch_contracts),
+        ("allowed_hosts", allowed_hosts),
     )
     overrides = {key: value for key, value in given if value is not None}
     settings = settings_of(ctx).model_copy(update=overrides)
