@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from sigma_aetl.http import create_app
-from sigma_aetl.http.fastpath import _ingest_address
+from sigma_aetl.http.address import ingest_address
 from sigma_aetl.http.reply import Reply
 from sigma_aetl.http.requestpath import Exchange
 from sigma_aetl.settings import Settings
@@ -52,7 +52,7 @@ BODIES = [
 )
 def test_ingest_address_is_parsed_strictly(path: str, address: tuple[str, str] | None) -> None:
     """Only /v1/ingest/NAME/VERSION is taken by the fast path; any other shape goes to FastAPI."""
-    assert _ingest_address(path) == address
+    assert ingest_address({"path": path, "raw_path": path.encode()}) == address
 
 
 def _answers(settings: Settings, fast_path: bool) -> list[tuple[int, str, bytes]]:
@@ -107,7 +107,7 @@ class _Ended:
 def test_a_body_cut_off_by_a_disconnect_leaves_nothing(settings: Settings, fast_path: bool) -> None:
     """A body cut off by the client's disconnect is neither judged nor stored."""
     head = (
-        b"POST /v1/ingest/shipment/1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"POST /v1/ingest/shipment/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Content-Length: 1000\r\n\r\n" + VALID_SHIPMENT[:20]
     )
     hook = _Ended()
