@@ -3,10 +3,12 @@
 from collections.abc import Iterator, Sequence
 
 import httpx
+import pytest
+import structlog
 
 from sigma_aetl.contracts.loader import load_registry
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
-from sigma_aetl.errors import StoreUnavailable
+from sigma_aetl.errors import StoreError, StoreUnavailable
 from sigma_aetl.http import create_app
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.pipeline import Pipeline
@@ -105,3 +107,45 @@ def test_store_outage_is_503_problem_and_not_ready(settings: Settings) -> None:
     assert listing.status_code == 503
     assert listing.headers["content-type"] == "application/problem+json"
     assert validate.json()["status"] == "PASSED"
+
+
+SECRET = "mongodb://admin:s3cret@db.internal:27017 collection failures: E11000 {shipment_id: 'S-1'}"
+ROUTES = [
+    ("POST", "/v1/ingest/shipment/1"),
+    ("GET", "/v1/records"),
+    ("GET", "/v1/records/rec_1"),
+    ("GET", "/v1/failures"),
+    ("GET", "/v1/failures/fail_1"),
+    ("GET", "/v1/stats"),
+    ("GET", "/readyz"),
+]
+
+
+class TalkativeStore(DownStore):
+    """A store whose errors say more than a client should hear."""
+
+    def __init__(self, error: type[StoreError]) -> None:
+        self.error = error
+
+    def _down(self) -> StoreUnavailable:
+        return self.error(SECRET)  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(("error", "status"), [(StoreUnavailable, 503), (StoreError, 500)])
+def test_store_error_texts_are_never_echoed(settings: Settings, error: type[StoreError], status: int) -> None:
+    """Every route answers a store error with a stable problem, and logs the error's text instead."""
+    registry = load_registry(settings.contracts_dir)
+    store = TalkativeStore(error)
+    gateway = Gateway(settings, registry, store, Pipeline(registry, store, settings.limits))
+    with (
+        ServerThread(create_app(settings, gateway)) as server,
+        httpx.Client(base_url=server.url, headers=JSON_HEADERS) as client,
+        structlog.testing.capture_logs() as logged,
+    ):
+        answers = [client.request(method, path, content=VALID_SHIPMENT) for method, path in ROUTES]
+    for answer in answers:
+        assert answer.status_code == (503 if answer.url.path == "/readyz" else status)
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert "s3cret" not in answer.text
+        assert "db.internal" not in answer.text
+    assert sum(SECRET in event.get("error", "") for event in logged) == len(ROUTES)

@@ -15,10 +15,11 @@ from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.jsonparse import Limits, Parsed, parse
 from sigma_aetl.core.taxonomy import Stage
 from sigma_aetl.core.validator import validate
-from sigma_aetl.errors import ContractNotFound, StoreError, StoreUnavailable
+from sigma_aetl.errors import ContractNotFound, StoreError
 from sigma_aetl.http.body import TooLarge
 from sigma_aetl.http.envelopes import RequestInfo, envelope, is_batch, request_info, split_batch
 from sigma_aetl.http.mediatypes import refuse_ingest, refuse_validate
+from sigma_aetl.http.problems import store_failure
 from sigma_aetl.http.reply import Reply, problem_reply
 from sigma_aetl.http.schemas import BatchResult, BatchSummary
 from sigma_aetl.http.view import RequestView
@@ -142,8 +143,7 @@ class Ingestor:
             )
             return Reply(200, serial.dumps(BatchResult(results, BatchSummary.of(results))))
         except StoreError as exc:
-            status = 503 if isinstance(exc, StoreUnavailable) else 500
-            detail = f"The store failed; nothing was stored for this request. Retrying is safe. ({exc})"
+            status, detail = store_failure(exc, view.path)
             return problem_reply(status, detail, view.path)
 
     async def _store(self, envelopes: list[Envelope]) -> list[Outcome]:
