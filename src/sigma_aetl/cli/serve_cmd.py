@@ -68,6 +68,7 @@ def serve(
     """
     # Imported here so that the other commands never load FastAPI.
     from sigma_aetl.http.app import create_app  # noqa: PLC0415
+    from sigma_aetl.http.protocol import problem_protocol  # noqa: PLC0415
 
     given = (
         ("host", host),
@@ -83,7 +84,7 @@ def serve(
     with closing(sock):
         with operational_errors(settings):
             app = create_app(settings)
-        config = uvicorn.Config(app, **uvicorn_options(settings))
+        config = uvicorn.Config(app, http=problem_protocol(), **uvicorn_options(settings))
         try:
             listen.listen(sock, config.backlog, option=_PORT_OPTION)
         except typer.Exit:
