@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 from sigma_aetl import __version__, logs
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.errors import ConfigError
-from sigma_aetl.http import problems
+from sigma_aetl.http import openapi, problems
 from sigma_aetl.http.fastpath import FastPath
 from sigma_aetl.http.handlers import DefaultContract, Ingestor
 from sigma_aetl.http.hosts import AllowedHosts, HostCheck
@@ -147,6 +147,7 @@ def create_app(
     )
     app.state.default_contract = default_contract
     problems.install(app)
+    openapi.install(app)
     for module in (validate, ingest, query, contracts, health):
         app.include_router(module.router)
     return app

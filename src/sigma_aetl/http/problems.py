@@ -78,8 +78,15 @@ async def _store_error(request: Request, exc: Exception) -> Response:
     return problem(status, detail, instance=request.url.path)
 
 
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # Starlette logs the exception and re-raises it after this answer; the client sees no traceback text.
+    detail = "The gateway failed to answer this request; nothing is known to have been stored."
+    return problem(500, detail, instance=request.url.path)
+
+
 def install(app: FastAPI) -> None:
     """Register the problem-details handlers on ``app``."""
+    app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StoreError, _store_error)

@@ -19,8 +19,10 @@ router = APIRouter(tags=["ingest"])
 
 _BODY_DOC = {
     "requestBody": {
-        "description": "One JSON event, or a batch: a JSON array of events, or NDJSON "
-        "(`Content-Type: application/x-ndjson`). Bytes are kept exactly as sent.",
+        "description": "One JSON event, or a batch: a JSON array of events, NDJSON "
+        "(`Content-Type: application/x-ndjson`, `application/jsonl`, `application/ndjson`) or an RFC 7464 "
+        "JSON text sequence (`application/json-seq`). Any `application/*+json` type is taken as JSON; "
+        "any other type, or none, is a 415 problem. Bytes are kept exactly as sent.",
         "required": True,
         "content": {
             "application/json": {"schema": {}},

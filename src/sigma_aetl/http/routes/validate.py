@@ -25,12 +25,6 @@ router = APIRouter(tags=["compatibility"])
     "FAILED, reason, errors, received_payload}`, as the original validator answered, so its n8n workflow "
     "works unchanged. When no default contract is set, or the one set is not loaded, every request "
     "answers a 404 problem saying how to set one.",
-    responses={
-        404: {
-            "description": "No default contract is loaded (problem details say how to set one).",
-            "content": {"application/problem+json": {}},
-        }
-    },
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}},
 )
 async def validate_original(request: Request) -> Response:

@@ -1,0 +1,161 @@
+"""Schemathesis against the OpenAPI document of a real `serve`: no 5xx, every answer as documented."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import jsonschema_rs
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+from schemathesis import GenerationMode
+from schemathesis.config import GenerationConfig
+from schemathesis.core.jsonschema import CANONICALIZE_DRAFT_BY_VALIDATOR
+from schemathesis.generation.case import Case
+from schemathesis.generation.jsonschema import Alphabet, StrategyContext
+from schemathesis.generation.jsonschema.strategy import UnsupportedView, from_schema
+from schemathesis.schemas import APIOperation, BaseSchema
+from schemathesis.specs.openapi import _hypothesis
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from api.conftest import CONTRACTS
+from serve_support import ServeProcess
+
+HEADER_SETS: dict[str, dict[str, str]] = {"open": {}}
+"""Request headers each generated request is sent with, one run per set (an API key's set goes here)."""
+# Not checked: that every schema-valid request is accepted. A cursor is an opaque token, any string fits its
+# schema, and one this API did not issue is rightly a 422; the other checks (no 5xx, documented status,
+# content type, headers and body) all run.
+EXAMPLES = 100
+"""Generated requests per operation and header set: the whole run takes about 15 s on a loaded machine."""
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
+    """One real `serve` for the module."""
+    with ServeProcess(tmp_path_factory.mktemp("fuzz"), CONTRACTS) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def api_schema(gateway: ServeProcess) -> BaseSchema:
+    """The OpenAPI document the running gateway serves."""
+    return schemathesis.openapi.from_url(f"{gateway.url}/openapi.json")
+
+
+OPERATIONS = [
+    ("POST", "/api/validate"),
+    ("POST", "/v1/ingest/{contract}/{version}"),
+    ("GET", "/v1/records"),
+    ("GET", "/v1/records/{record_id}"),
+    ("GET", "/v1/failures"),
+    ("GET", "/v1/failures/{failure_id}"),
+    ("GET", "/v1/stats"),
+    ("GET", "/v1/contracts"),
+    ("GET", "/v1/contracts/{name}/{version}"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+]
+"""Every operation of the document, one test each (a test below says when the document has others)."""
+
+
+def _check(operation: APIOperation, mode: GenerationMode, url: str, headers: dict[str, str]) -> None:
+    """Drive one operation with Hypothesis (deterministic: derandomised, bounded)."""
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+    def answers_as_documented(case: Case) -> None:
+        case.call_and_validate(base_url=url, headers=headers, excluded_checks=[positive_data_acceptance])
+
+    answers_as_documented()
+
+
+def _canonical_strategy(
+    schema: object, config: GenerationConfig, validator: type[jsonschema_rs.Validator]
+) -> SearchStrategy[object] | None:
+    """Schemathesis' own generator for a schema; None (hypothesis-jsonschema) when it has none."""
+    if isinstance(schema, dict) and schema.get("type") == "object" and "properties" in schema:
+        return _object_strategy(schema, config, validator)
+    if isinstance(schema, dict) and schema.get("format") == "date-time":  # a format it does not draw
+        return st.datetimes(timezones=st.just(UTC)).map(datetime.isoformat)
+    draft = CANONICALIZE_DRAFT_BY_VALIDATOR[validator]
+    try:
+        canonical = jsonschema_rs.canonicalize(schema, draft=draft)
+    except (jsonschema_rs.ValidationError, jsonschema_rs.canonical.CanonicalizationError):
+        return None
+    if canonical.kind == "raw" or canonical.satisfiability() != jsonschema_rs.canonical.Satisfiability.YES:
+        return None
+    alphabet = Alphabet(allow_x00=config.allow_x00, codec=config.codec)
+    try:
+        strategy: SearchStrategy[object] = from_schema(canonical, StrategyContext(alphabet=alphabet))
+    except UnsupportedView:
+        return None
+    return strategy
+
+
+def _object_strategy(
+    schema: dict[str, Any], config: GenerationConfig, validator: type[jsonschema_rs.Validator]
+) -> SearchStrategy[object] | None:
+    """An object of named parameters (what FastAPI declares for path and query), member by member."""
+    members = {
+        name: _canonical_strategy(sub, config, validator) for name, sub in schema["properties"].items()
+    }
+    if any(strategy is None for strategy in members.values()) or set(schema) - _OBJECT_KEYWORDS:
+        return None
+    required = set(schema.get("required", ()))
+    present = {name: strategy for name, strategy in members.items() if name in required}
+    optional = {name: strategy for name, strategy in members.items() if name not in required}
+    return st.fixed_dictionaries(present, optional=optional)  # type: ignore[arg-type]
+
+
+_OBJECT_KEYWORDS = {"type", "properties", "required", "additionalProperties", "title", "description"}
+
+
+@pytest.fixture
+def generation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Schemathesis 4.24 as it works with this environment's libraries: its canonical-schema generator
+    asks ``CanonicalSchema.is_satisfiable()``, which jsonschema-rs 0.61 names ``satisfiability()``; and
+    its fallback, hypothesis-jsonschema 0.23, does not run under Hypothesis 6.170, so the objects of
+    path and query parameters, which the canonical generator does not take, are drawn member by member."""
+    monkeypatch.setattr(_hypothesis, "_canonical_strategy_or_none", _canonical_strategy)
+
+
+def test_every_operation_is_fuzzed(api_schema: BaseSchema) -> None:
+    """OPERATIONS lists exactly the operations the OpenAPI document declares."""
+    declared = {(result.ok().method.upper(), result.ok().path) for result in api_schema.get_all_operations()}
+    assert declared == set(OPERATIONS)
+
+
+# schemathesis' own pytest loader (``from_fixture``) does not run under pytest 9, hence explicit operations.
+@pytest.mark.parametrize("header_set", sorted(HEADER_SETS))
+@pytest.mark.parametrize(("method", "path"), OPERATIONS)
+@pytest.mark.usefixtures("generation")
+def test_api_answers_as_documented(
+    gateway: ServeProcess,
+    api_schema: BaseSchema,
+    method: str,
+    path: str,
+    header_set: str,
+) -> None:
+    """Every generated request gets no 5xx and an answer the OpenAPI document allows. (Requests the
+    document does not allow are schemathesis' negative mode, which needs hypothesis-jsonschema.)"""
+    _check(api_schema[path][method], GenerationMode.POSITIVE, gateway.url, HEADER_SETS[header_set])
+
+
+OUT_OF_RANGE = [
+    "/v1/failures?version=-3287734212541269089961952797523968",
+    "/v1/failures?offset=9223372036854775808",
+    "/v1/records?version=9223372036854775808",
+]
+"""Requests schemathesis found 5xx for (SQLite integer overflow); out-of-range parameters are the limits
+concern of issue 12, fixed there: until that lands, this test fails, as it should."""
+
+
+@pytest.mark.parametrize("target", OUT_OF_RANGE)
+def test_out_of_range_parameters_are_not_server_errors(gateway: ServeProcess, target: str) -> None:
+    """A query parameter out of the store's range is a problem the client can act on, never a 5xx."""
+    response = gateway.http.get(target)
+    assert response.status_code < 500, response.text
+    assert response.headers["content-type"] == "application/problem+json"
