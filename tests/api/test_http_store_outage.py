@@ -149,3 +149,22 @@ def test_store_error_texts_are_never_echoed(settings: Settings, error: type[Stor
         assert "s3cret" not in answer.text
         assert "db.internal" not in answer.text
     assert sum(SECRET in event.get("error", "") for event in logged) == len(ROUTES)
+
+
+class BrokenStore(DownStore):
+    """A store with a bug: its errors are no StoreError."""
+
+    def _down(self) -> StoreUnavailable:
+        raise RuntimeError(SECRET)
+
+
+def test_unexpected_exception_is_a_problem_without_its_text(settings: Settings) -> None:
+    """An exception nobody expected answers a 500 problem that does not repeat the exception's text."""
+    registry = load_registry(settings.contracts_dir)
+    store = BrokenStore()
+    gateway = Gateway(settings, registry, store, Pipeline(registry, store, settings.limits))
+    with ServerThread(create_app(settings, gateway)) as server:
+        response = httpx.get(f"{server.url}/v1/stats")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "s3cret" not in response.text
