@@ -13,7 +13,7 @@ import httpx
 
 from cli_support import clean_environ
 from log_support import log_events
-from sigma_aetl.testing import wait_until
+from sigma_aetl.testing import JSON_HEADERS, wait_until
 
 STARTUP_TIMEOUT = 30.0
 
@@ -43,7 +43,7 @@ class ServeProcess:
         command = serve_command(self.store, contracts, "--port", str(self.port), *args)
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=out, cwd=workdir, env=clean_environ())
-        self.http = httpx.Client(base_url=self.url, timeout=30)
+        self.http = httpx.Client(base_url=self.url, timeout=30, headers=JSON_HEADERS)
 
     def __enter__(self) -> "ServeProcess":
         wait_until(self._answers, STARTUP_TIMEOUT, "serve to answer /healthz", detail=self._tail)

@@ -234,3 +234,14 @@ request_headers = st.dictionaries(
     header_values,
     max_size=5,
 )
+
+# Batch bodies: events and the bytes that separate them, in every form a producer might send.
+_SEPARATORS = st.sampled_from([b"\n", b"\r\n", b"\x1e", b"\x1e\n", b",", b" ", b"\n\n", b"[", b"]", b""])
+_batch_parts = st.one_of(
+    st.builds(json.dumps, json_values).map(str.encode),
+    st.binary(max_size=12),
+    st.text(_JSON_ALPHABET, max_size=12).map(str.encode),
+    _SEPARATORS,
+)
+batch_bodies = st.lists(_batch_parts, max_size=12).map(b"".join)
+"""Bodies made of JSON texts, JSON-ish bytes and batch separators (LF, CRLF, RS, commas, brackets)."""

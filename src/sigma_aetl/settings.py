@@ -125,6 +125,14 @@ class Settings(BaseSettings):
         "request is answered 503 problem details and its connection closed. Unset: no cap.",
     )
 
+    # Request hygiene (the hygiene concern): the Host names `serve` answers; see docs/threat-model.md.
+    allowed_hosts: str | None = Field(
+        default=None,
+        description="Host names `serve` answers, comma-separated (`*.example.com` for every subdomain; any "
+        "port), or `*` for any; another Host is a 421 problem (DNS rebinding). Unset: localhost, 127.0.0.1 "
+        "and [::1] on a loopback `host`; on any other `host`, serve refuses to start until names are set.",
+    )
+
     # The Kafka worker (``sigma-aetl worker``); see docs/kafka.md.
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", description="Kafka brokers: host:port, comma-separated."

@@ -4,7 +4,7 @@ acceptance payloads.
 Usage::
 
     with ServerThread(create_app(settings)) as server:
-        httpx.post(f"{server.url}/api/validate", content=VALID_SHIPMENT)
+        httpx.post(f"{server.url}/api/validate", content=VALID_SHIPMENT, headers=JSON_HEADERS)
 
     wait_until(lambda: store.stats().accepted_total == 3, 10, "three records stored")
 """
@@ -18,6 +18,8 @@ from typing import Any
 
 import uvicorn
 
+JSON_HEADERS = {"content-type": "application/json"}
+"""What a JSON producer sends with its events: the gateway refuses a body without a JSON content type."""
 VALID_SHIPMENT = (
     b'{"shipment_id": "SHIP-TRUE-003", "weight_kg": 15.2, "destination": "Dublin", "priority": 2}'
 )

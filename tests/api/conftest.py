@@ -8,7 +8,7 @@ import pytest
 
 from sigma_aetl.http import create_app
 from sigma_aetl.settings import Settings
-from sigma_aetl.testing import ServerThread
+from sigma_aetl.testing import JSON_HEADERS, ServerThread
 
 CONTRACTS = Path(__file__).parents[2] / "contracts"
 
@@ -47,6 +47,6 @@ def server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[Serve
 
 @pytest.fixture
 def client(server: ServerThread) -> Iterator[httpx.Client]:
-    """An HTTP client bound to the running server."""
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+    """An HTTP client bound to the running server, sending JSON unless a request says otherwise."""
+    with httpx.Client(base_url=server.url, timeout=30, headers=JSON_HEADERS) as http:
         yield http

@@ -10,7 +10,7 @@ from sigma_aetl.http import create_app
 from sigma_aetl.settings import Settings
 from sigma_aetl.stores import Store, open_store
 from sigma_aetl.stores.keys import issue, now
-from sigma_aetl.testing import INVALID_SHIPMENT, VALID_SHIPMENT, ServerThread
+from sigma_aetl.testing import INVALID_SHIPMENT, JSON_HEADERS, VALID_SHIPMENT, ServerThread
 
 ORDER = b'{"order_id": "O-1"}'
 SettingsFactory = Callable[..., Settings]
@@ -36,7 +36,7 @@ def http(keyed_settings: Settings, keys: Store, request: pytest.FixtureRequest) 
     """A client of the gateway (with and without the fast path) on the store ``keys`` changes."""
     with (
         ServerThread(create_app(keyed_settings, fast_path=request.param)) as server,
-        httpx.Client(base_url=server.url, timeout=30) as client,
+        httpx.Client(base_url=server.url, timeout=30, headers=JSON_HEADERS) as client,
     ):
         yield client
 

@@ -3,8 +3,15 @@
 import base64
 
 import httpx
+from hypothesis import given
+from hypothesis import strategies as st
 
+from core.test_batches import unaccounted
+from sigma_aetl.http.envelopes import is_batch, split_batch
+from sigma_aetl.http.mediatypes import INGEST_TYPES
+from sigma_aetl.http.view import RequestView
 from sigma_aetl.testing import EXTRA_FIELD, HEAVY_SHIPMENT, INVALID_SHIPMENT, INVALID_UTF8, VALID_SHIPMENT
+from strategies import batch_bodies
 
 INGEST = "/v1/ingest/shipment/1"
 NDJSON = {"content-type": "application/x-ndjson"}
@@ -68,3 +75,28 @@ def test_idempotency_key_names_batch_events(client: httpx.Client) -> None:
     ).json()
     assert [r["failure_id"] for r in first["results"]] == [r["failure_id"] for r in again["results"]]
     assert all(r["duplicate"] for r in again["results"])
+
+
+def test_json_seq_records_lose_their_separators(client: httpx.Client) -> None:
+    """An RFC 7464 JSON text sequence is one event per record, each stored without its RS and LF."""
+    records = [VALID_SHIPMENT, b"{not json", INVALID_SHIPMENT]
+    body = b"".join(b"\x1e" + record + b"\n" for record in records)
+    headers = {"content-type": "application/json-seq"}
+    answer = client.post(INGEST, content=body, headers=headers).json()
+    statuses = [(r["status"], r["root_cause"]) for r in answer["results"]]
+    assert statuses == [("PASSED", None), ("FAILED", "malformed_json"), ("FAILED", "missing_field")]
+    failure = client.get(f"/v1/failures/{answer['results'][1]['failure_id']}").json()
+    assert failure["raw"]["text"].encode() == b"{not json"
+    assert failure["source"]["index"] == 1
+
+
+@given(body=batch_bodies, media_type=st.sampled_from([*INGEST_TYPES, "application/cloudevents+json"]))
+def test_split_batch_never_loses_a_byte(body: bytes, media_type: str) -> None:
+    """Whatever the body and ingest type, the split never raises, is the same each time, and every byte of
+    the body is in an event or is a separator of its form (a body that is no batch is one whole event)."""
+    view = RequestView("POST", INGEST, {"content-type": media_type}, None)
+    if not is_batch(view, body):
+        return
+    events = split_batch(view, body)
+    assert events == split_batch(view, body)
+    assert unaccounted(body, events, b"\x1e[], \t\r\n") == b""

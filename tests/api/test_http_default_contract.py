@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 
 from sigma_aetl.http import create_app
 from sigma_aetl.settings import Settings
-from sigma_aetl.testing import VALID_SHIPMENT, ServerThread
+from sigma_aetl.testing import JSON_HEADERS, VALID_SHIPMENT, ServerThread
 
 CONTRACTS = Path(__file__).parents[2] / "contracts"
 ORDER = b'{"shipment_id": "O-1", "weight_kg": 2, "destination": "Cork", "service_level": "express"}'
@@ -48,7 +48,7 @@ def serve(settings: Settings, fast_path: bool) -> Iterator[httpx.Client]:
     """A client of the gateway under a real uvicorn."""
     with (
         ServerThread(create_app(settings, fast_path=fast_path)) as server,
-        httpx.Client(base_url=server.url, timeout=30) as client,
+        httpx.Client(base_url=server.url, timeout=30, headers=JSON_HEADERS) as client,
     ):
         yield client
 

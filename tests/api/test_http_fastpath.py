@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from sigma_aetl.http import create_app
-from sigma_aetl.http.fastpath import _ingest_address
+from sigma_aetl.http.address import ingest_address
 from sigma_aetl.http.reply import Reply
 from sigma_aetl.http.requestpath import Exchange
 from sigma_aetl.settings import Settings
@@ -18,6 +18,7 @@ from sigma_aetl.testing import (
     HEAVY_SHIPMENT,
     INVALID_SHIPMENT,
     INVALID_UTF8,
+    JSON_HEADERS,
     TRUNCATED,
     VALID_SHIPMENT,
     ServerThread,
@@ -51,13 +52,13 @@ BODIES = [
 )
 def test_ingest_address_is_parsed_strictly(path: str, address: tuple[str, str] | None) -> None:
     """Only /v1/ingest/NAME/VERSION is taken by the fast path; any other shape goes to FastAPI."""
-    assert _ingest_address(path) == address
+    assert ingest_address({"path": path, "raw_path": path.encode()}) == address
 
 
 def _answers(settings: Settings, fast_path: bool) -> list[tuple[int, str, bytes]]:
     with (
         ServerThread(create_app(settings, fast_path=fast_path)) as server,
-        httpx.Client(base_url=server.url) as c,
+        httpx.Client(base_url=server.url, headers=JSON_HEADERS) as c,
     ):
         answers = []
         for body in BODIES:
@@ -106,7 +107,7 @@ class _Ended:
 def test_a_body_cut_off_by_a_disconnect_leaves_nothing(settings: Settings, fast_path: bool) -> None:
     """A body cut off by the client's disconnect is neither judged nor stored."""
     head = (
-        b"POST /v1/ingest/shipment/1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"POST /v1/ingest/shipment/1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Content-Length: 1000\r\n\r\n" + VALID_SHIPMENT[:20]
     )
     hook = _Ended()

@@ -10,7 +10,7 @@ import pytest
 from sigma_aetl.cli.serve_cmd import uvicorn_options
 from sigma_aetl.http import create_app
 from sigma_aetl.settings import Settings
-from sigma_aetl.testing import INVALID_SHIPMENT, ServerThread
+from sigma_aetl.testing import INVALID_SHIPMENT, JSON_HEADERS, ServerThread
 
 SettingsFactory = Callable[..., Settings]
 LIMIT = 16_384
@@ -62,7 +62,7 @@ def test_a_head_within_the_limit_is_served(limited: ServerThread) -> None:
 
 def test_a_long_header_is_recorded_truncated_with_its_length(limited: ServerThread) -> None:
     """A header over max_recorded_header_bytes is kept as its first bytes, and its real length is recorded."""
-    with httpx.Client(base_url=limited.url) as client:
+    with httpx.Client(base_url=limited.url, headers=JSON_HEADERS) as client:
         sent = {"User-Agent": "u" * 5000, "X-Request-ID": "r-1"}
         outcome = client.post("/v1/ingest/shipment/1", content=INVALID_SHIPMENT, headers=sent).json()
         source = client.get(f"/v1/failures/{outcome['failure_id']}").json()["source"]
@@ -74,7 +74,7 @@ def test_a_long_header_is_recorded_truncated_with_its_length(limited: ServerThre
 def test_non_ascii_header_bytes_are_recorded_losslessly(limited: ServerThread) -> None:
     """Header bytes outside ASCII are recorded one character per byte: encoding as latin-1 gives them back."""
     sent = "café ÿ".encode() + b"\xff\x80"
-    with httpx.Client(base_url=limited.url) as client:
+    with httpx.Client(base_url=limited.url, headers=JSON_HEADERS) as client:
         outcome = client.post(
             "/v1/ingest/shipment/1", content=INVALID_SHIPMENT, headers={b"User-Agent": sent}
         ).json()

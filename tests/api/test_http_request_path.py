@@ -13,10 +13,11 @@ from starlette.middleware.gzip import GZipMiddleware
 from sigma_aetl.errors import ConfigError
 from sigma_aetl.http import create_app
 from sigma_aetl.http.auth import Authentication
+from sigma_aetl.http.hosts import HostCheck
 from sigma_aetl.http.reply import Reply, problem_reply
 from sigma_aetl.http.requestpath import Exchange, RequestHook, RequestPath
 from sigma_aetl.settings import Settings
-from sigma_aetl.testing import INVALID_SHIPMENT, VALID_SHIPMENT, ServerThread
+from sigma_aetl.testing import INVALID_SHIPMENT, JSON_HEADERS, VALID_SHIPMENT, ServerThread
 
 SettingsFactory = Callable[..., Settings]
 REQUESTS = [
@@ -71,7 +72,7 @@ def _answers(
 ) -> list[tuple[int, dict[str, str], bytes]]:
     with (
         ServerThread(create_app(settings, fast_path=fast_path, hooks=hooks)) as server,
-        httpx.Client(base_url=server.url) as client,
+        httpx.Client(base_url=server.url, headers=JSON_HEADERS) as client,
     ):
         answers = []
         for method, path, body in REQUESTS:
@@ -113,7 +114,7 @@ def test_a_hook_that_answers_stops_the_request_on_both_paths(settings: Settings,
     """A hook's answer is the request's answer, on hot routes too, and nothing behind it runs or is stored."""
     recorder = Recorder()
     app = create_app(settings, fast_path=fast_path, hooks=[recorder, Gate()])
-    with ServerThread(app) as server, httpx.Client(base_url=server.url) as client:
+    with ServerThread(app) as server, httpx.Client(base_url=server.url, headers=JSON_HEADERS) as client:
         refused = client.post("/v1/ingest/shipment/1", content=VALID_SHIPMENT)
         validate = client.post("/api/validate", content=VALID_SHIPMENT)
         health = client.get("/healthz")
@@ -163,8 +164,9 @@ def test_no_hook_no_wrapping() -> None:
 
 
 def test_authentication_is_the_first_hook_of_every_app(settings: Settings) -> None:
-    """create_app puts the authentication hook before the hooks it is given, so none runs without a key."""
+    """create_app puts the Host check, then authentication, before the hooks it is given, so none runs
+    for a foreign Host or without a key."""
     app = create_app(settings, hooks=[Recorder()])
     assert app.request_path is not None
-    assert [type(hook) for hook in app.request_path.hooks] == [Authentication, Recorder]
+    assert [type(hook) for hook in app.request_path.hooks] == [HostCheck, Authentication, Recorder]
     app.state.gateway.close()

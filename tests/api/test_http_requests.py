@@ -8,7 +8,7 @@ import httpx
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.http import create_app
 from sigma_aetl.settings import Settings
-from sigma_aetl.testing import INVALID_SHIPMENT, VALID_SHIPMENT, ServerThread
+from sigma_aetl.testing import INVALID_SHIPMENT, JSON_HEADERS, VALID_SHIPMENT, ServerThread
 
 SettingsFactory = Callable[..., Settings]
 
@@ -50,7 +50,10 @@ def test_body_over_the_limit_is_413_and_a_truncated_failure(make_settings_for: S
     """A body over the hard limit answers 413 problem details and leaves a failure with its first bytes."""
     settings = make_settings_for(max_request_bytes=200_000)
     body = b'{"shipment_id": "' + b"x" * 300_000 + b'"}'
-    with ServerThread(create_app(settings)) as server, httpx.Client(base_url=server.url) as client:
+    with (
+        ServerThread(create_app(settings)) as server,
+        httpx.Client(base_url=server.url, headers=JSON_HEADERS) as client,
+    ):
         response = client.post("/v1/ingest/shipment/1", content=body)
         assert response.status_code == 413
         assert response.headers["content-type"] == "application/problem+json"
@@ -67,7 +70,10 @@ def test_event_over_the_event_limit_is_a_decision(make_settings_for: SettingsFac
     """An event over the per-event limit (within the request limit) is a stored payload_too_large failure."""
     settings = make_settings_for(max_event_bytes=100)
     body = b'{"shipment_id": "' + b"y" * 200 + b'"}'
-    with ServerThread(create_app(settings)) as server, httpx.Client(base_url=server.url) as client:
+    with (
+        ServerThread(create_app(settings)) as server,
+        httpx.Client(base_url=server.url, headers=JSON_HEADERS) as client,
+    ):
         outcome = client.post("/v1/ingest/shipment/1", content=body).json()
         failure = client.get(f"/v1/failures/{outcome['failure_id']}").json()
     assert outcome["root_cause"] == "payload_too_large"

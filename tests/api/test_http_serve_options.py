@@ -8,7 +8,7 @@ import pytest
 from sigma_aetl.cli.serve_cmd import uvicorn_options
 from sigma_aetl.http import create_app
 from sigma_aetl.settings import Settings
-from sigma_aetl.testing import INVALID_SHIPMENT, ServerThread
+from sigma_aetl.testing import INVALID_SHIPMENT, JSON_HEADERS, ServerThread
 
 SettingsFactory = Callable[..., Settings]
 
@@ -19,7 +19,10 @@ def _recorded_source(make_settings_for: SettingsFactory, **overrides: object) ->
     settings = make_settings_for(**overrides)
     options = uvicorn_options(settings)
     proxy = {key: options[key] for key in ("proxy_headers", "forwarded_allow_ips", "access_log")}
-    with ServerThread(create_app(settings), **proxy) as server, httpx.Client(base_url=server.url) as c:
+    with (
+        ServerThread(create_app(settings), **proxy) as server,
+        httpx.Client(base_url=server.url, headers=JSON_HEADERS) as c,
+    ):
         outcome = c.post("/v1/ingest/shipment/1", content=INVALID_SHIPMENT, headers=FORWARDED).json()
         source: dict[str, object] = c.get(f"/v1/failures/{outcome['failure_id']}").json()["source"]
         return source

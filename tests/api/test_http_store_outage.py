@@ -4,11 +4,13 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import httpx
+import pytest
+import structlog
 
 from sigma_aetl.contracts.loader import load_registry
 from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
-from sigma_aetl.errors import StoreUnavailable
+from sigma_aetl.errors import StoreError, StoreUnavailable
 from sigma_aetl.http import create_app
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.pipeline import Pipeline
@@ -27,7 +29,7 @@ from sigma_aetl.stores.base import (
     WriteReport,
     Written,
 )
-from sigma_aetl.testing import VALID_SHIPMENT, ServerThread
+from sigma_aetl.testing import JSON_HEADERS, VALID_SHIPMENT, ServerThread
 
 
 class DownStore:
@@ -114,7 +116,10 @@ def test_store_outage_is_503_problem_and_not_ready(settings: Settings) -> None:
     registry = load_registry(settings.contracts_dir)
     store = DownStore()
     gateway = Gateway(settings, registry, store, Pipeline(registry, store, settings.limits))
-    with ServerThread(create_app(settings, gateway)) as server, httpx.Client(base_url=server.url) as client:
+    with (
+        ServerThread(create_app(settings, gateway)) as server,
+        httpx.Client(base_url=server.url, headers=JSON_HEADERS) as client,
+    ):
         ingest = client.post("/v1/ingest/shipment/1", content=VALID_SHIPMENT)
         ready = client.get("/readyz")
         listing = client.get("/v1/records", params={"contract": "shipment"})
@@ -127,3 +132,72 @@ def test_store_outage_is_503_problem_and_not_ready(settings: Settings) -> None:
     assert listing.headers["content-type"] == "application/problem+json"
     assert validate.status_code == 503
     assert "the API key cannot be checked" in validate.json()["detail"]
+
+
+SECRET = "mongodb://admin:s3cret@db.internal:27017 collection failures: E11000 {shipment_id: 'S-1'}"
+ROUTES = [
+    ("POST", "/v1/ingest/shipment/1"),
+    ("GET", "/v1/records"),
+    ("GET", "/v1/records/rec_1"),
+    ("GET", "/v1/failures"),
+    ("GET", "/v1/failures/fail_1"),
+    ("GET", "/v1/stats"),
+    ("GET", "/readyz"),
+]
+
+
+class TalkativeStore(DownStore):
+    """A store whose errors say more than a client should hear."""
+
+    def __init__(self, error: type[StoreError]) -> None:
+        self.error = error
+
+    def _down(self) -> StoreUnavailable:
+        return self.error(SECRET)  # type: ignore[return-value]
+
+    def has_keys(self) -> bool:
+        """No key was ever made: the gateway is open, so each route, not the key check, meets the error."""
+        return False
+
+
+@pytest.mark.parametrize(("error", "status"), [(StoreUnavailable, 503), (StoreError, 500)])
+def test_store_error_texts_are_never_echoed(settings: Settings, error: type[StoreError], status: int) -> None:
+    """Every route answers a store error with a stable problem, and logs the error's text instead."""
+    registry = load_registry(settings.contracts_dir)
+    store = TalkativeStore(error)
+    gateway = Gateway(settings, registry, store, Pipeline(registry, store, settings.limits))
+    with (
+        ServerThread(create_app(settings, gateway)) as server,
+        httpx.Client(base_url=server.url, headers=JSON_HEADERS) as client,
+        structlog.testing.capture_logs() as logged,
+    ):
+        answers = [client.request(method, path, content=VALID_SHIPMENT) for method, path in ROUTES]
+    for answer in answers:
+        assert answer.status_code == (503 if answer.url.path == "/readyz" else status)
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert "s3cret" not in answer.text
+        assert "db.internal" not in answer.text
+    assert sum(SECRET in event.get("error", "") for event in logged) == len(ROUTES)
+
+
+class BrokenStore(DownStore):
+    """A store with a bug: its errors are no StoreError."""
+
+    def _down(self) -> StoreUnavailable:
+        raise RuntimeError(SECRET)
+
+    def has_keys(self) -> bool:
+        """No key was ever made: the gateway is open, so the route, not the key check, meets the bug."""
+        return False
+
+
+def test_unexpected_exception_is_a_problem_without_its_text(settings: Settings) -> None:
+    """An exception nobody expected answers a 500 problem that does not repeat the exception's text."""
+    registry = load_registry(settings.contracts_dir)
+    store = BrokenStore()
+    gateway = Gateway(settings, registry, store, Pipeline(registry, store, settings.limits))
+    with ServerThread(create_app(settings, gateway)) as server:
+        response = httpx.get(f"{server.url}/v1/stats")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "s3cret" not in response.text

@@ -24,7 +24,7 @@ import pytest
 from cli_support import clean_environ
 from sigma_aetl import examples
 from sigma_aetl.core.ids import record_id
-from sigma_aetl.testing import wait_until
+from sigma_aetl.testing import JSON_HEADERS, wait_until
 
 ROOT = Path(__file__).parents[2]
 TIMEOUT = 120
@@ -148,7 +148,7 @@ def server(install: Install, workdir: Path) -> Iterator[Server]:
             stdout=out,
             stderr=out,
         )
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, headers=JSON_HEADERS) as client:
         running = Server(process, client, log)
         try:
             wait_until(running.ready, 60, "serve to answer /readyz", detail=log.read_text)

@@ -125,7 +125,9 @@ def test_a_read_only_command_only_warns_without_contracts(cli: Cli, tmp_path: Pa
 
 def test_serve_open_on_a_non_loopback_address_refuses_to_start(cli: Cli, served: list[Any]) -> None:
     """With no API key, serve on 0.0.0.0 exits 2 saying to create a key or pass --allow-open."""
-    result = cli.run("serve", "--host", "0.0.0.0", "--port", "0", env={"COLUMNS": "300"})
+    result = cli.run(
+        "serve", "--host", "0.0.0.0", "--port", "0", "--allowed-hosts", "*", env={"COLUMNS": "300"}
+    )
     assert result.exit_code == 2
     message = " ".join(result.stderr.split())
     assert "no API key exists, and 0.0.0.0 is not a loopback address" in message
@@ -136,16 +138,21 @@ def test_serve_open_on_a_non_loopback_address_refuses_to_start(cli: Cli, served:
 
 def test_allow_open_serves_open_on_a_non_loopback_address(cli: Cli, served: list[Any]) -> None:
     """``--allow-open`` (or SIGMA_AETL_ALLOW_OPEN) lets serve start open on any address."""
-    assert cli.run("serve", "--host", "0.0.0.0", "--port", "0", "--allow-open").exit_code == 0
+    assert (
+        cli.run("serve", "--host", "0.0.0.0", "--port", "0", "--allowed-hosts", "*", "--allow-open").exit_code
+        == 0
+    )
     env = {"SIGMA_AETL_ALLOW_OPEN": "true"}
-    assert cli.run("serve", "--host", "0.0.0.0", "--port", "0", env=env).exit_code == 0
+    assert (
+        cli.run("serve", "--host", "0.0.0.0", "--port", "0", "--allowed-hosts", "*", env=env).exit_code == 0
+    )
     assert len(served) == 2
 
 
 def test_a_key_lets_serve_start_on_a_non_loopback_address(cli: Cli, served: list[Any]) -> None:
     """Once a key exists, serve starts on a non-loopback address without --allow-open."""
     assert cli.run("keys", "create", "--name", "ops", "--scope", "admin").exit_code == 0
-    result = cli.run("serve", "--host", "0.0.0.0", "--port", "0")
+    result = cli.run("serve", "--host", "0.0.0.0", "--port", "0", "--allowed-hosts", "*")
     assert result.exit_code == 0, result.output
     assert len(served) == 1
 

@@ -1,10 +1,15 @@
 """Strict JSON parsing: nothing repaired, nothing guessed, every refusal explained."""
 
+import json
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.core.jsonparse import Limits, Parsed, parse
 from sigma_aetl.core.taxonomy import RootCause, Stage
+from strategies import batch_bodies, json_ish_text, json_values
 
 LIMITS = Limits()
 
@@ -247,3 +252,24 @@ def test_parsed_keeps_the_decoded_text() -> None:
     result = parsed(b' {"a" : "\xc3\xa9"} ')
     assert result.text == ' {"a" : "\u00e9"} '
     assert result.value == {"a": "\u00e9"}
+
+
+def _encoded(text: str) -> bytes:
+    """``text`` as UTF-8, lone surrogates included (as a broken producer would send them)."""
+    return text.encode("utf-8", errors="surrogatepass")
+
+
+@given(raw=st.one_of(st.binary(max_size=300), json_ish_text.map(_encoded), batch_bodies))
+def test_parse_never_raises_and_is_deterministic(raw: bytes) -> None:
+    """Any bytes parse to a value or one explained refusal, never an exception, the same way each time."""
+    first, second = parse(raw, LIMITS), parse(raw, LIMITS)
+    assert isinstance(first, Parsed | FieldError)
+    assert repr(first) == repr(second)
+
+
+@given(value=json_values)
+def test_parse_never_raises_under_tight_limits(value: object) -> None:
+    """Limits tighter than the value refuse it with an explained error; nothing raises."""
+    raw = json.dumps(value).encode()
+    result = parse(raw, Limits(max_bytes=max(1, len(raw) // 2), max_depth=2))
+    assert isinstance(result, Parsed | FieldError)

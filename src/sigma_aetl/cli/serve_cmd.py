@@ -69,6 +69,17 @@ def serve(
             ),
         ),
     ] = None,
+    allowed_hosts: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAMES",
+            help=setting_help(
+                "Host names served, comma-separated (*.example.com: subdomains), or * for any; unset: "
+                "localhost names on a loopback host, a refused start on any other.",
+                "allowed_hosts",
+            ),
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API until interrupted; the port is taken and the contracts and the store are opened
     before listening. SIGHUP reloads the contracts (see docs/contracts.md).
@@ -91,6 +102,7 @@ def serve(
         ("contracts_watch_interval", watch_contracts),
         ("allow_open", allow_open or None),
         ("max_connections", max_connections),
+        ("allowed_hosts", allowed_hosts),
     )
     overrides = {key: value for key, value in given if value is not None}
     settings = settings_of(ctx).model_copy(update=overrides)

@@ -1,6 +1,7 @@
 """Split a batch body into events, keeping each event's bytes exactly as received.
 
-Two batch forms: NDJSON (one event per line) and a top-level JSON array (one event per element). An
+Three batch forms: NDJSON (one event per line), an RFC 7464 JSON text sequence (one event per record)
+and a top-level JSON array (one event per element). An
 array's element bytes are cut from the body at the element boundaries, so a failure record stores the
 element exactly as the producer wrote it, not a re-serialisation.
 """
@@ -9,12 +10,26 @@ import re
 
 _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},]')
 _WHITESPACE = b" \t\r\n"
+RECORD_SEPARATOR = b"\x1e"
+"""RFC 7464's RS, which opens every record of an ``application/json-seq`` body."""
 
 
 def split_lines(body: bytes) -> list[bytes]:
     """NDJSON: one event per line; ``\\n`` or ``\\r\\n`` terminators removed; blank lines carry no event."""
     lines = body.split(b"\n")
     return [line.removesuffix(b"\r") for line in lines if line.strip(_WHITESPACE)]
+
+
+def split_sequence(body: bytes) -> list[bytes]:
+    """RFC 7464: one event per record, its opening RS and closing LF removed (``\\r\\n`` too).
+
+    Consecutive RS bytes and blank records carry no event (RFC 7464 section 2.1). Bytes before the first
+    RS are kept as an event of their own, so they fail (as a record that does not parse) instead of
+    vanishing; a record that does not parse fails alone, its neighbours are judged on their own.
+    """
+    records = body.split(RECORD_SEPARATOR)
+    events = [record.removesuffix(b"\n").removesuffix(b"\r") for record in records]
+    return [event for event in events if event.strip(_WHITESPACE)]
 
 
 def looks_like_array(body: bytes) -> bool:

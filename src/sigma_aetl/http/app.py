@@ -15,10 +15,11 @@ from sigma_aetl import __version__, logs
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.refs import parse_ref
 from sigma_aetl.errors import ConfigError, StoreError
-from sigma_aetl.http import problems
+from sigma_aetl.http import openapi, problems
 from sigma_aetl.http.auth import OPENAPI_RESPONSES, Authentication, KeyCache, document_security
 from sigma_aetl.http.fastpath import FastPath
 from sigma_aetl.http.handlers import DefaultContract, Ingestor
+from sigma_aetl.http.hosts import AllowedHosts, HostCheck
 from sigma_aetl.http.reloading import ContractReloading
 from sigma_aetl.http.requestpath import RequestHook, RequestPath
 from sigma_aetl.http.routes import contracts, health, ingest, query, validate
@@ -92,11 +93,14 @@ def create_app(
 ) -> GatewayApp:
     """The HTTP application; opens a gateway from ``settings`` unless one is given (and then owns it).
 
-    ``hooks`` run for every HTTP request, in order, after authentication (``auth.py``: always first, so
-    no hook and no route is ever reached without a key once one exists). ``fast_path`` answers the two
-    hot routes before FastAPI is entered (see ``fastpath.py``); off, FastAPI's declared routes serve them
-    with the same handlers and the same hooks.
+    ``hooks`` run for every HTTP request, in order, after the Host check (``hosts.py``; ConfigError for a
+    non-loopback ``host`` with no ``allowed_hosts``) and authentication (``auth.py``: so no hook and no
+    route is ever reached without a key once one exists). ``fast_path`` answers the two hot routes before
+    FastAPI is entered (see ``fastpath.py``); off, FastAPI's declared routes serve them with the same
+    handlers and the same hooks.
     """
+    allowed = AllowedHosts.of_setting(settings.allowed_hosts, settings.host)  # before anything is opened
+    host_hooks: tuple[RequestHook, ...] = () if allowed is None else (HostCheck(allowed),)
     owned = gateway is None
     gw = gateway or Gateway.open(settings)
     default_contract = DefaultContract.resolve(gw.registry, settings.default_contract)
@@ -136,17 +140,27 @@ def create_app(
         if owned:
             gw.close()
 
-    app = GatewayApp(title="SIGMA-AETL", version=__version__, description=_DESCRIPTION, lifespan=lifespan)
+    # No trailing-slash redirects: Starlette builds their Location from the request's Host header.
+    app = GatewayApp(
+        title="SIGMA-AETL",
+        version=__version__,
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
     committer = GroupCommitter(gw.pipeline)
     ingestor = Ingestor(gw, committer)
     app.state.gateway = gw
     app.state.committer = committer
     app.state.ingestor = ingestor
     app.request_path = RequestPath(
-        app.framework, FastPath(ingestor, default_contract) if fast_path else None, [auth, *hooks]
+        app.framework,
+        FastPath(ingestor, default_contract) if fast_path else None,
+        (*host_hooks, auth, *hooks),
     )
     app.state.default_contract = default_contract
     problems.install(app)
+    openapi.install(app)
     for module in (validate, ingest, query, contracts):
         app.include_router(module.router, responses=OPENAPI_RESPONSES)
     app.include_router(health.router)  # never guarded

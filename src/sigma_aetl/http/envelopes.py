@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sigma_aetl.core.batches import looks_like_array, split_array, split_lines
+from sigma_aetl.core.batches import looks_like_array, split_array, split_lines, split_sequence
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.ids import SourceIdentity
+from sigma_aetl.http.mediatypes import JSON_SEQ, NDJSON_TYPES
 from sigma_aetl.http.view import RequestView
 
-NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/ndjson", "application/json-seq")
 _KEPT_HEADERS = (
     *("content-type", "content-length", "user-agent", "idempotency-key", "x-request-id"),
     *("forwarded", "x-forwarded-for"),  # what a proxy says of the client, trusted or not
@@ -67,14 +67,17 @@ def recorded_headers(headers: dict[str, str], max_header: int) -> dict[str, dict
 
 
 def is_batch(view: RequestView, body: bytes) -> bool:
-    """NDJSON by content type, or a body that is a JSON array."""
-    return view.media_type in NDJSON_TYPES or looks_like_array(body)
+    """NDJSON or a JSON text sequence by content type, or a body that is a JSON array."""
+    media_type = view.media_type
+    return media_type in NDJSON_TYPES or media_type == JSON_SEQ or looks_like_array(body)
 
 
 def split_batch(view: RequestView, body: bytes) -> list[bytes]:
     """The events of a batch body; a malformed array is one (failing) event holding the whole body."""
     if view.media_type in NDJSON_TYPES:
         return split_lines(body)
+    if view.media_type == JSON_SEQ:
+        return split_sequence(body)
     elements = split_array(body)
     return [body] if elements is None else elements
 

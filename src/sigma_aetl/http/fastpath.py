@@ -12,12 +12,11 @@ middleware before the fast path cost a fifth of the requests per second.
 from collections.abc import AsyncIterator, MutableMapping
 from typing import Any
 
+from sigma_aetl.http.address import ingest_address
 from sigma_aetl.http.body import TooLarge, read_body
 from sigma_aetl.http.handlers import DefaultContract, Ingestor, validate_reply
 from sigma_aetl.http.reply import Receive, Scope, Send, send_reply
 from sigma_aetl.http.view import ClientDisconnected, RequestView, asgi_chunks
-
-_INGEST = "/v1/ingest/"
 
 
 class FastPath:
@@ -37,7 +36,7 @@ class FastPath:
             if path == "/api/validate":
                 await self._validate(scope, receive, send)
                 return True
-            address = _ingest_address(path)
+            address = ingest_address(scope)
             if address is None:
                 return False
             await self._ingest(scope, receive, send, *address)
@@ -48,7 +47,8 @@ class FastPath:
     async def _validate(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await self._body(scope, receive)
         limits = self.ingestor.gateway.settings.limits
-        await send_reply(send, validate_reply(self.default_contract, limits, body, self._limit))
+        reply = validate_reply(self.default_contract, _view(scope), limits, body, self._limit)
+        await send_reply(send, reply)
 
     async def _ingest(self, scope: Scope, receive: Receive, send: Send, contract: str, version: str) -> None:
         body = await self._body(scope, receive)
@@ -81,13 +81,3 @@ def _view(scope: Scope) -> RequestView:
     exchange = scope.get("state", {}).get("exchange")
     view = getattr(exchange, "request", None)
     return view if isinstance(view, RequestView) else RequestView.of_scope(scope)
-
-
-def _ingest_address(path: str) -> tuple[str, str] | None:
-    """``/v1/ingest/shipment/1`` → ``("shipment", "1")``; None for any other path."""
-    if not path.startswith(_INGEST):
-        return None
-    contract, slash, version = path[len(_INGEST) :].partition("/")
-    if not contract or not slash or not version or "/" in version:
-        return None
-    return contract, version

@@ -15,9 +15,11 @@ from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.jsonparse import Limits, Parsed, parse
 from sigma_aetl.core.taxonomy import Stage
 from sigma_aetl.core.validator import validate
-from sigma_aetl.errors import ContractNotFound, StoreError, StoreUnavailable
+from sigma_aetl.errors import ContractNotFound, StoreError
 from sigma_aetl.http.body import TooLarge
 from sigma_aetl.http.envelopes import RequestInfo, envelope, is_batch, request_info, split_batch
+from sigma_aetl.http.mediatypes import refuse_ingest, refuse_validate
+from sigma_aetl.http.problems import store_failure
 from sigma_aetl.http.reply import Reply, problem_reply
 from sigma_aetl.http.schemas import BatchResult, BatchSummary
 from sigma_aetl.http.view import RequestView
@@ -67,13 +69,17 @@ def _no_default(detail: str, setting: str | None) -> Reply:
 
 
 def validate_reply(
-    default: DefaultContract, limits: Limits, body: bytes | TooLarge, request_limit: int
+    default: DefaultContract, view: RequestView, limits: Limits, body: bytes | TooLarge, request_limit: int
 ) -> Reply:
     """``POST /api/validate``: the original validator's answer; nothing is stored. Without a default
-    contract loaded, the 404 problem that says how to set one."""
+    contract loaded, the 404 problem that says how to set one; a body that is not JSON by its content
+    type, 415 (see ``mediatypes.py``)."""
     contract = default.target
     if isinstance(contract, Reply):
         return contract
+    refused = refuse_validate(view)
+    if refused is not None:
+        return refused
     if isinstance(body, TooLarge):
         return problem_reply(
             413, f"The request body exceeds {request_limit} bytes.", _VALIDATE, limit=request_limit
@@ -119,7 +125,11 @@ class Ingestor:
         self.committer = committer
 
     async def ingest(self, view: RequestView, contract: str, version: str, body: bytes | TooLarge) -> Reply:
-        """One outcome for a single event, or the batch's outcomes and summary."""
+        """One outcome for a single event, or the batch's outcomes and summary; 415 and nothing stored
+        when the content type is not one it takes (see ``mediatypes.py``)."""
+        refused = refuse_ingest(view)
+        if refused is not None:
+            return refused
         info = request_info(view, self.gateway.settings.max_recorded_header_bytes)
         try:
             if isinstance(body, TooLarge):
@@ -133,8 +143,7 @@ class Ingestor:
             )
             return Reply(200, serial.dumps(BatchResult(results, BatchSummary.of(results))))
         except StoreError as exc:
-            status = 503 if isinstance(exc, StoreUnavailable) else 500
-            detail = f"The store failed; nothing was stored for this request. Retrying is safe. ({exc})"
+            status, detail = store_failure(exc, view.path)
             return problem_reply(status, detail, view.path)
 
     async def _store(self, envelopes: list[Envelope]) -> list[Outcome]:

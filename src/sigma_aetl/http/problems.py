@@ -57,15 +57,36 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
     return problem(422, "The request parameters are invalid.", instance=request.url.path, errors=errors)
 
 
-async def _store_error(request: Request, exc: Exception) -> Response:
+STORE_FAILED = "The store failed; nothing was stored for this request. Retrying is safe."
+STORE_UNAVAILABLE = "The store is not available; nothing was stored for this request. Retrying is safe."
+
+
+def store_failure(exc: StoreError, path: str) -> tuple[int, str]:
+    """The status and the stable detail for a store error, which is logged here with its text.
+
+    The exception's own text never reaches the client: a driver's message can name hosts, users, database
+    and collection names or a query — the operator reads it in the log (``store.failed``), not a producer.
+    """
     status = 503 if isinstance(exc, StoreUnavailable) else 500
-    _log.error("store.failed", path=request.url.path, error=str(exc), status=status)
-    detail = f"The store failed; nothing was stored for this request. Retrying is safe. ({exc})"
+    _log.error("store.failed", path=path, error=str(exc), kind=type(exc).__name__, status=status)
+    return status, STORE_UNAVAILABLE if status == 503 else STORE_FAILED
+
+
+async def _store_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StoreError)
+    status, detail = store_failure(exc, request.url.path)
     return problem(status, detail, instance=request.url.path)
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # Starlette logs the exception and re-raises it after this answer; the client sees no traceback text.
+    detail = "The gateway failed to answer this request; nothing is known to have been stored."
+    return problem(500, detail, instance=request.url.path)
 
 
 def install(app: FastAPI) -> None:
     """Register the problem-details handlers on ``app``."""
+    app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StoreError, _store_error)

@@ -17,12 +17,22 @@ reset), then the connection is closed. (A pipelined head that grows over the lim
 the request before it is still being sent closes the connection instead: a 431 would cut into that
 answer.) uvicorn's ``limit_concurrency`` answer (a plain-text 503) is
 replaced by problem details in the same way.
+
+A request uvicorn cannot parse (a malformed request line or header, a bad chunked encoding) never reaches
+the application: uvicorn answers it itself, in plain text ("Invalid HTTP request received."). Every other
+error of the gateway is an RFC 9457 problem, so these protocols change that answer too
+(``send_400_response``, the one method both of uvicorn's HTTP/1.1 protocols call for it); the connection
+is still closed after it. ``ProblemH11Protocol`` does the same for uvicorn's h11 protocol (``serve`` uses
+httptools). If a future uvicorn stopped calling the method, its plain-text answer would come back, and
+``tests/api/test_http_serve_hygiene.py`` would say so.
 """
 
 import asyncio
 from typing import Any, ClassVar
 
+import h11
 from uvicorn.protocols.http.flow_control import service_unavailable
+from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from sigma_aetl.http.problems import problem_body
@@ -31,6 +41,11 @@ from sigma_aetl.http.reply import PROBLEM, Receive, Scope, Send
 LINGER_SECONDS = 2.0
 """How long a connection refused for its head keeps reading (and discarding) before it is closed."""
 _RETRY_AFTER = b"1"
+BAD_REQUEST = problem_body(
+    400,
+    "The request is not valid HTTP/1.1 (its request line, a header or its body framing could not be "
+    "parsed); nothing of it was read. The connection is closed.",
+)
 
 
 def head_size(scope: Any) -> int:
@@ -89,6 +104,14 @@ class GatewayProtocol(HttpToolsProtocol):
             app = _problem_app(431, too_large_detail(self.max_header_bytes))
         super()._start_asgi_task(cycle, app)
 
+    def send_400_response(self, msg: str) -> None:
+        """The problem-details 400 for a request httptools cannot parse, then the connection closed."""
+        head = [b"HTTP/1.1 400 Bad Request\r\n"]
+        headers = [*self.server_state.default_headers, *_bad_request_headers()]
+        head.extend(name + b": " + value + b"\r\n" for name, value in headers)
+        self.transport.write(b"".join([*head, b"\r\n", BAD_REQUEST]))
+        self.transport.close()
+
     def _refuse_head(self) -> None:
         """Answer 431 on the raw transport, then read and drop what follows until the linger ends."""
         body = problem_body(431, too_large_detail(self.max_header_bytes))
@@ -126,3 +149,24 @@ def _problem_app(status: int, detail: str, retry_after: bytes | None = None) -> 
         await send({"type": "http.response.body", "body": body})
 
     return app
+
+
+def _bad_request_headers() -> list[tuple[bytes, bytes]]:
+    return [
+        (b"content-type", PROBLEM.encode("ascii")),
+        (b"content-length", str(len(BAD_REQUEST)).encode("ascii")),
+        (b"connection", b"close"),
+    ]
+
+
+class ProblemH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol; its 400 for a malformed request is problem details."""
+
+    def send_400_response(self, msg: str) -> None:
+        """The problem-details 400, then the connection closed (as uvicorn does)."""
+        response = h11.Response(status_code=400, headers=_bad_request_headers(), reason=b"Bad Request")
+        for event in (response, h11.Data(data=BAD_REQUEST), h11.EndOfMessage()):
+            output = self.conn.send(event)
+            if output:
+                self.transport.write(output)
+        self.transport.close()

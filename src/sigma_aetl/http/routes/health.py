@@ -5,7 +5,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from sigma_aetl.errors import StoreError
-from sigma_aetl.http.problems import problem
+from sigma_aetl.http.problems import problem, store_failure
 from sigma_aetl.http.responses import json_response
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.reload import ContractReloader
@@ -30,7 +30,8 @@ async def readyz(request: Request) -> Response:
     try:
         await run_in_threadpool(gateway.store.ping)
     except StoreError as exc:
-        return problem(503, f"The store is not available: {exc}", instance="/readyz")
+        store_failure(exc, "/readyz")  # logged; its text is not for whoever probes
+        return problem(503, "The store is not available.", instance="/readyz")
     body: dict[str, object] = {
         "status": "ready",
         "contracts": len(gateway.registry),

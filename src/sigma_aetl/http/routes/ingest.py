@@ -7,6 +7,7 @@ the same handler if the fast path is not installed.
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from sigma_aetl.http.address import addressed
 from sigma_aetl.http.body import read_body
 from sigma_aetl.http.handlers import Ingestor
 from sigma_aetl.http.reply import reply_response
@@ -18,8 +19,10 @@ router = APIRouter(tags=["ingest"])
 
 _BODY_DOC = {
     "requestBody": {
-        "description": "One JSON event, or a batch: a JSON array of events, or NDJSON "
-        "(`Content-Type: application/x-ndjson`). Bytes are kept exactly as sent.",
+        "description": "One JSON event, or a batch: a JSON array of events, NDJSON "
+        "(`Content-Type: application/x-ndjson`, `application/jsonl`, `application/ndjson`) or an RFC 7464 "
+        "JSON text sequence (`application/json-seq`). Any `application/*+json` type is taken as JSON; "
+        "any other type, or none, is a 415 problem. Bytes are kept exactly as sent.",
         "required": True,
         "content": {
             "application/json": {"schema": {}},
@@ -45,4 +48,5 @@ async def ingest(contract: str, version: str, request: Request) -> Response:
     view = RequestView.of_request(request)
     limit = ingestor.gateway.settings.max_request_bytes
     body = await read_body(request.stream(), limit, view.declared_size)
-    return reply_response(await ingestor.ingest(view, contract, version, body))
+    name, number = addressed(request.scope, contract, version)
+    return reply_response(await ingestor.ingest(view, name, number, body))

@@ -25,17 +25,13 @@ router = APIRouter(tags=["compatibility"])
     "FAILED, reason, errors, received_payload}`, as the original validator answered, so its n8n workflow "
     "works unchanged. When no default contract is set, or the one set is not loaded, every request "
     "answers a 404 problem saying how to set one.",
-    responses={
-        404: {
-            "description": "No default contract is loaded (problem details say how to set one).",
-            "content": {"application/problem+json": {}},
-        }
-    },
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}},
 )
 async def validate_original(request: Request) -> Response:
     """Decide on the body; no storage."""
     settings = request.app.state.gateway.settings
     limit = settings.max_request_bytes
-    body = await read_body(request.stream(), limit, RequestView.of_request(request).declared_size)
-    return reply_response(validate_reply(request.app.state.default_contract, settings.limits, body, limit))
+    view = RequestView.of_request(request)
+    body = await read_body(request.stream(), limit, view.declared_size)
+    default = request.app.state.default_contract
+    return reply_response(validate_reply(default, view, settings.limits, body, limit))
