@@ -226,3 +226,19 @@ broken_orders = st.tuples(
         lambda changes: {**pair[0], **changes}
     )
 )
+
+
+# What a failure id is made of, from an alphabet rich in the characters an address or key could use to
+# spell another one ("@" between name and version, "?" for a part not named, "#" before a batch index).
+_FORGERY_TEXT = st.text(st.sampled_from(["a", "b", "1", "@", "?", "#", "0", '"', "\\", ",", "é"]), max_size=5)
+failure_addresses = st.tuples(
+    st.none() | _FORGERY_TEXT,
+    st.none() | _FORGERY_TEXT,
+    st.one_of(
+        st.tuples(st.just("key"), _FORGERY_TEXT),
+        st.tuples(st.just("key"), _FORGERY_TEXT, st.integers(0, 20).map(str)),
+        st.tuples(st.just("raw"), _FORGERY_TEXT),
+        st.tuples(st.just("kafka"), _FORGERY_TEXT, st.integers(0, 3).map(str), st.integers(0, 9).map(str)),
+    ),
+)
+"""``(contract, version, source identity)`` as :func:`sigma_aetl.core.ids.failure_id` takes them."""

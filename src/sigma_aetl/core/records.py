@@ -225,7 +225,7 @@ def failure_record(
     assert decision.stage is not None
     identity = envelope.source_identity()
     return FailureRecord(
-        failure_id=failure_id(envelope.contract_ref, identity),
+        failure_id=failure_id(envelope.contract, envelope.version, identity),
         contract_ref=envelope.contract_ref,
         contract=decision.contract,
         version=decision.version,

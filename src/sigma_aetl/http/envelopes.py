@@ -65,17 +65,15 @@ def envelope(
     index: int | None = None,
     identity: SourceIdentity | None = None,
 ) -> Envelope:
-    """One envelope; in a batch, ``index`` numbers the event and extends the idempotency key."""
+    """One envelope; in a batch, ``index`` numbers the event, which with the idempotency key names it."""
     source = info.metadata if index is None else {**info.metadata, "index": index}
-    key = info.idempotency_key
-    if key is not None and index is not None:
-        key = f"{key}#{index}"
     return Envelope(
         raw=raw,
         contract=contract,
         version=version,
         received_at=info.received_at,
         source=source,
-        idempotency_key=key,
+        idempotency_key=info.idempotency_key,
+        batch_index=index,
         transport_identity=identity,
     )

@@ -2,12 +2,14 @@
 
 route → validate → build record → store, for a batch of envelopes at a time. The store's unique ids make a
 retry or a replay a no-op; an identity already stored with other content becomes an ``identity_conflict``
-failure, never an overwrite and never a silent drop.
+failure, and an idempotency key already naming other content stores the event apart
+(:mod:`sigma_aetl.core.keyreuse`): never an overwrite and never a silent drop.
 """
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import replace
+from typing import TypeGuard
 
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.canonical import sha256_hex
@@ -15,6 +17,7 @@ from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import Decision, FieldError
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.jsonparse import Limits, transport_error
+from sigma_aetl.core.keyreuse import content_of, reused_key_record
 from sigma_aetl.core.records import (
     AcceptedRecord,
     FailureRecord,
@@ -147,12 +150,36 @@ class Pipeline:
             if isinstance(item.record, AcceptedRecord)
             and kept[item.record.record_id] != item.record.content_hash
         }
-        if conflicts:
-            _merge(report, self.store.write([], list(conflicts.values())))
-            for index, record in conflicts.items():
-                items[index] = _Item(items[index].envelope, items[index].contract, record)
+        self._store_apart(items, report, conflicts)
+        self._store_apart(items, report, self._reused_keys(items, report))
         seen: set[str] = set()  # a second copy within the batch is a duplicate of the first
         return [_outcome(item.record, report, seen) for item in items]
+
+    def _store_apart(self, items: list[_Item], report: WriteReport, apart: dict[int, FailureRecord]) -> None:
+        """Write the failures that replace some items' records (conflicts), and put them in their place."""
+        if apart:
+            _merge(report, self.store.write([], list(apart.values())))
+            for index, record in apart.items():
+                items[index] = _Item(items[index].envelope, items[index].contract, record)
+
+    def _reused_keys(self, items: Sequence[_Item], report: WriteReport) -> dict[int, FailureRecord]:
+        """The keyed failures whose key already names other content, stored or earlier in the batch, each
+        as the record that stores it apart (see :mod:`sigma_aetl.core.keyreuse`). Reads the store only for
+        keyed failures it found stored already: a retry, or a reuse."""
+        keyed = [(i, item.record) for i, item in enumerate(items) if _keyed_failure(item.record)]
+        taken = {record.failure_id for _, record in keyed} & report.existing_failures
+        stored = ((failure_id, self._stored_content(failure_id)) for failure_id in sorted(taken))
+        kept = {failure_id: content for failure_id, content in stored if content is not None}
+        apart: dict[int, FailureRecord] = {}
+        for index, record in keyed:
+            own = content_of(record.raw, self.limits)
+            if kept.setdefault(record.failure_id, own) != own:
+                apart[index] = reused_key_record(items[index].envelope, record, own, record.failure_id)
+        return apart
+
+    def _stored_content(self, failure_id: str) -> str | None:
+        stored = self.store.get_failure(failure_id)
+        return None if stored is None else content_of(stored.raw, self.limits)
 
     def process_oversized(self, envelope: Envelope, size: int, limit: int) -> Outcome:
         """Store a failure for a body over the hard request limit; ``envelope.raw`` holds only its prefix.
@@ -170,7 +197,10 @@ class Pipeline:
         identity = ("raw-prefix", sha256_hex(envelope.raw), str(size))
         keyed = replace(envelope, transport_identity=envelope.transport_identity or identity)
         record = self._truncated_record(keyed, size, error)
-        return _outcome(record, self.store.write([], [record]))
+        items = [_Item(keyed, None, record)]
+        report = self.store.write([], [record])
+        self._store_apart(items, report, self._reused_keys(items, report))
+        return _outcome(items[0].record, report)
 
     def _item(self, envelope: Envelope, registry: Registry) -> _Item:
         if envelope.truncated is not None:
@@ -198,6 +228,10 @@ class Pipeline:
         decision = failed([routed] if isinstance(routed, FieldError) else [error], _contract_or_none(routed))
         raw = RawPayload.of(envelope.raw, size=size, truncated=True)
         return failure_record(envelope, decision, raw=raw)
+
+
+def _keyed_failure(record: StoredRecord) -> TypeGuard[FailureRecord]:
+    return isinstance(record, FailureRecord) and record.identified_by == "key"
 
 
 def _contract_or_none(routed: Contract | FieldError) -> Contract | None:
