@@ -440,3 +440,44 @@ def test_a_source_failing_mid_stream_leaves_the_store_free(
         assert pipeline.process([make_envelope(shipment("B"))])[0].duplicate is False
     finally:
         store.close()
+
+
+def test_a_body_of_unknown_size_is_identified_by_its_prefix(
+    pipeline: Pipeline, make_envelope: EnvelopeFactory
+) -> None:
+    """A body over the limit whose size is unknown is recorded ``size_unknown``; the same prefix again is
+    the same failure, and another prefix another."""
+    first = pipeline.process_oversized(make_envelope(b'{"a": "xxxx'), None, 100)
+    again = pipeline.process_oversized(make_envelope(b'{"a": "xxxx'), None, 100)
+    other = pipeline.process_oversized(make_envelope(b'{"b": "xxxx'), None, 100)
+    assert (again.failure_id, again.duplicate) == (first.failure_id, True)
+    assert other.failure_id != first.failure_id
+    stored = pipeline.store.get_failure(first.failure_id or "")
+    assert stored is not None
+    assert (stored.raw.truncated, stored.raw.size_unknown) == (True, True)
+    assert stored.errors[0].type == "request_too_large"
+
+
+def test_a_body_read_to_its_end_is_identified_by_its_whole_bytes(
+    pipeline: Pipeline, make_envelope: EnvelopeFactory
+) -> None:
+    """A body over the limit read to its end has the id of its whole bytes, whatever prefix is kept."""
+    whole = b'{"a": "' + b"x" * 500 + b'"}'
+    cut = Truncation(len(whole), sha256_hex(whole))
+    outcome = pipeline.process_oversized(make_envelope(whole[:64], truncated=cut), len(whole), 100)
+    bare = pipeline.process([make_envelope(whole)])[0]
+    assert outcome.failure_id == bare.failure_id
+    stored = pipeline.store.get_failure(outcome.failure_id or "")
+    assert stored is not None
+    assert (stored.raw.size, stored.raw.truncated, stored.raw.size_unknown) == (len(whole), True, False)
+
+
+def test_an_oversized_body_under_a_reused_key_is_stored_apart(
+    pipeline: Pipeline, make_envelope: EnvelopeFactory
+) -> None:
+    """A body over the limit sent under a key that names another failure is its own failure."""
+    (first,) = pipeline.process([make_envelope(INVALID_SHIPMENT, idempotency_key="k")])
+    big = pipeline.process_oversized(make_envelope(b'{"a": "xxxx', idempotency_key="k"), 9000, 100)
+    assert big.duplicate is False
+    assert big.failure_id != first.failure_id
+    assert [e.type for e in big.errors] == ["request_too_large", "idempotency_key_reused"]

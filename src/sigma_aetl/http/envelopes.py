@@ -1,13 +1,14 @@
 """Turn an HTTP request into envelopes: raw bytes plus the request's transport metadata."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sigma_aetl.core.batches import looks_like_array, split_array, split_lines
-from sigma_aetl.core.envelope import Envelope
+from sigma_aetl.core.envelope import Envelope, Truncation
 from sigma_aetl.core.ids import SourceIdentity
+from sigma_aetl.http.body import TooLarge
 from sigma_aetl.http.view import RequestView
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/ndjson", "application/json-seq")
@@ -77,3 +78,13 @@ def envelope(
         batch_index=index,
         transport_identity=identity,
     )
+
+
+def oversized_envelope(info: RequestInfo, body: TooLarge, contract: str, version: str) -> Envelope:
+    """The envelope of a body over the limit: its first bytes; read to its end, its whole SHA-256 (in
+    ``source.body_sha256`` too), which then identifies it as if it had been kept."""
+    if body.sha256 is None or body.size is None:
+        return envelope(info, body.prefix, contract, version)
+    kept = envelope(info, body.prefix, contract, version)
+    source = {**kept.source, "body_sha256": body.sha256}
+    return replace(kept, source=source, truncated=Truncation(body.size, body.sha256))

@@ -12,7 +12,7 @@ middleware before the fast path cost a fifth of the requests per second.
 from collections.abc import AsyncIterator, MutableMapping
 from typing import Any
 
-from sigma_aetl.http.body import TooLarge, read_body
+from sigma_aetl.http.body import Body, BodyLimits, Deadline, TimedOut, read_body
 from sigma_aetl.http.handlers import DefaultContract, Ingestor, validate_reply
 from sigma_aetl.http.reply import Receive, Scope, Send, send_reply
 from sigma_aetl.http.view import ClientDisconnected, RequestView, asgi_chunks
@@ -26,7 +26,7 @@ class FastPath:
     def __init__(self, ingestor: Ingestor, default_contract: DefaultContract) -> None:
         self.ingestor = ingestor
         self.default_contract = default_contract
-        self._limit = ingestor.gateway.settings.max_request_bytes
+        self._limits = BodyLimits.of(ingestor.gateway.settings)
 
     async def answer(self, scope: Scope, receive: Receive, send: Send) -> bool:
         """Serve the request if it is one of the hot routes (True); otherwise touch nothing (False)."""
@@ -48,22 +48,26 @@ class FastPath:
     async def _validate(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await self._body(scope, receive)
         limits = self.ingestor.gateway.settings.limits
-        await send_reply(send, validate_reply(self.default_contract, limits, body, self._limit))
+        await send_reply(send, validate_reply(self.default_contract, limits, body, self._limits.max_bytes))
 
     async def _ingest(self, scope: Scope, receive: Receive, send: Send, contract: str, version: str) -> None:
         body = await self._body(scope, receive)
         view = _view(scope)
         await send_reply(send, await self.ingestor.ingest(view, contract, version, body))
 
-    async def _body(self, scope: Scope, receive: Receive) -> "bytes | TooLarge":
+    async def _body(self, scope: Scope, receive: Receive) -> Body:
         """The body; one message holds it whole in the common case, read without the chunk machinery."""
-        message = await receive()
+        deadline = Deadline(self._limits.timeout)
+        try:
+            message = await deadline.within(receive())
+        except TimeoutError:
+            return TimedOut(self._limits.timeout)
         if message["type"] == "http.request" and not message.get("more_body", False):
             body: bytes = message.get("body", b"")
-            if len(body) <= self._limit:
+            if len(body) <= self._limits.max_bytes:
                 return body
         declared = _view(scope).declared_size
-        return await read_body(_chain(message, receive), self._limit, declared)
+        return await read_body(_chain(message, receive), self._limits, declared, deadline)
 
 
 async def _chain(first: MutableMapping[str, Any], receive: Receive) -> AsyncIterator[bytes]:

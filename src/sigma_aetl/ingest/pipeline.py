@@ -181,23 +181,27 @@ class Pipeline:
         stored = self.store.get_failure(failure_id)
         return None if stored is None else content_of(stored.raw, self.limits)
 
-    def process_oversized(self, envelope: Envelope, size: int, limit: int) -> Outcome:
+    def process_oversized(self, envelope: Envelope, size: int | None, limit: int) -> Outcome:
         """Store a failure for a body over the hard request limit; ``envelope.raw`` holds only its prefix.
 
-        The record says so (``raw.truncated``, the full ``raw.size``) instead of pretending to hold it all;
-        its id derives from the prefix and the size, so a retried upload writes nothing new.
+        The record says so (``raw.truncated``, the full ``raw.size``, or ``raw.size_unknown`` when the
+        source could not learn it) instead of pretending to hold it all. A body read to its end
+        (``envelope.truncated``) is identified by its whole bytes, as if it had been kept; one that was
+        not, by its prefix and its size: either way a retried upload writes nothing new.
         """
+        whole = "of unknown size (still arriving when reading it on stopped)" if size is None else size
         error = transport_error(
             RootCause.PAYLOAD_TOO_LARGE,
             "request_too_large",
-            f"The request body is {size} bytes or more; the limit is {limit} bytes. "
+            f"The request body is {whole}{'' if size is None else ' bytes'}; the limit is {limit} bytes. "
             f"Only the first {len(envelope.raw)} bytes are kept.",
             constraint=f"size <= {limit} bytes",
         )
-        identity = ("raw-prefix", sha256_hex(envelope.raw), str(size))
-        keyed = replace(envelope, transport_identity=envelope.transport_identity or identity)
-        record = self._truncated_record(keyed, size, error)
-        items = [_Item(keyed, None, record)]
+        if envelope.truncated is None:
+            identity = ("raw-prefix", sha256_hex(envelope.raw), "size_unknown" if size is None else str(size))
+            envelope = replace(envelope, transport_identity=envelope.transport_identity or identity)
+        record = self._truncated_record(envelope, size, error)
+        items = [_Item(envelope, None, record)]
         report = self.store.write([], [record])
         self._store_apart(items, report, self._reused_keys(items, report))
         return _outcome(items[0].record, report)
@@ -221,12 +225,13 @@ class Pipeline:
         return self._truncated_record(envelope, size, error, registry)
 
     def _truncated_record(
-        self, envelope: Envelope, size: int, error: FieldError, registry: Registry | None = None
+        self, envelope: Envelope, size: int | None, error: FieldError, registry: Registry | None = None
     ) -> FailureRecord:
-        """A failure record keeping only ``envelope.raw``, the first bytes of ``size``; routing errors win."""
+        """A failure record keeping only ``envelope.raw``, the first bytes of ``size`` (None: unknown);
+        routing errors win."""
         routed = (self.registry if registry is None else registry).route(envelope.contract, envelope.version)
         decision = failed([routed] if isinstance(routed, FieldError) else [error], _contract_or_none(routed))
-        raw = RawPayload.of(envelope.raw, size=size, truncated=True)
+        raw = RawPayload.of(envelope.raw, size=size, truncated=True, size_unknown=size is None)
         return failure_record(envelope, decision, raw=raw)
 
 

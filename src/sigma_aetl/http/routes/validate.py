@@ -7,7 +7,7 @@ the same handler if the fast path is not installed.
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from sigma_aetl.http.body import read_body
+from sigma_aetl.http.body import BodyLimits, read_body
 from sigma_aetl.http.handlers import validate_reply
 from sigma_aetl.http.reply import reply_response
 from sigma_aetl.http.schemas import ValidateResult
@@ -36,6 +36,7 @@ router = APIRouter(tags=["compatibility"])
 async def validate_original(request: Request) -> Response:
     """Decide on the body; no storage."""
     settings = request.app.state.gateway.settings
-    limit = settings.max_request_bytes
-    body = await read_body(request.stream(), limit, RequestView.of_request(request).declared_size)
-    return reply_response(validate_reply(request.app.state.default_contract, settings.limits, body, limit))
+    limits = BodyLimits.of(settings)
+    body = await read_body(request.stream(), limits, RequestView.of_request(request).declared_size)
+    default = request.app.state.default_contract
+    return reply_response(validate_reply(default, settings.limits, body, limits.max_bytes))
