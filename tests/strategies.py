@@ -1,6 +1,7 @@
 """Shared Hypothesis strategies: JSON values, JSON-ish text, shipments and orders, valid or broken."""
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import strategies as st
@@ -242,3 +243,13 @@ failure_addresses = st.tuples(
     ),
 )
 """``(contract, version, source identity)`` as :func:`sigma_aetl.core.ids.failure_id` takes them."""
+
+
+finite_floats = st.floats(allow_nan=False, allow_infinity=False)
+
+
+def with_more_digits(number: float) -> str:
+    """``number``'s shortest text with about 25 more significant digits, none of them zero: a decimal
+    no 64-bit float holds (a float's shortest text has at most 17 significant digits)."""
+    shortest = Decimal(repr(number))
+    return format(shortest + shortest.copy_abs().scaleb(-25) * Decimal("1.1"), "E")

@@ -1,0 +1,106 @@
+"""Numbers exactly as sent: a JSON number a 64-bit float cannot hold as written is an error, not a rounding.
+
+JSON numbers with a fraction or an exponent are read as 64-bit floats (orjson, Pydantic and JSON Schema
+alike), which hold about 16 significant digits. ``1000.0000000000000001`` reads as ``1000.0``, so a rule
+``weight_kg <= 1000`` would pass it and the record would keep a value other than the one sent. The rule,
+applied once at parse for every backend (so twin contracts decide alike):
+
+    A number written with a fraction or an exponent must be, in value, the shortest decimal that reads
+    back as the same float (Python's ``repr``), compared after normalising exponent and trailing zeros.
+
+So ``0.1``, ``2.50``, ``1e3``, ``5e-324`` and any float's ``repr`` pass; ``1000.0000000000000001``,
+``9007199254740993.0`` and ``1e-400`` (which reads as ``0.0``) are ``inexact_number`` errors at their path,
+a ``constraint_violation``. Integers (no fraction, no exponent) are read exactly, at any size, and are not
+concerned.
+
+Most payloads never reach the exact check: a number can only be inexact with at least 16 significant digits
+or a three-digit exponent, which :func:`may_be_inexact` looks for in the text first.
+"""
+
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+from sigma_aetl.core.decision import FieldError, LocPart
+from sigma_aetl.core.explain import format_path
+from sigma_aetl.core.taxonomy import RootCause, Stage
+from sigma_aetl.core.value import value
+
+INEXACT = "inexact_number"
+"""The error type of a number a 64-bit float does not hold as written."""
+
+# A run of 16 digits or dots (16 significant digits need one), or an exponent of three digits (the only
+# way a short number leaves the range floats hold exactly). Matches inside strings too: that only costs
+# the exact check.
+_CANDIDATE = re.compile(r"\d[\d.]{15}|[eE][+-]?\d{3}")
+
+
+@value
+class InexactNumber:
+    """A number in the payload that a 64-bit float does not hold as written."""
+
+    loc: tuple[LocPart, ...]
+    text: str
+    """The number exactly as sent."""
+    reads_as: float
+    """The float it would have been read as."""
+
+
+def may_be_inexact(text: str) -> bool:
+    """Whether ``text`` may hold an inexact number: False is certain, True asks :func:`read_exactly`."""
+    return _CANDIDATE.search(text) is not None
+
+
+def read_exactly(text: str) -> tuple[Any, tuple[InexactNumber, ...]]:
+    """The JSON value of ``text`` (valid JSON, already checked), and every inexact number in it, in order."""
+    written: list[str | None] = []  # per float, in document order: its text when inexact
+
+    def number(token: str) -> float:
+        reads_as = float(token)
+        written.append(None if Decimal(token) == Decimal(repr(reads_as)) else token)
+        return reads_as
+
+    parsed = json.loads(text, parse_float=number)
+    if not any(written):
+        return parsed, ()
+    return parsed, tuple(_located(parsed, written))
+
+
+def _located(parsed: Any, written: list[str | None]) -> list[InexactNumber]:
+    """Walk the value in document order (the order the parser met its floats) and place the inexact ones."""
+    found: list[InexactNumber] = []
+    floats = iter(written)
+    stack: list[tuple[Any, tuple[LocPart, ...]]] = [(parsed, ())]
+    while stack:
+        node, loc = stack.pop()
+        if type(node) is float:
+            token = next(floats)
+            if token is not None:
+                found.append(InexactNumber(loc, token, node))
+        elif isinstance(node, dict):
+            stack.extend((child, (*loc, key)) for key, child in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((child, (*loc, index)) for index, child in reversed(list(enumerate(node))))
+    return found
+
+
+def inexact_error(number: InexactNumber) -> FieldError:
+    """The ``constraint_violation`` of one inexact number."""
+    path = format_path(number.loc)
+    shortest = repr(number.reads_as)
+    message = (
+        f"{number.text} is not a number a 64-bit float holds as written: it would be read as {shortest}. "
+        "Send the value the float holds, or send it as a string."
+    )
+    return FieldError(
+        path=path,
+        loc=number.loc,
+        type=INEXACT,
+        root_cause=RootCause.CONSTRAINT_VIOLATION,
+        stage=Stage.SCHEMA,
+        message=message,
+        constraint="a number a 64-bit float holds exactly",
+        explanation=f"{path or 'payload'}: expected a number a 64-bit float holds exactly, received "
+        f"{number.text}, which would be read as {shortest}.",
+    )
