@@ -72,10 +72,27 @@ def test_numbers_a_float_rounds_are_inexact(text: str) -> None:
 
 
 def test_integers_stay_exact_at_any_size() -> None:
-    """Integers are read exactly, however long, and are never inexact."""
-    result = parsed('{"n": 123456789012345678901234567890, "m": 9007199254740993}')
-    assert result.value == {"n": 123456789012345678901234567890, "m": 9007199254740993}
-    assert result.inexact == ()
+    """Integers are read exactly, however long; those a float would not hold are noted as integers."""
+    result = parsed('{"n": 123456789012345678901234567890, "m": 9007199254740993, "k": 9007199254740992}')
+    assert result.value == {"n": 123456789012345678901234567890, "m": 9007199254740993, "k": 2**53}
+    assert [(n.loc, n.integer) for n in result.inexact] == [(("n",), True), (("m",), True)]
+
+
+@pytest.mark.parametrize("backend", ["pydantic", "json-schema"])
+def test_an_integer_a_float_does_not_hold_fails_only_in_a_float_field(
+    shipment: Contract, twin: Contract, backend: str
+) -> None:
+    """``9007199254740993`` is inexact as a ``weight_kg`` (a number), not as a ``priority`` (an integer)
+    nor as a field the contract does not define."""
+    contract = shipment if backend == "pydantic" else twin
+    weight = validate(contract, (SHIPMENT % "9007199254740993").encode())
+    assert [(e.path, e.type) for e in weight.errors] == [("weight_kg", INEXACT)]
+    priority = validate(
+        contract, SHIPMENT.replace('"priority": 1', '"priority": 9007199254740993').encode() % b"5"
+    )
+    assert INEXACT not in [e.type for e in priority.errors]
+    extra = validate(contract, (SHIPMENT % "5").replace("}", ', "x": 9007199254740993}').encode())
+    assert [e.root_cause for e in extra.errors] == [RootCause.UNEXPECTED_FIELD]
 
 
 def test_digits_inside_strings_are_left_alone() -> None:

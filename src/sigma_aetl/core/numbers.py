@@ -10,8 +10,9 @@ applied once at parse for every backend (so twin contracts decide alike):
 
 So ``0.1``, ``2.50``, ``1e3``, ``5e-324`` and any float's ``repr`` pass; ``1000.0000000000000001``,
 ``9007199254740993.0`` and ``1e-400`` (which reads as ``0.0``) are ``inexact_number`` errors at their path,
-a ``constraint_violation``. Integers (no fraction, no exponent) are read exactly, at any size, and are not
-concerned.
+a ``constraint_violation``. Integers (no fraction, no exponent) are read exactly, at any size; only where
+the contract's JSON Schema makes the field a ``number`` (a float or a decimal, which backends check as
+floats) is an integer a float does not hold, such as ``9007199254740993``, inexact too.
 
 Most payloads never reach the exact check: a number can only be inexact with at least 16 significant digits
 or a three-digit exponent, which :func:`may_be_inexact` looks for in the text first.
@@ -19,11 +20,14 @@ or a three-digit exponent, which :func:`may_be_inexact` looks for in the text fi
 
 import json
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from sigma_aetl.core.decision import FieldError, LocPart
 from sigma_aetl.core.explain import format_path
+from sigma_aetl.core.paths import EVERY
+from sigma_aetl.core.rule_kinds import field_node, field_types
 from sigma_aetl.core.taxonomy import RootCause, Stage
 from sigma_aetl.core.value import value
 
@@ -34,6 +38,8 @@ INEXACT = "inexact_number"
 # way a short number leaves the range floats hold exactly). Matches inside strings too: that only costs
 # the exact check.
 _CANDIDATE = re.compile(r"\d[\d.]{15}|[eE][+-]?\d{3}")
+_EXACT_INTEGERS = 2**53
+"""Every integer of this magnitude or less is a float too (an integer above it has 16 digits or more)."""
 
 
 @value
@@ -45,6 +51,8 @@ class InexactNumber:
     """The number exactly as sent."""
     reads_as: float
     """The float it would have been read as."""
+    integer: bool = False
+    """An integer, inexact only in a field that holds floats (see :func:`counts_in`)."""
 
 
 def may_be_inexact(text: str) -> bool:
@@ -62,27 +70,39 @@ def read_exactly(text: str) -> tuple[Any, tuple[InexactNumber, ...]]:
         return reads_as
 
     parsed = json.loads(text, parse_float=number)
-    if not any(written):
-        return parsed, ()
     return parsed, tuple(_located(parsed, written))
 
 
 def _located(parsed: Any, written: list[str | None]) -> list[InexactNumber]:
-    """Walk the value in document order (the order the parser met its floats) and place the inexact ones."""
+    """Walk the value in document order (the order the parser met its floats) and place the inexact ones,
+    and the integers a float would not hold."""
     found: list[InexactNumber] = []
     floats = iter(written)
     stack: list[tuple[Any, tuple[LocPart, ...]]] = [(parsed, ())]
     while stack:
         node, loc = stack.pop()
-        if type(node) is float:
+        kind = type(node)
+        if kind is float:
             token = next(floats)
             if token is not None:
                 found.append(InexactNumber(loc, token, node))
+        elif kind is int and not -_EXACT_INTEGERS <= node <= _EXACT_INTEGERS and float(node) != node:
+            found.append(InexactNumber(loc, str(node), float(node), integer=True))
         elif isinstance(node, dict):
             stack.extend((child, (*loc, key)) for key, child in reversed(node.items()))
         elif isinstance(node, list):
             stack.extend((child, (*loc, index)) for index, child in reversed(list(enumerate(node))))
     return found
+
+
+def counts_in(number: InexactNumber, schema: Mapping[str, Any]) -> bool:
+    """Whether ``number`` is an error under a contract whose JSON Schema is ``schema``: any inexact float,
+    and an integer only in a field of type ``number`` (the backends read it as a float there)."""
+    if not number.integer:
+        return True
+    node = field_node(schema, tuple(EVERY if isinstance(step, int) else step for step in number.loc))
+    types = field_types(schema, node) if node is not None else None
+    return types is not None and "number" in types and "integer" not in types
 
 
 def inexact_error(number: InexactNumber) -> FieldError:
