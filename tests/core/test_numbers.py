@@ -9,7 +9,7 @@ from contract_support import shipment_twin
 from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import Decision
 from sigma_aetl.core.jsonparse import Limits, Parsed, parse
-from sigma_aetl.core.numbers import INEXACT
+from sigma_aetl.core.numbers import INEXACT, may_be_inexact
 from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.core.validator import validate
 from strategies import finite_floats, with_more_digits
@@ -123,3 +123,24 @@ def test_both_backends_decide_inexact_numbers_alike(
     """For any number with digits a float cannot hold, the twins give the same decision."""
     raw = (SHIPMENT % with_more_digits(number)).encode()
     assert agreed(validate(shipment, raw)) == agreed(validate(twin, raw))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"shipment_id": "SHIP-TRUE-003", "weight_kg": 15.2}',
+        b'{"id": "550e8400-e29b-41d4-a716-446655440000", "total": 25.0}',
+        b'{"id": "12345678901234567890", "x": 1.5}',
+    ],
+)
+def test_ordinary_payloads_skip_the_exact_check(raw: bytes) -> None:
+    """Identifiers, UUIDs and digit strings do not send a payload to the exact (slower) re-parse."""
+    assert not may_be_inexact(raw)
+
+
+@pytest.mark.parametrize(
+    "raw", [b"[1e-400]", b"-9223372036854775809", b'{"a": 1.00000000000000000001e5}', b'{"a":1E+400 }']
+)
+def test_numbers_that_may_be_inexact_are_checked(raw: bytes) -> None:
+    """Long mantissas, three-digit exponents and numbers at the very end all go to the exact check."""
+    assert may_be_inexact(raw)

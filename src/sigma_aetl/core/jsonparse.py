@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from sigma_aetl.core.decision import FieldError
+from sigma_aetl.core.numbers import EXACT_INTEGERS as _EXACT
 from sigma_aetl.core.numbers import InexactNumber, may_be_inexact, read_exactly
 from sigma_aetl.core.taxonomy import STAGE_OF, RootCause
 from sigma_aetl.core.value import value
@@ -72,7 +73,7 @@ def parse(raw: bytes, limits: Limits) -> Parsed | FieldError:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         return _decode_error(str(exc))
-    return _guard(text, value, limits)
+    return _guard(raw, text, value, limits)
 
 
 def _decode_error(message: str) -> FieldError:
@@ -83,7 +84,7 @@ def _decode_error(message: str) -> FieldError:
     return transport_error(RootCause.MALFORMED_JSON, "malformed_json", f"Not valid JSON: {message}.")
 
 
-def _guard(text: str, value: Any, limits: Limits) -> Parsed | FieldError:
+def _guard(raw: bytes, text: str, value: Any, limits: Limits) -> Parsed | FieldError:
     containers = text.count("{") + text.count("[")
     if containers > limits.max_depth and _depth(value) > limits.max_depth:
         return transport_error(
@@ -92,11 +93,11 @@ def _guard(text: str, value: Any, limits: Limits) -> Parsed | FieldError:
             f"The payload nests deeper than {limits.max_depth} levels.",
             constraint=f"depth <= {limits.max_depth}",
         )
-    keys = _count_keys(value)
+    keys, numbers = _shape(value)
     if not _keys_unique_by_count(text, keys) and _count_key_tokens(text) != keys:
         return _duplicate_key_error(text)
-    # Any integer orjson widened to a float has 19 digits or more, which may_be_inexact looks for too.
-    if may_be_inexact(text):
+    # An integer orjson widened is a float of 19 digits or more, which may_be_inexact looks for too.
+    if numbers and may_be_inexact(raw):
         exact, inexact = read_exactly(text)
         return Parsed(text, exact, inexact)
     return Parsed(text, value)
@@ -115,9 +116,11 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def _count_keys(value: Any) -> int:
-    """How many keys the parsed value holds, in all its objects."""
-    keys, stack = 0, [value]
+def _shape(value: Any) -> tuple[int, bool]:
+    """How many keys the parsed value holds, and whether it holds a number that may not be as sent: a
+    float (orjson reads every number with a fraction or an exponent as one, and widens an integer beyond
+    64 bits to one), or an integer beyond the floats' exact range (see :mod:`sigma_aetl.core.numbers`)."""
+    keys, numbers, stack = 0, False, [value]
     while stack:
         node = stack.pop()
         kind = type(node)
@@ -126,7 +129,9 @@ def _count_keys(value: Any) -> int:
             stack.extend(node.values())
         elif kind is list:
             stack.extend(node)
-    return keys
+        elif kind is float or (kind is int and not -_EXACT <= node <= _EXACT):
+            numbers = True
+    return keys, numbers
 
 
 def _keys_unique_by_count(text: str, keys: int) -> bool:

@@ -15,7 +15,8 @@ the contract's JSON Schema makes the field a ``number`` (a float or a decimal, w
 floats) is an integer a float does not hold, such as ``9007199254740993``, inexact too.
 
 Most payloads never reach the exact check: a number can only be inexact with at least 16 significant digits
-or a three-digit exponent, which :func:`may_be_inexact` looks for in the text first.
+or a three-digit exponent, which :func:`may_be_inexact` looks for in the bytes first, and only when the
+parsed value holds a float or a large integer at all.
 """
 
 import json
@@ -34,11 +35,13 @@ from sigma_aetl.core.value import value
 INEXACT = "inexact_number"
 """The error type of a number a 64-bit float does not hold as written."""
 
-# A run of 16 digits or dots (16 significant digits need one), or an exponent of three digits (the only
-# way a short number leaves the range floats hold exactly). Matches inside strings too: that only costs
-# the exact check.
-_CANDIDATE = re.compile(r"\d[\d.]{15}|[eE][+-]?\d{3}")
-_EXACT_INTEGERS = 2**53
+# A number token that ends where JSON lets one end (whitespace, comma, bracket, brace, the end; not a
+# quote, so a UUID's "0e8400" or a string of digits is left alone) and is either a run of 16 digits or
+# dots (16 significant digits need one), with or without an exponent, or has an exponent of three digits
+# (the only way a short number leaves the range floats hold exactly). Text inside a string that looks
+# like one only costs the exact check.
+_CANDIDATE = re.compile(rb"(?:[0-9][0-9.]{15,}(?:[eE][+-]?[0-9]+)?|[0-9][eE][+-]?[0-9]{3,})(?:[\s,\]}]|\Z)")
+EXACT_INTEGERS = 2**53
 """Every integer of this magnitude or less is a float too (an integer above it has 16 digits or more)."""
 
 
@@ -55,9 +58,9 @@ class InexactNumber:
     """An integer, inexact only in a field that holds floats (see :func:`counts_in`)."""
 
 
-def may_be_inexact(text: str) -> bool:
-    """Whether ``text`` may hold an inexact number: False is certain, True asks :func:`read_exactly`."""
-    return _CANDIDATE.search(text) is not None
+def may_be_inexact(raw: bytes) -> bool:
+    """Whether JSON ``raw`` may hold an inexact number: False is certain, True asks :func:`read_exactly`."""
+    return _CANDIDATE.search(raw) is not None
 
 
 def read_exactly(text: str) -> tuple[Any, tuple[InexactNumber, ...]]:
@@ -86,7 +89,7 @@ def _located(parsed: Any, written: list[str | None]) -> list[InexactNumber]:
             token = next(floats)
             if token is not None:
                 found.append(InexactNumber(loc, token, node))
-        elif kind is int and not -_EXACT_INTEGERS <= node <= _EXACT_INTEGERS and float(node) != node:
+        elif kind is int and not -EXACT_INTEGERS <= node <= EXACT_INTEGERS and float(node) != node:
             found.append(InexactNumber(loc, str(node), float(node), integer=True))
         elif isinstance(node, dict):
             stack.extend((child, (*loc, key)) for key, child in reversed(node.items()))

@@ -30,8 +30,8 @@ def validate(contract: Contract, raw: bytes, limits: Limits = DEFAULT_LIMITS) ->
     if not isinstance(parsed.value, dict):
         return failed([not_an_object(parsed.value)], contract)
     errors = contract.check(parsed.text, parsed.value)
-    inexact = (number for number in parsed.inexact if counts_in(number, contract.json_schema))
-    errors.extend(inexact_error(number) for number in inexact)  # the same for every backend
+    if parsed.inexact:  # found at parse, so the same for every backend
+        errors.extend(inexact_error(n) for n in parsed.inexact if counts_in(n, contract.json_schema))
     skip = _failed_locations(errors) if errors else _NONE
     errors.extend(rule_errors(contract.rules, parsed.value, skip, contract.rule_kinds))
     if errors:
