@@ -83,8 +83,8 @@ def envelope(
 def oversized_envelope(info: RequestInfo, body: TooLarge, contract: str, version: str) -> Envelope:
     """The envelope of a body over the limit: its first bytes; read to its end, its whole SHA-256 (in
     ``source.body_sha256`` too), which then identifies it as if it had been kept."""
-    if body.sha256 is None or body.size is None:
-        return envelope(info, body.prefix, contract, version)
     kept = envelope(info, body.prefix, contract, version)
+    if body.sha256 is None or body.size is None:
+        return kept
     source = {**kept.source, "body_sha256": body.sha256}
     return replace(kept, source=source, truncated=Truncation(body.size, body.sha256))
