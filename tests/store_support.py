@@ -44,7 +44,7 @@ def failure(key: str, at: datetime = T0, path: str = "priority") -> FailureRecor
         explanation=f"{path}: required, but the field is missing.",
     )
     return FailureRecord(
-        failure_id=failure_id("shipment@1", ("key", key)),
+        failure_id=failure_id("shipment", "1", ("key", key)),
         contract_ref="shipment@1",
         contract="shipment",
         version=1,

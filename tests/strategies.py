@@ -1,6 +1,7 @@
 """Shared Hypothesis strategies: JSON values, JSON-ish text, shipments and orders, valid or broken."""
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import strategies as st
@@ -245,3 +246,28 @@ _batch_parts = st.one_of(
 )
 batch_bodies = st.lists(_batch_parts, max_size=12).map(b"".join)
 """Bodies made of JSON texts, JSON-ish bytes and batch separators (LF, CRLF, RS, commas, brackets)."""
+
+# What a failure id is made of, from an alphabet rich in the characters an address or key could use to
+# spell another one ("@" between name and version, "?" for a part not named, "#" before a batch index).
+_FORGERY_TEXT = st.text(st.sampled_from(["a", "b", "1", "@", "?", "#", "0", '"', "\\", ",", "é"]), max_size=5)
+failure_addresses = st.tuples(
+    st.none() | _FORGERY_TEXT,
+    st.none() | _FORGERY_TEXT,
+    st.one_of(
+        st.tuples(st.just("key"), _FORGERY_TEXT),
+        st.tuples(st.just("key"), _FORGERY_TEXT, st.integers(0, 20).map(str)),
+        st.tuples(st.just("raw"), _FORGERY_TEXT),
+        st.tuples(st.just("kafka"), _FORGERY_TEXT, st.integers(0, 3).map(str), st.integers(0, 9).map(str)),
+    ),
+)
+"""``(contract, version, source identity)`` as :func:`sigma_aetl.core.ids.failure_id` takes them."""
+
+
+finite_floats = st.floats(allow_nan=False, allow_infinity=False)
+
+
+def with_more_digits(number: float) -> str:
+    """``number``'s shortest text with about 25 more significant digits, none of them zero: a decimal
+    no 64-bit float holds (a float's shortest text has at most 17 significant digits)."""
+    shortest = Decimal(repr(number))
+    return format(shortest + shortest.copy_abs().scaleb(-25) * Decimal("1.1"), "E")

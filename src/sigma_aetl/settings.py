@@ -54,6 +54,22 @@ class Settings(BaseSettings):
         default=16_777_216, ge=1, description="Largest HTTP request body; larger ones are refused with 413."
     )
     max_depth: int = Field(default=64, ge=1, le=200, description="Deepest JSON nesting accepted.")
+    # HTTP request bodies (identity): how long one may take, and how long one over the limit is read on.
+    body_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="Seconds an HTTP request body may take to arrive, from the request's start to its last "
+        "byte (the default lets a 16 MiB body arrive at 2.2 Mbit/s); a body still unfinished then is cut "
+        "off with 408 and nothing of it is stored.",
+    )
+    oversize_drain_timeout: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="Seconds a body over `max_request_bytes` is read on (and discarded) to record its whole "
+        "size and SHA-256; one still arriving then is recorded with `size_unknown`.",
+    )
     transaction_size: int = Field(
         default=TRANSACTION_SIZE,
         ge=1,

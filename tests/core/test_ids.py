@@ -2,9 +2,14 @@
 
 from datetime import UTC, datetime
 
-from sigma_aetl.core.canonical import sha256_hex
+from hypothesis import given
+
+from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
 from sigma_aetl.core.envelope import Envelope, Truncation
-from sigma_aetl.core.ids import failure_id, raw_identity, record_id
+from sigma_aetl.core.ids import SourceIdentity, failure_id, raw_identity, record_id
+from strategies import failure_addresses
+
+Address = tuple[str | None, str | None, SourceIdentity]
 
 NOW = datetime(2024, 5, 1, tzinfo=UTC)
 
@@ -43,14 +48,59 @@ def test_record_id_of_a_whole_record_ignores_key_order() -> None:
     assert record_id("c", 1, [{"a": 1, "b": 2}]) == record_id("c", 1, [{"b": 2, "a": 1}])
 
 
-def test_failure_id_depends_on_contract_ref_and_source() -> None:
-    """The failure id changes with the contract as addressed and with the source identity, nothing else."""
-    base = failure_id("shipment@1", ("key", "k-1"))
-    assert base == failure_id("shipment@1", ("key", "k-1"))
+def test_failure_id_depends_on_contract_version_and_source() -> None:
+    """The failure id changes with the contract and version as addressed and with the source identity."""
+    base = failure_id("shipment", "1", ("key", "k-1"))
+    assert base == failure_id("shipment", "1", ("key", "k-1"))
     assert base.startswith("fail_")
-    assert failure_id("shipment@2", ("key", "k-1")) != base
-    assert failure_id("shipment@1", ("key", "k-2")) != base
-    assert failure_id("shipment@1", ("raw", "k-1")) != base
+    assert failure_id("shipment", "2", ("key", "k-1")) != base
+    assert failure_id("parcel", "1", ("key", "k-1")) != base
+    assert failure_id("shipment", "1", ("key", "k-2")) != base
+    assert failure_id("shipment", "1", ("raw", "k-1")) != base
+
+
+def test_failure_ids_of_plain_addresses_are_those_stored_before() -> None:
+    """An address without ``@`` in its name or ``?`` for a part keeps the id it always had (replay safety)."""
+    legacy = sha256_hex(canonical_bytes(["failure", "shipment@1", ["key", "k-1"]]))[:32]
+    assert failure_id("shipment", "1", ("key", "k-1")) == f"fail_{legacy}"
+    unnamed = sha256_hex(canonical_bytes(["failure", "?@?", ["raw", "x"]]))[:32]
+    assert failure_id(None, None, ("raw", "x")) == f"fail_{unnamed}"
+
+
+def test_an_address_cannot_spell_another() -> None:
+    """A name holding ``@`` or a part named ``?`` never takes the id of another address."""
+    source = ("key", "k")
+    assert failure_id("a@b", "1", source) != failure_id("a", "b@1", source)
+    assert failure_id("?", "1", source) != failure_id(None, "1", source)
+    assert failure_id("", "1", source) != failure_id(None, "1", source)
+    assert failure_id("a", "?", source) != failure_id("a", None, source)
+
+
+def test_a_key_cannot_spell_a_batch_event() -> None:
+    """A single event keyed ``batch-7#0`` and event 0 of a batch keyed ``batch-7`` have two identities."""
+    single = envelope(b"{}", idempotency_key="batch-7#0")
+    batched = envelope(b"{}", idempotency_key="batch-7", batch_index=0)
+    assert batched.source_identity() == ("key", "batch-7", "0")
+    assert single.source_identity() != batched.source_identity()
+    assert failure_id("shipment", "1", single.source_identity()) != failure_id(
+        "shipment", "1", batched.source_identity()
+    )
+
+
+@given(failure_addresses, failure_addresses)
+def test_failure_ids_are_injective(one: Address, other: Address) -> None:
+    """Distinct (contract, version, source identity) give distinct ids; the same give the same id."""
+    if one == other:
+        assert failure_id(*one) == failure_id(*other)
+    else:
+        assert failure_id(*one) != failure_id(*other)
+
+
+@given(failure_addresses)
+def test_failure_ids_are_deterministic(address: Address) -> None:
+    """The same (contract, version, source identity) always gives the same id."""
+    contract, version, source = address
+    assert failure_id(*address) == failure_id(contract, version, tuple(source))
 
 
 def test_idempotency_key_beats_transport_identity_and_bytes() -> None:
@@ -112,12 +162,12 @@ def test_empty_idempotency_key_still_counts() -> None:
 def test_same_key_gives_the_same_failure_id_for_different_bytes() -> None:
     """Two payloads sent under one idempotency key share a failure id; without a key they do not."""
     one, two = envelope(b"one", idempotency_key="k"), envelope(b"two", idempotency_key="k")
-    assert failure_id(one.contract_ref, one.source_identity()) == failure_id(
-        two.contract_ref, two.source_identity()
+    assert failure_id("shipment", "1", one.source_identity()) == failure_id(
+        "shipment", "1", two.source_identity()
     )
     bare_one, bare_two = envelope(b"one"), envelope(b"two")
-    assert failure_id(bare_one.contract_ref, bare_one.source_identity()) != failure_id(
-        bare_two.contract_ref, bare_two.source_identity()
+    assert failure_id("shipment", "1", bare_one.source_identity()) != failure_id(
+        "shipment", "1", bare_two.source_identity()
     )
 
 

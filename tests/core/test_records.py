@@ -96,7 +96,7 @@ def test_failure_record_is_built_from_a_failed_decision(shipment: Contract) -> N
     decision = validate(shipment, INVALID_SHIPMENT)
     record = build_record(envelope(INVALID_SHIPMENT), decision, shipment)
     assert isinstance(record, FailureRecord)
-    assert record.failure_id == failure_id("shipment@1", ("raw", sha256_hex(INVALID_SHIPMENT)))
+    assert record.failure_id == failure_id("shipment", "1", ("raw", sha256_hex(INVALID_SHIPMENT)))
     assert record.contract_ref == "shipment@1"
     assert (record.contract, record.version, record.fingerprint) == ("shipment", 1, shipment.fingerprint)
     assert (record.root_cause, record.stage) == (RootCause.MISSING_FIELD, Stage.SCHEMA)
@@ -122,7 +122,7 @@ def test_conflict_record_points_at_the_stored_record(shipment: Contract) -> None
     assert conflict.root_cause is RootCause.IDENTITY_CONFLICT
     assert conflict.stage is Stage.IDENTITY
     assert conflict.conflicts_with == record.record_id
-    assert conflict.failure_id == failure_id("shipment@1", ("key", "k-9"))
+    assert conflict.failure_id == failure_id("shipment", "1", ("key", "k-9"))
     assert conflict.raw.to_bytes() == other
     (error,) = conflict.errors
     assert (error.path, error.loc, error.type) == ("shipment_id", ("shipment_id",), "identity_conflict")

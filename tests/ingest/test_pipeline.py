@@ -227,17 +227,70 @@ def test_unknown_version_is_not_validated(pipeline: Pipeline, make_envelope: Env
 
 
 def test_idempotency_key_identifies_failures(pipeline: Pipeline, make_envelope: EnvelopeFactory) -> None:
-    """Two different invalid payloads under one idempotency key share one failure; the first is kept."""
+    """A retry under one idempotency key is a duplicate, and another key is another failure."""
     (first,) = pipeline.process([make_envelope(INVALID_SHIPMENT, idempotency_key="order-7")])
-    (second,) = pipeline.process([make_envelope(HEAVY_SHIPMENT, idempotency_key="order-7")])
-    assert second.failure_id == first.failure_id
-    assert second.duplicate is True
-    stored = pipeline.store.get_failure(first.failure_id or "")
-    assert stored is not None
-    assert stored.raw.to_bytes() == INVALID_SHIPMENT
+    (again,) = pipeline.process([make_envelope(INVALID_SHIPMENT + b" ", idempotency_key="order-7")])
+    assert (again.failure_id, again.duplicate) == (first.failure_id, True)
     (other,) = pipeline.process([make_envelope(INVALID_SHIPMENT, idempotency_key="order-8")])
     assert other.failure_id != first.failure_id
     assert other.duplicate is False
+
+
+def test_a_key_reused_for_other_content_stores_it_apart(
+    pipeline: Pipeline, make_envelope: EnvelopeFactory
+) -> None:
+    """Another failing payload under a used key is its own failure, naming the first, which is kept."""
+    (first,) = pipeline.process([make_envelope(INVALID_SHIPMENT, idempotency_key="order-7")])
+    (second,) = pipeline.process([make_envelope(HEAVY_SHIPMENT, idempotency_key="order-7")])
+    assert second.duplicate is False
+    assert second.failure_id != first.failure_id
+    assert second.root_cause is RootCause.BUSINESS_RULE_VIOLATION
+    assert [e.type for e in second.errors] == ["business_rule", "idempotency_key_reused"]
+    stored = pipeline.store.get_failure(second.failure_id or "")
+    kept = pipeline.store.get_failure(first.failure_id or "")
+    assert stored is not None
+    assert kept is not None
+    assert (stored.raw.to_bytes(), stored.conflicts_with, stored.errors) == (
+        HEAVY_SHIPMENT,
+        first.failure_id,
+        second.errors,
+    )
+    assert kept.raw.to_bytes() == INVALID_SHIPMENT
+    (retried,) = pipeline.process([make_envelope(HEAVY_SHIPMENT, idempotency_key="order-7")])
+    assert (retried.failure_id, retried.duplicate) == (second.failure_id, True)
+    assert totals(pipeline.store) == (0, 2)
+
+
+def test_a_key_reused_within_one_batch_loses_nothing(
+    pipeline: Pipeline, make_envelope: EnvelopeFactory
+) -> None:
+    """Two Kafka messages with one idempotency-key header and other bytes in one batch are both stored."""
+    at = [("kafka", "shipments", "0", "5"), ("kafka", "shipments", "0", "6")]
+    raws = [INVALID_SHIPMENT, EXTRA_FIELD]
+    outcomes = pipeline.process(
+        [
+            make_envelope(raw, idempotency_key="k", transport_identity=t)
+            for raw, t in zip(raws, at, strict=True)
+        ]
+    )
+    assert [o.duplicate for o in outcomes] == [False, False]
+    stored = pipeline.store.get_failure(outcomes[1].failure_id or "")
+    assert stored is not None
+    assert stored.conflicts_with == outcomes[0].failure_id
+    assert totals(pipeline.store) == (0, 2)
+
+
+def test_a_keyed_identity_conflict_does_not_hide_behind_the_key(
+    pipeline: Pipeline, make_envelope: EnvelopeFactory
+) -> None:
+    """A conflicting valid event under a key that already names a failure is still stored apart."""
+    pipeline.process([make_envelope(VALID_SHIPMENT)])
+    (failed,) = pipeline.process([make_envelope(INVALID_SHIPMENT, idempotency_key="k")])
+    (conflict,) = pipeline.process([make_envelope(GALWAY, idempotency_key="k")])
+    assert conflict.duplicate is False
+    assert conflict.failure_id != failed.failure_id
+    assert conflict.root_cause is RootCause.IDENTITY_CONFLICT
+    assert totals(pipeline.store) == (1, 2)
 
 
 def test_transport_identity_identifies_failures(pipeline: Pipeline, make_envelope: EnvelopeFactory) -> None:
@@ -387,3 +440,44 @@ def test_a_source_failing_mid_stream_leaves_the_store_free(
         assert pipeline.process([make_envelope(shipment("B"))])[0].duplicate is False
     finally:
         store.close()
+
+
+def test_a_body_of_unknown_size_is_identified_by_its_prefix(
+    pipeline: Pipeline, make_envelope: EnvelopeFactory
+) -> None:
+    """A body over the limit whose size is unknown is recorded ``size_unknown``; the same prefix again is
+    the same failure, and another prefix another."""
+    first = pipeline.process_oversized(make_envelope(b'{"a": "xxxx'), None, 100)
+    again = pipeline.process_oversized(make_envelope(b'{"a": "xxxx'), None, 100)
+    other = pipeline.process_oversized(make_envelope(b'{"b": "xxxx'), None, 100)
+    assert (again.failure_id, again.duplicate) == (first.failure_id, True)
+    assert other.failure_id != first.failure_id
+    stored = pipeline.store.get_failure(first.failure_id or "")
+    assert stored is not None
+    assert (stored.raw.truncated, stored.raw.size_unknown) == (True, True)
+    assert stored.errors[0].type == "request_too_large"
+
+
+def test_a_body_read_to_its_end_is_identified_by_its_whole_bytes(
+    pipeline: Pipeline, make_envelope: EnvelopeFactory
+) -> None:
+    """A body over the limit read to its end has the id of its whole bytes, whatever prefix is kept."""
+    whole = b'{"a": "' + b"x" * 500 + b'"}'
+    cut = Truncation(len(whole), sha256_hex(whole))
+    outcome = pipeline.process_oversized(make_envelope(whole[:64], truncated=cut), len(whole), 100)
+    bare = pipeline.process([make_envelope(whole)])[0]
+    assert outcome.failure_id == bare.failure_id
+    stored = pipeline.store.get_failure(outcome.failure_id or "")
+    assert stored is not None
+    assert (stored.raw.size, stored.raw.truncated, stored.raw.size_unknown) == (len(whole), True, False)
+
+
+def test_an_oversized_body_under_a_reused_key_is_stored_apart(
+    pipeline: Pipeline, make_envelope: EnvelopeFactory
+) -> None:
+    """A body over the limit sent under a key that names another failure is its own failure."""
+    (first,) = pipeline.process([make_envelope(INVALID_SHIPMENT, idempotency_key="k")])
+    big = pipeline.process_oversized(make_envelope(b'{"a": "xxxx', idempotency_key="k"), 9000, 100)
+    assert big.duplicate is False
+    assert big.failure_id != first.failure_id
+    assert [e.type for e in big.errors] == ["request_too_large", "idempotency_key_reused"]

@@ -43,8 +43,8 @@ def test_transport_identity_is_topic_partition_offset() -> None:
     built = envelope()
     assert built.transport_identity == ("kafka", "shipments", "2", "41")
     assert built.source_identity() == ("kafka", "shipments", "2", "41")
-    assert failure_id(built.contract_ref, built.source_identity()) == failure_id(
-        "shipment@1", ("kafka", "shipments", "2", "41")
+    assert failure_id(built.contract, built.version, built.source_identity()) == failure_id(
+        "shipment", "1", ("kafka", "shipments", "2", "41")
     )
 
 

@@ -247,7 +247,7 @@ def make_failure() -> FailureFactory:
         elif identified_by == "transport":
             identity = ("kafka", "events", "0", key)
         return FailureRecord(
-            failure_id=failure_id(contract_ref, identity),
+            failure_id=failure_id(name, version, identity),
             contract_ref=contract_ref,
             contract=name if routed else None,
             version=int(version) if routed else None,

@@ -39,7 +39,7 @@ def app(store: Store, registry: Registry, tmp_path: Path) -> GatewayApp:
 def _get(app: GatewayApp, path: str, params: dict[str, str]) -> httpx.Response:
     async def get() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             return await client.get(path, params=params)
 
     return asyncio.run(get())

@@ -39,7 +39,7 @@ CREATE TABLE failure_fields (path TEXT NOT NULL, failure_id TEXT NOT NULL, PRIMA
 def raw_failure(key: str = "F") -> FailureRecord:
     """A shipment@1 failure identified by its bytes (``key``, as bytes)."""
     base = failure(key)
-    identity = failure_id("shipment@1", raw_identity(base.raw.to_bytes()))
+    identity = failure_id("shipment", "1", raw_identity(base.raw.to_bytes()))
     return replace(
         base, failure_id=identity, identified_by="raw", source={"kind": "http", "request_id": "first"}
     )

@@ -4,7 +4,7 @@ from dataclasses import field
 from datetime import datetime
 from typing import Any
 
-from sigma_aetl.core.ids import SourceIdentity, raw_identity
+from sigma_aetl.core.ids import SourceIdentity, key_identity, raw_identity
 from sigma_aetl.core.value import value
 
 
@@ -31,6 +31,9 @@ class Envelope:
     source: dict[str, Any] = field(default_factory=dict)
     """Transport metadata: ``kind`` (http, file, stdin, kafka) and its details."""
     idempotency_key: str | None = None
+    """The producer's name for the arrival, exactly as sent (one key names a whole batch)."""
+    batch_index: int | None = None
+    """The event's place in a keyed batch, which the key alone does not tell apart (None: not a batch)."""
     transport_identity: SourceIdentity | None = None
     """A transport's own unique coordinates, e.g. ``("kafka", topic, partition, offset)``: they name one
     arrival for good (a Kafka offset never holds other bytes), so they alone identify it."""
@@ -52,7 +55,7 @@ class Envelope:
         The bytes are those of the whole arrival, even when only their first part is kept.
         """
         if self.idempotency_key is not None:
-            return ("key", self.idempotency_key)
+            return key_identity(self.idempotency_key, self.batch_index)
         if self.transport_identity is not None:
             return self.transport_identity
         content = raw_identity(self.raw) if self.truncated is None else ("raw", self.truncated.sha256)

@@ -1,8 +1,10 @@
 """Strict JSON parsing of raw event bytes: RFC 8259, nothing repaired, nothing guessed.
 
-orjson does the work. Two of its conveniences would silently change data, so they are guarded:
+orjson does the work. Three of its conveniences would silently change data, so they are guarded:
 integers beyond 64 bits become floats (we re-parse such payloads with the standard library, which keeps
-them exact), and a repeated key keeps its last value (we reject the payload as ambiguous instead).
+them exact), a number with more digits than a float holds is rounded (the same re-parse finds each one,
+and the validator reports it: :mod:`sigma_aetl.core.numbers`), and a repeated key keeps its last value (we
+reject the payload as ambiguous instead).
 """
 
 import json
@@ -12,16 +14,16 @@ from typing import Any
 import orjson
 
 from sigma_aetl.core.decision import FieldError
+from sigma_aetl.core.numbers import EXACT_INTEGERS as _EXACT
+from sigma_aetl.core.numbers import InexactNumber, may_be_inexact, read_exactly
 from sigma_aetl.core.taxonomy import STAGE_OF, RootCause
 from sigma_aetl.core.value import value
 
-_LONG_DIGITS = re.compile(r"\d{19,}")
 # Every string token, in order, with the colon that makes it a key. Matching all strings (not only keys) keeps
 # the scan aligned on string boundaries, so a value such as ":" is never mistaken for a key.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"\s*(:)?')
 _BOM = "\ufeff"
 _QUOTE_SPACE = re.compile(r'"[ \t\r\n]')
-_WIDENED = 2.0**63
 
 
 @value
@@ -38,6 +40,8 @@ class Parsed:
 
     text: str
     value: Any
+    inexact: tuple[InexactNumber, ...] = ()
+    """The numbers a 64-bit float does not hold as written, in document order (each one an error)."""
 
 
 def parse(raw: bytes, limits: Limits) -> Parsed | FieldError:
@@ -69,7 +73,7 @@ def parse(raw: bytes, limits: Limits) -> Parsed | FieldError:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         return _decode_error(str(exc))
-    return _guard(text, value, limits)
+    return _guard(raw, text, value, limits)
 
 
 def _decode_error(message: str) -> FieldError:
@@ -80,7 +84,7 @@ def _decode_error(message: str) -> FieldError:
     return transport_error(RootCause.MALFORMED_JSON, "malformed_json", f"Not valid JSON: {message}.")
 
 
-def _guard(text: str, value: Any, limits: Limits) -> Parsed | FieldError:
+def _guard(raw: bytes, text: str, value: Any, limits: Limits) -> Parsed | FieldError:
     containers = text.count("{") + text.count("[")
     if containers > limits.max_depth and _depth(value) > limits.max_depth:
         return transport_error(
@@ -89,11 +93,13 @@ def _guard(text: str, value: Any, limits: Limits) -> Parsed | FieldError:
             f"The payload nests deeper than {limits.max_depth} levels.",
             constraint=f"depth <= {limits.max_depth}",
         )
-    keys, huge = _shape(value)
+    keys, numbers = _shape(value)
     if not _keys_unique_by_count(text, keys) and _count_key_tokens(text) != keys:
         return _duplicate_key_error(text)
-    if huge and _LONG_DIGITS.search(text):
-        value = json.loads(text, parse_constant=_reject_constant)
+    # An integer orjson widened is a float of 19 digits or more, which may_be_inexact looks for too.
+    if numbers and may_be_inexact(raw):
+        exact, inexact = read_exactly(text)
+        return Parsed(text, exact, inexact)
     return Parsed(text, value)
 
 
@@ -111,12 +117,10 @@ def _depth(value: Any) -> int:
 
 
 def _shape(value: Any) -> tuple[int, bool]:
-    """How many keys the parsed value holds, and whether a float in it may be an integer orjson widened.
-
-    orjson reads an integer beyond 64 bits as a float of magnitude 2**63 or more, so only such a float
-    sends the text to the exact (slower) re-parse.
-    """
-    keys, huge, stack = 0, False, [value]
+    """How many keys the parsed value holds, and whether it holds a number that may not be as sent: a
+    float (orjson reads every number with a fraction or an exponent as one, and widens an integer beyond
+    64 bits to one), or an integer beyond the floats' exact range (see :mod:`sigma_aetl.core.numbers`)."""
+    keys, numbers, stack = 0, False, [value]
     while stack:
         node = stack.pop()
         kind = type(node)
@@ -125,9 +129,9 @@ def _shape(value: Any) -> tuple[int, bool]:
             stack.extend(node.values())
         elif kind is list:
             stack.extend(node)
-        elif kind is float and not -_WIDENED < node < _WIDENED:
-            huge = True
-    return keys, huge
+        elif kind is float or (kind is int and not -_EXACT <= node <= _EXACT):
+            numbers = True
+    return keys, numbers
 
 
 def _keys_unique_by_count(text: str, keys: int) -> bool:
@@ -163,10 +167,6 @@ def _duplicate_key_error(text: str) -> FieldError:
         f"The key {key!r} appears twice in one object, so the payload is ambiguous.",
         constraint="unique keys in every object",
     )
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(name)  # unreachable: orjson already rejected NaN and Infinity
 
 
 def transport_error(

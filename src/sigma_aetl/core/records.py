@@ -44,16 +44,26 @@ class RawPayload:
         bool,
         Field(description="True only when a request exceeded the hard body limit and a prefix was kept."),
     ] = False
+    size_unknown: Annotated[
+        bool,
+        Field(
+            description="True only for a body over the hard limit, sent without a Content-Length, that was "
+            "still arriving when the gateway stopped reading it on: `size` is then only the bytes kept."
+        ),
+    ] = False
 
     @classmethod
-    def of(cls, raw: bytes, *, size: int | None = None, truncated: bool = False) -> "RawPayload":
-        """Wrap ``raw``; ``size`` is the full size when only a prefix is kept."""
+    def of(
+        cls, raw: bytes, *, size: int | None = None, truncated: bool = False, size_unknown: bool = False
+    ) -> "RawPayload":
+        """Wrap ``raw``; ``size`` is the full size when only a prefix is kept (unless ``size_unknown``)."""
         try:
             encoding: Literal["utf-8", "base64"] = "utf-8"
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             encoding, text = "base64", base64.b64encode(raw).decode("ascii")
-        return cls(encoding, text, len(raw) if size is None else size, sha256_hex(raw), truncated)
+        whole = len(raw) if size is None else size
+        return cls(encoding, text, whole, sha256_hex(raw), truncated, size_unknown)
 
     def omitted(self, where: str = "") -> "RawPayload":
         """This payload without its bytes, saying ``where`` they are served (size, hash, truncation kept)."""
@@ -240,7 +250,7 @@ def failure_record(
     assert decision.stage is not None
     identity = envelope.source_identity()
     return FailureRecord(
-        failure_id=failure_id(envelope.contract_ref, identity),
+        failure_id=failure_id(envelope.contract, envelope.version, identity),
         contract_ref=envelope.contract_ref,
         contract=decision.contract,
         version=decision.version,

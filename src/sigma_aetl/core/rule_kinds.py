@@ -90,7 +90,7 @@ class _Field:
     def __init__(self, path: str, schema: _NODE, node: _NODE) -> None:
         self.path = path
         self.kind = _kind(schema, node)
-        self.types = _types(schema, node)
+        self.types = field_types(schema, node)
 
     def admits(self, constant: Any) -> bool:
         if self.types is None:
@@ -233,7 +233,7 @@ def _kind(schema: _NODE, node: _NODE) -> Kind | None:
     return None
 
 
-def _types(schema: _NODE, node: _NODE) -> frozenset[str] | None:
+def field_types(schema: _NODE, node: _NODE) -> frozenset[str] | None:
     """The JSON types a field may hold, or None when the schema does not say (any type)."""
     node = resolve_ref(schema, node)
     declared = _declared(node)
@@ -245,7 +245,7 @@ def _types(schema: _NODE, node: _NODE) -> frozenset[str] | None:
         return frozenset({json_type(node["const"])})
     branches = node.get("anyOf") or node.get("oneOf")
     if isinstance(branches, list):
-        found = [_types(schema, b) for b in branches if isinstance(b, Mapping)]
+        found = [field_types(schema, b) for b in branches if isinstance(b, Mapping)]
         if found and all(kinds is not None for kinds in found):
             return frozenset().union(*(kinds for kinds in found if kinds is not None))
     return None

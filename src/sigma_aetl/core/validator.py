@@ -13,6 +13,7 @@ from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import Decision, FieldError, LocPart
 from sigma_aetl.core.explain import explain_expected, format_path, json_type_phrase, show
 from sigma_aetl.core.jsonparse import Limits, parse
+from sigma_aetl.core.numbers import counts_in, inexact_error
 from sigma_aetl.core.rules import Rule
 from sigma_aetl.core.taxonomy import STAGE_OF, RootCause, Stage, primary
 
@@ -29,6 +30,8 @@ def validate(contract: Contract, raw: bytes, limits: Limits = DEFAULT_LIMITS) ->
     if not isinstance(parsed.value, dict):
         return failed([not_an_object(parsed.value)], contract)
     errors = contract.check(parsed.text, parsed.value)
+    if parsed.inexact:  # found at parse, so the same for every backend
+        errors.extend(inexact_error(n) for n in parsed.inexact if counts_in(n, contract.json_schema))
     skip = _failed_locations(errors) if errors else _NONE
     errors.extend(rule_errors(contract.rules, parsed.value, skip, contract.rule_kinds))
     if errors:

@@ -1,28 +1,118 @@
-"""Read a request body without ever holding more than the hard limit in memory."""
+"""Read a request body without ever holding more than the hard limit in memory, nor waiting for it forever.
 
-from collections.abc import AsyncIterator
+Three bounds, each a setting:
+
+- ``max_request_bytes``: a body over it is not kept. Its first bytes are, and the rest is read on and
+  discarded, only counted and hashed, so its failure records the body's whole size and SHA-256 — the same
+  on every retry of the same upload, however the client chunks it (what was read when the limit passed
+  depends on chunk boundaries, and would give each retry another size and another failure id).
+- ``oversize_drain_timeout``: how long that reading on may take. A body still arriving then is recorded
+  as ``size_unknown``: its declared ``Content-Length`` if it gave one, else no size at all.
+- ``body_timeout``: how long the whole body may take to arrive. A client that never finishes its body is
+  cut off (:class:`TimedOut`, answered 408): a half-sent body is not an event, so nothing is stored.
+"""
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
-from sigma_aetl.settings import PREFIX_KEPT
+from sigma_aetl.settings import PREFIX_KEPT, Settings
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLimits:
+    """The bounds on one request body."""
+
+    max_bytes: int
+    timeout: float
+    """Seconds the whole body may take to arrive."""
+    drain: float
+    """Seconds a body over ``max_bytes`` is read on to learn its whole size."""
+
+    @classmethod
+    def of(cls, settings: Settings) -> "BodyLimits":
+        """The bounds the settings state."""
+        return cls(settings.max_request_bytes, settings.body_timeout, settings.oversize_drain_timeout)
 
 
 @dataclass(frozen=True, slots=True)
 class TooLarge:
-    """A body over the limit: its first bytes and its size, as declared or as far as it was read."""
+    """A body over the limit: its first bytes, and its whole size and SHA-256 when they are known."""
 
     prefix: bytes
-    size: int
+    size: int | None
+    """The whole body's size: read to its end, or as declared; None when neither is known."""
+    sha256: str | None = None
+    """The whole body's SHA-256, when it was read to its end."""
+
+    @property
+    def size_unknown(self) -> bool:
+        """Whether the body, without a declared size, was still arriving when the drain bound ran out."""
+        return self.size is None
+
+
+@dataclass(frozen=True, slots=True)
+class TimedOut:
+    """A body that had not arrived whole when the body timeout ran out."""
+
+    timeout: float
+
+
+Body = bytes | TooLarge | TimedOut
+
+
+class Deadline:
+    """When a request's body must have arrived, from the moment the request began."""
+
+    def __init__(self, seconds: float) -> None:
+        self.at = asyncio.get_running_loop().time() + seconds
+        """The event loop's time by which the body must have arrived."""
+
+    async def within(self, step: Awaitable[_T]) -> _T:
+        """Await ``step``; raises TimeoutError once the deadline has passed."""
+        async with asyncio.timeout_at(self.at):
+            return await step
 
 
 async def read_body(
-    chunks: AsyncIterator[bytes], limit: int, declared: int | None = None
-) -> bytes | TooLarge:
-    """The whole body, or :class:`TooLarge` as soon as it passes ``limit`` bytes."""
+    chunks: AsyncIterator[bytes],
+    limits: BodyLimits,
+    declared: int | None = None,
+    deadline: Deadline | None = None,
+) -> Body:
+    """The whole body; :class:`TooLarge` for one over the limit; :class:`TimedOut` for one too slow."""
+    deadline = deadline or Deadline(limits.timeout)
     parts: list[bytes] = []
     size = 0
-    async for chunk in chunks:
-        parts.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            return TooLarge(b"".join(parts)[:PREFIX_KEPT], max(size, declared or 0))
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+    try:
+        async with asyncio.timeout_at(deadline.at):
+            async for chunk in chunks:
+                parts.append(chunk)
+                size += len(chunk)
+                if size > limits.max_bytes:
+                    break
+            else:
+                return parts[0] if len(parts) == 1 else b"".join(parts)
+    except TimeoutError:
+        return TimedOut(limits.timeout)
+    return await _drain(chunks, b"".join(parts), limits.drain, declared)
+
+
+async def _drain(chunks: AsyncIterator[bytes], head: bytes, seconds: float, declared: int | None) -> TooLarge:
+    """Read the rest of a body over the limit for at most ``seconds``, counting and hashing it, and keeping
+    its first :data:`PREFIX_KEPT` bytes whatever the chunking (a limit below that passes mid-prefix)."""
+    digest, size, kept = hashlib.sha256(head), len(head), bytearray(head[:PREFIX_KEPT])
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                if len(kept) < PREFIX_KEPT:
+                    kept += chunk[: PREFIX_KEPT - len(kept)]
+    except TimeoutError:
+        return TooLarge(bytes(kept), declared)
+    return TooLarge(bytes(kept), size, digest.hexdigest())

@@ -1,13 +1,14 @@
 """Turn an HTTP request into envelopes: raw bytes plus the request's transport metadata."""
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sigma_aetl.core.batches import looks_like_array, split_array, split_lines, split_sequence
-from sigma_aetl.core.envelope import Envelope
+from sigma_aetl.core.envelope import Envelope, Truncation
 from sigma_aetl.core.ids import SourceIdentity
+from sigma_aetl.http.body import TooLarge
 from sigma_aetl.http.mediatypes import JSON_SEQ, NDJSON_TYPES
 from sigma_aetl.http.view import RequestView
 
@@ -91,17 +92,25 @@ def envelope(
     index: int | None = None,
     identity: SourceIdentity | None = None,
 ) -> Envelope:
-    """One envelope; in a batch, ``index`` numbers the event and extends the idempotency key."""
+    """One envelope; in a batch, ``index`` numbers the event, which with the idempotency key names it."""
     source = info.metadata if index is None else {**info.metadata, "index": index}
-    key = info.idempotency_key
-    if key is not None and index is not None:
-        key = f"{key}#{index}"
     return Envelope(
         raw=raw,
         contract=contract,
         version=version,
         received_at=info.received_at,
         source=source,
-        idempotency_key=key,
+        idempotency_key=info.idempotency_key,
+        batch_index=index,
         transport_identity=identity,
     )
+
+
+def oversized_envelope(info: RequestInfo, body: TooLarge, contract: str, version: str) -> Envelope:
+    """The envelope of a body over the limit: its first bytes; read to its end, its whole SHA-256 (in
+    ``source.body_sha256`` too), which then identifies it as if it had been kept."""
+    kept = envelope(info, body.prefix, contract, version)
+    if body.sha256 is None or body.size is None:
+        return kept
+    source = {**kept.source, "body_sha256": body.sha256}
+    return replace(kept, source=source, truncated=Truncation(body.size, body.sha256))

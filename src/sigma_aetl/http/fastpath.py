@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, MutableMapping
 from typing import Any
 
 from sigma_aetl.http.address import ingest_address
-from sigma_aetl.http.body import TooLarge, read_body
+from sigma_aetl.http.body import Body, BodyLimits, Deadline, TimedOut, read_body
 from sigma_aetl.http.handlers import DefaultContract, Ingestor, validate_reply
 from sigma_aetl.http.reply import Receive, Scope, Send, send_reply
 from sigma_aetl.http.view import ClientDisconnected, RequestView, asgi_chunks
@@ -25,7 +25,7 @@ class FastPath:
     def __init__(self, ingestor: Ingestor, default_contract: DefaultContract) -> None:
         self.ingestor = ingestor
         self.default_contract = default_contract
-        self._limit = ingestor.gateway.settings.max_request_bytes
+        self._limits = BodyLimits.of(ingestor.gateway.settings)
 
     async def answer(self, scope: Scope, receive: Receive, send: Send) -> bool:
         """Serve the request if it is one of the hot routes (True); otherwise touch nothing (False)."""
@@ -47,7 +47,7 @@ class FastPath:
     async def _validate(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = await self._body(scope, receive)
         limits = self.ingestor.gateway.settings.limits
-        reply = validate_reply(self.default_contract, _view(scope), limits, body, self._limit)
+        reply = validate_reply(self.default_contract, _view(scope), limits, body, self._limits.max_bytes)
         await send_reply(send, reply)
 
     async def _ingest(self, scope: Scope, receive: Receive, send: Send, contract: str, version: str) -> None:
@@ -55,15 +55,19 @@ class FastPath:
         view = _view(scope)
         await send_reply(send, await self.ingestor.ingest(view, contract, version, body))
 
-    async def _body(self, scope: Scope, receive: Receive) -> "bytes | TooLarge":
+    async def _body(self, scope: Scope, receive: Receive) -> Body:
         """The body; one message holds it whole in the common case, read without the chunk machinery."""
-        message = await receive()
+        deadline = Deadline(self._limits.timeout)
+        try:
+            message = await deadline.within(receive())
+        except TimeoutError:
+            return TimedOut(self._limits.timeout)
         if message["type"] == "http.request" and not message.get("more_body", False):
             body: bytes = message.get("body", b"")
-            if len(body) <= self._limit:
+            if len(body) <= self._limits.max_bytes:
                 return body
         declared = _view(scope).declared_size
-        return await read_body(_chain(message, receive), self._limit, declared)
+        return await read_body(_chain(message, receive), self._limits, declared, deadline)
 
 
 async def _chain(first: MutableMapping[str, Any], receive: Receive) -> AsyncIterator[bytes]:

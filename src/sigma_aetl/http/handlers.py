@@ -16,8 +16,15 @@ from sigma_aetl.core.jsonparse import Limits, Parsed, parse
 from sigma_aetl.core.taxonomy import Stage
 from sigma_aetl.core.validator import validate
 from sigma_aetl.errors import ContractNotFound, StoreError
-from sigma_aetl.http.body import TooLarge
-from sigma_aetl.http.envelopes import RequestInfo, envelope, is_batch, request_info, split_batch
+from sigma_aetl.http.body import Body, TimedOut, TooLarge
+from sigma_aetl.http.envelopes import (
+    RequestInfo,
+    envelope,
+    is_batch,
+    oversized_envelope,
+    request_info,
+    split_batch,
+)
 from sigma_aetl.http.mediatypes import refuse_ingest, refuse_validate
 from sigma_aetl.http.problems import store_failure
 from sigma_aetl.http.reply import Reply, problem_reply
@@ -69,11 +76,13 @@ def _no_default(detail: str, setting: str | None) -> Reply:
 
 
 def validate_reply(
-    default: DefaultContract, view: RequestView, limits: Limits, body: bytes | TooLarge, request_limit: int
+    default: DefaultContract, view: RequestView, limits: Limits, body: Body, request_limit: int
 ) -> Reply:
     """``POST /api/validate``: the original validator's answer; nothing is stored. Without a default
     contract loaded, the 404 problem that says how to set one; a body that is not JSON by its content
-    type, 415 (see ``mediatypes.py``)."""
+    type, 415 (see ``mediatypes.py``); a body that did not arrive in time, 408."""
+    if isinstance(body, TimedOut):
+        return timed_out(body, _VALIDATE)
     contract = default.target
     if isinstance(contract, Reply):
         return contract
@@ -81,10 +90,18 @@ def validate_reply(
     if refused is not None:
         return refused
     if isinstance(body, TooLarge):
-        return problem_reply(
-            413, f"The request body exceeds {request_limit} bytes.", _VALIDATE, limit=request_limit
-        )
+        detail = f"The request body exceeds {request_limit} bytes."
+        return problem_reply(413, detail, _VALIDATE, close=body.sha256 is None, limit=request_limit)
     return Reply(200, serial.dumps(validate_answer(validate(contract, body, limits), body, limits)))
+
+
+def timed_out(body: TimedOut, path: str) -> Reply:
+    """408 for a body that had not arrived whole within the body timeout: nothing of it was stored."""
+    detail = (
+        f"The request body did not arrive whole within {body.timeout:g} seconds (the body timeout); "
+        "nothing of it was judged or stored. Send the whole body promptly, or split it."
+    )
+    return problem_reply(408, detail, path, close=True, timeout=body.timeout)
 
 
 def validate_answer(decision: Decision, raw: bytes, limits: Limits) -> dict[str, object]:
@@ -124,12 +141,15 @@ class Ingestor:
         self.gateway = gateway
         self.committer = committer
 
-    async def ingest(self, view: RequestView, contract: str, version: str, body: bytes | TooLarge) -> Reply:
+    async def ingest(self, view: RequestView, contract: str, version: str, body: Body) -> Reply:
         """One outcome for a single event, or the batch's outcomes and summary; 415 and nothing stored
-        when the content type is not one it takes (see ``mediatypes.py``)."""
+        when the content type is not one it takes (see ``mediatypes.py``); 408 and nothing stored when
+        the body did not arrive in time."""
         refused = refuse_ingest(view)
         if refused is not None:
             return refused
+        if isinstance(body, TimedOut):
+            return timed_out(body, view.path)
         info = request_info(view, self.gateway.settings.max_recorded_header_bytes)
         try:
             if isinstance(body, TooLarge):
@@ -157,10 +177,19 @@ class Ingestor:
 
     async def _too_large(self, info: RequestInfo, body: TooLarge, contract: str, version: str) -> Reply:
         limit = self.gateway.settings.max_request_bytes
-        oversized = envelope(info, body.prefix, contract, version)
+        oversized = oversized_envelope(info, body, contract, version)
         outcome = await self.committer.store_oversized(oversized, body.size, limit)
         detail = (
             f"The request body exceeds {limit} bytes. A failure record keeps its first bytes; "
             "split the batch or send smaller events."
         )
-        return problem_reply(413, detail, info.metadata["path"], failure_id=outcome.failure_id, limit=limit)
+        return problem_reply(
+            413,
+            detail,
+            info.metadata["path"],
+            close=body.sha256 is None,  # its end was never read: the connection cannot go on
+            failure_id=outcome.failure_id,
+            limit=limit,
+            size=body.size,
+            size_unknown=body.size_unknown,
+        )

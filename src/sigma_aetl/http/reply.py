@@ -15,6 +15,7 @@ from sigma_aetl.http.problems import problem_body
 
 JSON = "application/json"
 PROBLEM = "application/problem+json"
+_CLOSE = (b"connection", b"close")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -29,11 +30,13 @@ class Reply:
     status: int
     body: bytes
     media_type: str = JSON
+    close: bool = False
+    """Send ``Connection: close``: the request's body was left unread, so the connection ends here."""
 
 
-def problem_reply(status: int, detail: str, instance: str, **extra: object) -> Reply:
-    """An RFC 9457 problem-details reply."""
-    return Reply(status, problem_body(status, detail, instance=instance, **extra), PROBLEM)
+def problem_reply(status: int, detail: str, instance: str, *, close: bool = False, **extra: object) -> Reply:
+    """An RFC 9457 problem-details reply (``close``: end the connection after it)."""
+    return Reply(status, problem_body(status, detail, instance=instance, **extra), PROBLEM, close)
 
 
 async def send_reply(send: Send, reply: Reply) -> None:
@@ -42,10 +45,13 @@ async def send_reply(send: Send, reply: Reply) -> None:
         (b"content-type", reply.media_type.encode("latin-1")),
         (b"content-length", str(len(reply.body)).encode("latin-1")),
     ]
+    if reply.close:
+        headers.append(_CLOSE)
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": reply.body})
 
 
 def reply_response(reply: Reply) -> Response:
     """``reply`` as a Starlette response (for FastAPI routes)."""
-    return Response(reply.body, status_code=reply.status, media_type=reply.media_type)
+    headers = {"connection": "close"} if reply.close else None
+    return Response(reply.body, status_code=reply.status, media_type=reply.media_type, headers=headers)

@@ -80,7 +80,7 @@ class GroupCommitter:
             return []
         return await self._submit(envelopes, None)
 
-    async def store_oversized(self, envelope: Envelope, size: int, limit: int) -> Outcome:
+    async def store_oversized(self, envelope: Envelope, size: int | None, limit: int) -> Outcome:
         """Store the failure of a body over the hard limit (see :meth:`Pipeline.process_oversized`), in
         arrival order with the groups around it."""
         pipeline = self._pipeline

@@ -2,12 +2,14 @@
 
 route → validate → build record → store, for a batch of envelopes at a time. The store's unique ids make a
 retry or a replay a no-op; an identity already stored with other content becomes an ``identity_conflict``
-failure, never an overwrite and never a silent drop.
+failure, and an idempotency key already naming other content stores the event apart
+(:mod:`sigma_aetl.core.keyreuse`): never an overwrite and never a silent drop.
 """
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import replace
+from typing import TypeGuard
 
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.canonical import sha256_hex
@@ -15,6 +17,7 @@ from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import Decision, FieldError
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.jsonparse import Limits, transport_error
+from sigma_aetl.core.keyreuse import content_of, reused_key_record
 from sigma_aetl.core.records import (
     AcceptedRecord,
     FailureRecord,
@@ -147,30 +150,61 @@ class Pipeline:
             if isinstance(item.record, AcceptedRecord)
             and kept[item.record.record_id] != item.record.content_hash
         }
-        if conflicts:
-            _merge(report, self.store.write([], list(conflicts.values())))
-            for index, record in conflicts.items():
-                items[index] = _Item(items[index].envelope, items[index].contract, record)
+        self._store_apart(items, report, conflicts)
+        self._store_apart(items, report, self._reused_keys(items, report))
         seen: set[str] = set()  # a second copy within the batch is a duplicate of the first
         return [_outcome(item.record, report, seen) for item in items]
 
-    def process_oversized(self, envelope: Envelope, size: int, limit: int) -> Outcome:
+    def _store_apart(self, items: list[_Item], report: WriteReport, apart: dict[int, FailureRecord]) -> None:
+        """Write the failures that replace some items' records (conflicts), and put them in their place."""
+        if apart:
+            _merge(report, self.store.write([], list(apart.values())))
+            for index, record in apart.items():
+                items[index] = _Item(items[index].envelope, items[index].contract, record)
+
+    def _reused_keys(self, items: Sequence[_Item], report: WriteReport) -> dict[int, FailureRecord]:
+        """The keyed failures whose key already names other content, stored or earlier in the batch, each
+        as the record that stores it apart (see :mod:`sigma_aetl.core.keyreuse`). Reads the store only for
+        keyed failures it found stored already: a retry, or a reuse."""
+        keyed = [(i, item.record) for i, item in enumerate(items) if _keyed_failure(item.record)]
+        taken = {record.failure_id for _, record in keyed} & report.existing_failures
+        stored = ((failure_id, self._stored_content(failure_id)) for failure_id in sorted(taken))
+        kept = {failure_id: content for failure_id, content in stored if content is not None}
+        apart: dict[int, FailureRecord] = {}
+        for index, record in keyed:
+            own = content_of(record.raw, self.limits)
+            if kept.setdefault(record.failure_id, own) != own:
+                apart[index] = reused_key_record(items[index].envelope, record, own, record.failure_id)
+        return apart
+
+    def _stored_content(self, failure_id: str) -> str | None:
+        stored = self.store.get_failure(failure_id)
+        return None if stored is None else content_of(stored.raw, self.limits)
+
+    def process_oversized(self, envelope: Envelope, size: int | None, limit: int) -> Outcome:
         """Store a failure for a body over the hard request limit; ``envelope.raw`` holds only its prefix.
 
-        The record says so (``raw.truncated``, the full ``raw.size``) instead of pretending to hold it all;
-        its id derives from the prefix and the size, so a retried upload writes nothing new.
+        The record says so (``raw.truncated``, the full ``raw.size``, or ``raw.size_unknown`` when the
+        source could not learn it) instead of pretending to hold it all. A body read to its end
+        (``envelope.truncated``) is identified by its whole bytes, as if it had been kept; one that was
+        not, by its prefix and its size: either way a retried upload writes nothing new.
         """
+        whole = "of unknown size (still arriving when reading it on stopped)" if size is None else size
         error = transport_error(
             RootCause.PAYLOAD_TOO_LARGE,
             "request_too_large",
-            f"The request body is {size} bytes or more; the limit is {limit} bytes. "
+            f"The request body is {whole}{'' if size is None else ' bytes'}; the limit is {limit} bytes. "
             f"Only the first {len(envelope.raw)} bytes are kept.",
             constraint=f"size <= {limit} bytes",
         )
-        identity = ("raw-prefix", sha256_hex(envelope.raw), str(size))
-        keyed = replace(envelope, transport_identity=envelope.transport_identity or identity)
-        record = self._truncated_record(keyed, size, error)
-        return _outcome(record, self.store.write([], [record]))
+        if envelope.truncated is None:
+            identity = ("raw-prefix", sha256_hex(envelope.raw), "size_unknown" if size is None else str(size))
+            envelope = replace(envelope, transport_identity=envelope.transport_identity or identity)
+        record = self._truncated_record(envelope, size, error)
+        items = [_Item(envelope, None, record)]
+        report = self.store.write([], [record])
+        self._store_apart(items, report, self._reused_keys(items, report))
+        return _outcome(items[0].record, report)
 
     def _item(self, envelope: Envelope, registry: Registry) -> _Item:
         if envelope.truncated is not None:
@@ -191,13 +225,18 @@ class Pipeline:
         return self._truncated_record(envelope, size, error, registry)
 
     def _truncated_record(
-        self, envelope: Envelope, size: int, error: FieldError, registry: Registry | None = None
+        self, envelope: Envelope, size: int | None, error: FieldError, registry: Registry | None = None
     ) -> FailureRecord:
-        """A failure record keeping only ``envelope.raw``, the first bytes of ``size``; routing errors win."""
+        """A failure record keeping only ``envelope.raw``, the first bytes of ``size`` (None: unknown);
+        routing errors win."""
         routed = (self.registry if registry is None else registry).route(envelope.contract, envelope.version)
         decision = failed([routed] if isinstance(routed, FieldError) else [error], _contract_or_none(routed))
-        raw = RawPayload.of(envelope.raw, size=size, truncated=True)
+        raw = RawPayload.of(envelope.raw, size=size, truncated=True, size_unknown=size is None)
         return failure_record(envelope, decision, raw=raw)
+
+
+def _keyed_failure(record: StoredRecord) -> TypeGuard[FailureRecord]:
+    return isinstance(record, FailureRecord) and record.identified_by == "key"
 
 
 def _contract_or_none(routed: Contract | FieldError) -> Contract | None:

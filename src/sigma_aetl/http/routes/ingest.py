@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sigma_aetl.http.address import addressed
-from sigma_aetl.http.body import read_body
+from sigma_aetl.http.body import BodyLimits, read_body
 from sigma_aetl.http.handlers import Ingestor
 from sigma_aetl.http.reply import reply_response
 from sigma_aetl.http.schemas import BatchResult
@@ -46,7 +46,7 @@ async def ingest(contract: str, version: str, request: Request) -> Response:
     """Validate and store what the request carries."""
     ingestor: Ingestor = request.app.state.ingestor
     view = RequestView.of_request(request)
-    limit = ingestor.gateway.settings.max_request_bytes
-    body = await read_body(request.stream(), limit, view.declared_size)
+    limits = BodyLimits.of(ingestor.gateway.settings)
+    body = await read_body(request.stream(), limits, view.declared_size)
     name, number = addressed(request.scope, contract, version)
     return reply_response(await ingestor.ingest(view, name, number, body))

@@ -7,7 +7,7 @@ the same handler if the fast path is not installed.
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from sigma_aetl.http.body import read_body
+from sigma_aetl.http.body import BodyLimits, read_body
 from sigma_aetl.http.handlers import validate_reply
 from sigma_aetl.http.reply import reply_response
 from sigma_aetl.http.schemas import ValidateResult
@@ -30,8 +30,8 @@ router = APIRouter(tags=["compatibility"])
 async def validate_original(request: Request) -> Response:
     """Decide on the body; no storage."""
     settings = request.app.state.gateway.settings
-    limit = settings.max_request_bytes
+    limits = BodyLimits.of(settings)
     view = RequestView.of_request(request)
-    body = await read_body(request.stream(), limit, view.declared_size)
+    body = await read_body(request.stream(), limits, view.declared_size)
     default = request.app.state.default_contract
-    return reply_response(validate_reply(default, view, settings.limits, body, limit))
+    return reply_response(validate_reply(default, view, settings.limits, body, limits.max_bytes))
