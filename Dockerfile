@@ -3,7 +3,9 @@
 #   podman build --format docker -t sigma-aetl .        # on the public debian:bookworm-slim
 #   podman build --format docker --build-arg BASE_IMAGE=localhost/debian:bookworm -t sigma-aetl .  # no registry
 # (--format docker: the OCI format has no HEALTHCHECK; docker build needs no flag.)
-#   podman run -p 127.0.0.1:8000:8000 sigma-aetl                         # serve, SQLite in /var/lib/sigma-aetl
+#   podman run --rm -v data:/var/lib/sigma-aetl sigma-aetl keys create --name admin --scope admin  # first key
+#   podman run -v data:/var/lib/sigma-aetl -e SIGMA_AETL_ALLOWED_HOSTS=localhost,127.0.0.1 \
+#     -p 127.0.0.1:8000:8000 sigma-aetl                                  # serve, SQLite in the volume
 #   podman run sigma-aetl worker --route shipments=shipment@1 ...        # any sigma-aetl command
 #
 # Every setting is a SIGMA_AETL_* variable. The example contracts are baked into /etc/sigma-aetl/contracts;

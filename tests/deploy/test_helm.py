@@ -13,6 +13,7 @@ import yaml
 from deploy_support import CHART, ROOT, SETTINGS_VARIABLES, run, venv_tool
 from sigma_aetl.contracts.loader import load_registry
 from sigma_aetl.contracts.snapshot import snapshot
+from sigma_aetl.http.hosts import AllowedHosts
 from sigma_aetl.kafka.config import KafkaConfig
 from sigma_aetl.settings import Settings
 
@@ -229,3 +230,21 @@ def test_a_config_map_update_is_seen_by_the_contracts_watcher(tmp_path: Path) ->
     configmap_volume(mounted, {**files, "shipment/v3.json": draft}, "2026_01_02_v2")
     assert snapshot(mounted) != before
     assert len(load_registry(mounted).all()) == loaded + 1
+
+
+def test_the_gateway_answers_its_service_names_and_starts_only_with_keys_by_default(tmp_path: Path) -> None:
+    """The gateway's allowed Host names are its Service's DNS names plus the extra ones given, and it is
+    open (no key needed) only when allowOpen says so."""
+    _, objects = render(tmp_path)
+    env = environment(container(objects, "Deployment", "sigma-aetl-gateway"))
+    service = "sigma-aetl-gateway"
+    assert env["SIGMA_AETL_ALLOWED_HOSTS"].split(",") == [
+        *(service, f"{service}.default", f"{service}.default.svc", f"{service}.default.svc.cluster.local")
+    ]
+    assert "SIGMA_AETL_ALLOW_OPEN" not in env
+    options = ("--set", "gateway.extraAllowedHosts={events.example.com}", "--set", "gateway.allowOpen=true")
+    _, objects = render(tmp_path, *options)
+    env = environment(container(objects, "Deployment", "sigma-aetl-gateway"))
+    assert env["SIGMA_AETL_ALLOWED_HOSTS"].endswith(",events.example.com")
+    assert env["SIGMA_AETL_ALLOW_OPEN"] == "true"
+    assert AllowedHosts.of_setting(env["SIGMA_AETL_ALLOWED_HOSTS"], "0.0.0.0") is not None  # names it takes

@@ -8,6 +8,7 @@ It needs root (apt-get, debootstrap) and the Debian and PyPI mirrors, but no ima
 scripts/podman-base prepares.
 """
 
+import json
 import os
 import subprocess
 import time
@@ -20,7 +21,7 @@ import pytest
 
 from deploy_support import ROOT, run, system_tool
 from serve_support import free_port
-from sigma_aetl.testing import wait_until
+from sigma_aetl.testing import JSON_HEADERS, wait_until
 
 IMAGE = "localhost/sigma-aetl:test"
 BASE = "localhost/debian:bookworm"
@@ -52,14 +53,42 @@ def image(podman_env: dict[str, str]) -> str:
 
 
 @pytest.fixture
-def container(image: str, podman_env: dict[str, str]) -> Iterator[tuple[str, str]]:
-    """A running container of the image (its default command, serve) and its published base URL."""
+def container(image: str, podman_env: dict[str, str]) -> Iterator[tuple[str, str, str]]:
+    """A running container of the image (its default command, serve, on 0.0.0.0 inside it), its published
+    base URL and an admin token: the way an operator starts it, the first API key made in its store volume
+    by a one-off `keys create` container, and the Host names it answers set."""
     name, port = f"sigma-aetl-test-{uuid.uuid4().hex[:8]}", free_port()
-    run(["podman", "run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:8000", image], env=podman_env)
+    volume = ["-v", f"{name}-data:/var/lib/sigma-aetl"]
+    made = run(
+        [
+            "podman",
+            "run",
+            "--rm",
+            *volume,
+            image,
+            "keys",
+            "create",
+            "--name",
+            "admin",
+            "--scope",
+            "admin",
+            "--json",
+        ],
+        env=podman_env,
+    )
+    token = json.loads(made)["token"]
+    hosts = ["-e", "SIGMA_AETL_ALLOWED_HOSTS=127.0.0.1,localhost"]
+    run(
+        ["podman", "run", "-d", "--name", name, *volume, *hosts, "-p", f"127.0.0.1:{port}:8000", image],
+        env=podman_env,
+    )
     try:
-        yield name, f"http://127.0.0.1:{port}"
+        yield name, f"http://127.0.0.1:{port}", token
     finally:
         subprocess.run(["podman", "rm", "-f", name], env=podman_env, capture_output=True, check=False)
+        subprocess.run(
+            ["podman", "volume", "rm", "-f", f"{name}-data"], env=podman_env, capture_output=True, check=False
+        )
 
 
 def answers(url: str) -> bool:
@@ -72,16 +101,19 @@ def answers(url: str) -> bool:
 
 @pytest.mark.slow
 def test_the_image_serves_healthz_and_stores_an_event_as_a_non_root_user(
-    container: tuple[str, str], podman_env: dict[str, str]
+    container: tuple[str, str, str], podman_env: dict[str, str]
 ) -> None:
-    """The built image answers /healthz through a published port, stores one event (readable back by its
-    record id), runs as uid 10001, and its own HEALTHCHECK passes."""
-    name, base = container
+    """The built image answers /healthz through a published port, refuses a request without its key, stores
+    one event sent with it (readable back by its record id), runs as uid 10001, and its HEALTHCHECK passes."""
+    name, base, token = container
     wait_until(lambda: answers(f"{base}/healthz"), 60, "the container's /healthz")
-    reply = httpx.post(f"{base}/v1/ingest/shipment/1", content=EVENT, timeout=10)
+    headers = {"content-type": "application/json", "authorization": f"Bearer {token}"}
+    refused = httpx.post(f"{base}/v1/ingest/shipment/1", content=EVENT, timeout=10, headers=JSON_HEADERS)
+    assert refused.status_code == 401, refused.text
+    reply = httpx.post(f"{base}/v1/ingest/shipment/1", content=EVENT, timeout=10, headers=headers)
     assert reply.status_code == 200, reply.text
     assert (reply.json()["status"], reply.json()["duplicate"]) == ("PASSED", False)
-    stored = httpx.get(f"{base}/v1/records/{reply.json()['record_id']}", timeout=10)
+    stored = httpx.get(f"{base}/v1/records/{reply.json()['record_id']}", timeout=10, headers=headers)
     assert stored.status_code == 200
     assert stored.json()["data"]["shipment_id"] == "IMAGE-1"
     assert run(["podman", "exec", name, "id", "-u"], env=podman_env).strip() == "10001"

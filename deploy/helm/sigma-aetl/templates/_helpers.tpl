@@ -124,3 +124,11 @@ annotations:
 {{- fail "gateway.autoscaling.minReplicas exceeds maxReplicas" -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The Host names the gateway answers: its Service's DNS names, then gateway.extraAllowedHosts. */}}
+{{- define "sigma-aetl.allowedHosts" -}}
+{{- $service := printf "%s-gateway" (include "sigma-aetl.fullname" .) -}}
+{{- $namespace := .Release.Namespace -}}
+{{- $names := list $service (printf "%s.%s" $service $namespace) (printf "%s.%s.svc" $service $namespace) (printf "%s.%s.svc.cluster.local" $service $namespace) -}}
+{{- join "," (concat $names .Values.gateway.extraAllowedHosts) -}}
+{{- end -}}
