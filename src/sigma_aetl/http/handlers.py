@@ -14,10 +14,11 @@ from sigma_aetl.core.decision import Decision, FieldError
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.jsonparse import Limits, Parsed, parse
 from sigma_aetl.core.taxonomy import Stage
-from sigma_aetl.core.validator import validate
+from sigma_aetl.core.validator import validate_noting
 from sigma_aetl.errors import ContractNotFound, StoreError, StoreUnavailable
 from sigma_aetl.http.body import TooLarge
 from sigma_aetl.http.envelopes import RequestInfo, envelope, is_batch, request_info, split_batch
+from sigma_aetl.http.original_api import ignored_answer, original_error
 from sigma_aetl.http.reply import Reply, problem_reply
 from sigma_aetl.http.schemas import BatchResult, BatchSummary
 from sigma_aetl.http.view import RequestView
@@ -78,20 +79,24 @@ def validate_reply(
         return problem_reply(
             413, f"The request body exceeds {request_limit} bytes.", _VALIDATE, limit=request_limit
         )
-    return Reply(200, serial.dumps(validate_answer(validate(contract, body, limits), body, limits)))
+    decision, ignored = validate_noting(contract, body, limits)
+    answer = validate_answer(decision, body, limits) | ignored_answer(ignored)
+    return Reply(200, serial.dumps(answer))
 
 
 def validate_answer(decision: Decision, raw: bytes, limits: Limits) -> dict[str, object]:
-    """The original API's answer for ``decision``: a :class:`ValidateResult` without its null members."""
+    """The original API's answer for ``decision``: a :class:`ValidateResult` without its null members;
+    each error also carries the original validator's ``msg`` and ``input`` (see original_api.py)."""
     if decision.passed:
         return {"status": "PASSED", "clean_data": decision.data}
     schema_failed = any(error.stage != Stage.BUSINESS_RULE for error in decision.errors)
+    received = _received(raw, limits)
     answer = {
         "status": "FAILED",
         "reason": "Schema validation failed" if schema_failed else "Business rule violation",
         "root_cause": decision.root_cause,
-        "errors": [_without_nulls(error) for error in decision.errors],
-        "received_payload": _received(raw, limits),
+        "errors": [original_error(_without_nulls(error), error, received) for error in decision.errors],
+        "received_payload": received,
     }
     return _without_nulls(answer)
 
