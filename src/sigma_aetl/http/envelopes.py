@@ -8,6 +8,7 @@ from typing import Any
 from sigma_aetl.core.batches import looks_like_array, split_array, split_lines
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.ids import SourceIdentity
+from sigma_aetl.http.coordinates import coordinates
 from sigma_aetl.http.view import RequestView
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/ndjson", "application/json-seq")
@@ -25,13 +26,16 @@ class RequestInfo:
     received_at: datetime
     metadata: dict[str, Any]
     idempotency_key: str | None
+    identity: SourceIdentity | None = None
+    """The forwarded Kafka message's identity, from the X-Kafka-* headers (see coordinates.py)."""
 
 
 def request_info(view: RequestView) -> RequestInfo:
-    """Request id (``X-Request-ID`` or a new one), client, method, path and the relevant headers."""
+    """Request id (``X-Request-ID`` or a new one), client, method, path and the relevant headers, and the
+    Kafka coordinates of a forwarded message; raises BadCoordinates for malformed ones."""
     headers = view.headers
     request_id = headers.get("x-request-id") or uuid.uuid4().hex
-    metadata = {
+    metadata: dict[str, Any] = {
         "kind": "http",
         "request_id": request_id,
         "client": view.client,
@@ -40,7 +44,12 @@ def request_info(view: RequestView) -> RequestInfo:
         "headers": {name: headers[name] for name in _KEPT_HEADERS if name in headers},
     }
     key = headers.get("idempotency-key")
-    return RequestInfo(request_id, datetime.now(UTC), metadata, key or None)
+    # Kafka coordinates forwarded by an orchestrator (n8n): recorded, and the arrival's identity
+    forwarded = coordinates(headers)
+    if forwarded is not None:
+        metadata["kafka"] = forwarded.metadata()
+    identity = forwarded.identity() if forwarded else None
+    return RequestInfo(request_id, datetime.now(UTC), metadata, key or None, identity)
 
 
 def is_batch(view: RequestView, body: bytes) -> bool:
@@ -70,6 +79,8 @@ def envelope(
     key = info.idempotency_key
     if key is not None and index is not None:
         key = f"{key}#{index}"
+    if identity is None and info.identity is not None:  # one message, a batch of events: number them
+        identity = info.identity if index is None else (*info.identity, str(index))
     return Envelope(
         raw=raw,
         contract=contract,

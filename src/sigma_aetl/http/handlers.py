@@ -17,6 +17,7 @@ from sigma_aetl.core.taxonomy import Stage
 from sigma_aetl.core.validator import validate_noting
 from sigma_aetl.errors import ContractNotFound, StoreError, StoreUnavailable
 from sigma_aetl.http.body import TooLarge
+from sigma_aetl.http.coordinates import BadCoordinates
 from sigma_aetl.http.envelopes import RequestInfo, envelope, is_batch, request_info, split_batch
 from sigma_aetl.http.original_api import ignored_answer, original_error
 from sigma_aetl.http.reply import Reply, problem_reply
@@ -125,7 +126,10 @@ class Ingestor:
 
     async def ingest(self, view: RequestView, contract: str, version: str, body: bytes | TooLarge) -> Reply:
         """One outcome for a single event, or the batch's outcomes and summary."""
-        info = request_info(view)
+        try:
+            info = request_info(view)
+        except BadCoordinates as exc:
+            return problem_reply(400, f"{exc} Nothing was stored.", view.path)
         try:
             if isinstance(body, TooLarge):
                 return await self._too_large(info, body, contract, version)
