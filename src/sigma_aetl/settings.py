@@ -40,9 +40,11 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="HTTP listen address.")
     port: int = Field(default=8000, ge=0, le=65535, description="HTTP listen port.")
     default_contract: str | None = Field(
-        default="shipment@1",
+        default="shipment_compat@1",
         description="The contract `POST /api/validate` checks against, NAME@VERSION; empty for none. One "
-        "that is not loaded is no start-up error: the gateway warns, and that route answers 404 saying so.",
+        "that is not loaded is no start-up error: the gateway warns, and that route answers 404 saying so. "
+        "The default, shipment_compat@1, is shipment@1 ignoring (and listing) undeclared top-level fields, "
+        "as the original validator's clients send them.",
     )
     max_event_bytes: int = Field(
         default=1_048_576,

@@ -54,7 +54,8 @@ def call(http: httpx.Client, method: str, path: str, token: str | None = None) -
 
 
 SCOPES: list[tuple[list[str], set[str]]] = [
-    (["ingest:shipment"], {"/api/validate", "/v1/ingest/shipment/1"}),
+    (["ingest:shipment"], {"/v1/ingest/shipment/1"}),
+    (["ingest:shipment_compat"], {"/api/validate"}),  # /api/validate's default contract
     (["ingest:order"], {"/v1/ingest/order/1"}),
     (["ingest:*"], {"/api/validate", "/v1/ingest/shipment/1", "/v1/ingest/order/1"}),
     (["read"], set(READS)),

@@ -21,13 +21,15 @@ V2_EVENT = b'{"shipment_id": "S-1", "weight_kg": 1200, "destination": "Cork", "s
 
 
 def test_contracts_list_versions_with_state_and_fingerprint(client: httpx.Client) -> None:
-    """GET /v1/contracts lists order@1 and shipment@2 (drafts) and shipment@1 (released), fingerprinted."""
+    """GET /v1/contracts lists order@1 and shipment@2 (drafts), shipment@1 and shipment_compat@1
+    (released), fingerprinted."""
     registry = load_registry(CONTRACTS)
     listing = client.get("/v1/contracts").json()
     assert [(c["ref"], c["state"], c["backend"], c["fingerprint"]) for c in listing] == [
         ("order@1", "draft", "pydantic", registry.require("order@1").fingerprint),
         ("shipment@1", "released", "pydantic", registry.require("shipment@1").fingerprint),
         ("shipment@2", "draft", "jsonschema", registry.require("shipment@2").fingerprint),
+        ("shipment_compat@1", "released", "pydantic", registry.require("shipment_compat@1").fingerprint),
     ]
     detail = client.get("/v1/contracts/shipment/2").json()
     assert (detail["state"], detail["source"]) == ("draft", "shipment/v2.json")

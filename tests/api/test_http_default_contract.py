@@ -56,16 +56,16 @@ def serve(settings: Settings, fast_path: bool) -> Iterator[httpx.Client]:
 def test_a_default_contract_that_is_not_loaded_is_a_404_not_a_failed_start(
     tmp_path: Path, without_shipment: Path, fast_path: bool
 ) -> None:
-    """Contracts without shipment@1 still serve; /api/validate answers 404 saying how to set its contract."""
+    """Contracts without shipment_compat@1 still serve; /api/validate answers 404 saying how to set one."""
     with serve(settings_for(tmp_path, without_shipment), fast_path) as client:
         response = client.post("/api/validate", content=VALID_SHIPMENT)
         assert response.status_code == 404
         assert response.headers["content-type"] == "application/problem+json"
         problem = response.json()
-        assert problem["default_contract"] == "shipment@1"
+        assert problem["default_contract"] == "shipment_compat@1"
         assert problem["instance"] == "/api/validate"
         for text in (
-            "shipment@1, which is not loaded (loaded: order@1)",
+            "shipment_compat@1, which is not loaded (loaded: order@1)",
             "SIGMA_AETL_DEFAULT_CONTRACT=",
             "--default-contract",
         ):
@@ -99,7 +99,7 @@ def test_start_warns_when_the_default_contract_is_not_loaded(tmp_path: Path, wit
         pass
     [warning] = [entry for entry in logged if entry["event"] == "gateway.default_contract_not_loaded"]
     assert warning["log_level"] == "warning"
-    assert warning["default_contract"] == "shipment@1"
+    assert warning["default_contract"] == "shipment_compat@1"
     assert "404" in warning["effect"]
 
 

@@ -51,7 +51,7 @@ def test_sighup_serves_a_new_contract_and_the_earlier_failure_keeps_what_replay_
         assert (failure["contract_ref"], failure["root_cause"]) == ("parcel@1", "unknown_contract")
         assert failure["raw"]["text"].encode() == PARCEL
         listed = [contract["ref"] for contract in gateway.http.get("/v1/contracts").json()]
-        assert listed == ["order@1", "parcel@1", "shipment@1", "shipment@2"]
+        assert listed == ["order@1", "parcel@1", "shipment@1", "shipment@2", "shipment_compat@1"]
         (logged,) = gateway.events("contracts.reloaded")
         assert (logged["trigger"], logged["added"]) == ("SIGHUP", ["parcel@1"])
 

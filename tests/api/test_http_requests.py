@@ -115,7 +115,7 @@ def test_missing_records_are_404(client: httpx.Client) -> None:
 def test_contracts_endpoints(client: httpx.Client) -> None:
     """The contracts endpoints list versions with fingerprints and serve each JSON Schema."""
     listing = client.get("/v1/contracts").json()
-    assert [c["ref"] for c in listing] == ["order@1", "shipment@1", "shipment@2"]
+    assert [c["ref"] for c in listing] == ["order@1", "shipment@1", "shipment@2", "shipment_compat@1"]
     detail = client.get("/v1/contracts/shipment/1").json()
     assert detail["fingerprint"] == listing[1]["fingerprint"]
     assert detail["json_schema"]["properties"]["priority"]["maximum"] == 3
@@ -126,7 +126,7 @@ def test_contracts_endpoints(client: httpx.Client) -> None:
 def test_health_readiness_and_docs(client: httpx.Client, registry: Registry) -> None:
     """Liveness, readiness (naming the registry serving) and the OpenAPI docs are served."""
     assert client.get("/healthz").json() == {"status": "ok"}
-    ready = {"status": "ready", "contracts": 3, "registry": registry.digest}
+    ready = {"status": "ready", "contracts": 4, "registry": registry.digest}
     assert client.get("/readyz").json() == ready
     assert client.get("/docs").status_code == 200
     assert "/v1/ingest/{contract}/{version}" in client.get("/openapi.json").json()["paths"]

@@ -27,15 +27,16 @@ def edit_v1(contracts: Path) -> None:
 
 
 def test_verify_passes_on_the_repository(cli: Cli) -> None:
-    """``contracts verify`` exits 0 on the repository: shipment@1 released, unchanged; shipment@2 a draft."""
+    """``contracts verify`` exits 0 on the repository: shipment@1 and shipment_compat@1 released, unchanged;
+    shipment@2 a draft."""
     result = cli.run("contracts", "verify")
     assert result.exit_code == 0, result.output
-    assert "ok: 1 released version(s) match" in result.stdout
+    assert "ok: 2 released version(s) match" in result.stdout
     assert "draft (not released): order@1, shipment@2" in result.stdout
     assert cli.json("contracts", "verify") == {
         "ok": True,
         "lock_file": str(CONTRACTS / LOCK_FILE),
-        "released": ["shipment@1"],
+        "released": ["shipment@1", "shipment_compat@1"],
         "drafts": ["order@1", "shipment@2"],
         "violations": [],
     }
@@ -87,6 +88,7 @@ def test_list_marks_an_edited_release_as_modified(cli: Cli, contracts: Path) -> 
         ("order@1", "draft"),
         ("shipment@1", "modified"),
         ("shipment@2", "draft"),
+        ("shipment_compat@1", "released"),
     ]
 
 
@@ -101,7 +103,7 @@ def test_lock_releases_a_draft(cli: Cli, contracts: Path) -> None:
         "already_released": [],
     }
     registry = load_registry(contracts)
-    assert [registry.state(c).value for c in registry.all()] == ["draft", "released", "released"]
+    assert [registry.state(c).value for c in registry.all()] == ["draft", "released", "released", "released"]
     assert cli.run("contracts", "verify", contracts=contracts).exit_code == 0
 
 
@@ -116,7 +118,7 @@ def test_lock_is_idempotent_and_deterministic(cli: Cli, contracts: Path) -> None
     assert cli.run("contracts", "lock", "--all", contracts=contracts).exit_code == 0
     once = (contracts / LOCK_FILE).read_bytes()
     (contracts / LOCK_FILE).unlink()
-    refs = ("shipment@2", "order@1", "shipment@1")
+    refs = ("shipment@2", "shipment_compat@1", "order@1", "shipment@1")
     assert cli.run("contracts", "lock", *refs, contracts=contracts).exit_code == 0
     assert (contracts / LOCK_FILE).read_bytes() == once
 

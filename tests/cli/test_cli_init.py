@@ -71,6 +71,7 @@ def test_init_copies_every_contract_folder(cli: Cli, tmp_path: Path, monkeypatch
         "parcel/v1.json",
         "shipment/v1.py",
         "shipment/v2.json",
+        "shipment_compat/v1.py",
     }
     assert copied["parcel/v1.json"] == (order / "v1.json").read_bytes()
     assert "parcel@1 (draft)" in result.stdout

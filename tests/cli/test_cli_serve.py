@@ -41,11 +41,12 @@ def only_order(tmp_path: Path) -> Path:
 
 
 def test_serve_starts_without_the_default_contract(cli: Cli, served: list[Any], tmp_path: Path) -> None:
-    """Contracts without shipment@1 are no reason to refuse to start: serve builds the app and serves."""
+    """Contracts without the default shipment_compat@1 are no reason to refuse to start: serve builds the
+    app and serves."""
     result = cli.run("serve", "--port", "0", contracts=only_order(tmp_path))
     assert result.exit_code == 0, result.output
     [app] = served
-    assert app.state.default_contract.setting == "shipment@1"
+    assert app.state.default_contract.setting == "shipment_compat@1"
     assert app.state.default_contract.contract is None
 
 

@@ -24,9 +24,10 @@ def keys_cli(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, env=clean_environ(), check=False)
 
 
-def create(store: Path, name: str, scope: str) -> dict[str, Any]:
+def create(store: Path, name: str, *scopes: str) -> dict[str, Any]:
     """A key made by ``keys create --json``."""
-    done = keys_cli(store, "create", "--name", name, "--scope", scope, "--json")
+    given = [part for scope in scopes for part in ("--scope", scope)]
+    done = keys_cli(store, "create", "--name", name, *given, "--json")
     assert done.returncode == 0, done.stderr
     created: dict[str, Any] = json.loads(done.stdout)
     return created
@@ -39,7 +40,8 @@ def test_keys_made_by_the_cli_guard_every_endpoint_of_a_running_serve(tmp_path: 
         http = served.http
         assert http.post("/v1/ingest/shipment/1", content=INVALID_SHIPMENT).status_code == 200
         assert served.events("gateway.open"), "serve did not warn that it is open"
-        producer = create(served.store, "shop", "ingest:shipment")
+        # /api/validate checks its default contract, shipment_compat@1: ingesting needs that contract's scope
+        producer = create(served.store, "shop", "ingest:shipment", "ingest:shipment_compat")
         reader = create(served.store, "analyst", "read")
         wait_until(lambda: http.get("/v1/stats").status_code == 401, BOUND, "the gateway to close")
         routes = [

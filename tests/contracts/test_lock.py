@@ -36,7 +36,8 @@ def tampered(tmp_path: Path) -> Path:
 
 
 def test_the_repository_lock_verifies(registry: Registry) -> None:
-    """The committed lock releases shipment@1, leaves shipment@2 and order@1 drafts, and matches."""
+    """The committed lock releases shipment@1 and shipment_compat@1, leaves shipment@2 and order@1 drafts,
+    and matches."""
     assert verify(registry) == []
     enforce(registry)
     states = {contract.ref: registry.state(contract) for contract in registry.all()}
@@ -44,6 +45,7 @@ def test_the_repository_lock_verifies(registry: Registry) -> None:
         "order@1": ReleaseState.DRAFT,
         "shipment@1": ReleaseState.RELEASED,
         "shipment@2": ReleaseState.DRAFT,
+        "shipment_compat@1": ReleaseState.RELEASED,
     }
     assert registry.lock.path == REPO_CONTRACTS / LOCK_FILE
 
@@ -162,6 +164,7 @@ def test_the_gateway_opens_with_drafts(tmp_path: Path) -> None:
             "order@1",
             "shipment@1",
             "shipment@2",
+            "shipment_compat@1",
         ]
     finally:
         gateway.close()

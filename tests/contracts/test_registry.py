@@ -56,7 +56,9 @@ def test_unknown_contract_lists_the_known_ones(registry: Registry) -> None:
     """A contract name that is not registered is unknown_contract, with the registered names listed."""
     error = routing_error(registry, "parcel", "1")
     assert error.root_cause is RootCause.UNKNOWN_CONTRACT
-    assert error.message == "No contract is named 'parcel' (known contracts: order, shipment)."
+    assert (
+        error.message == "No contract is named 'parcel' (known contracts: order, shipment, shipment_compat)."
+    )
 
 
 def test_unknown_contract_in_an_empty_registry() -> None:
@@ -131,7 +133,7 @@ def test_changes_since_lists_added_removed_changed_and_released(registry: Regist
     box = pydantic_contract(name="box", version=1, model=_Wider, identity=["id"])
     newer = Registry([*registry.all(), box], registry.lock.releasing([registry.require("shipment@2")]))
     changes = newer.changes_since(older)
-    assert changes.added == ["order@1", "shipment@1", "shipment@2"]
+    assert changes.added == ["order@1", "shipment@1", "shipment@2", "shipment_compat@1"]
     assert changes.removed == ["parcel@1"]
     assert changes.changed == ["box@1"]
     assert changes.released == []  # shipment@2 is new, not a draft that was released
@@ -156,6 +158,7 @@ def test_a_loaded_registry_records_the_files_it_read(tmp_path: Path) -> None:
         "order/v1.py",
         "shipment/v1.py",
         "shipment/v2.json",
+        "shipment_compat/v1.py",
     ]
     assert loaded.files == snapshot(contracts)  # loading wrote __pycache__ nowhere that counts
     assert Registry([]).files is None

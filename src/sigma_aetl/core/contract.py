@@ -10,6 +10,9 @@ from sigma_aetl.core.rule_kinds import Kind, branches, field_kinds, field_node, 
 from sigma_aetl.core.rules import Rule
 from sigma_aetl.errors import ContractLoadError
 
+UnknownFields = Literal["forbid", "ignore"]
+"""A contract's policy for undeclared top-level fields (see :attr:`Contract.unknown_fields`)."""
+
 SchemaCheck = Callable[[str, Any], list[FieldError]]
 """A backend's schema stage: the payload's JSON text and its parsed value (known to be a JSON object) →
 every error. A backend reads whichever suits it and never changes the value."""
@@ -31,6 +34,9 @@ class Contract:
     source: str = field(default="", compare=False)
     formats: Literal["assert", "annotate"] = "assert"
     """Whether ``format`` is checked (the default) or only describes (JSON Schema contracts may say so)."""
+    unknown_fields: UnknownFields = "forbid"
+    """What a top-level field the schema does not declare does: fail the event (``forbid``, the default) or
+    be left out of the record and named in the answer (``ignore``, for clients of the original API)."""
     fingerprint: str = field(init=False)
     rule_kinds: dict[str, Kind] = field(init=False, compare=False, repr=False)
     """The fields rules read that are instants, dates or decimals (from the schema; see rule_kinds.py)."""
@@ -41,6 +47,8 @@ class Contract:
         object.__setattr__(self, "rule_kinds", field_kinds(self.json_schema, paths))
         problems = _identity_problems(self.json_schema, self.identity)
         problems += [problem for rule in self.rules for problem in rule_problems(self.json_schema, rule)]
+        if self.unknown_fields == "ignore" and self.allow_extra:
+            problems.append("unknown_fields ignore needs a closed schema: an open one already keeps them")
         if problems:
             raise ContractLoadError(f"{self.ref}: " + "; ".join(problems))
 
@@ -62,6 +70,7 @@ class Contract:
             "schema": self.json_schema,
             # only when set: the definitions (and fingerprints) of contracts that do not say stay as they were
             **({"formats": self.formats} if self.formats != "assert" else {}),
+            **({"unknown_fields": self.unknown_fields} if self.unknown_fields != "forbid" else {}),
         }
 
 

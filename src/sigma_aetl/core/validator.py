@@ -20,29 +20,57 @@ from sigma_aetl.core.taxonomy import STAGE_OF, RootCause, Stage, primary
 DEFAULT_LIMITS = Limits()
 Loc = tuple[LocPart, ...]
 _NONE: tuple[frozenset[Loc], frozenset[Loc]] = (frozenset(), frozenset())
+_NOTHING_IGNORED: tuple[str, ...] = ()
 
 
 def validate(contract: Contract, raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Decision:
     """Decide whether ``raw`` satisfies ``contract``."""
+    return validate_noting(contract, raw, limits)[0]
+
+
+def validate_noting(
+    contract: Contract, raw: bytes, limits: Limits = DEFAULT_LIMITS
+) -> tuple[Decision, tuple[str, ...]]:
+    """The decision, and the undeclared top-level fields it ignored (sorted; only a contract whose
+    ``unknown_fields`` is ``ignore`` ignores any: they are left out of the record, never kept unchecked)."""
     parsed = parse(raw, limits)
     if isinstance(parsed, FieldError):
-        return failed([parsed], contract)
+        return failed([parsed], contract), ()
     if not isinstance(parsed.value, dict):
-        return failed([not_an_object(parsed.value)], contract)
+        return failed([not_an_object(parsed.value)], contract), ()
     errors = contract.check(parsed.text, parsed.value)
     if parsed.inexact:  # found at parse, so the same for every backend
         errors.extend(inexact_error(n) for n in parsed.inexact if counts_in(n, contract.json_schema))
+    data, ignored = parsed.value, _NOTHING_IGNORED
+    if contract.unknown_fields == "ignore" and errors:
+        errors, data, ignored = _ignore_unknown(errors, parsed.value)
     skip = _failed_locations(errors) if errors else _NONE
-    errors.extend(rule_errors(contract.rules, parsed.value, skip, contract.rule_kinds))
+    errors.extend(rule_errors(contract.rules, data, skip, contract.rule_kinds))
     if errors:
-        return failed(errors, contract)
-    return Decision(
+        return failed(errors, contract), ignored
+    decision = Decision(
         status="PASSED",
         contract=contract.name,
         version=contract.version,
         fingerprint=contract.fingerprint,
-        data=canonical(parsed.value),
+        data=canonical(data),
     )
+    return decision, ignored
+
+
+def _ignore_unknown(
+    errors: list[FieldError], value: dict[str, Any]
+) -> tuple[list[FieldError], dict[str, Any], tuple[str, ...]]:
+    """Drop the unexpected-field errors of top-level fields, and those fields from the data."""
+    unknown = [error for error in errors if _top_level_unknown(error)]
+    names = {str(error.loc[0]) for error in unknown}
+    kept = [error for error in errors if error not in unknown]
+    data = {key: item for key, item in value.items() if key not in names}
+    return kept, data, tuple(sorted(names))
+
+
+def _top_level_unknown(error: FieldError) -> bool:
+    return error.root_cause is RootCause.UNEXPECTED_FIELD and len(error.loc) == 1
 
 
 def failed(errors: Sequence[FieldError], contract: Contract | None = None) -> Decision:

@@ -9,6 +9,7 @@ from sigma_aetl.core.batches import looks_like_array, split_array, split_lines, 
 from sigma_aetl.core.envelope import Envelope, Truncation
 from sigma_aetl.core.ids import SourceIdentity
 from sigma_aetl.http.body import TooLarge
+from sigma_aetl.http.coordinates import coordinates
 from sigma_aetl.http.mediatypes import JSON_SEQ, NDJSON_TYPES
 from sigma_aetl.http.view import RequestView
 
@@ -30,15 +31,18 @@ class RequestInfo:
     received_at: datetime
     metadata: dict[str, Any]
     idempotency_key: str | None
+    identity: SourceIdentity | None = None
+    """The forwarded Kafka message's identity, from the X-Kafka-* headers (see coordinates.py)."""
 
 
 def request_info(view: RequestView, max_header: int = RECORDED_HEADER_BYTES) -> RequestInfo:
     """Request id (``X-Request-ID`` or a new one), client, method, path, the relevant headers (each value at
-    most ``max_header`` characters, see :func:`recorded_headers`), and the id of the API key that sent it
-    (never its token; absent when the gateway runs open)."""
+    most ``max_header`` characters, see :func:`recorded_headers`), the id of the API key that sent it
+    (never its token; absent when the gateway runs open), and the Kafka coordinates of a forwarded
+    message; raises BadCoordinates for malformed ones."""
     headers = view.headers
     request_id = headers.get("x-request-id") or uuid.uuid4().hex
-    metadata = {
+    metadata: dict[str, Any] = {
         "kind": "http",
         "request_id": request_id[:max_header],
         "client": view.client,
@@ -49,7 +53,12 @@ def request_info(view: RequestView, max_header: int = RECORDED_HEADER_BYTES) -> 
     if view.key_id is not None:
         metadata["key_id"] = view.key_id
     key = headers.get("idempotency-key")
-    return RequestInfo(request_id, datetime.now(UTC), metadata, key or None)
+    # Kafka coordinates forwarded by an orchestrator (n8n): recorded, and the arrival's identity
+    forwarded = coordinates(headers)
+    if forwarded is not None:
+        metadata["kafka"] = forwarded.metadata()
+    identity = forwarded.identity() if forwarded else None
+    return RequestInfo(request_id, datetime.now(UTC), metadata, key or None, identity)
 
 
 def recorded_headers(headers: dict[str, str], max_header: int) -> dict[str, dict[str, Any]]:
@@ -94,6 +103,8 @@ def envelope(
 ) -> Envelope:
     """One envelope; in a batch, ``index`` numbers the event, which with the idempotency key names it."""
     source = info.metadata if index is None else {**info.metadata, "index": index}
+    if identity is None and info.identity is not None:  # one message, a batch of events: number them
+        identity = info.identity if index is None else (*info.identity, str(index))
     return Envelope(
         raw=raw,
         contract=contract,

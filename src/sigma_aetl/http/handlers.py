@@ -14,9 +14,10 @@ from sigma_aetl.core.decision import Decision, FieldError
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.jsonparse import Limits, Parsed, parse
 from sigma_aetl.core.taxonomy import Stage
-from sigma_aetl.core.validator import validate
+from sigma_aetl.core.validator import validate_noting
 from sigma_aetl.errors import ContractNotFound, StoreError
 from sigma_aetl.http.body import Body, TimedOut, TooLarge
+from sigma_aetl.http.coordinates import BadCoordinates
 from sigma_aetl.http.envelopes import (
     RequestInfo,
     envelope,
@@ -26,6 +27,7 @@ from sigma_aetl.http.envelopes import (
     split_batch,
 )
 from sigma_aetl.http.mediatypes import refuse_ingest, refuse_validate
+from sigma_aetl.http.original_api import ignored_answer, original_error
 from sigma_aetl.http.problems import store_failure
 from sigma_aetl.http.reply import Reply, problem_reply
 from sigma_aetl.http.schemas import BatchResult, BatchSummary
@@ -92,7 +94,9 @@ def validate_reply(
     if isinstance(body, TooLarge):
         detail = f"The request body exceeds {request_limit} bytes."
         return problem_reply(413, detail, _VALIDATE, close=body.sha256 is None, limit=request_limit)
-    return Reply(200, serial.dumps(validate_answer(validate(contract, body, limits), body, limits)))
+    decision, ignored = validate_noting(contract, body, limits)
+    answer = validate_answer(decision, body, limits) | ignored_answer(ignored)
+    return Reply(200, serial.dumps(answer))
 
 
 def timed_out(body: TimedOut, path: str) -> Reply:
@@ -105,16 +109,18 @@ def timed_out(body: TimedOut, path: str) -> Reply:
 
 
 def validate_answer(decision: Decision, raw: bytes, limits: Limits) -> dict[str, object]:
-    """The original API's answer for ``decision``: a :class:`ValidateResult` without its null members."""
+    """The original API's answer for ``decision``: a :class:`ValidateResult` without its null members;
+    each error also carries the original validator's ``msg`` and ``input`` (see original_api.py)."""
     if decision.passed:
         return {"status": "PASSED", "clean_data": decision.data}
     schema_failed = any(error.stage != Stage.BUSINESS_RULE for error in decision.errors)
+    received = _received(raw, limits)
     answer = {
         "status": "FAILED",
         "reason": "Schema validation failed" if schema_failed else "Business rule violation",
         "root_cause": decision.root_cause,
-        "errors": [_without_nulls(error) for error in decision.errors],
-        "received_payload": _received(raw, limits),
+        "errors": [original_error(_without_nulls(error), error, received) for error in decision.errors],
+        "received_payload": received,
     }
     return _without_nulls(answer)
 
@@ -144,13 +150,16 @@ class Ingestor:
     async def ingest(self, view: RequestView, contract: str, version: str, body: Body) -> Reply:
         """One outcome for a single event, or the batch's outcomes and summary; 415 and nothing stored
         when the content type is not one it takes (see ``mediatypes.py``); 408 and nothing stored when
-        the body did not arrive in time."""
+        the body did not arrive in time; 400 and nothing stored for malformed Kafka coordinates."""
         refused = refuse_ingest(view)
         if refused is not None:
             return refused
         if isinstance(body, TimedOut):
             return timed_out(body, view.path)
-        info = request_info(view, self.gateway.settings.max_recorded_header_bytes)
+        try:
+            info = request_info(view, self.gateway.settings.max_recorded_header_bytes)
+        except BadCoordinates as exc:
+            return problem_reply(400, f"{exc} Nothing was stored.", view.path)
         try:
             if isinstance(body, TooLarge):
                 return await self._too_large(info, body, contract, version)

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from sigma_aetl.core.decision import FieldError
+from sigma_aetl.core.value import value
 from sigma_aetl.ingest.outcome import Outcome, Tally
 
 
@@ -36,6 +37,21 @@ class BatchResult:
     summary: BatchSummary
 
 
+@value(kw_only=True)  # documents the answer only, so it is the same kind of type as FieldError
+class ValidateError(FieldError):
+    """One error of ``POST /api/validate``: ours, with the original validator's keys as well."""
+
+    msg: Annotated[str, Field(description="The original's `msg`: the same text as `message`.")]
+    input: Annotated[
+        Any,
+        Field(
+            default=None,
+            description="The original's `input`: the value at `loc` as received, the enclosing object for a "
+            "missing field; absent when there is none.",
+        ),
+    ] = None
+
+
 class ValidateResult(BaseModel):
     """The original SIGMA-AETL validator's answer (``POST /api/validate``)."""
 
@@ -45,7 +61,12 @@ class ValidateResult(BaseModel):
         default=None, description="FAILED: which stage rejected it."
     )
     root_cause: str | None = Field(default=None, description="FAILED: the primary root cause.")
-    errors: list[FieldError] | None = Field(default=None, description="FAILED: every error.")
+    errors: list[ValidateError] | None = Field(default=None, description="FAILED: every error.")
     received_payload: Any = Field(
         default=None, description="FAILED: the payload as parsed, or its text when it is not JSON."
+    )
+    ignored_fields: list[str] | None = Field(
+        default=None,
+        description="With a contract whose `unknown_fields` is `ignore` (the default `shipment_compat@1`): "
+        "the undeclared top-level fields left out of `clean_data`, sorted; absent when there were none.",
     )

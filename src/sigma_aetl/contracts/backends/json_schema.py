@@ -33,7 +33,7 @@ from sigma_aetl.contracts.backends.json_schema_content import open_objects
 from sigma_aetl.contracts.backends.json_schema_errors import STRICT_INTEGER, Scope, to_field_errors
 from sigma_aetl.contracts.backends.json_schema_order import FieldOrder
 from sigma_aetl.contracts.backends.json_schema_walk import Key, children, walk
-from sigma_aetl.core.contract import Contract, SchemaCheck
+from sigma_aetl.core.contract import Contract, SchemaCheck, UnknownFields
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.core.rule_kinds import field_node
 from sigma_aetl.core.rules import Rule, problem_words
@@ -60,6 +60,11 @@ class ContractDocument(BaseModel):
         description="`assert`: a value must match its `format` (the default); `annotate`: `format` only "
         "describes, as the specification's default says.",
     )
+    unknown_fields: UnknownFields = Field(
+        default="forbid",
+        description="`forbid`: an undeclared top-level field fails the event (the default); `ignore`: it is "
+        "left out of the record and listed in `/api/validate`'s `ignored_fields` (needs a closed schema).",
+    )
 
 
 class StrictInteger:
@@ -85,9 +90,11 @@ def jsonschema_contract(
     rules: Sequence[Rule] = (),
     description: str = "",
     formats: Formats = "assert",
+    unknown_fields: UnknownFields = "forbid",
 ) -> Contract:
     """Define a contract version from a JSON Schema document (Draft 2020-12) and rules; ``formats`` says
-    whether ``format`` is asserted (the default) or only annotates."""
+    whether ``format`` is asserted (the default) or only annotates, ``unknown_fields`` whether undeclared
+    top-level fields fail the event (the default) or are ignored."""
     schema = copy.deepcopy(schema)  # the fingerprint must not change if the caller's dict does
     where = f"{name}@{version}"
     check_schema(where, schema)
@@ -103,6 +110,7 @@ def jsonschema_contract(
         json_schema=schema,
         check=_checker(compile_schema(where, schema, formats), schema, formats),
         formats=formats,
+        unknown_fields=unknown_fields,
     )
     _check_annotated(contract)
     return contract
@@ -141,6 +149,7 @@ def contract_from_document(document: Any) -> Contract:
         rules=parsed.rules,
         description=parsed.description,
         formats=parsed.formats,
+        unknown_fields=parsed.unknown_fields,
     )
 
 

@@ -16,7 +16,7 @@ from sigma_aetl.contracts.backends.pydantic_types import (
     contract_validator,
     decimal_problems,
 )
-from sigma_aetl.core.contract import Contract, SchemaCheck
+from sigma_aetl.core.contract import Contract, SchemaCheck, UnknownFields
 from sigma_aetl.core.decision import FieldError, LocPart
 from sigma_aetl.core.explain import (
     BOUND_SYMBOLS,
@@ -48,8 +48,10 @@ def pydantic_contract(
     identity: Sequence[str] = (),
     rules: Sequence[Rule] = (),
     description: str = "",
+    unknown_fields: UnknownFields = "forbid",
 ) -> Contract:
-    """Define a contract version from a Pydantic model; used at the bottom of a contract file."""
+    """Define a contract version from a Pydantic model; used at the bottom of a contract file.
+    ``unknown_fields="ignore"`` leaves undeclared top-level fields out of the record instead of failing."""
     extra = model.model_config.get("extra") or "ignore"
     if extra == "ignore":
         raise ContractLoadError(
@@ -69,6 +71,7 @@ def pydantic_contract(
         allow_extra=extra == "allow",
         json_schema=model.model_json_schema(schema_generator=ContractJsonSchema),
         check=_checker(model),
+        unknown_fields=unknown_fields,
     )
 
 

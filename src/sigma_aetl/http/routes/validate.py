@@ -20,10 +20,12 @@ router = APIRouter(tags=["compatibility"])
     "/api/validate",
     response_model=ValidateResult,
     summary="Validate one event (original SIGMA-AETL API)",
-    description="Checks the body against the default contract (`SIGMA_AETL_DEFAULT_CONTRACT`, `shipment@1` "
-    "unless set) and stores nothing. HTTP 200 for every event: `{status: PASSED, clean_data}` or `{status: "
-    "FAILED, reason, errors, received_payload}`, as the original validator answered, so its n8n workflow "
-    "works unchanged. When no default contract is set, or the one set is not loaded, every request "
+    description="Checks the body against the default contract (`SIGMA_AETL_DEFAULT_CONTRACT`, "
+    "`shipment_compat@1` unless set) and stores nothing. HTTP 200 for every event: `{status: PASSED, "
+    "clean_data}` or `{status: FAILED, reason, errors, received_payload}`, as the original validator "
+    "answered, so its n8n workflow works unchanged; `ignored_fields` names the undeclared top-level fields "
+    "a contract with `unknown_fields: ignore` left out, and each error also has the original's `msg` and "
+    "`input`. When no default contract is set, or the one set is not loaded, every request "
     "answers a 404 problem saying how to set one.",
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}},
 )
