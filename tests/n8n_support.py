@@ -107,24 +107,30 @@ def n8n_script(root: Path) -> Path:
 
 
 def seed_workflow() -> dict[str, Any]:
-    """The original workflow, read from ``../shared/seed`` beside the repository (or beside the main
-    worktree, when this checkout is a git worktree); a clear failure when it is not there."""
+    """The original workflow, read from ``../shared/seed`` beside the repository — or beside the main
+    worktree, when this checkout is a git worktree, or beside the repository it was cloned from, when it
+    is a local clone (as CI's fresh clone is); a clear failure when it is in none of them."""
     candidates = [Path(__file__).parents[1].parent / "shared" / SEED]
-    common = subprocess.run(
-        ["git", "rev-parse", "--path-format=absolute", "--git-common-dir"],
-        cwd=Path(__file__).parent,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if common.returncode == 0:
-        candidates.append(Path(common.stdout.strip()).parent.parent / "shared" / SEED)
+    common = _git("rev-parse", "--path-format=absolute", "--git-common-dir")
+    if common:
+        candidates.append(Path(common).parent.parent / "shared" / SEED)
+    origin = _git("remote", "get-url", "origin")
+    if origin and Path(origin).is_dir():  # a clone of a repository on this machine
+        candidates.append(Path(origin).resolve().parent / "shared" / SEED)
     for path in candidates:
         if path.is_file():
             loaded: dict[str, Any] = json.loads(path.read_text())
             return loaded
     where = ", ".join(str(path) for path in candidates)
     pytest.fail(f"the seed's n8n workflow is not at {where}: this test runs the original file", pytrace=False)
+
+
+def _git(*args: str) -> str | None:
+    """What ``git ARGS`` prints in this checkout, or None when it fails."""
+    done = subprocess.run(
+        ["git", *args], cwd=Path(__file__).parent, capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() if done.returncode == 0 else None
 
 
 def free_port() -> int:
