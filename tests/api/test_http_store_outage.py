@@ -8,6 +8,7 @@ import pytest
 import structlog
 
 from sigma_aetl.contracts.loader import load_registry
+from sigma_aetl.core.classes import FailureClass
 from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
 from sigma_aetl.errors import StoreError, StoreUnavailable
@@ -18,10 +19,13 @@ from sigma_aetl.settings import Settings
 from sigma_aetl.stores.base import (
     PURGE_BATCH,
     UNBOUNDED,
+    ClassPage,
+    ClassQuery,
     FailurePage,
     FailurePurge,
     FailureQuery,
     PageBudget,
+    ProducerActivity,
     PurgeReport,
     RecordPage,
     RecordQuery,
@@ -79,6 +83,18 @@ class DownStore:
     def raw_payloads(
         self, contract: str, version: int, *, batch_size: int = 500
     ) -> Iterator[list[StoredPayload]]:
+        """Unavailable."""
+        raise self._down()
+
+    def query_classes(self, query: ClassQuery) -> ClassPage:
+        """Unavailable."""
+        raise self._down()
+
+    def get_class(self, class_id: str) -> FailureClass | None:
+        """Unavailable."""
+        raise self._down()
+
+    def producer_activity(self, contract: str, producer: str) -> list[ProducerActivity]:
         """Unavailable."""
         raise self._down()
 

@@ -7,10 +7,11 @@ left untouched and reported as existing), and answers queries. Decisions live in
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Protocol
+from typing import Annotated, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from sigma_aetl.core.classes import FailureClass
 from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
 from sigma_aetl.core.taxonomy import RootCause
@@ -184,6 +185,53 @@ class Stats(BaseModel):
     failure_occurrences_by_root_cause: dict[str, int] = Field(description="Failure arrivals per root cause.")
 
 
+class ClassQuery(BaseModel):
+    """Filters and paging for failure classes (see docs/diagnostics.md); they combine with AND."""
+
+    model_config = ConfigDict(frozen=True)
+
+    contract: str | None = Field(default=None, description="Name of the contract that judged the failures.")
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_INTEGER, description="Version of the contract that judged the failures."
+    )
+    root_cause: RootCause | None = Field(default=None, description="Primary root cause.")
+    field: str | None = Field(
+        default=None, description="A field path of the signature, indices as `[*]` (e.g. `items[*].sku`)."
+    )
+    producer: str | None = Field(
+        default=None, description="A producer label, exactly (`key:key_…`, `client:10.0.0.7`, `topic:…`)."
+    )
+    since: Instant | None = Field(default=None, description="Last seen at or after (inclusive).")
+    order: Literal["count", "last_seen"] = Field(
+        default="count", description="Most failures first, or most recently seen first."
+    )
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE)
+    offset: int = Field(default=0, ge=0, le=MAX_INTEGER)
+
+
+class ClassPage(BaseModel):
+    """One page of failure classes in the query's order, with the total matching the filters."""
+
+    items: list[FailureClass]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None = Field(
+        default=None, description="The `offset` of the next page (same filters); null at the end."
+    )
+
+
+class ProducerActivity(BaseModel):
+    """What one producer had accepted under one contract version: how many records, first and last."""
+
+    contract: str
+    version: int
+    producer: str = Field(description="A producer label, as failure classes count them.")
+    accepted: int = Field(description="Accepted records from this producer.")
+    first_accepted: datetime = Field(description="`received_at` of the first of them.")
+    last_accepted: datetime = Field(description="`received_at` of the last of them.")
+
+
 @dataclass
 class WriteReport:
     """What a write did: ids newly stored, and ids that already existed (with their content hash)."""
@@ -279,6 +327,20 @@ class Store(Protocol):
         """The raw payloads judged by ``contract@version`` — accepted records, then failures, each in the
         store's own stable order (id order in MongoDB, insertion order in SQLite) — in batches of at most
         ``batch_size``, each payload once. Read-only."""
+        ...
+
+    # Failure classes (docs/diagnostics.md): kept as failures are written, in the same transaction.
+
+    def query_classes(self, query: ClassQuery) -> ClassPage:
+        """Failure classes matching ``query``, in its order; the same cost with 100 failures or 10 million."""
+        ...
+
+    def get_class(self, class_id: str) -> FailureClass | None:
+        """One failure class; None when no stored failure has that class."""
+        ...
+
+    def producer_activity(self, contract: str, producer: str) -> list[ProducerActivity]:
+        """What ``producer`` had accepted under each version of ``contract``, oldest version first."""
         ...
 
     # API keys (docs/security.md): tokens are never stored, only their hash, unique.

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from bson import ObjectId
 
+from sigma_aetl.core.classes import FailureClass
 from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
 from sigma_aetl.errors import StoreError
@@ -24,10 +25,13 @@ from sigma_aetl.stores import cursor, metadata, paging
 from sigma_aetl.stores.base import (
     PURGE_BATCH,
     UNBOUNDED,
+    ClassPage,
+    ClassQuery,
     FailurePage,
     FailurePurge,
     FailureQuery,
     PageBudget,
+    ProducerActivity,
     PurgeReport,
     RecordPage,
     RecordQuery,
@@ -238,6 +242,18 @@ class MongoStore:
         self._writable("no key was revoked")
         with translate_errors():
             return keys.revoke(self._layout.keys, key_id, at)
+
+    def query_classes(self, query: ClassQuery) -> ClassPage:
+        """Failure classes matching ``query`` (scaffold: the store part of issue 14 replaces this)."""
+        raise NotImplementedError("failure classes are not kept by this store yet")
+
+    def get_class(self, class_id: str) -> FailureClass | None:
+        """One failure class (scaffold: the store part of issue 14 replaces this)."""
+        raise NotImplementedError("failure classes are not kept by this store yet")
+
+    def producer_activity(self, contract: str, producer: str) -> list[ProducerActivity]:
+        """A producer's accepted records per version (scaffold: the store part of issue 14 replaces this)."""
+        raise NotImplementedError("producer activity is not kept by this store yet")
 
     def has_keys(self) -> bool:
         """Whether any key was stored, revoked or not."""

@@ -18,6 +18,7 @@ from typing import Any, Literal, cast
 import orjson
 
 from sigma_aetl.core import serial
+from sigma_aetl.core.classes import FailureClass
 from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import (
     MAX_LATEST,
@@ -32,12 +33,15 @@ from sigma_aetl.stores import cursor, metadata, paging
 from sigma_aetl.stores.base import (
     PURGE_BATCH,
     UNBOUNDED,
+    ClassPage,
+    ClassQuery,
     FailureFilter,
     FailurePage,
     FailurePurge,
     FailureQuery,
     PageBudget,
     PendingWrite,
+    ProducerActivity,
     PurgeReport,
     RecordPage,
     RecordQuery,
@@ -438,6 +442,18 @@ class SqliteStore:
         """Revoke a key (once: a revoked key keeps its time)."""
         with self._key_write() as conn:
             return keys.revoke(conn, key_id, at)
+
+    def query_classes(self, query: ClassQuery) -> ClassPage:
+        """Failure classes matching ``query`` (scaffold: the store part of issue 14 replaces this)."""
+        raise NotImplementedError("failure classes are not kept by this store yet")
+
+    def get_class(self, class_id: str) -> FailureClass | None:
+        """One failure class (scaffold: the store part of issue 14 replaces this)."""
+        raise NotImplementedError("failure classes are not kept by this store yet")
+
+    def producer_activity(self, contract: str, producer: str) -> list[ProducerActivity]:
+        """A producer's accepted records per version (scaffold: the store part of issue 14 replaces this)."""
+        raise NotImplementedError("producer activity is not kept by this store yet")
 
     def has_keys(self) -> bool:
         """Whether any key was stored, revoked or not."""
