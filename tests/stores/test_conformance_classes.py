@@ -1,15 +1,19 @@
 """The store conformance suite, failure classes and producer activity: every store keeps the same classes
 as failures are written, retried, replayed and purged, and answers the same class queries."""
 
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from pymongo import MongoClient
 
 from sigma_aetl.core.classes import MAX_SAMPLES, class_id_of
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.core.taxonomy import RootCause
-from sigma_aetl.stores import Store
+from sigma_aetl.errors import StoreError
+from sigma_aetl.stores import Store, open_store
 from sigma_aetl.stores.base import ClassQuery, FailurePurge
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -214,3 +218,62 @@ def test_producer_activity_counts_new_accepted_records(store: Store, make_record
     assert [(a.version, a.accepted) for a in activity] == [(1, 4), (2, 1)]
     assert (activity[0].first_accepted, activity[0].last_accepted) == (at(0), at(3))
     assert store.producer_activity("shipment", "topic:other") == []
+
+
+def strip_classes(store_url: str) -> None:
+    """Make the store look as one made before classes: no class tables or collections, no ``class_id`` on
+    failures, no ``producers`` on records, not marked as built."""
+    if store_url.startswith("sqlite:"):
+        with sqlite3.connect(store_url.removeprefix("sqlite:///")) as conn:
+            for table in ("failure_classes", "class_fields", "class_producers", "producer_activity"):
+                conn.execute(f"DROP TABLE {table}")
+            conn.execute("DROP TABLE store_progress")
+            conn.execute("DROP INDEX failures_class")
+            conn.execute("ALTER TABLE failures DROP COLUMN class_id")
+            conn.execute("PRAGMA user_version = 0")
+        conn.close()
+        return
+    client: MongoClient[dict[str, Any]] = MongoClient(store_url)
+    try:
+        database = client.get_default_database()
+        for name in ("sigma_aetl_failure_classes", "sigma_aetl_producer_activity", "sigma_aetl_meta"):
+            database.drop_collection(name)
+        for name in database.list_collection_names():
+            if name.startswith("failed_"):
+                database[name].update_many({}, {"$unset": {"class_id": ""}})
+            if name.startswith("validated_"):
+                database[name].update_many({}, {"$unset": {"producers": ""}})
+    finally:
+        client.close()
+
+
+def test_a_store_made_before_classes_builds_them_once_opened_for_writing(
+    store: Store, store_url: str, make_failure: FailureFactory, make_record: RecordFactory
+) -> None:
+    """A store made before classes says so when opened read-only, and opened for writing builds the same
+    classes and producer activity from what it holds as writing them kept."""
+    failures = three_kinds(make_failure, 2500)
+    write_in(store, failures)
+    kafka = {"kind": "kafka", "topic": "orders"}
+    store.write([make_record(f"S{i}", received_at=at(i), source=kafka) for i in range(3)], [])
+    kept = store.query_classes(everything(store))
+    activity = store.producer_activity("shipment", "topic:orders")
+    store.close()
+    strip_classes(store_url)
+    reader = open_store(store_url, read_only=True)
+    try:
+        with pytest.raises(StoreError, match="open it once for writing"):
+            reader.query_classes(ClassQuery())
+    finally:
+        reader.close()
+    built = open_store(store_url)
+    try:
+        assert built.query_classes(everything(built)) == kept
+        assert built.producer_activity("shipment", "topic:orders") == activity
+    finally:
+        built.close()
+    again = open_store(store_url)  # a second open builds nothing more
+    try:
+        assert again.query_classes(everything(again)) == kept
+    finally:
+        again.close()

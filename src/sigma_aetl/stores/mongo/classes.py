@@ -20,6 +20,7 @@ it reads the class documents, never the failures (``$addToSet``, which an indexe
 need, is not implemented by nx-27017, the test server).
 """
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -148,10 +149,8 @@ def _ensure(collection: Collection[Any], meta: ClassMeta) -> None:
         **{"count": 0, "occurrences": 0, "first": _NEVER, "last_seen_us": 0, "samples": [], "producers": {}},
         "counted_by": [],
     }
-    try:
+    with contextlib.suppress(DuplicateKeyError):  # another writer inserted it at the same moment
         collection.update_one({"_id": class_id}, {"$setOnInsert": empty}, upsert=True)
-    except DuplicateKeyError:  # another writer inserted it at the same moment: it exists
-        pass
 
 
 _NEVER = first_key(10**19, "")
