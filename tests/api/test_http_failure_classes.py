@@ -58,7 +58,14 @@ def test_filters_and_order_are_query_parameters(client: httpx.Client) -> None:
 
 @pytest.mark.parametrize(
     "params",
-    [{"order": "size"}, {"limit": "0"}, {"limit": "1001"}, {"offset": "-1"}, {"version": "0"}, {"since": "x"}],
+    [
+        {"order": "size"},
+        {"limit": "0"},
+        {"limit": "1001"},
+        {"offset": "-1"},
+        {"version": "0"},
+        {"since": "x"},
+    ],
 )
 def test_bad_parameters_are_422(client: httpx.Client, params: dict[str, str]) -> None:
     """An out-of-range or malformed parameter is a 422 problem naming it, never a 5xx."""

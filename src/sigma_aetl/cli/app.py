@@ -6,6 +6,7 @@ import typer
 
 from sigma_aetl import __version__
 from sigma_aetl.cli import (
+    classes_cmd,
     contracts_cmd,
     failures_cmd,
     ingest_cmd,
@@ -37,6 +38,7 @@ app.command("serve")(serve_cmd.serve)
 app.command("ingest")(ingest_cmd.ingest)
 app.command("validate")(validate_cmd.validate)
 app.add_typer(contracts_cmd.app, name="contracts")
+failures_cmd.app.command("classes")(classes_cmd.classes)
 app.add_typer(failures_cmd.app, name="failures")
 app.add_typer(records_cmd.app, name="records")
 app.command("stats")(stats_cmd.stats)

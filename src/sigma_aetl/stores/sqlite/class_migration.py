@@ -47,8 +47,8 @@ def require(conn: sqlite3.Connection, path: str) -> None:
     if not ready(conn):
         raise StoreError(
             f"the store {path!r} was made before failure classes and has not been migrated: open it once "
-            "for writing (any `sigma-aetl ingest`, `serve` or `worker` on it does; so does "
-            "`sigma-aetl failures classes` without --read-only) to build them from its stored failures"
+            "for writing (any `sigma-aetl ingest`, `serve` or `worker` on it does) to build them from its "
+            "stored failures"
         )
 
 
