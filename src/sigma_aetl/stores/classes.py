@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from sigma_aetl.core.classes import MAX_SAMPLES, ClassSignature, producers_of, signature_of
+from sigma_aetl.core.classes import MAX_SAMPLES, producers_of, signature_of
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 
 ClassMeta = tuple[str, str, str | None, int | None, str, str]
@@ -29,18 +29,17 @@ class Classifier:
     """Class ids of failures, each signature hashed once per classifier."""
 
     def __init__(self) -> None:
-        self._ids: dict[tuple[Any, ...], ClassSignature] = {}
+        self._ids: dict[tuple[Any, ...], str] = {}
         self.meta: dict[str, ClassMeta] = {}
         """Every class seen so far: what its row or document holds besides its counts."""
 
     def class_of(self, failure: FailureRecord) -> str:
         """The class id of ``failure`` (its class's meta is kept in :attr:`meta`)."""
-        key = (failure.contract_ref, failure.root_cause, *((e.path, e.type) for e in failure.errors))
-        signature = self._ids.get(key)
-        if signature is None:
-            signature = self._ids[key] = signature_of(failure)
-        class_id = signature.class_id
-        if class_id not in self.meta:
+        key = (failure.contract_ref, failure.root_cause, *[(e.path, e.type) for e in failure.errors])
+        class_id = self._ids.get(key)
+        if class_id is None:
+            signature = signature_of(failure)
+            class_id = self._ids[key] = signature.class_id
             errors = orjson.dumps([list(pair) for pair in signature.errors]).decode()
             self.meta[class_id] = (
                 class_id,

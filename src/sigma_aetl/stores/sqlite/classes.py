@@ -12,6 +12,7 @@ all. Reads are in ``class_queries.py``, the build of an older store's classes in
 """
 
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -87,16 +88,30 @@ def keep(
     failures stored already (``again``: class id, arrivals, last µs) to their classes."""
     if not fresh and not again:
         return
-    deltas: dict[str, ClassDelta] = {}
+    members: dict[str, list[Row]] = {}
     for row in fresh:
-        delta = deltas.get(row[12])
-        if delta is None:
-            delta = deltas[row[12]] = ClassDelta()
-        last = row[10] if row[10] is not None else row[6]
-        delta.add_failure(row[0], row[6], row[8], last, producers.get(row[0], ()))
+        found = members.get(row[12])
+        if found is None:
+            members[row[12]] = [row]
+        else:
+            found.append(row)
+    deltas = {class_id: _summed(rows, producers) for class_id, rows in members.items()}
     for class_id, count, last_us in again:
         deltas.setdefault(class_id, ClassDelta()).add_arrivals(count, last_us)
     apply_deltas(conn, meta, deltas)
+
+
+def _summed(rows: list[Row], producers: Mapping[str, tuple[str, ...]]) -> ClassDelta:
+    """One class's new failure rows as one delta, with builtins over the rows rather than a call each (the
+    failure path's cost: a transaction of failures of one kind is one list here)."""
+    return ClassDelta(
+        count=len(rows),
+        occurrences=sum(row[8] for row in rows),
+        first=min((row[6], row[0]) for row in rows),
+        last_us=max(row[6] if row[10] is None else max(row[10], row[6]) for row in rows),
+        samples=[row[0] for row in rows[:MAX_SAMPLES]],
+        producers=Counter(label for row in rows for label in producers.get(row[0], ())),
+    )
 
 
 def apply_deltas(

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sigma_aetl.core import serial
+from sigma_aetl.core.classes import producers_of
 from sigma_aetl.core.records import MAX_LATEST, AcceptedRecord, Arrival, FailureRecord, written_json
 from sigma_aetl.stores.arrivals import Tally, tally
 from sigma_aetl.stores.base import WriteReport, micros
-from sigma_aetl.stores.classes import Classifier, ClassMeta, failure_producers, record_producers
+from sigma_aetl.stores.classes import Classifier, ClassMeta
 from sigma_aetl.stores.sqlite import classes
 
 Row = tuple[Any, ...]
@@ -50,7 +51,7 @@ def rows_of(
     """The rows for a write (records whose ``source`` names ``headers`` by key); a repeated id keeps its
     first record."""
     stamps: dict[Any, int] = {}  # a batch's events mostly share one arrival time
-    producers = {r.record_id: record_producers(r) for r in records}
+    producers = {r.record_id: producers_of(r.source) for r in records}
     record_rows = {
         r.record_id: (
             r.record_id,
@@ -86,7 +87,7 @@ def rows_of(
                 classifier.class_of(f),
             )
         )
-        producers[f.failure_id] = failure_producers(f)
+        producers[f.failure_id] = producers_of(f.source)
         fields.extend((path, f.failure_id) for path in f.fields)
     return Rows(
         list(reversed(record_rows.values())),
