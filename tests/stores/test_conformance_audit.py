@@ -71,9 +71,7 @@ def test_the_filters_select(
     assert {by_key[found] for found in ids(store, which)} == keys
 
 
-def test_failures_come_whole_with_their_occurrences(
-    store: Store, make_failure: FailureFactory
-) -> None:
+def test_failures_come_whole_with_their_occurrences(store: Store, make_failure: FailureFactory) -> None:
     """A failure read by the iteration equals the one stored, and carries the arrivals counted since."""
     failure = make_failure("flood", identified_by="raw", raw=b"{")
     store.write([], [failure])

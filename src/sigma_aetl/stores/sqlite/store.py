@@ -432,7 +432,9 @@ class SqliteStore:
             with translate_errors():
                 conn = self._reader()
                 select = f"SELECT rowid, doc, {self._occurrences(conn)} FROM failures {after} "
-                rows = conn.execute(f"{select} ORDER BY rowid LIMIT ?", [*params, last, batch_size]).fetchall()
+                rows = conn.execute(
+                    f"{select} ORDER BY rowid LIMIT ?", [*params, last, batch_size]
+                ).fetchall()
             if not rows:
                 return
             yield metadata.joined([_failure_of(row[1:]) for row in rows], self._headers)
