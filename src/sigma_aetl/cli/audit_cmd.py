@@ -6,7 +6,6 @@ drifted or name a fingerprint no longer registered, 2 the command could not run.
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -15,35 +14,28 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from sigma_aetl.cli.errors import EXIT_FAILED, EXIT_OK, operational_errors
-from sigma_aetl.cli.params import parse_instant
+from sigma_aetl.cli.failures_cmd import ContractOption, Instant, JsonOption, VersionOption
 from sigma_aetl.cli.render import details, plain, print_json, stderr_console, stdout_console
 from sigma_aetl.cli.state import load_contracts, settings_of, warn_about_lock
 from sigma_aetl.ingest.audit import AuditReport, AuditScope, audit
 from sigma_aetl.ingest.audit_checks import Judge
 from sigma_aetl.stores import Store, open_store
-from sigma_aetl.stores.base import FailurePurge
+from sigma_aetl.stores.base import MAX_PAGE, FailurePurge
 
 Advance = Callable[[int], None]
 
 
 def audit_store(
     ctx: typer.Context,
-    contract: Annotated[
-        str | None, typer.Option("--contract", help="Only the decisions of this contract.")
-    ] = None,
-    version: Annotated[
-        int | None, typer.Option("--version", min=1, help="Only the decisions of this version.")
-    ] = None,
-    since: Annotated[
-        datetime | None,
-        typer.Option(parser=parse_instant, metavar="ISO", help="Received at or after (ISO 8601)."),
-    ] = None,
-    until: Annotated[
-        datetime | None,
-        typer.Option(parser=parse_instant, metavar="ISO", help="Received before (ISO 8601)."),
-    ] = None,
-    batch_size: Annotated[int, typer.Option(min=1, max=1000, help="Stored events read at a time.")] = 500,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    *,
+    contract: ContractOption = None,
+    version: VersionOption = None,
+    since: Instant = None,
+    until: Instant = None,
+    batch_size: Annotated[
+        int, typer.Option(metavar="N", min=1, max=MAX_PAGE, help="Stored events read at a time.")
+    ] = 500,
+    as_json: JsonOption = False,
 ) -> None:
     """Judge every stored accepted record and failure again, from its raw bytes, against the contract
     version and fingerprint it names, and compare the decisions byte for byte.

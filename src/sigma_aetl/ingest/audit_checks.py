@@ -89,7 +89,8 @@ class Judge:
         if failure.fingerprint is None:
             differs = self._unrouted(failure, own)
         else:
-            assert failure.contract is not None and failure.version is not None
+            assert failure.contract is not None
+            assert failure.version is not None
             contract = self.registry.get(failure.contract, failure.version)
             if contract is None or contract.fingerprint != failure.fingerprint:
                 return _unknown("failure", failure.failure_id, ref, failure.fingerprint, contract)
@@ -164,7 +165,8 @@ def _reuse_split(errors: Sequence[FieldError]) -> tuple[Sequence[FieldError], Fi
 
 def _decision_differs(failure: FailureRecord, own: Sequence[FieldError], decision: Decision) -> list[str]:
     """What differs between a stored failure (its own errors) and a FAILED decision made again."""
-    assert decision.root_cause is not None and decision.stage is not None
+    assert decision.root_cause is not None
+    assert decision.stage is not None
     differs = _fields_differ(
         [
             ("root_cause", failure.root_cause.value, decision.root_cause.value),
