@@ -35,7 +35,7 @@ def stored(store: Store, make_failure: FailureFactory) -> list[FailureRecord]:
 
 def ids(store: Store, which: FailureFilter, batch_size: int = 2) -> list[str]:
     """The failure ids the iteration yields, in order, checking no batch is over ``batch_size``."""
-    found = []
+    found: list[str] = []
     for batch in store.iter_failures(which, batch_size=batch_size):
         assert 1 <= len(batch) <= batch_size
         found.extend(failure.failure_id for failure in batch)

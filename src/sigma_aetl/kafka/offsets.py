@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from confluent_kafka import ConsumerGroupState, ConsumerGroupTopicPartitions, TopicPartition
-from confluent_kafka.admin import AdminClient, OffsetSpec
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin._listoffsets import OffsetSpec  # not re-exported under a name mypy sees
 from pydantic import BaseModel, Field
 
 from sigma_aetl.errors import KafkaClientError
@@ -26,6 +27,8 @@ TIMEOUT = 10.0
 """Seconds each admin request may take."""
 _IDLE = {ConsumerGroupState.EMPTY, ConsumerGroupState.DEAD}
 """Group states with no member: a reset cannot be overwritten by a running consumer's commit."""
+_EARLIEST = OffsetSpec.earliest()  # type: ignore[no-untyped-call]  # confluent-kafka leaves it untyped
+_LATEST = OffsetSpec.latest()  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ def _committed(admin: AdminClient, group: str, partitions: list[TopicPartition])
 
 def _targets(admin: AdminClient, partitions: list[TopicPartition], target: ResetTarget) -> list[int]:
     """The offset to resume from on each partition, in order."""
-    earliest = _listed(admin, partitions, OffsetSpec.earliest())
+    earliest = _listed(admin, partitions, _EARLIEST)
     if target.to == "earliest":
         return earliest
     if target.to == "offset":
@@ -153,7 +156,7 @@ def _listed(admin: AdminClient, partitions: list[TopicPartition], spec: OffsetSp
         futures = admin.list_offsets(dict.fromkeys(partitions, spec), request_timeout=TIMEOUT)
         found = {tp.partition: future.result(timeout=TIMEOUT).offset for tp, future in futures.items()}
     if any(offset < 0 for offset in found.values()):  # no message at or after the time: the end
-        ends = _listed(admin, partitions, OffsetSpec.latest())
+        ends = _listed(admin, partitions, _LATEST)
         pairs = zip(partitions, ends, strict=True)
         return [found[tp.partition] if found[tp.partition] >= 0 else end for tp, end in pairs]
     return [found[tp.partition] for tp in partitions]
