@@ -3,9 +3,12 @@
 import dataclasses
 import shutil
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sigma_aetl.contracts.loader import load_registry
 from sigma_aetl.contracts.registry import Registry
@@ -17,10 +20,12 @@ from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.stores.base import FailureQuery, RecordQuery
 from sigma_aetl.stores.sqlite.store import SqliteStore
 from sigma_aetl.testing import EXTRA_FIELD, HEAVY_SHIPMENT, INVALID_SHIPMENT, INVALID_UTF8, VALID_SHIPMENT
+from strategies import dumps, json_ish_text, json_objects, valid_shipments
 
 CONTRACTS = Path(__file__).parents[2] / "contracts"
 EnvelopeFactory = Callable[..., Envelope]
 REQUEST_LIMIT = 100
+FIXED = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 NESTED = b'{"shipment_id": "N", "weight_kg": 1, "destination": "X", "priority": 1, "x": [[1]]}'
 
 
@@ -179,3 +184,32 @@ def test_the_scope_selects(filled: SqliteStore, registry: Registry) -> None:
     report = run(filled, registry, contract="shipment")
     assert (report.checked, report.records) == (12, 1)
     assert run(filled, registry, contract="order").checked == 0
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    raws=st.lists(
+        st.one_of(
+            st.binary(max_size=40),
+            json_ish_text.map(lambda text: text.encode("utf-8", "surrogatepass")),
+            json_objects.map(dumps),
+            valid_shipments.map(dumps),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_any_stored_bytes_are_reproduced(
+    registry: Registry, tmp_path_factory: pytest.TempPathFactory, raws: list[bytes]
+) -> None:
+    """Whatever bytes were stored, valid or not, the audit judges them again to the same decisions."""
+    store = SqliteStore(tmp_path_factory.mktemp("audit") / "s.db", writer="inline")
+    try:
+        pipeline = Pipeline(registry, store)
+        for raw in raws:
+            pipeline.process([Envelope(raw, "shipment", "1", FIXED, {"kind": "test"})])
+        report = run(store, registry)
+    finally:
+        store.close()
+    assert report.findings == []
+    assert report.checked == report.identical > 0

@@ -1,5 +1,5 @@
-"""The store conformance suite, the audit's read: every store iterates the failures a filter selects,
-each once, keyset-paged in batches, with their occurrences."""
+"""The store conformance suite, the audit's read: every store iterates the failures a filter selects, each
+once, keyset-paged in batches, with their occurrences; and an audit over it reproduces every decision."""
 
 from collections.abc import Callable
 from dataclasses import replace
@@ -7,10 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sigma_aetl.contracts.registry import Registry
+from sigma_aetl.core.envelope import Envelope
+from sigma_aetl.core.jsonparse import Limits
 from sigma_aetl.core.records import FailureRecord
 from sigma_aetl.core.taxonomy import RootCause
+from sigma_aetl.ingest.audit import AuditScope, audit
+from sigma_aetl.ingest.audit_checks import Judge
+from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.stores import Store
 from sigma_aetl.stores.base import FailureFilter
+from sigma_aetl.stores.mongo import MongoStore
+from sigma_aetl.testing import HEAVY_SHIPMENT, INVALID_SHIPMENT, VALID_SHIPMENT
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 FailureFactory = Callable[..., FailureRecord]
@@ -85,3 +93,18 @@ def test_failures_come_whole_with_their_occurrences(store: Store, make_failure: 
 def test_an_empty_store_yields_nothing(store: Store) -> None:
     """An iteration over a store without failures yields no batch at all."""
     assert list(store.iter_failures(FailureFilter(contract="shipment"))) == []
+
+
+def test_the_audit_reproduces_what_the_pipeline_stored(store: Store, registry: Registry) -> None:
+    """Events of every outcome stored through the pipeline in either store are all reproduced by the audit."""
+    if isinstance(store, MongoStore):  # the records stream shows only settled records: settle them all
+        settle = store.settle
+        store.clock = lambda: datetime.now(UTC) + settle + timedelta(seconds=2)
+    pipeline = Pipeline(registry, store)
+    raws = [VALID_SHIPMENT, INVALID_SHIPMENT, HEAVY_SHIPMENT, b"{", VALID_SHIPMENT.replace(b"15.2", b"16.2")]
+    for raw in raws:
+        pipeline.process([Envelope(raw, "shipment", "1", T0, {"kind": "test"})])
+    pipeline.process([Envelope(VALID_SHIPMENT, "ghost", "1", T0, {"kind": "test"})])
+    report = audit(store, Judge(registry, store, Limits(), 1000), AuditScope(), batch_size=2)
+    assert (report.checked, report.records, report.failures) == (6, 1, 5)
+    assert report.findings == []
