@@ -213,3 +213,18 @@ def test_any_stored_bytes_are_reproduced(
         store.close()
     assert report.findings == []
     assert report.checked == report.identical > 0
+
+
+def test_an_unrouted_failure_stays_identical_when_other_contracts_are_added(
+    pipeline: Pipeline, make_envelope: EnvelopeFactory, registry: Registry
+) -> None:
+    """A failure for an unknown contract is still reproduced once more contracts are registered, though its
+    message lists the contracts known when it was stored."""
+    store = pipeline.store
+    assert isinstance(store, SqliteStore)
+    fewer = Registry([contract for contract in registry.all() if contract.name != "order"])
+    Pipeline(fewer, store).process([make_envelope(VALID_SHIPMENT, "ghost", "1")])
+    (stored,) = store.query_failures(FailureQuery()).items
+    assert "order" not in stored.errors[0].message
+    report = run(store, registry)
+    assert (report.checked, report.identical) == (1, 1)
