@@ -2,16 +2,18 @@
 to the earliest offset, an offset or a time; consumed again, every message is a duplicate, nothing new."""
 
 import json
+import signal
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from typer.testing import CliRunner
 
-from kafka_support import Kafka, Msg, WorkerFactory, WorkerThread, ends_of, run_to_end
+from kafka_support import Kafka, Msg, WorkerFactory, WorkerProcess, WorkerThread, ends_of, run_to_end
 from sigma_aetl.cli.app import app
 from sigma_aetl.stores.sqlite.store import SqliteStore
-from sigma_aetl.testing import INVALID_SHIPMENT
+from sigma_aetl.testing import INVALID_SHIPMENT, wait_until
 
 
 def shipments(prefix: str, count: int) -> list[Msg]:
@@ -110,3 +112,34 @@ def test_exactly_one_target_and_a_known_topic(kafka: Kafka, group: str) -> None:
         "exactly one of" in reset(kafka, group, topic, "--to-earliest", "--to-offset", "1", code=2)["error"]
     )
     assert "does not exist" in reset(kafka, group, f"{topic}-none", "--to-earliest", code=2)["error"]
+
+
+def test_real_workers_count_the_duplicates_in_their_log(kafka: Kafka, group: str, tmp_path: Path) -> None:
+    """As real processes: after a reset, the worker's ``worker stopped`` line counts every message as a
+    duplicate, and ``stats`` (the object ``GET /v1/stats`` serves) is unchanged."""
+    topic = kafka.topic("reconsume", partitions=2)
+    ends = ends_of(kafka.produce(topic, shipments("E", 12)))
+    store = tmp_path / "store.db"
+    args = ["--bootstrap-servers", kafka.bootstrap, "--group", group, "--route", f"{topic}=shipment@1"]
+
+    def consume(name: str) -> dict[str, Any]:
+        worker = WorkerProcess(store, args, tmp_path / f"{name}.log")
+        wait_until(lambda: kafka.committed(group) == ends, 60, f"{name}: every offset committed")
+        worker.signal(signal.SIGTERM)
+        assert worker.wait(30) == 0, worker.log.read_text()
+        (stopped,) = worker.events("worker stopped")
+        return stopped
+
+    def stats() -> dict[str, Any]:
+        result = CliRunner().invoke(app, ["--store", f"sqlite:///{store}", "stats", "--json"])
+        assert result.exit_code == 0, result.output
+        found: dict[str, Any] = json.loads(result.stdout)
+        return found
+
+    first = consume("first")
+    assert (first["accepted"], first["failed"], first["duplicates"]) == (10, 2, 0)
+    before = stats()
+    reset(kafka, group, topic, "--to-earliest")
+    again = consume("again")
+    assert (again["messages"], again["duplicates"], again["accepted"], again["failed"]) == (12, 12, 0, 0)
+    assert stats() == before
