@@ -143,3 +143,15 @@ def test_real_workers_count_the_duplicates_in_their_log(kafka: Kafka, group: str
     again = consume("again")
     assert (again["messages"], again["duplicates"], again["accepted"], again["failed"]) == (12, 12, 0, 0)
     assert stats() == before
+
+
+def test_a_group_never_used_can_be_placed(kafka: Kafka, group: str) -> None:
+    """A group with no member and no commit yet is reset like any idle one: it had no offsets before."""
+    topic = kafka.topic("reconsume", partitions=2)
+    kafka.produce(topic, shipments("F", 4))
+    report = reset(kafka, f"{group}-new", topic, "--to-offset", "1")
+    assert [(row["partition"], row["before"], row["after"]) for row in report["partitions"]] == [
+        (0, None, 1),
+        (1, None, 1),
+    ]
+    assert kafka.committed(f"{group}-new") == {(topic, 0): 1, (topic, 1): 1}
