@@ -7,7 +7,7 @@ id, 2 the command could not run.
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
 
 from sigma_aetl.cli.errors import EXIT_FAILED, fail, operational_errors
@@ -51,7 +51,7 @@ def explain(
 
 def show(console: Console, found: Diagnosis) -> None:
     """The diagnosis for a person: facts, summary, errors with hints, would-pass-as, near misses, drift."""
-    facts = [
+    facts: list[tuple[str, RenderableType]] = [
         ("subject", found.subject),
         ("class", found.class_id),
         ("contract as addressed", plain(found.contract_ref)),
@@ -81,7 +81,7 @@ def _errors(found: Diagnosis) -> Table:
 
 
 def _passing(passing: WouldPassAs) -> Table:
-    rows = [
+    rows: list[tuple[str, RenderableType]] = [
         ("tried", plain(", ".join(passing.tried) or "(no other version)")),
         ("judged again", str(passing.judged)),
         (
