@@ -19,6 +19,7 @@ from sigma_aetl.contracts.loader import load_registry
 from sigma_aetl.http import create_app
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.pipeline import Pipeline
+from sigma_aetl.stores.keys import issue
 
 V2 = b'{"shipment_id": "S-%d", "weight_kg": 3, "destination": "Cork", "service_level": "express"}'
 
@@ -120,3 +121,28 @@ async def _ingest_then_diagnose(app: Any) -> Any:
         answer = await client.get(f"/v1/failure-classes/{class_id}/diagnosis")
         assert answer.status_code == 200, answer.text
         return answer.json()
+
+
+def test_the_routes_need_the_read_scope(tmp_path: Path) -> None:
+    """With API keys, a `read` key is served the diagnosis routes; an ingest-only key is refused (403)."""
+    settings = make_settings(tmp_path)
+    registry = load_registry(CONTRACTS)
+    store = ClassesFromFailures(tmp_path / "gateway.db", writer="inline")
+    tokens = {scope: issue(store, scope, [scope]).token for scope in ("read", "ingest:shipment")}
+    app = create_app(settings, Gateway(settings, registry, store, Pipeline(registry, store)))
+    paths = [f"/v1/failures/fail_{'0' * 32}/diagnosis", f"/v1/failure-classes/cls_{'0' * 32}/diagnosis"]
+    try:
+        statuses = asyncio.run(_statuses(app, paths, tokens))
+    finally:
+        store.close()
+    assert statuses == {"read": [404, 404], "ingest:shipment": [403, 403], "none": [401, 401]}
+
+
+async def _statuses(app: Any, paths: list[str], tokens: dict[str, str]) -> dict[str, list[int]]:
+    transport = httpx.ASGITransport(app=app)
+    found: dict[str, list[int]] = {}
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        for who, token in [*tokens.items(), ("none", "")]:
+            headers = {"authorization": f"Bearer {token}"} if token else {}
+            found[who] = [(await client.get(path, headers=headers)).status_code for path in paths]
+    return found
