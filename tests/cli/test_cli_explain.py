@@ -73,7 +73,7 @@ def test_explains_a_class_with_its_drift(cli: Cli, monkeypatch: pytest.MonkeyPat
     assert result.exit_code == 0, result.output
     assert "All 2 samples pass shipment@2" in result.stdout
     assert "drift: First seen" in result.stdout
-    assert "stdin had no shipment record accepted before" in result.stdout
+    assert "a new producer" in result.stdout
 
 
 def _classes_from_failures(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -106,10 +106,18 @@ def _misses(misses: list[NearMiss]) -> Table:
 
 def _drift(drift: Drift) -> Table:
     table = Table(title=plain(f"drift: {drift.words}"), title_justify="left")
-    for name in ("producer", "failures", "accepted before", "verdict"):
+    for name in ("producer", "failures", "accepted", "first accepted", "verdict"):
         table.add_column(name, overflow="fold")
-    table.add_column("in words", overflow="fold", ratio=1)
     for item in drift.producers:
-        since = item.first_accepted.isoformat() if item.first_accepted else "-"
-        table.add_row(plain(item.producer), str(item.failures), since, item.verdict, plain(item.words))
+        since = item.first_accepted.isoformat(timespec="seconds") if item.first_accepted else "-"
+        table.add_row(
+            plain(item.producer), str(item.failures), str(item.accepted), since, _VERDICTS[item.verdict]
+        )
     return table
+
+
+_VERDICTS = {
+    "changed": "a producer that changed",
+    "new": "a new producer",
+    "unknown": "unknown (no contract to compare)",
+}

@@ -240,10 +240,15 @@ def _drift_words(
     if verdict == "changed":
         assert first is not None
         return (
-            f"{producer} had {contract} records accepted since {first.isoformat()} ({accepted} in all), "
-            f"before this class first appeared at {seen.isoformat()}: a producer that changed."
+            f"{producer} had {contract} records accepted since {_when(first)} ({accepted} in all), "
+            f"before this class first appeared at {_when(seen)}: a producer that changed."
         )
-    return f"{producer} had no {contract} record accepted before {seen.isoformat()}: a new producer."
+    return f"{producer} had no {contract} record accepted before {_when(seen)}: a new producer."
+
+
+def _when(moment: datetime) -> str:
+    """An instant in words, to the second (the JSON members keep it whole): ``2026-03-01T09:00:00+00:00``."""
+    return moment.isoformat(timespec="seconds")
 
 
 def drift(
@@ -254,8 +259,8 @@ def drift(
     changed = sum(item.verdict == "changed" for item in ordered)
     new = sum(item.verdict == "new" for item in ordered)
     words = (
-        f"First seen {first_seen.isoformat()} (failure {first_failure_id}), last seen "
-        f"{last_seen.isoformat()}; {changed} producer(s) that changed, {new} new."
+        f"First seen {_when(first_seen)} (failure {first_failure_id}), last seen {_when(last_seen)}; "
+        f"{changed} producer(s) that changed, {new} new."
     )
     return Drift(
         first_seen=first_seen,
