@@ -10,16 +10,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from diagnosis_support import ClassesFromFailures
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.classes import class_id_of
 from sigma_aetl.core.diagnosis import Diagnosis
 from sigma_aetl.core.envelope import Envelope
-from sigma_aetl.core.records import FailureRecord, RawPayload
+from sigma_aetl.core.records import FailureRecord, RawPayload, build_record
+from sigma_aetl.core.validator import validate
 from sigma_aetl.ingest.diagnosis import diagnose, diagnose_failure
 from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.testing import EXTRA_FIELD, INVALID_UTF8
+from strategies import dumps, json_ish_text, json_objects
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 V2 = b'{"shipment_id": "S-%d", "weight_kg": 3, "destination": "Cork", "service_level": "express"}'
@@ -192,3 +196,20 @@ def test_the_diagnosis_is_the_same_on_every_run(registry: Registry, store: Class
     again = diagnose(store, registry, found.id)
     assert again is not None
     assert again.model_dump_json() == found.model_dump_json()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.one_of(json_objects.map(dumps), json_ish_text.map(lambda text: text.encode("utf-8", "surrogatepass")))
+)
+def test_any_failure_is_diagnosed_without_raising_and_alike_twice(registry: Registry, raw: bytes) -> None:
+    """Whatever bytes failed, the diagnosis is built without raising, and twice gives the same JSON."""
+    contract = registry.get("shipment", 1)
+    assert contract is not None
+    envelope = Envelope(raw=raw, contract="shipment", version="1", received_at=T0, source={"kind": "stdin"})
+    record = build_record(envelope, validate(contract, raw), contract)
+    if not isinstance(record, FailureRecord):
+        return
+    first = diagnose_failure(registry, record, all_contracts=True)
+    assert first.model_dump_json() == diagnose_failure(registry, record, all_contracts=True).model_dump_json()
+    assert first.would_pass_as.judged + len(first.would_pass_as.not_judged) == 1
