@@ -40,9 +40,8 @@ def test_samples_that_pass_in_part_are_counted() -> None:
 
 def test_nothing_to_try_and_nothing_passed_read_differently() -> None:
     """No other version loaded, none passed, and nothing judgeable each have their own words."""
-    assert (
-        would_pass_as("a@1", [], {}, 1, []).words
-        == "No other contract version is loaded to judge it against."
+    assert would_pass_as("a@1", [], {}, 1, []).words == (
+        "No other version of this contract is loaded to judge it against (all contracts: every one)."
     )
     assert (
         would_pass_as("a@1", ["a@2"], {}, 1, []).words == "It passes none of the other versions tried (a@2)."

@@ -188,7 +188,7 @@ def _pass_words(
         reasons = "; ".join(sorted({item.reason for item in not_judged})) or "no payload"
         return f"Cannot be judged again: {reasons}."
     if not tried:
-        return "No other contract version is loaded to judge it against."
+        return "No other version of this contract is loaded to judge it against (all contracts: every one)."
     if not passes:
         return f"It passes none of the other versions tried ({', '.join(tried)})."
     best = passes[0]

@@ -105,18 +105,27 @@ def would_pass_as(
     first = failures[0] if failures else None
     name = _contract_name(first) if first is not None else None
     tried = candidates(registry, name, first.version if first else None, all_contracts)
-    passed: Counter[str] = Counter()
-    judged, not_judged = 0, []
-    for failure in failures:
-        reason = unjudgeable(failure.raw, limits)
-        if reason is not None:
-            not_judged.append(NotJudged(failure_id=failure.failure_id, reason=reason))
-            continue
-        judged += 1
-        raw = failure.raw.to_bytes()
-        passed.update(contract.ref for contract in tried if validate(contract, raw, limits).passed)
+    passed, judged, not_judged = judge(failures, tried, limits)
     sent_to = first.contract_ref if first is not None else ""
     return words.would_pass_as(sent_to, [c.ref for c in tried], passed, judged, not_judged)
+
+
+def judge(
+    failures: Sequence[FailureRecord], tried: Sequence[Contract], limits: Limits
+) -> tuple[Counter[str], int, list[NotJudged]]:
+    """Per version tried, how many of the payloads pass it; how many were judged; those that could not be."""
+    passed: Counter[str] = Counter()
+    not_judged = [
+        NotJudged(failure_id=failure.failure_id, reason=reason)
+        for failure in failures
+        if (reason := unjudgeable(failure.raw, limits)) is not None
+    ]
+    skipped = {item.failure_id for item in not_judged}
+    for failure in failures:
+        if failure.failure_id not in skipped:
+            raw = failure.raw.to_bytes()
+            passed.update(contract.ref for contract in tried if validate(contract, raw, limits).passed)
+    return passed, len(failures) - len(not_judged), not_judged
 
 
 def candidates(
