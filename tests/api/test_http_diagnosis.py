@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,14 @@ from cli_support import clean_environ
 from diagnosis_support import ClassesFromFailures
 from serve_support import ServeProcess
 from sigma_aetl.contracts.loader import load_registry
+from sigma_aetl.core.classes import class_id_of
+from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.http import create_app
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.stores.keys import issue
 
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 V2 = b'{"shipment_id": "S-%d", "weight_kg": 3, "destination": "Cork", "service_level": "express"}'
 
 
@@ -146,3 +150,35 @@ async def _statuses(app: Any, paths: list[str], tokens: dict[str, str]) -> dict[
             headers = {"authorization": f"Bearer {token}"} if token else {}
             found[who] = [(await client.get(path, headers=headers)).status_code for path in paths]
     return found
+
+
+def test_client_addresses_need_read_raw(tmp_path: Path) -> None:
+    """A `read` key sees a class's client producers masked, as in a failure's source; read:raw sees them."""
+    settings = make_settings(tmp_path)
+    registry = load_registry(CONTRACTS)
+    store = ClassesFromFailures(tmp_path / "gateway.db", writer="inline")
+    tokens = {scope: issue(store, scope, [scope]).token for scope in ("read", "read:raw")}
+    source = {"kind": "http", "client": "10.0.0.7:51234"}
+    envelope = Envelope(raw=V2 % 1, contract="shipment", version="1", received_at=T0, source=source)
+    (outcome,) = Pipeline(registry, store).process([envelope])
+    failure = store.get_failure(outcome.failure_id or "")
+    assert failure is not None
+    app = create_app(settings, Gateway(settings, registry, store, Pipeline(registry, store)))
+    path = f"/v1/failure-classes/{class_id_of(failure)}/diagnosis"
+    try:
+        bodies = asyncio.run(_bodies(app, path, tokens))
+    finally:
+        store.close()
+    producers = {who: body["drift"]["producers"][0] for who, body in bodies.items()}
+    assert producers["read"]["producer"] == "client:(masked)"
+    assert "10.0.0.7" not in json.dumps(bodies["read"])
+    assert producers["read:raw"]["producer"] == "client:10.0.0.7"
+
+
+async def _bodies(app: Any, path: str, tokens: dict[str, str]) -> dict[str, Any]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        return {
+            who: (await client.get(path, headers={"authorization": f"Bearer {token}"})).json()
+            for who, token in tokens.items()
+        }

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from sigma_aetl.core.diagnosis import Diagnosis
+from sigma_aetl.core.diagnosis import Diagnosis, ProducerDrift
+from sigma_aetl.http.auth import reveals_raw
 from sigma_aetl.http.problems import problem
 from sigma_aetl.http.responses import json_response
 from sigma_aetl.ingest.diagnosis import diagnose
@@ -16,6 +17,8 @@ from sigma_aetl.ingest.gateway import Gateway
 router = APIRouter(tags=["diagnostics"])
 CLASS_ID = re.compile(r"cls_[0-9a-f]{32}")
 """What a class id looks like (``core/classes.py``); any other text is no class, answered without a read."""
+MASKED_CLIENT = "client:(masked)"
+"""A ``client:<address>`` producer label as a reader without read:raw sees it (see ``masking.py``)."""
 AllContracts = Annotated[
     bool,
     Query(description="Also judge the payloads against every other loaded contract, not only this one's."),
@@ -29,7 +32,7 @@ def _gateway(request: Request) -> Gateway:
 
 async def _diagnosis(request: Request, subject: str, all_contracts: bool) -> Diagnosis | None:
     gateway = _gateway(request)
-    return await run_in_threadpool(
+    found = await run_in_threadpool(
         diagnose,
         gateway.store,
         gateway.registry,
@@ -37,6 +40,26 @@ async def _diagnosis(request: Request, subject: str, all_contracts: bool) -> Dia
         all_contracts=all_contracts,
         limits=gateway.settings.limits,
     )
+    exchange = getattr(request.state, "exchange", None)
+    if found is None or exchange is None or reveals_raw(exchange.state):
+        return found
+    return masked(found)
+
+
+def masked(found: Diagnosis) -> Diagnosis:
+    """The diagnosis as a reader without read:raw sees it: client addresses in its drift masked, as they
+    are in a failure's ``source``; everything else (errors, would-pass-as, near misses) as it is."""
+    if found.drift is None:
+        return found
+    producers = [_masked_producer(item) for item in found.drift.producers]
+    return found.model_copy(update={"drift": found.drift.model_copy(update={"producers": producers})})
+
+
+def _masked_producer(item: ProducerDrift) -> ProducerDrift:
+    if not item.producer.startswith("client:"):
+        return item
+    words = item.words.replace(item.producer, MASKED_CLIENT)
+    return item.model_copy(update={"producer": MASKED_CLIENT, "words": words})
 
 
 @router.get(
