@@ -40,7 +40,7 @@ from sigma_aetl.stores.base import (
     WriteReport,
     Written,
 )
-from sigma_aetl.stores.mongo import keys, queries, writes
+from sigma_aetl.stores.mongo import class_build, class_queries, classes, keys, queries, writes
 from sigma_aetl.stores.mongo.connection import connect, settle_option
 from sigma_aetl.stores.mongo.documents import FAILURE_FIELDS, Doc, failure_of, record_of
 from sigma_aetl.stores.mongo.errors import translate_errors
@@ -67,11 +67,14 @@ class MongoStore:
         self._client, database = connect(url)
         self._layout = Layout(database)
         self._read_only = read_only
+        self._classes_ready = False
         if read_only:
             return
         try:
             with translate_errors():
                 self._layout.set_up()
+                classes.set_up(self._layout)
+                class_build.build(self._layout)
         except BaseException:
             self._client.close()
             raise
@@ -207,8 +210,12 @@ class MongoStore:
         with translate_errors():
             where = queries.purge_filter(which)
             for collection in self._layout.failure_collections(which.contract):
-                deleted += writes.purge(collection, where, batch_size)
+                deleted += writes.purge(collection, where, batch_size, self._forget)
         return _purge_report(deleted)
+
+    def _forget(self, deleted: list[Doc]) -> None:
+        """Count purged failures out of their classes (``classes.py``)."""
+        classes.forget(self._layout, deleted)
 
     def raw_payloads(
         self, contract: str, version: int, *, batch_size: int = 500
@@ -254,17 +261,30 @@ class MongoStore:
         with translate_errors():
             return keys.revoke(self._layout.keys, key_id, at)
 
+    # -- failure classes (classes.py, class_queries.py) ------------------------------------------------
+
     def query_classes(self, query: ClassQuery) -> ClassPage:
-        """Failure classes matching ``query`` (scaffold: the store part of issue 14 replaces this)."""
-        raise NotImplementedError("failure classes are not kept by this store yet")
+        """Failure classes matching ``query``, from the class collection alone."""
+        with translate_errors():
+            self._require_classes()
+            return class_queries.page(self._layout, query)
 
     def get_class(self, class_id: str) -> FailureClass | None:
-        """One failure class (scaffold: the store part of issue 14 replaces this)."""
-        raise NotImplementedError("failure classes are not kept by this store yet")
+        """One failure class by id."""
+        with translate_errors():
+            self._require_classes()
+            return class_queries.one(self._layout, class_id)
 
     def producer_activity(self, contract: str, producer: str) -> list[ProducerActivity]:
-        """A producer's accepted records per version (scaffold: the store part of issue 14 replaces this)."""
-        raise NotImplementedError("producer activity is not kept by this store yet")
+        """A producer's accepted records per version of ``contract``."""
+        with translate_errors():
+            self._require_classes()
+            return class_queries.activity(self._layout, contract, producer)
+
+    def _require_classes(self) -> None:
+        if not self._classes_ready:
+            class_build.require(self._layout)
+            self._classes_ready = True
 
     def has_keys(self) -> bool:
         """Whether any key was stored, revoked or not."""

@@ -51,7 +51,8 @@ from sigma_aetl.stores.base import (
     from_micros,
     micros,
 )
-from sigma_aetl.stores.sqlite import keys, stream
+from sigma_aetl.stores.classes import source_producers
+from sigma_aetl.stores.sqlite import class_migration, class_queries, classes, keys, stream
 from sigma_aetl.stores.sqlite.rows import Rows, apply, report, rows_of
 from sigma_aetl.stores.sqlite.writer import WriterProcess
 
@@ -86,7 +87,8 @@ CREATE TABLE IF NOT EXISTS failures (
     occurrences  INTEGER NOT NULL DEFAULT 1,
     first_seen   INTEGER,
     last_seen    INTEGER,
-    latest       BLOB
+    latest       BLOB,
+    class_id     TEXT
 );
 CREATE INDEX IF NOT EXISTS failures_received ON failures (received_at DESC);
 CREATE INDEX IF NOT EXISTS failures_contract ON failures (contract, version, received_at DESC);
@@ -152,6 +154,7 @@ class SqliteStore:
         self._process: WriterProcess | None = None
         self._writer: sqlite3.Connection | None = None
         self._occurrence_select: str | None = None
+        self._classes_ready = False
         if str(path) == ":memory:":
             raise ConfigError("an in-memory SQLite store cannot be shared between threads; use a file")
         if writer == "none":
@@ -164,8 +167,9 @@ class SqliteStore:
             raise ConfigError(f"cannot create the directory for {str(path)!r}: {exc.strerror}") from exc
         self._writer = self._connect(_WRITER_CACHE_KIB)
         with translate_errors():
-            self._writer.executescript(_SCHEMA + keys.SCHEMA)
+            self._writer.executescript(_SCHEMA + keys.SCHEMA + classes.SCHEMA)
             _migrate(self._writer)
+            class_migration.migrate(self._writer)
         if writer == "process":
             self._process = WriterProcess(str(path), self._pragmas(_WRITER_CACHE_KIB), timeout)
             self._writer.close()  # it made the schema; the writer process does every write from here
@@ -461,16 +465,27 @@ class SqliteStore:
             return keys.revoke(conn, key_id, at)
 
     def query_classes(self, query: ClassQuery) -> ClassPage:
-        """Failure classes matching ``query`` (scaffold: the store part of issue 14 replaces this)."""
-        raise NotImplementedError("failure classes are not kept by this store yet")
+        """Failure classes matching ``query``, from the class tables alone (``class_queries.py``)."""
+        with translate_errors():
+            return class_queries.page(self._class_reader(), query)
 
     def get_class(self, class_id: str) -> FailureClass | None:
-        """One failure class (scaffold: the store part of issue 14 replaces this)."""
-        raise NotImplementedError("failure classes are not kept by this store yet")
+        """One failure class by id."""
+        with translate_errors():
+            return class_queries.one(self._class_reader(), class_id)
 
     def producer_activity(self, contract: str, producer: str) -> list[ProducerActivity]:
-        """A producer's accepted records per version (scaffold: the store part of issue 14 replaces this)."""
-        raise NotImplementedError("producer activity is not kept by this store yet")
+        """A producer's accepted records per version of ``contract``."""
+        with translate_errors():
+            return class_queries.activity(self._class_reader(), contract, producer)
+
+    def _class_reader(self) -> sqlite3.Connection:
+        """The reader, once the store's classes are known complete (see ``class_migration.py``)."""
+        conn = self._reader()
+        if not self._classes_ready:
+            class_migration.require(conn, str(self.path))
+            self._classes_ready = True
+        return conn
 
     def has_keys(self) -> bool:
         """Whether any key was stored, revoked or not."""
@@ -547,17 +562,27 @@ def _purge_batch(conn: sqlite3.Connection, where: str, params: list[Any]) -> lis
     root cause of each failure deleted (none: nothing matches any more)."""
     with _transaction(conn):
         rows = conn.execute(
-            f"SELECT failure_id, root_cause, doc FROM failures {where} LIMIT ?", params
+            "SELECT failure_id, root_cause, doc, class_id, occurrences, coalesce(last_seen, received_at) "
+            f"FROM failures {where} LIMIT ?",
+            params,
         ).fetchall()
-        fields = [(path, failure_id) for failure_id, _, doc in rows for path in _paths(doc)]
+        documents = [orjson.loads(row[2]) for row in rows]
+        fields = [(path, row[0]) for row, doc in zip(rows, documents, strict=True) for path in _paths(doc)]
         conn.executemany("DELETE FROM failure_fields WHERE path = ? AND failure_id = ?", fields)
         conn.executemany("DELETE FROM failures WHERE failure_id = ?", [(row[0],) for row in rows])
+        classes.forget(
+            conn,
+            [
+                (row[3], row[0], row[4], row[5], source_producers(doc.get("source") or {}))
+                for row, doc in zip(rows, documents, strict=True)
+            ],
+        )
     return [row[1] for row in rows]
 
 
-def _paths(doc: bytes) -> set[str]:
+def _paths(doc: dict[str, Any]) -> set[str]:
     """The field paths a stored failure is indexed under (``FailureRecord.fields``), from its document."""
-    return {error["path"] for error in orjson.loads(doc)["errors"]}
+    return {error["path"] for error in doc["errors"]}
 
 
 def _failure_of(row: tuple[Any, ...]) -> FailureRecord:
