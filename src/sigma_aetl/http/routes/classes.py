@@ -5,7 +5,6 @@ Scope ``read``, like every read view. A reader without ``read:raw`` sees the sam
 which that masking hides) counted together as ``client:(masked)``.
 """
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -14,19 +13,16 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from sigma_aetl.core import serial
-from sigma_aetl.core.classes import FailureClass
+from sigma_aetl.core.classes import CLASS_ID, FailureClass
 from sigma_aetl.core.records import FailureRecord
 from sigma_aetl.http.auth import reveals_raw
-from sigma_aetl.http.masking import masked_failure
+from sigma_aetl.http.masking import MASKED_CLIENT, masked_failure
 from sigma_aetl.http.problems import problem
 from sigma_aetl.http.responses import json_response
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.stores.base import ClassPage, ClassQuery
 
 router = APIRouter(tags=["diagnostics"])
-CLASS_ID = re.compile(r"cls_[0-9a-f]{32}")
-"""What a class id looks like (``ClassSignature.class_id``); anything else is no class."""
-MASKED_CLIENT = "client:(masked)"
 
 
 class ClassDetail(BaseModel):
