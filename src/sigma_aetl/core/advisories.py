@@ -76,7 +76,7 @@ class Advisory(BaseModel):
     model: str = Field(description="The model asked.")
     prompt_version: str = Field(description="The version of the prompt sent.")
     sent_sha256: str = Field(description="SHA-256 of exactly what was sent (model, messages, format).")
-    attempts: int = Field(ge=1, description="Calls made for it.")
+    attempts: int = Field(ge=0, description="Calls made for it (0: its target was gone).")
     created_at: datetime
 
 

@@ -116,21 +116,21 @@ def job_of(conn: sqlite3.Connection, target: AdvisoryTarget) -> AdvisoryJob | No
 def depth(conn: sqlite3.Connection) -> dict[str, int]:
     """Jobs per state (every state named, zero included)."""
     select = "SELECT state, count(*) FROM advisory_jobs GROUP BY state"
-    counted = dict(_absent_as([], lambda: conn.execute(select).fetchall()))
+    counted: dict[str, int] = dict(_absent_as([], lambda: conn.execute(select).fetchall()))
     return {state: int(counted.get(state, 0)) for state in JOB_STATES}
 
 
 def of_target(conn: sqlite3.Connection, target: AdvisoryTarget) -> list[Advisory]:
     """The target's advisories, newest first."""
     select = "SELECT doc FROM advisories WHERE target_kind = ? AND target_id = ? ORDER BY rowid DESC"
-    rows = _absent_as([], lambda: conn.execute(select, (target.kind, target.id)).fetchall())
+    rows: list[Any] = _absent_as([], lambda: conn.execute(select, (target.kind, target.id)).fetchall())
     return [Advisory.model_validate_json(row[0]) for row in rows]
 
 
 def recent_errors(conn: sqlite3.Connection, limit: int) -> list[Advisory]:
     """The latest advisories with status error, newest first."""
     select = "SELECT doc FROM advisories WHERE status = 'error' ORDER BY created_at DESC, rowid DESC LIMIT ?"
-    rows = _absent_as([], lambda: conn.execute(select, (limit,)).fetchall())
+    rows: list[Any] = _absent_as([], lambda: conn.execute(select, (limit,)).fetchall())
     return [Advisory.model_validate_json(row[0]) for row in rows]
 
 
