@@ -83,7 +83,7 @@ class Advisor:
         self.breaker = CircuitBreaker(settings.advisor_breaker_threshold, settings.advisor_breaker_cooldown)
         self._calls = asyncio.Semaphore(settings.advisor_concurrency)
         self._term = timedelta(seconds=settings.advisor_timeout) + LEASE_MARGIN
-        self._next_retry: datetime | None = None
+        self._retries: list[datetime] = []
         self._classes_missing = False
 
     # -- the queue -----------------------------------------------------------------------------------
@@ -170,12 +170,16 @@ class Advisor:
         return await asyncio.to_thread(lease, self.owner, self.clock(), self._term, room)
 
     def _retry_wait(self) -> float | None:
-        """Seconds until the earliest retry this advisor queued is due; None when it queued none."""
-        if self._next_retry is None:
+        """Seconds until the earliest retry this advisor queued is due (0: one is due now: drain again);
+        None when none is pending. Retries due by now are forgotten: the next drain leases them."""
+        if not self._retries:
             return None
-        wait = (self._next_retry - self.clock()).total_seconds()
-        self._next_retry = None if wait <= 0 else self._next_retry
-        return max(0.0, wait)
+        now = self.clock()
+        due_now = any(at <= now for at in self._retries)
+        self._retries = [at for at in self._retries if at > now]
+        if due_now or not self._retries:
+            return 0.0
+        return (min(self._retries) - now).total_seconds()
 
     # -- one job -----------------------------------------------------------------------------------------
 
@@ -202,7 +206,7 @@ class Advisor:
         due = self.clock() + backoff(attempts, self.settings.advisor_backoff)
         retried = await asyncio.to_thread(self.store.retry_advisory_job, self.owner, job, reason, due)
         if retried:
-            self._next_retry = due if self._next_retry is None else min(self._next_retry, due)
+            self._retries.append(due)
         return "retried" if retried else "lost"
 
     async def _finish(
