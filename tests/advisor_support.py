@@ -9,10 +9,10 @@ class scope is tested against the same class ids the stores will keep.
 import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from conftest import FIXED_NOW
 from sigma_aetl.advisor.client import OllamaModel
 from sigma_aetl.advisor.runner import Advisor, Summary
 from sigma_aetl.contracts.registry import Registry
@@ -27,6 +27,8 @@ from sigma_aetl.stores import Store
 from sigma_aetl.stores.base import MAX_PAGE, ClassPage, ClassQuery, FailureQuery
 from sigma_aetl.testing import VALID_SHIPMENT
 
+FIXED_NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
+"""When the events these tests ingest are received."""
 NEGATIVE = b'{"shipment_id": "S-%d", "weight_kg": -5, "destination": "Cork", "priority": 1}'
 MISSING = b'{"shipment_id": "S-%d", "weight_kg": 2, "destination": "Cork"}'
 STRING_PRIORITY = b'{"shipment_id": "S-%d", "weight_kg": 2, "destination": "Cork", "priority": "2"}'

@@ -79,3 +79,17 @@ def parse_advice(content: str) -> Advice:
 def _first_line(exc: Exception) -> str:
     lines = str(exc).splitlines()
     return " ".join(lines[:3]) if lines else type(exc).__name__
+
+
+def probe(url: str, model: str, timeout: float = 5.0) -> str:
+    """One line on the server at ``url``: its version and whether ``model`` is pulled, or why it cannot
+    be reached (``GET /api/version`` and ``/api/tags``; for ``advisor status``)."""
+    try:
+        with httpx.Client(base_url=url, timeout=timeout) as client:
+            version = client.get("/api/version").raise_for_status().json().get("version", "?")
+            tags = client.get("/api/tags").raise_for_status().json().get("models") or []
+    except (httpx.HTTPError, ValueError) as exc:
+        return f"not answering: {_first_line(exc)}"
+    names = {str(tag.get("name")) for tag in tags if isinstance(tag, dict)}
+    pulled = "pulled" if model in names or f"{model}:latest" in names else f"not pulled (ollama pull {model})"
+    return f"Ollama {version}, model {model} {pulled}"

@@ -6,6 +6,7 @@ import typer
 
 from sigma_aetl import __version__
 from sigma_aetl.cli import (
+    advisor_cmd,
     contracts_cmd,
     failures_cmd,
     ingest_cmd,
@@ -42,6 +43,7 @@ app.add_typer(records_cmd.app, name="records")
 app.command("stats")(stats_cmd.stats)
 app.command("worker")(worker_cmd.worker)
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(advisor_cmd.app, name="advisor")
 
 
 def _print_version(value: bool) -> None:
