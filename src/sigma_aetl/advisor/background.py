@@ -1,12 +1,14 @@
 """The advisor beside ``serve``: its own thread, event loop and store handle, so ingestion never waits.
 
 The gateway's event loop, its group committer and its store handle are not shared with the advisor: a
-slow, failing or unreachable model only ever occupies this thread. Stopping sets the loop's stop event
-and waits (bounded) for the calls in flight; a job left leased is taken again once its lease runs out.
+slow, failing or unreachable model only ever occupies this thread. Stopping cancels the advisor at once,
+calls in flight included (serve's shutdown never waits on a model); a job it held stays leased and is
+taken again once its lease runs out, so nothing is lost and nothing is advised twice.
 """
 
 import asyncio
 import threading
+from contextlib import suppress
 
 from sigma_aetl import logs
 from sigma_aetl.advisor.client import OllamaModel
@@ -34,7 +36,7 @@ class BackgroundAdvisor:
         self.settings = settings
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
         self._thread = threading.Thread(target=self._main, name="sigma-aetl-advisor", daemon=True)
 
     def start(self) -> "BackgroundAdvisor":
@@ -45,20 +47,24 @@ class BackgroundAdvisor:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the advisor to stop and wait for it, at most ``timeout`` seconds."""
-        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stop.set)
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None:
+            with suppress(RuntimeError):  # the loop has closed already: the advisor stopped by itself
+                loop.call_soon_threadsafe(task.cancel)
         self._thread.join(timeout)
 
     def _main(self) -> None:
         try:
             asyncio.run(self._serve())
+        except asyncio.CancelledError:
+            pass
         except Exception as exc:  # noqa: BLE001 - the advisor must never take serve down with it
             _log.error("advisor_stopped", error=str(exc), kind=type(exc).__name__)
         finally:
             self._ready.set()
 
     async def _serve(self) -> None:
-        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
         self._ready.set()
         settings = self.settings
         assert settings.advisor_url is not None
@@ -67,7 +73,7 @@ class BackgroundAdvisor:
         try:
             registry = await asyncio.to_thread(load_registry, settings.contracts_dir)
             _log.info("advisor_started", url=settings.advisor_url, model=settings.advisor_model)
-            await Advisor(settings, store, registry, model).run(self._stop)
+            await Advisor(settings, store, registry, model).run(asyncio.Event())
         finally:
             await model.close()
             store.close()
