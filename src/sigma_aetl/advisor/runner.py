@@ -36,6 +36,10 @@ from sigma_aetl.stores.base import MAX_PAGE, ClassQuery, FailureQuery
 _log = logs.get("advisor")
 Outcome = Literal["ok", "error", "retried", "lost"]
 """What became of one leased job: advised, an advisory error, queued again, or its lease lost meanwhile."""
+FULL_SYNC = timedelta(minutes=10)
+"""How often the sync step reads the whole scope rather than only what arrived since the last sync."""
+SYNC_OVERLAP = timedelta(seconds=30)
+"""How far before the last sync an incremental one reads: arrivals written after their ``received_at``."""
 LEASE_MARGIN = timedelta(seconds=60)
 """A lease lasts the call's timeout and this: time to read the target and store the answer."""
 
@@ -85,28 +89,40 @@ class Advisor:
         self._term = timedelta(seconds=settings.advisor_timeout) + LEASE_MARGIN
         self._retries: list[datetime] = []
         self._classes_missing = False
+        self._synced_at: datetime | None = None
+        self._full_at: datetime | None = None
 
     # -- the queue -----------------------------------------------------------------------------------
 
     async def sync(self) -> int:
-        """Enqueue every target of the scope (every class, or every failure) without a job; how many."""
+        """Enqueue every target of the scope (every class, or every failure) without a job; how many.
+
+        The first sync of an advisor, and one every ``FULL_SYNC`` after, reads the whole scope; the others
+        only what arrived (or was seen again) since the last one began, less ``SYNC_OVERLAP``: cheap enough
+        to run every poll, and the full syncs catch anything an incremental one could miss."""
         return await asyncio.to_thread(self._sync)
 
     def _sync(self) -> int:
+        started = self.clock()
+        full = self._full_at is None or started - self._full_at >= FULL_SYNC
+        since = None if full or self._synced_at is None else self._synced_at - SYNC_OVERLAP
         added = 0
         offset: int | None = 0
         while offset is not None:
-            targets, offset = self._page(offset)
+            targets, offset = self._page(offset, since)
             added += self.store.enqueue_advisories(targets, self.clock()) if targets else 0
+        self._synced_at = started
+        if full:
+            self._full_at = started
         return added
 
-    def _page(self, offset: int) -> tuple[list[AdvisoryTarget], int | None]:
+    def _page(self, offset: int, since: datetime | None) -> tuple[list[AdvisoryTarget], int | None]:
         if self.settings.advisor_scope == "failure":
-            failures = self.store.query_failures(FailureQuery(limit=MAX_PAGE, offset=offset))
+            failures = self.store.query_failures(FailureQuery(limit=MAX_PAGE, offset=offset, since=since))
             found = [AdvisoryTarget(kind="failure", id=item.failure_id) for item in failures.items]
             return found, failures.next_offset
         try:
-            classes = self.store.query_classes(ClassQuery(limit=MAX_PAGE, offset=offset))
+            classes = self.store.query_classes(ClassQuery(limit=MAX_PAGE, offset=offset, since=since))
         except NotImplementedError:  # a store that does not keep failure classes: requests only
             if not self._classes_missing:
                 _log.warning("advisor_no_classes", detail="this store keeps no failure classes")
