@@ -4,7 +4,7 @@ Each measurement starts a fresh ``sigma-aetl serve`` on a fresh SQLite store, wi
 ``SIGMA_AETL_ADVISOR_URL``) or pointed at a scripted Ollama server (``sigma_aetl.scripted_ollama``)
 answering in one way, and loads ``POST /v1/ingest/shipment/1`` with the usual mix of valid and invalid
 shipments. The advisor runs in failure scope (every failure is a job, the most work it can be given) and
-polls every half second, so it is busy for the whole measurement: calls that sleep 10 s, fail at once, find
+polls every second, so it is busy for the whole measurement: calls that sleep 10 s, fail at once, find
 no server, or answer garbage, retried with backoff and through its breaker. The modes take turns within a
 run, and ratios to advisor-off are taken run by run: ingestion never waits for the advisor, so every
 ratio should be within noise of 1.
@@ -57,7 +57,7 @@ def _serving(workdir: Path, name: str, store_url: str, mode: str) -> Iterator[Se
             env |= {
                 "SIGMA_AETL_ADVISOR_URL": url,
                 "SIGMA_AETL_ADVISOR_SCOPE": "failure",
-                "SIGMA_AETL_ADVISOR_POLL_INTERVAL": "0.5",
+                "SIGMA_AETL_ADVISOR_POLL_INTERVAL": "1",
                 "SIGMA_AETL_ADVISOR_TIMEOUT": str(SLOW_SECONDS * 2),
                 "SIGMA_AETL_ADVISOR_BACKOFF": "0.5",
                 "SIGMA_AETL_ADVISOR_BREAKER_COOLDOWN": "2",
@@ -102,7 +102,7 @@ def _result(ctx: Context, measured: dict[str, list[Measurement]]) -> PartResult:
         f"{ctx.generator().name}, {options.connections} connections, {options.duration:g} s per measurement "
         f"after a {options.warmup:g} s warm-up, {options.runs} runs; a fresh server and store each time.",
         "The advisor runs inside serve on its own thread, loop and store handle, in failure scope, polling "
-        "every 0.5 s; the scripted Ollama server runs in the benchmark's own process.",
+        "every 1 s; the scripted Ollama server runs in the benchmark's own process.",
         f"Bodies: {options.valid_share:.0%} valid shipments, the rest invalid (each failure is a job).",
     ]
     return part

@@ -38,7 +38,7 @@ Outcome = Literal["ok", "error", "retried", "lost"]
 """What became of one leased job: advised, an advisory error, queued again, or its lease lost meanwhile."""
 FULL_SYNC = timedelta(minutes=10)
 """How often the sync step reads the whole scope rather than only what arrived since the last sync."""
-SYNC_OVERLAP = timedelta(seconds=30)
+SYNC_OVERLAP = timedelta(seconds=5)
 """How far before the last sync an incremental one reads: arrivals written after their ``received_at``."""
 LEASE_MARGIN = timedelta(seconds=60)
 """A lease lasts the call's timeout and this: time to read the target and store the answer."""
@@ -153,7 +153,8 @@ class Advisor:
         summary = Summary()
         while not stop.is_set():
             try:
-                summary.enqueued += await self.sync()
+                if self._sync_due():
+                    summary.enqueued += await self.sync()
                 await self.drain(summary, stop)
             except StoreError as exc:
                 _log.warning("advisor_store_error", error=str(exc))
@@ -165,6 +166,13 @@ class Advisor:
                 pause = min(pause, wait)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), pause)
+
+    def _sync_due(self) -> bool:
+        """Whether ``advisor_poll_interval`` has passed since the last sync began (waking early for a
+        retry or the breaker drains the queue without reading the scope again)."""
+        if self._synced_at is None:
+            return True
+        return (self.clock() - self._synced_at).total_seconds() >= self.settings.advisor_poll_interval
 
     async def drain(self, summary: Summary, stop: asyncio.Event | None = None) -> None:
         """Lease and work due jobs, up to the breaker's room, until none is due or in flight."""
