@@ -63,6 +63,25 @@ def enqueue(conn: sqlite3.Connection, targets: Sequence[AdvisoryTarget], at: dat
     return conn.total_changes - before
 
 
+def unknown(conn: sqlite3.Connection, targets: Sequence[AdvisoryTarget]) -> list[AdvisoryTarget]:
+    """The targets without a job, read without the write lock (most of a sync's targets have one)."""
+    select = "SELECT 1 FROM advisory_jobs WHERE target_kind = ? AND target_id = ?"
+
+    def has_job(target: AdvisoryTarget) -> bool:
+        return conn.execute(select, (target.kind, target.id)).fetchone() is not None
+
+    return _absent_as(list(targets), lambda: [target for target in targets if not has_job(target)])
+
+
+def any_due(conn: sqlite3.Connection, now: datetime) -> bool:
+    """Whether a job is due at ``now``, read without the write lock (an idle poll takes no lock)."""
+    select = (
+        "SELECT 1 FROM advisory_jobs WHERE (state = 'queued' AND next_attempt_at <= ?) "
+        "OR (state = 'leased' AND lease_until <= ?) LIMIT 1"
+    )
+    return _absent_as(False, lambda: conn.execute(select, (micros(now), micros(now))).fetchone() is not None)
+
+
 def lease(
     conn: sqlite3.Connection, owner: str, now: datetime, term: timedelta, limit: int
 ) -> list[AdvisoryJob]:

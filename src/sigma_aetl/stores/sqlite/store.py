@@ -471,14 +471,23 @@ class SqliteStore:
     # -- advisories (advisories.py): the advisory AI's queue and answers, apart from the failures -------
 
     def enqueue_advisories(self, targets: Sequence[AdvisoryTarget], at: datetime) -> int:
-        """Queue a job for each target without one; how many were added."""
+        """Queue a job for each target without one; how many were added. Targets with a job are found
+        by a read first, so a sync that finds nothing new never takes the write lock from the gateway."""
+        with translate_errors():
+            new = advisories.unknown(self._reader(), targets)
+        if not new:
+            return 0
         with self._advisory_write() as conn:
-            return advisories.enqueue(conn, targets, at)
+            return advisories.enqueue(conn, new, at)
 
     def lease_advisory_jobs(
         self, owner: str, now: datetime, term: timedelta, limit: int
     ) -> list[AdvisoryJob]:
-        """Lease due jobs to ``owner`` (one immediate transaction: no job is leased twice)."""
+        """Lease due jobs to ``owner`` (one immediate transaction: no job is leased twice); an idle poll
+        finds nothing due by a read, without the write lock."""
+        with translate_errors():
+            if not advisories.any_due(self._reader(), now):
+                return []
         with self._advisory_write() as conn:
             return advisories.lease(conn, owner, now, term, limit)
 
