@@ -148,8 +148,9 @@ class Advisor:
         return summary
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Sync and drain every ``advisor_poll_interval`` seconds until ``stop`` is set; store errors are
-        logged and tried again on the next round (a leased job's lease runs out and it is taken again)."""
+        """Sync and drain every ``advisor_poll_interval`` seconds until ``stop`` is set; a store error (or
+        any other) is logged and tried again on the next round (a job it held is taken again once its lease
+        runs out)."""
         summary = Summary()
         while not stop.is_set():
             try:
@@ -158,6 +159,8 @@ class Advisor:
                 await self.drain(summary, stop)
             except StoreError as exc:
                 _log.warning("advisor_store_error", error=str(exc))
+            except Exception as exc:  # noqa: BLE001 - a bug in one round must not stop the advisor for good
+                _log.error("advisor_round_failed", error=str(exc), kind=type(exc).__name__)
             pause = self.settings.advisor_poll_interval
             if self.breaker.state == "open":
                 pause = min(pause, max(self.breaker.reopens_in(), 0.01))

@@ -1,4 +1,4 @@
-"""From a queued target to what the advisor sends: its failure (a class's first sample), its class, and the
+"""From a queued target to what the advisor sends: its failure (a class's first sample still stored), its class, and the
 fields its contract marks sensitive. Read-only: the store and the contracts are only read."""
 
 from sigma_aetl.advisor.prompt import Subject
@@ -18,10 +18,13 @@ def subject_of(store: Store, registry: Registry, target: AdvisoryTarget) -> Subj
         failure = _failure(store, target.id)
         return Subject(target, failure, None, sensitive_of(registry, failure))
     found = store.get_class(target.id)
-    if found is None or not found.samples:
+    if found is None:
         raise TargetGone(f"no failure class {target.id} is stored")
-    failure = _failure(store, found.samples[0])
-    return Subject(target, failure, found, sensitive_of(registry, failure))
+    for sample in found.samples:  # the first one still stored (a purge may have removed the others)
+        stored = store.get_failure(sample)
+        if stored is not None:
+            return Subject(target, stored, found, sensitive_of(registry, stored))
+    raise TargetGone(f"no sample failure of class {target.id} is stored any more")
 
 
 def sensitive_of(registry: Registry, failure: FailureRecord) -> frozenset[str]:
