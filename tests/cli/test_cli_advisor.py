@@ -104,3 +104,14 @@ def test_two_advisor_processes_on_one_store_never_advise_one_target_twice(cli: C
             assert len(store.list_advisories(AdvisoryTarget(kind="failure", id=failure_id))) == 1
     finally:
         store.close()
+
+
+def test_a_bad_advisor_setting_is_a_clear_usage_error(cli: Cli) -> None:
+    """An advisor URL that is not http(s), or a concurrency of 0, exits 2 naming the setting."""
+    for name, value in (
+        ("SIGMA_AETL_ADVISOR_URL", "localhost:11434"),
+        ("SIGMA_AETL_ADVISOR_CONCURRENCY", "0"),
+    ):
+        result = cli.run("advisor", "status", env={name: value})
+        assert result.exit_code == 2
+        assert name.removeprefix("SIGMA_AETL_").lower() in result.stderr
