@@ -22,6 +22,7 @@ from sigma_aetl.stores.base import (
     UNBOUNDED,
     ClassPage,
     ClassQuery,
+    FailureFilter,
     FailurePage,
     FailurePurge,
     FailureQuery,
@@ -84,6 +85,10 @@ class DownStore:
     def raw_payloads(
         self, contract: str, version: int, *, batch_size: int = 500
     ) -> Iterator[list[StoredPayload]]:
+        """Unavailable."""
+        raise self._down()
+
+    def iter_failures(self, which: FailureFilter, *, batch_size: int = 500) -> Iterator[list[FailureRecord]]:
         """Unavailable."""
         raise self._down()
 

@@ -1,5 +1,5 @@
-"""From a queued target to what the advisor sends: its failure (a class's first sample still stored), its class, and the
-fields its contract marks sensitive. Read-only: the store and the contracts are only read."""
+"""From a queued target to what the advisor sends: its failure (a class's first sample still stored), its
+class, and the fields its contract marks sensitive. Read-only: the store and the contracts are only read."""
 
 from sigma_aetl.advisor.prompt import Subject
 from sigma_aetl.contracts.registry import Registry

@@ -22,7 +22,7 @@ from sigma_aetl.http.handlers import DefaultContract, Ingestor
 from sigma_aetl.http.hosts import AllowedHosts, HostCheck
 from sigma_aetl.http.reloading import ContractReloading
 from sigma_aetl.http.requestpath import RequestHook, RequestPath
-from sigma_aetl.http.routes import advisories, contracts, health, ingest, query, validate
+from sigma_aetl.http.routes import advisories, contracts, diagnosis, health, ingest, query, validate
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.groupcommit import GroupCommitter
 from sigma_aetl.ingest.reload import ContractReloader
@@ -161,7 +161,7 @@ def create_app(
     app.state.default_contract = default_contract
     problems.install(app)
     openapi.install(app)
-    for module in (validate, ingest, query, contracts, advisories):
+    for module in (validate, ingest, query, contracts, diagnosis, advisories):
         app.include_router(module.router, responses=OPENAPI_RESPONSES)
     app.include_router(health.router)  # never guarded
     return app

@@ -29,6 +29,7 @@ from sigma_aetl.stores.base import (
     UNBOUNDED,
     ClassPage,
     ClassQuery,
+    FailureFilter,
     FailurePage,
     FailurePurge,
     FailureQuery,
@@ -220,6 +221,16 @@ class MongoStore:
         if known:
             yield from queries.payloads(self._layout.records(contract), "record_id", version, batch_size)
             yield from queries.payloads(self._layout.failures(contract), "failure_id", version, batch_size)
+
+    def iter_failures(self, which: FailureFilter, *, batch_size: int = 500) -> Iterator[list[FailureRecord]]:
+        """Failures ``which`` selects, collection after collection, each in ``_id`` order (keyset paging
+        along the ``_id`` index)."""
+        where = queries.failure_filter(which)
+        with translate_errors():
+            collections = self._layout.failure_collections(which.contract)
+        for collection in collections:
+            for docs in queries.after_ids(collection, where, batch_size):
+                yield metadata.joined([failure_of(doc) for doc in docs], self._headers)
 
     # -- API keys (keys.py) ----------------------------------------------------------------------------
 

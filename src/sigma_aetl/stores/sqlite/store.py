@@ -424,6 +424,23 @@ class SqliteStore:
             yield [StoredPayload(kind, row[1], _raw_of(row[2])) for row in rows]
             last = rows[-1][0]
 
+    def iter_failures(self, which: FailureFilter, *, batch_size: int = 500) -> Iterator[list[FailureRecord]]:
+        """Failures ``which`` selects in insertion order: keyset paging on the rowid."""
+        where, params = _failure_filter(which)
+        after = f"{where} AND rowid > ?" if where else "WHERE rowid > ?"
+        last = 0
+        while True:
+            with translate_errors():
+                conn = self._reader()
+                select = f"SELECT rowid, doc, {self._occurrences(conn)} FROM failures {after} "
+                rows = conn.execute(
+                    f"{select} ORDER BY rowid LIMIT ?", [*params, last, batch_size]
+                ).fetchall()
+            if not rows:
+                return
+            yield metadata.joined([_failure_of(row[1:]) for row in rows], self._headers)
+            last = rows[-1][0]
+
     def add_key(self, key: ApiKey) -> None:
         """Insert a new key (see ``keys.py``)."""
         with self._key_write() as conn:
