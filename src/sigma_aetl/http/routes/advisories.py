@@ -4,8 +4,6 @@ Advisories are annotations stored apart from the failures; these routes only rea
 target's job in the queue (null: never enqueued). See docs/diagnostics.md, "Advisory AI".
 """
 
-import re
-
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -13,12 +11,11 @@ from fastapi.responses import Response
 from sigma_aetl.core.advisories import AdvisoryList, AdvisoryTarget
 from sigma_aetl.http.problems import problem
 from sigma_aetl.http.responses import json_response
+from sigma_aetl.http.routes.diagnosis import CLASS_ID
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.stores import Store
 
 router = APIRouter(tags=["diagnostics"])
-CLASS_ID = re.compile(r"cls_[0-9a-f]{32}")
-"""What a class id looks like (``core/classes.py``): anything else names no class."""
 
 
 def _store(request: Request) -> Store:
