@@ -221,10 +221,23 @@ class Advisor:
             try:
                 advice = await self.model.ask(request)
             except CallFailed as exc:
-                self.breaker.failed()
+                self._breaker_moves(self.breaker.failed, exc.reason)
                 return await self._failed(job, exc.reason, digest)
-        self.breaker.succeeded()
+        self._breaker_moves(self.breaker.succeeded, None)
         return await self._finish(job, advice, None, digest, job.attempts + 1)
+
+    def _breaker_moves(self, outcome: Callable[[], None], reason: str | None) -> None:
+        """Tell the breaker a call's outcome, and log when that opens or closes it."""
+        before = self.breaker.state
+        outcome()
+        after = self.breaker.state
+        if after == "open" and before != "open":
+            cooldown = self.settings.advisor_breaker_cooldown
+            _log.warning(
+                "advisor_breaker_opened", failures=self.breaker.failures, cooldown=cooldown, error=reason
+            )
+        elif after == "closed" and before != "closed":
+            _log.info("advisor_breaker_closed")
 
     async def _failed(self, job: AdvisoryJob, reason: str, digest: str) -> Outcome:
         attempts = job.attempts + 1
