@@ -11,6 +11,7 @@ from pathlib import Path
 from types import FrameType
 
 from bench import (
+    advisor,
     audit,
     classes,
     http_batch,
@@ -37,6 +38,7 @@ PARTS: dict[str, Callable[[Context], PartResult]] = {
     "memory": soak.run,
     "audit": audit.run,
     "classes": classes.run,
+    "advisor": advisor.run,
 }
 ALIASES = {"soak": "memory", "all": "all"}
 PROFILE_OF_MISS = {
@@ -47,7 +49,7 @@ PROFILE_OF_MISS = {
 """Profiles ``all`` records when a part misses a target."""
 
 EPILOG = """\
-parts: validator, ingest, http-single, http-batch, kafka, memory (= soak), audit, classes,
+parts: validator, ingest, http-single, http-batch, kafka, memory (= soak), audit, classes, advisor,
        profile TARGET...
        (profile targets: ingest, http-ingest, http-validate, http-batch). No part, or "all", runs every
        part and then profiles the parts that miss a target.

@@ -93,6 +93,8 @@ OPERATIONS = [
     ("GET", "/v1/contracts/{name}/{version}"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    ("GET", "/v1/failure-classes/{class_id}/advisories"),
+    ("GET", "/v1/failures/{failure_id}/advisories"),
 ]
 """Every operation of the document, one test each (a test below says when the document has others)."""
 

@@ -6,6 +6,7 @@ import typer
 
 from sigma_aetl import __version__
 from sigma_aetl.cli import (
+    advisor_cmd,
     audit_cmd,
     classes_cmd,
     contracts_cmd,
@@ -50,6 +51,7 @@ app.command("worker")(worker_cmd.worker)
 app.add_typer(keys_cmd.app, name="keys")
 app.command("audit")(audit_cmd.audit_store)
 app.add_typer(kafka_cmd.app, name="kafka")
+app.add_typer(advisor_cmd.app, name="advisor")
 
 
 def _print_version(value: bool) -> None:

@@ -22,7 +22,16 @@ from sigma_aetl.http.handlers import DefaultContract, Ingestor
 from sigma_aetl.http.hosts import AllowedHosts, HostCheck
 from sigma_aetl.http.reloading import ContractReloading
 from sigma_aetl.http.requestpath import RequestHook, RequestPath
-from sigma_aetl.http.routes import classes, contracts, diagnosis, health, ingest, query, validate
+from sigma_aetl.http.routes import (
+    advisories,
+    classes,
+    contracts,
+    diagnosis,
+    health,
+    ingest,
+    query,
+    validate,
+)
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.groupcommit import GroupCommitter
 from sigma_aetl.ingest.reload import ContractReloader
@@ -161,7 +170,7 @@ def create_app(
     app.state.default_contract = default_contract
     problems.install(app)
     openapi.install(app)
-    for module in (validate, ingest, query, contracts, classes, diagnosis):
+    for module in (validate, ingest, query, contracts, classes, diagnosis, advisories):
         app.include_router(module.router, responses=OPENAPI_RESPONSES)
     app.include_router(health.router)  # never guarded
     return app

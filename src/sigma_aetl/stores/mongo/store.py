@@ -13,10 +13,12 @@ docs/mongodb.md.
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from bson import ObjectId
 
+from sigma_aetl.core.advisories import Advisory, AdvisoryJob, AdvisoryTarget
 from sigma_aetl.core.classes import FailureClass
 from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
@@ -40,7 +42,7 @@ from sigma_aetl.stores.base import (
     WriteReport,
     Written,
 )
-from sigma_aetl.stores.mongo import class_build, class_queries, classes, keys, queries, writes
+from sigma_aetl.stores.mongo import advisories, class_build, class_queries, classes, keys, queries, writes
 from sigma_aetl.stores.mongo.connection import connect, settle_option
 from sigma_aetl.stores.mongo.documents import FAILURE_FIELDS, Doc, failure_of, record_of
 from sigma_aetl.stores.mongo.errors import translate_errors
@@ -294,6 +296,58 @@ class MongoStore:
     def _writable(self, nothing_done: str) -> None:
         if self._read_only:
             raise StoreError(f"the MongoDB store was opened read-only; {nothing_done}")
+
+    # -- advisories (advisories.py): the advisory AI's queue and answers, apart from the failures -------
+
+    @cached_property
+    def _advice(self) -> advisories.AdvisoryCollections:
+        return advisories.AdvisoryCollections(self._layout.unrouted.database)
+
+    def enqueue_advisories(self, targets: Sequence[AdvisoryTarget], at: datetime) -> int:
+        """Queue a job for each target without one (upserts that only set on insert)."""
+        self._writable("nothing was enqueued")
+        with translate_errors():
+            return advisories.enqueue(self._advice.ready().jobs, targets, at)
+
+    def lease_advisory_jobs(
+        self, owner: str, now: datetime, term: timedelta, limit: int
+    ) -> list[AdvisoryJob]:
+        """Lease due jobs to ``owner`` (one atomic update per job)."""
+        self._writable("no job was leased")
+        with translate_errors():
+            return advisories.lease(self._advice.ready().jobs, owner, now, term, limit)
+
+    def retry_advisory_job(self, owner: str, job: AdvisoryJob, error: str, at: datetime) -> bool:
+        """Queue a leased job again for ``at``."""
+        self._writable("no job was changed")
+        with translate_errors():
+            return advisories.retry(self._advice.ready().jobs, owner, job, error, at)
+
+    def finish_advisory_job(self, owner: str, advisory: Advisory) -> bool:
+        """Close the job and store its advisory."""
+        self._writable("no advisory was stored")
+        with translate_errors():
+            return advisories.finish(self._advice.ready(), owner, advisory)
+
+    def get_advisory_job(self, target: AdvisoryTarget) -> AdvisoryJob | None:
+        """The target's job."""
+        with translate_errors():
+            return advisories.job_of(self._advice.jobs, target)
+
+    def advisory_queue(self) -> dict[str, int]:
+        """Jobs per state."""
+        with translate_errors():
+            return advisories.depth(self._advice.jobs)
+
+    def list_advisories(self, target: AdvisoryTarget) -> list[Advisory]:
+        """The target's advisories, newest first."""
+        with translate_errors():
+            return advisories.of_target(self._advice.advisories, target)
+
+    def recent_advisory_errors(self, limit: int) -> list[Advisory]:
+        """The latest advisory errors."""
+        with translate_errors():
+            return advisories.recent_errors(self._advice.advisories, limit)
 
     # -- the connection -------------------------------------------------------------------------------
 

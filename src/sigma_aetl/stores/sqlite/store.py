@@ -11,13 +11,14 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, cast
 
 import orjson
 
 from sigma_aetl.core import serial
+from sigma_aetl.core.advisories import Advisory, AdvisoryJob, AdvisoryTarget
 from sigma_aetl.core.classes import FailureClass
 from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import (
@@ -52,7 +53,7 @@ from sigma_aetl.stores.base import (
     micros,
 )
 from sigma_aetl.stores.classes import source_producers
-from sigma_aetl.stores.sqlite import class_migration, class_queries, classes, keys, stream
+from sigma_aetl.stores.sqlite import advisories, class_migration, class_queries, classes, keys, stream
 from sigma_aetl.stores.sqlite.rows import Rows, apply, report, rows_of
 from sigma_aetl.stores.sqlite.writer import WriterProcess
 
@@ -498,6 +499,70 @@ class SqliteStore:
             raise StoreError(f"the store {str(self.path)!r} was opened read-only; no key was changed")
         with self._beside_writer() as conn, translate_errors(), _transaction(conn):
             yield conn
+
+    # -- advisories (advisories.py): the advisory AI's queue and answers, apart from the failures -------
+
+    def enqueue_advisories(self, targets: Sequence[AdvisoryTarget], at: datetime) -> int:
+        """Queue a job for each target without one; how many were added. Targets with a job are found
+        by a read first, so a sync that finds nothing new never takes the write lock from the gateway."""
+        with translate_errors():
+            new = advisories.unknown(self._reader(), targets)
+        if not new:
+            return 0
+        with self._advisory_write() as conn:
+            return advisories.enqueue(conn, new, at)
+
+    def lease_advisory_jobs(
+        self, owner: str, now: datetime, term: timedelta, limit: int
+    ) -> list[AdvisoryJob]:
+        """Lease due jobs to ``owner`` (one immediate transaction: no job is leased twice); an idle poll
+        finds nothing due by a read, without the write lock."""
+        with translate_errors():
+            if not advisories.any_due(self._reader(), now):
+                return []
+        with self._advisory_write() as conn:
+            return advisories.lease(conn, owner, now, term, limit)
+
+    def retry_advisory_job(self, owner: str, job: AdvisoryJob, error: str, at: datetime) -> bool:
+        """Queue a leased job again for ``at``."""
+        with self._advisory_write() as conn:
+            return advisories.retry(conn, owner, job, error, at)
+
+    def finish_advisory_job(self, owner: str, advisory: Advisory) -> bool:
+        """Store the advisory and close its job, in one transaction."""
+        with self._advisory_write() as conn:
+            return advisories.finish(conn, owner, advisory)
+
+    def get_advisory_job(self, target: AdvisoryTarget) -> AdvisoryJob | None:
+        """The target's job."""
+        with translate_errors():
+            return advisories.job_of(self._reader(), target)
+
+    def advisory_queue(self) -> dict[str, int]:
+        """Jobs per state."""
+        with translate_errors():
+            return advisories.depth(self._reader())
+
+    def list_advisories(self, target: AdvisoryTarget) -> list[Advisory]:
+        """The target's advisories, newest first."""
+        with translate_errors():
+            return advisories.of_target(self._reader(), target)
+
+    def recent_advisory_errors(self, limit: int) -> list[Advisory]:
+        """The latest advisory errors."""
+        with translate_errors():
+            return advisories.recent_errors(self._reader(), limit)
+
+    @contextmanager
+    def _advisory_write(self) -> Iterator[sqlite3.Connection]:
+        if self._process is None and self._writer is None:
+            raise StoreError(f"the store {str(self.path)!r} was opened read-only; no advisory was changed")
+        with self._beside_writer() as conn, translate_errors():
+            if not getattr(self, "_advisory_tables", False):
+                conn.executescript(advisories.SCHEMA)
+                self._advisory_tables = True
+            with _transaction(conn):
+                yield conn
 
     def ping(self) -> None:
         """Raise StoreUnavailable if the database cannot be read."""
