@@ -1,22 +1,15 @@
 """The advisor's tests: settings pointing at a scripted Ollama server, failures ingested through the real
-pipeline, one advisor run, and a test-only store wrapper that answers the failure-class queries.
-
-``ClassesFromFailures`` stands in until the stores keep failure classes themselves (the classes work of
-issue 14): it derives each class from the stored failures with ``core/classes.py``, so the advisor's
-class scope is tested against the same class ids the stores will keep.
-"""
+pipeline, and one advisor run (failure classes are the store's own, kept as the failures are written)."""
 
 import asyncio
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sigma_aetl.advisor.client import OllamaModel
 from sigma_aetl.advisor.runner import Advisor, Summary
 from sigma_aetl.contracts.registry import Registry
-from sigma_aetl.core.classes import MAX_SAMPLES, FailureClass, class_id_of, signature_of
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.records import FailureRecord
 from sigma_aetl.examples import CONTRACTS
@@ -24,7 +17,7 @@ from sigma_aetl.ingest.outcome import Outcome
 from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.settings import Settings
 from sigma_aetl.stores import Store
-from sigma_aetl.stores.base import MAX_PAGE, ClassPage, ClassQuery, FailureQuery
+from sigma_aetl.stores.base import MAX_PAGE, FailureQuery
 from sigma_aetl.testing import VALID_SHIPMENT
 
 FIXED_NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -85,62 +78,6 @@ def every_failure(store: Store) -> list[FailureRecord]:
         found += page.items
         offset = page.next_offset
     return found
-
-
-class ClassesFromFailures:
-    """A store whose failure-class queries are answered from its failures (everything else is the store's)."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-    def classes(self) -> list[FailureClass]:
-        """Every class of the stored failures, most failures first."""
-        groups: dict[str, list[FailureRecord]] = defaultdict(list)
-        for failure in sorted(every_failure(self._store), key=lambda f: (f.received_at, f.failure_id)):
-            groups[class_id_of(failure)].append(failure)
-        return sorted((_class_of(group) for group in groups.values()), key=lambda c: (-c.count, c.class_id))
-
-    def query_classes(self, query: ClassQuery) -> ClassPage:
-        """One page of :meth:`classes` (filters are not applied: the advisor asks for them all)."""
-        found = self.classes()
-        items = found[query.offset : query.offset + query.limit]
-        after = query.offset + len(items)
-        more = after if after < len(found) else None
-        return ClassPage(
-            items=items, total=len(found), limit=query.limit, offset=query.offset, next_offset=more
-        )
-
-    def get_class(self, class_id: str) -> FailureClass | None:
-        """One class of :meth:`classes`."""
-        return next((found for found in self.classes() if found.class_id == class_id), None)
-
-
-def with_classes(store: Store) -> Store:
-    """``store`` with failure-class queries answered from its failures (see :class:`ClassesFromFailures`)."""
-    return cast(Store, ClassesFromFailures(store))
-
-
-def _class_of(group: list[FailureRecord]) -> FailureClass:
-    first = group[0]
-    signature = signature_of(first)
-    return FailureClass(
-        class_id=signature.class_id,
-        contract_ref=first.contract_ref,
-        contract=first.contract,
-        version=first.version,
-        root_cause=first.root_cause,
-        errors=signature.errors,
-        count=len(group),
-        occurrences=len(group),
-        first_seen=first.received_at,
-        last_seen=group[-1].received_at,
-        first_failure_id=first.failure_id,
-        producers={},
-        samples=tuple(failure.failure_id for failure in group[:MAX_SAMPLES]),
-    )
 
 
 def run_advisor(settings: Settings, store: Store, registry: Registry, **options: Any) -> Summary:

@@ -9,13 +9,11 @@ from pathlib import Path
 import pytest
 
 from advisor_support import (
-    ClassesFromFailures,
     advisor_settings,
     every_failure,
     ingest,
     run_advisor,
     three_kinds,
-    with_classes,
 )
 from contract_support import document, object_schema, write_json_contract
 from sigma_aetl.advisor.runner import utc_now
@@ -24,6 +22,7 @@ from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.advisories import AdvisoryTarget
 from sigma_aetl.scripted_ollama import ScriptedOllama, unreachable_url
 from sigma_aetl.stores import Store, open_store
+from sigma_aetl.stores.base import ClassQuery
 
 
 @pytest.fixture
@@ -36,7 +35,10 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def class_targets(store: Store) -> list[AdvisoryTarget]:
     """Every failure class of the store, as targets."""
-    return [AdvisoryTarget(kind="class", id=found.class_id) for found in ClassesFromFailures(store).classes()]
+    return [
+        AdvisoryTarget(kind="class", id=found.class_id)
+        for found in store.query_classes(ClassQuery(limit=1000)).items
+    ]
 
 
 def test_each_failure_class_gets_one_advisory_and_the_failures_are_untouched(
@@ -46,7 +48,7 @@ def test_each_failure_class_gets_one_advisory_and_the_failures_are_untouched(
     ingest(store, registry, three_kinds(4))
     before = every_failure(store)
     with ScriptedOllama("normal") as server:
-        summary = run_advisor(advisor_settings(tmp_path, server.url), with_classes(store), registry)
+        summary = run_advisor(advisor_settings(tmp_path, server.url), store, registry)
     assert (summary.enqueued, summary.outcomes["ok"], server.calls) == (3, 3, 3)
     assert store.advisory_queue() == {"queued": 0, "leased": 0, "done": 3, "failed": 0}
     for target in class_targets(store):
@@ -73,8 +75,8 @@ def test_a_second_run_asks_nothing_more(tmp_path: Path, store: Store, registry: 
     ingest(store, registry, three_kinds(2))
     with ScriptedOllama("normal") as server:
         settings = advisor_settings(tmp_path, server.url)
-        run_advisor(settings, with_classes(store), registry)
-        again = run_advisor(settings, with_classes(store), registry)
+        run_advisor(settings, store, registry)
+        again = run_advisor(settings, store, registry)
     assert (again.enqueued, sum(again.outcomes.values()), server.calls) == (0, 0, 3)
 
 
@@ -90,9 +92,9 @@ def test_failed_calls_are_retried_with_backoff_then_stored_as_an_advisory_error(
         settings = advisor_settings(
             tmp_path, server.url, advisor_max_attempts=3, advisor_breaker_threshold=100
         )
-        summary = run_advisor(settings, with_classes(store), registry)
+        summary = run_advisor(settings, store, registry)
         assert (summary.outcomes["retried"], summary.outcomes["error"], server.calls) == (6, 3, 9)
-        run_advisor(settings, with_classes(store), registry)
+        run_advisor(settings, store, registry)
         assert server.calls == 9
     assert store.advisory_queue() == {"queued": 0, "leased": 0, "done": 0, "failed": 3}
     for target in class_targets(store):
@@ -110,7 +112,7 @@ def test_the_backoff_doubles_between_attempts(tmp_path: Path, store: Store, regi
     with ScriptedOllama("500") as server:
         settings = advisor_settings(tmp_path, server.url, advisor_backoff=0.2, advisor_max_attempts=3)
         started = utc_now()
-        run_advisor(settings, with_classes(store), registry)
+        run_advisor(settings, store, registry)
         took = utc_now() - started
     assert server.calls == 3
     assert took >= timedelta(seconds=0.2 + 0.4)
@@ -123,7 +125,7 @@ def test_a_call_over_the_timeout_is_an_advisory_error(
     ingest(store, registry, [three_kinds(1)[0]])
     with ScriptedOllama("slow", delay=2.0) as server:
         settings = advisor_settings(tmp_path, server.url, advisor_timeout=0.2, advisor_max_attempts=1)
-        run_advisor(settings, with_classes(store), registry)
+        run_advisor(settings, store, registry)
     (target,) = class_targets(store)
     (advisory,) = store.list_advisories(target)
     assert advisory.error == "timed out after 0.2s"
@@ -144,7 +146,7 @@ def test_the_breaker_opens_after_consecutive_failures_and_closes_after_a_good_tr
             advisor_breaker_cooldown=0.5,
             advisor_max_attempts=5,
         )
-        advisor_store = with_classes(store)
+        advisor_store = store
         runs = asyncio.run(_runs(settings, advisor_store, registry, server, pauses=[0.0, 0.6]))
     assert runs == [("open", 2), ("open", 2), ("closed", 5)]
     assert store.advisory_queue()["done"] == 3
@@ -181,7 +183,7 @@ def test_a_restarted_advisor_resumes_the_queue_and_takes_over_expired_leases(
     first = open_store(url)
     ingest(first, registry, three_kinds(2))
     down = advisor_settings(tmp_path, unreachable_url(), advisor_breaker_threshold=1)
-    summary = run_advisor(down, with_classes(first), registry)
+    summary = run_advisor(down, first, registry)
     assert summary.breaker == "open"
     assert summary.queue["queued"] == 3
     first.lease_advisory_jobs("a dead advisor", utc_now(), timedelta(0), 1)  # its lease has run out
@@ -190,7 +192,7 @@ def test_a_restarted_advisor_resumes_the_queue_and_takes_over_expired_leases(
     try:
         assert reopened.advisory_queue()["leased"] == 1
         with ScriptedOllama("normal") as server:
-            again = run_advisor(advisor_settings(tmp_path, server.url), with_classes(reopened), registry)
+            again = run_advisor(advisor_settings(tmp_path, server.url), reopened, registry)
         assert (again.enqueued, again.outcomes["ok"], server.calls) == (0, 3, 3)
         assert reopened.advisory_queue() == {"queued": 0, "leased": 0, "done": 3, "failed": 0}
     finally:

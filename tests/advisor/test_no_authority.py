@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from advisor_support import advisor_settings, envelopes, every_failure, run_advisor, with_classes
+from advisor_support import advisor_settings, envelopes, every_failure, run_advisor
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core import serial
 from sigma_aetl.core.records import written_json
@@ -61,7 +61,7 @@ def ingestion(
             if url is not None:
                 for scope in ("class", "failure"):
                     config = advisor_settings(workdir, url, advisor_scope=scope, advisor_max_attempts=1)
-                    run_advisor(config, with_classes(store), registry)
+                    run_advisor(config, store, registry)
         return outcomes, stored(store)
     finally:
         store.close()

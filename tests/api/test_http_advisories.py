@@ -6,7 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from advisor_support import advisor_settings, run_advisor, with_classes
+from advisor_support import advisor_settings, run_advisor
 from sigma_aetl.contracts.loader import load_registry
 from sigma_aetl.core.advisories import AdvisoryTarget
 from sigma_aetl.core.classes import class_id_of
@@ -43,7 +43,7 @@ def test_advisories_of_a_class_and_of_a_requested_failure_are_listed_with_their_
     store.enqueue_advisories([AdvisoryTarget(kind="failure", id=failure_id)], failure.received_at)
     with ScriptedOllama("normal") as server:
         advisor = advisor_settings(tmp_path, server.url, settings.contracts_dir)
-        run_advisor(advisor, with_classes(store), load_registry(settings.contracts_dir))
+        run_advisor(advisor, store, load_registry(settings.contracts_dir))
     store.close()
     of_class = client.get(f"/v1/failure-classes/{class_id}/advisories").json()
     assert of_class["target"] == {"kind": "class", "id": class_id}
@@ -62,12 +62,10 @@ def test_advisories_of_a_class_and_of_a_requested_failure_are_listed_with_their_
     assert [item["status"] for item in of_failure["items"]] == ["ok"]
 
 
-def test_a_class_never_advised_lists_nothing_and_no_job(client: httpx.Client) -> None:
-    """A well-formed class id with no advisory answers 200 with no items and a null job."""
+def test_a_class_no_failure_has_is_404(client: httpx.Client) -> None:
+    """A well-formed class id that no stored failure has answers 404, as the class itself does."""
     answer = client.get(f"/v1/failure-classes/cls_{'0' * 32}/advisories")
-    assert answer.status_code == 200
-    assert answer.json()["items"] == []
-    assert answer.json()["job"] is None
+    assert answer.status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -112,3 +112,20 @@ def test_without_read_raw_samples_and_client_labels_are_masked(keyed: tuple[http
     assert whole["samples"][0]["raw"]["text"] == INVALID_SHIPMENT.decode()
     assert any(label.startswith("client:127.0.0.1") for label in whole["class"]["producers"])
     assert client.get("/v1/failure-classes", headers={"authorization": f"Bearer {sender}"}).status_code == 403
+
+
+def test_one_class_carries_its_diagnosis_and_advisories(client: httpx.Client) -> None:
+    """GET of one class answers its diagnosis (as the /diagnosis route does) and its advisories (none yet)."""
+    send_three_kinds(client)
+    first = client.get("/v1/failure-classes").json()["items"][0]
+    detail = client.get(f"/v1/failure-classes/{first['class_id']}").json()
+    assert detail["diagnosis"] == client.get(f"/v1/failure-classes/{first['class_id']}/diagnosis").json()
+    assert detail["advisories"] == client.get(f"/v1/failure-classes/{first['class_id']}/advisories").json()
+    assert detail["advisories"]["items"] == []
+    assert detail["advisories"]["job"] is None
+
+
+def test_advisories_of_an_unknown_class_are_404(client: httpx.Client) -> None:
+    """A class id that no stored failure has answers 404 on its advisories, as on the class itself."""
+    response = client.get(f"/v1/failure-classes/cls_{'0' * 32}/advisories")
+    assert response.status_code == 404

@@ -9,9 +9,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from sigma_aetl.core.advisories import AdvisoryList, AdvisoryTarget
+from sigma_aetl.core.classes import CLASS_ID
 from sigma_aetl.http.problems import problem
 from sigma_aetl.http.responses import json_response
-from sigma_aetl.http.routes.diagnosis import CLASS_ID
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.stores import Store
 
@@ -23,7 +23,8 @@ def _store(request: Request) -> Store:
     return gateway.store
 
 
-def _listed(store: Store, target: AdvisoryTarget) -> AdvisoryList:
+def listed(store: Store, target: AdvisoryTarget) -> AdvisoryList:
+    """The target's advisories, newest first, with its job in the queue."""
     return AdvisoryList(
         target=target, job=store.get_advisory_job(target), items=store.list_advisories(target)
     )
@@ -35,16 +36,13 @@ def _listed(store: Store, target: AdvisoryTarget) -> AdvisoryList:
     summary="A failure class's advisories from the advisory AI, newest first, and its job in the queue",
 )
 async def class_advisories(class_id: str, request: Request) -> Response:
-    """The class's advisories (advisory only: they decide nothing), or 404 for an id that is not a class
-    id. A class with no advisory yet lists none; `job` says whether it is queued."""
-    if not CLASS_ID.fullmatch(class_id):
-        return problem(
-            404,
-            f"{class_id!r} is not a failure class id (cls_ and 32 hex digits).",
-            instance=request.url.path,
-        )
+    """The class's advisories (advisory only: they decide nothing), or 404 for an id no class has. A class
+    with no advisory yet lists none; `job` says whether it is queued."""
+    store = _store(request)
+    if not CLASS_ID.fullmatch(class_id) or await run_in_threadpool(store.get_class, class_id) is None:
+        return problem(404, f"No failure class has id {class_id!r}.", instance=request.url.path)
     target = AdvisoryTarget(kind="class", id=class_id)
-    return json_response(await run_in_threadpool(_listed, _store(request), target))
+    return json_response(await run_in_threadpool(listed, store, target))
 
 
 @router.get(
@@ -58,4 +56,4 @@ async def failure_advisories(failure_id: str, request: Request) -> Response:
     if await run_in_threadpool(store.get_failure, failure_id) is None:
         return problem(404, f"No failure record has id {failure_id!r}.", instance=request.url.path)
     target = AdvisoryTarget(kind="failure", id=failure_id)
-    return json_response(await run_in_threadpool(_listed, store, target))
+    return json_response(await run_in_threadpool(listed, store, target))

@@ -13,12 +13,16 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from sigma_aetl.core import serial
+from sigma_aetl.core.advisories import AdvisoryList, AdvisoryTarget
 from sigma_aetl.core.classes import CLASS_ID, FailureClass
+from sigma_aetl.core.diagnosis import Diagnosis
 from sigma_aetl.core.records import FailureRecord
 from sigma_aetl.http.auth import reveals_raw
 from sigma_aetl.http.masking import MASKED_CLIENT, masked_failure
 from sigma_aetl.http.problems import problem
 from sigma_aetl.http.responses import json_response
+from sigma_aetl.http.routes.advisories import listed
+from sigma_aetl.http.routes.diagnosis import diagnosis_for
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.stores.base import ClassPage, ClassQuery
 
@@ -26,13 +30,18 @@ router = APIRouter(tags=["diagnostics"])
 
 
 class ClassDetail(BaseModel):
-    """One failure class and its sample failure records (the ids in ``class.samples`` still stored)."""
+    """One failure class with its sample failure records (the ids in ``class.samples`` still stored), its
+    deterministic diagnosis and what the advisory AI said about it."""
 
     model_config = ConfigDict(populate_by_name=True)
 
     failure_class: FailureClass = Field(alias="class", description="The class.")
     samples: list[FailureRecord] = Field(
         description="Its sample failures, in the class's order; masked without read:raw."
+    )
+    diagnosis: Diagnosis = Field(description="As `/v1/failure-classes/{class_id}/diagnosis` answers it.")
+    advisories: AdvisoryList = Field(
+        description="As `/v1/failure-classes/{class_id}/advisories` answers it: advisory only."
     )
 
 
@@ -64,18 +73,26 @@ async def list_classes(request: Request, query: Annotated[ClassQuery, Query()]) 
 @router.get(
     "/v1/failure-classes/{class_id}",
     response_model=ClassDetail,
-    summary="One failure class, with its sample failure records",
+    summary="One failure class, with its sample failure records, its diagnosis and its advisories",
 )
 async def get_class(class_id: str, request: Request) -> Response:
-    """The class and its samples, or 404 for an id no class has (or that is not a class id)."""
+    """The class, its samples, its diagnosis and its advisories, or 404 for an id no class has (or that is
+    not a class id)."""
     store = _gateway(request).store
     found = await run_in_threadpool(store.get_class, class_id) if CLASS_ID.fullmatch(class_id) else None
     if found is None:
         return problem(404, f"No failure class has id {class_id!r}.", instance=request.url.path)
     samples = [s for s in [await run_in_threadpool(store.get_failure, i) for i in found.samples] if s]
+    extra = {
+        "diagnosis": serial.jsonable(await diagnosis_for(request, class_id, all_contracts=False)),
+        "advisories": serial.jsonable(
+            await run_in_threadpool(listed, store, AdvisoryTarget(kind="class", id=class_id))
+        ),
+    }
     if _reveals_raw(request):
-        return json_response({"class": serial.jsonable(found), "samples": serial.jsonable(samples)})
-    return json_response({"class": masked_class(found), "samples": [masked_failure(s) for s in samples]})
+        return json_response({"class": serial.jsonable(found), "samples": serial.jsonable(samples), **extra})
+    shown = [masked_failure(s) for s in samples]
+    return json_response({"class": masked_class(found), "samples": shown, **extra})
 
 
 def masked_class(found: FailureClass) -> dict[str, Any]:

@@ -27,7 +27,8 @@ def _gateway(request: Request) -> Gateway:
     return gateway
 
 
-async def _diagnosis(request: Request, subject: str, all_contracts: bool) -> Diagnosis | None:
+async def diagnosis_for(request: Request, subject: str, all_contracts: bool) -> Diagnosis | None:
+    """The diagnosis of a failure or class id (None: none has it), masked as the caller's scopes say."""
     gateway = _gateway(request)
     found = await run_in_threadpool(
         diagnose,
@@ -70,7 +71,9 @@ async def failure_diagnosis(
     """The failure's errors in words with a remediation hint each, the other contract versions its raw
     payload passes (judged again, read-only), and its near-miss fields; the same on every call. 404 for
     an unknown id."""
-    found = await _diagnosis(request, failure_id, all_contracts) if failure_id.startswith("fail_") else None
+    found = (
+        await diagnosis_for(request, failure_id, all_contracts) if failure_id.startswith("fail_") else None
+    )
     if found is None:
         return problem(404, f"No failure record has id {failure_id!r}.", instance=request.url.path)
     return json_response(found)
@@ -85,7 +88,7 @@ async def class_diagnosis(class_id: str, request: Request, all_contracts: AllCon
     """The class's errors in words with hints, the versions its sample failures pass, their near misses,
     and its drift (when it appeared; per producer, a producer that changed or a new one). 404 for an
     unknown id."""
-    found = await _diagnosis(request, class_id, all_contracts) if CLASS_ID.fullmatch(class_id) else None
+    found = await diagnosis_for(request, class_id, all_contracts) if CLASS_ID.fullmatch(class_id) else None
     if found is None:
         return problem(404, f"No failure class has id {class_id!r}.", instance=request.url.path)
     return json_response(found)
