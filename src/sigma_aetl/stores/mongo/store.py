@@ -27,19 +27,25 @@ from sigma_aetl.stores.base import (
     UNBOUNDED,
     ClassPage,
     ClassQuery,
+    FailureFilter,
     FailurePage,
     FailurePurge,
     FailureQuery,
+    Lineage,
     PageBudget,
     ProducerActivity,
     PurgeReport,
     RecordPage,
     RecordQuery,
+    Replayed,
+    ReplayRun,
+    ReplayWrite,
+    Resolution,
     Stats,
     WriteReport,
     Written,
 )
-from sigma_aetl.stores.mongo import keys, queries, writes
+from sigma_aetl.stores.mongo import keys, queries, replays, writes
 from sigma_aetl.stores.mongo.connection import connect, settle_option
 from sigma_aetl.stores.mongo.documents import FAILURE_FIELDS, Doc, failure_of, record_of
 from sigma_aetl.stores.mongo.errors import translate_errors
@@ -65,12 +71,14 @@ class MongoStore:
         """The reader's clock, for the records stream's settled horizon; tests move it."""
         self._client, database = connect(url)
         self._layout = Layout(database)
+        self._replays = replays.Replays(database)
         self._read_only = read_only
         if read_only:
             return
         try:
             with translate_errors():
                 self._layout.set_up()
+                self._replays.set_up()
         except BaseException:
             self._client.close()
             raise
@@ -218,6 +226,69 @@ class MongoStore:
         if known:
             yield from queries.payloads(self._layout.records(contract), "record_id", version, batch_size)
             yield from queries.payloads(self._layout.failures(contract), "failure_id", version, batch_size)
+
+    # -- replays (replays.py) ---------------------------------------------------------------------------
+
+    def replay_candidates(
+        self, selection: FailureFilter, *, batch_size: int = 500
+    ) -> Iterator[list[FailureRecord]]:
+        """Failures matching ``selection``, collection after collection, each in ``failure_id`` order."""
+        where = queries.failure_filter(selection)
+        with translate_errors():
+            collections = self._layout.failure_collections(selection.contract)
+        for collection in collections:
+            last = ""
+            while True:
+                with translate_errors():
+                    found = collection.find({**where, "failure_id": {"$gt": last}}, FAILURE_FIELDS)
+                    batch = [failure_of(doc) for doc in found.sort("failure_id", 1).limit(batch_size)]
+                if not batch:
+                    break
+                yield metadata.joined(batch, self._headers)
+                last = batch[-1].failure_id
+
+    def write_replayed(self, items: Sequence[Replayed]) -> ReplayWrite:
+        """Lineage, records, then resolutions of a replay batch, in the order a rerun repairs."""
+        self._writable("nothing was replayed")
+        if not items:
+            return ReplayWrite()
+        names = sorted({item.record.contract for item in items})
+        ids = sorted({item.record.record_id for item in items})
+        with translate_errors():
+            for name in names:
+                self._layout.ensure(name)
+            existing = {
+                str(doc["record_id"])
+                for name in names
+                for doc in queries.find_ids(self._layout.records(name), "record_id", ids)
+            }
+            return self._replays.write(items, existing, lambda records: self.write(records, []), _now())
+
+    def lineage(self, record_id: str) -> Lineage | None:
+        """The lineage of a record a replay wrote."""
+        with translate_errors():
+            return self._replays.lineage_of(record_id)
+
+    def resolutions(self, failure_id: str) -> list[Resolution]:
+        """A failure's resolutions, oldest first."""
+        with translate_errors():
+            return self._replays.resolutions_of(failure_id)
+
+    def save_replay(self, run: ReplayRun) -> None:
+        """Insert or replace a replay run."""
+        self._writable("no replay was saved")
+        with translate_errors():
+            self._replays.save(run)
+
+    def get_replay(self, replay_id: str) -> ReplayRun | None:
+        """One replay run."""
+        with translate_errors():
+            return self._replays.get(replay_id)
+
+    def list_replays(self, limit: int = 50, offset: int = 0) -> list[ReplayRun]:
+        """Replay runs, the latest started first."""
+        with translate_errors():
+            return self._replays.every(limit, offset)
 
     # -- API keys (keys.py) ----------------------------------------------------------------------------
 
