@@ -12,6 +12,7 @@ from sigma_aetl.cli import (
     init_cmd,
     keys_cmd,
     records_cmd,
+    replay_cmd,
     serve_cmd,
     stats_cmd,
     validate_cmd,
@@ -42,6 +43,7 @@ app.add_typer(records_cmd.app, name="records")
 app.command("stats")(stats_cmd.stats)
 app.command("worker")(worker_cmd.worker)
 app.add_typer(keys_cmd.app, name="keys")
+app.command("replay")(replay_cmd.replay)
 
 
 def _print_version(value: bool) -> None:
