@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from sigma_aetl.cli.errors import EXIT_FAILED, EXIT_OK, operational_errors
@@ -132,7 +132,7 @@ def _progress(console: Console | None, run: ReplayRun) -> Iterator[Advance]:
 def show_run(console: Console, run: ReplayRun) -> None:
     """The run for a person: what it did, then the new decisions of the failures still failing."""
     summary = run.summary
-    rows = [
+    rows: list[tuple[str, RenderableType]] = [
         ("replay", plain(run.replay_id)),
         ("target", plain(f"{run.target} ({run.target_fingerprint[:19]})")),
         ("selected", str(summary.selected)),

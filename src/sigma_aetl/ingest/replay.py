@@ -34,7 +34,7 @@ from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.jsonparse import Limits
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, accepted_record, conflict_record
 from sigma_aetl.core.validator import DEFAULT_LIMITS, validate
-from sigma_aetl.errors import ContractNotFound, ReplayRefused
+from sigma_aetl.errors import ContractNotFound, ReplayRefused, SigmaError
 from sigma_aetl.stores.base import (
     FailureQuery,
     Lineage,
@@ -53,6 +53,10 @@ REPLAY_SOURCE = "replay"
 
 Clock = Callable[[], datetime]
 Progress = Callable[[ReplayRun], None]
+
+
+class ReplayStopped(SigmaError):
+    """A replay was asked to stop before its end; what it wrote is complete, batch by batch."""
 
 
 class ReplayRequest(ReplaySelection):
@@ -134,14 +138,24 @@ class Replayer:
             started_at=now,
         )
 
-    def run(self, run: ReplayRun, *, keep: bool = True, progress: Progress | None = None) -> ReplayRun:
+    def run(
+        self,
+        run: ReplayRun,
+        *,
+        keep: bool = True,
+        progress: Progress | None = None,
+        stop: Callable[[], bool] = lambda: False,
+    ) -> ReplayRun:
         """Replay every selected failure, batch by batch; with ``keep``, the run is stored as it starts,
-        after every batch, and as it ends. Returns it ``done``; a StoreError ends it ``failed`` (stored so,
-        when the store still answers) and is raised."""
+        after every batch, and as it ends. Returns it ``done``. An error (a StoreError, or ReplayStopped
+        when ``stop()`` turns true between two batches) ends it ``failed``, stored so when the store still
+        answers, and is raised: the same replay again finishes the work."""
         save = self.store.save_replay if keep else _ignore
         save(run)
         try:
             for batch in self.store.replay_candidates(run.selection, batch_size=self.batch_size):
+                if stop():
+                    raise ReplayStopped("stopped before the end (the gateway shut down): run it again")
                 run.progress += len(batch)
                 self._batch(run, batch)
                 save(run)
