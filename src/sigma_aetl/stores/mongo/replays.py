@@ -81,8 +81,9 @@ class Replays:
         return sorted(found, key=lambda r: (r.resolved_at, r.record_id))
 
     def save(self, run: ReplayRun) -> None:
-        """Insert or replace ``run``."""
-        doc = {"started_us": micros(run.started_at), "doc": run.model_dump_json()}
+        """Insert or replace ``run`` (the replacement names its ``_id``: nx-27017's upsert does not take it
+        from the filter, as mongod does)."""
+        doc = {"_id": run.replay_id, "started_us": micros(run.started_at), "doc": run.model_dump_json()}
         self.runs.replace_one({"_id": run.replay_id}, doc, upsert=True)
 
     def get(self, replay_id: str) -> ReplayRun | None:

@@ -1,0 +1,169 @@
+"""The store conformance suite, replays: every store selects failures, writes replayed records with lineage
+and resolutions, and keeps replay runs alike."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from stores.conftest import FailureFactory, RecordFactory
+
+from sigma_aetl.core.records import AcceptedRecord
+from sigma_aetl.core.taxonomy import RootCause
+from sigma_aetl.stores import Store
+from sigma_aetl.stores.base import (
+    FailureFilter,
+    Lineage,
+    Replayed,
+    ReplayRun,
+    ReplaySelection,
+    ReplaySummary,
+)
+
+T0 = datetime(2024, 5, 1, 12, 0, 0, 123000, tzinfo=UTC)
+
+
+def replayed(record: AcceptedRecord, failure_id: str, replay_id: str = "rpl_1") -> Replayed:
+    """The record a replay of ``failure_id`` writes, with its lineage."""
+    lineage = Lineage(
+        record_id=record.record_id,
+        replayed_from=failure_id,
+        replay_id=replay_id,
+        fingerprint=record.fingerprint,
+        replayed_at=T0,
+    )
+    return Replayed(record, lineage)
+
+
+def run(replay_id: str, started: datetime, state: str = "running", replayed: int = 0) -> ReplayRun:
+    """A replay run into shipment@2."""
+    return ReplayRun.model_validate(
+        {
+            "replay_id": replay_id,
+            "target": "shipment@2",
+            "target_fingerprint": "sha256:two",
+            "selection": ReplaySelection(contract="shipment", version=1),
+            "state": state,
+            "total": 3,
+            "progress": 3 if state == "done" else 0,
+            "summary": ReplaySummary(selected=3, replayed=replayed),
+            "started_at": started,
+        }
+    )
+
+
+def test_replayed_records_are_stored_with_lineage_and_their_failures_resolved(
+    store: Store, make_record: RecordFactory
+) -> None:
+    """A replayed record is stored as given, carries its lineage, and its failure gets one resolution."""
+    record = make_record("SHIP-1", version=2)
+    written = store.write_replayed([replayed(record, "fail_a")])
+    assert written.new_records == {record.record_id}
+    assert written.resolved == {"fail_a"}
+    assert store.get_record(record.record_id) == record
+    lineage = store.lineage(record.record_id)
+    assert lineage is not None
+    assert (lineage.replayed_from, lineage.replay_id) == ("fail_a", "rpl_1")
+    [resolution] = store.resolutions("fail_a")
+    assert (resolution.record_id, resolution.target, resolution.replay_id) == (
+        record.record_id,
+        "shipment@2",
+        "rpl_1",
+    )
+
+
+def test_the_same_replay_again_writes_nothing_new(store: Store, make_record: RecordFactory) -> None:
+    """Writing the same replayed record again (another run) finds it stored: same lineage, one resolution."""
+    record = make_record("SHIP-1", version=2)
+    store.write_replayed([replayed(record, "fail_a", "rpl_1")])
+    again = store.write_replayed([replayed(record, "fail_a", "rpl_2")])
+    assert again.new_records == set()
+    assert again.existing_records == {record.record_id: record.content_hash}
+    lineage = store.lineage(record.record_id)
+    assert lineage is not None and lineage.replay_id == "rpl_1"
+    assert [r.replay_id for r in store.resolutions("fail_a")] == ["rpl_1"]
+    assert store.stats().accepted_total == 1
+
+
+def test_a_record_stored_before_the_replay_gets_no_lineage(store: Store, make_record: RecordFactory) -> None:
+    """A record the gateway stored itself is found existing: it gains no lineage, the failure no resolution."""
+    record = make_record("SHIP-1", version=2)
+    store.write([record], [])
+    written = store.write_replayed([replayed(record, "fail_a")])
+    assert written.existing_records == {record.record_id: record.content_hash}
+    assert store.lineage(record.record_id) is None
+    assert store.resolutions("fail_a") == []
+    assert store.get_record(record.record_id) == record
+
+
+def test_two_failures_making_one_record_resolve_only_the_first(
+    store: Store, make_record: RecordFactory
+) -> None:
+    """Two failures replayed into the same record id: one record, its lineage names the first, which alone
+    is resolved (the second is a duplicate)."""
+    record = make_record("SHIP-1", version=2)
+    written = store.write_replayed([replayed(record, "fail_a"), replayed(record, "fail_b")])
+    assert written.new_records == {record.record_id}
+    assert written.resolved == {"fail_a"}
+    assert store.resolutions("fail_b") == []
+
+
+def test_concurrent_replays_store_each_record_and_resolution_once(
+    store_url: str, make_record: RecordFactory
+) -> None:
+    """Two store handles replaying the same failures at once store each record once, one lineage each,
+    and one resolution per failure."""
+    from sigma_aetl.stores import open_store  # noqa: PLC0415 - one handle per thread, as replay jobs open
+
+    records = [make_record(f"SHIP-{n}", version=2) for n in range(200)]
+    handles = [open_store(store_url) for _ in range(2)]
+    try:
+        threads = [
+            threading.Thread(
+                target=lambda h=handle, n=n: h.write_replayed(
+                    [replayed(r, f"fail_{i}", f"rpl_{n}") for i, r in enumerate(records)]
+                )
+            )
+            for n, handle in enumerate(handles)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        reader = handles[0]
+        assert reader.stats().accepted_total == 200
+        assert all(len(reader.resolutions(f"fail_{i}")) == 1 for i in range(200))
+        assert all(reader.lineage(r.record_id) is not None for r in records)
+    finally:
+        for handle in handles:
+            handle.close()
+
+
+def test_candidates_come_in_failure_id_order_in_batches_matching_the_filters(
+    store: Store, make_failure: FailureFactory
+) -> None:
+    """replay_candidates yields every matching failure once, by failure id, at most batch_size at a time."""
+    wanted = [make_failure(f"k{n}", received_at=T0 + timedelta(seconds=n)) for n in range(7)]
+    other = make_failure("other", root_cause=RootCause.TYPE_MISMATCH, paths=("weight_kg",))
+    elsewhere = make_failure("k-order", contract_ref="order@1")
+    store.write([], [*wanted, other, elsewhere])
+    selection = FailureFilter(contract="shipment", version=1, root_cause=RootCause.MISSING_FIELD)
+    batches = list(store.replay_candidates(selection, batch_size=3))
+    assert [len(batch) for batch in batches] == [3, 3, 1]
+    ids = [failure.failure_id for batch in batches for failure in batch]
+    assert ids == sorted(f.failure_id for f in wanted)
+    since = FailureFilter(since=T0 + timedelta(seconds=5))
+    assert {f.failure_id for b in store.replay_candidates(since) for f in b} == {
+        f.failure_id for f in wanted[5:]
+    }
+
+
+def test_replay_runs_are_replaced_by_id_and_listed_latest_first(store: Store) -> None:
+    """A run saved again replaces itself; runs list the latest started first; an unknown id is None."""
+    store.save_replay(run("rpl_a", T0))
+    store.save_replay(run("rpl_b", T0 + timedelta(minutes=1)))
+    store.save_replay(run("rpl_a", T0, state="done", replayed=3))
+    found = store.get_replay("rpl_a")
+    assert found is not None
+    assert (found.state, found.summary.replayed, found.selection.version) == ("done", 3, 1)
+    assert [r.replay_id for r in store.list_replays()] == ["rpl_b", "rpl_a"]
+    assert [r.replay_id for r in store.list_replays(limit=1, offset=1)] == ["rpl_a"]
+    assert store.get_replay("rpl_unknown") is None
