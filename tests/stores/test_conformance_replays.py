@@ -4,8 +4,6 @@ and resolutions, and keeps replay runs alike."""
 import threading
 from datetime import UTC, datetime, timedelta
 
-from stores.conftest import FailureFactory, RecordFactory
-
 from sigma_aetl.core.records import AcceptedRecord
 from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.stores import Store
@@ -17,6 +15,7 @@ from sigma_aetl.stores.base import (
     ReplaySelection,
     ReplaySummary,
 )
+from stores.conftest import FailureFactory, RecordFactory
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123000, tzinfo=UTC)
 
@@ -78,13 +77,14 @@ def test_the_same_replay_again_writes_nothing_new(store: Store, make_record: Rec
     assert again.new_records == set()
     assert again.existing_records == {record.record_id: record.content_hash}
     lineage = store.lineage(record.record_id)
-    assert lineage is not None and lineage.replay_id == "rpl_1"
+    assert lineage is not None
+    assert lineage.replay_id == "rpl_1"
     assert [r.replay_id for r in store.resolutions("fail_a")] == ["rpl_1"]
     assert store.stats().accepted_total == 1
 
 
 def test_a_record_stored_before_the_replay_gets_no_lineage(store: Store, make_record: RecordFactory) -> None:
-    """A record the gateway stored itself is found existing: it gains no lineage, the failure no resolution."""
+    """A record the gateway stored itself is found existing: no lineage, and the failure no resolution."""
     record = make_record("SHIP-1", version=2)
     store.write([record], [])
     written = store.write_replayed([replayed(record, "fail_a")])
