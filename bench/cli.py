@@ -10,7 +10,7 @@ from contextlib import suppress
 from pathlib import Path
 from types import FrameType
 
-from bench import http_batch, http_single, ingest, kafka, machine, profile, report, soak, validator
+from bench import http_batch, http_single, ingest, kafka, machine, profile, replay, report, soak, validator
 from bench.context import Context
 from bench.machine import Stamp
 from bench.options import DEFAULT_OUTPUT, FULL, QUICK, Options
@@ -23,6 +23,7 @@ PARTS: dict[str, Callable[[Context], PartResult]] = {
     "http-batch": http_batch.run,
     "kafka": kafka.run,
     "memory": soak.run,
+    "replay": replay.run,
 }
 ALIASES = {"soak": "memory", "all": "all"}
 PROFILE_OF_MISS = {
@@ -33,7 +34,7 @@ PROFILE_OF_MISS = {
 """Profiles ``all`` records when a part misses a target."""
 
 EPILOG = """\
-parts: validator, ingest, http-single, http-batch, kafka, memory (= soak), profile TARGET...
+parts: validator, ingest, http-single, http-batch, kafka, memory (= soak), replay, profile TARGET...
        (profile targets: ingest, http-ingest, http-validate, http-batch). No part, or "all", runs every
        part and then profiles the parts that miss a target.
 examples:
