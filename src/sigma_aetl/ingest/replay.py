@@ -86,7 +86,7 @@ def target_of(registry: Registry, ref: str, *, allow_draft: bool) -> Contract:
     if state is ReleaseState.DRAFT and not allow_draft:
         raise ReplayRefused(
             f"cannot replay into {contract.ref}: it is a draft. Release it first "
-            f"(sigma-aetl contracts release {contract.ref}), or allow a draft (--allow-draft)"
+            f"(sigma-aetl contracts lock {contract.ref}), or allow a draft (--allow-draft)"
         )
     return contract
 
