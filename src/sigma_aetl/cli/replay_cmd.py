@@ -139,7 +139,7 @@ def show_run(console: Console, run: ReplayRun) -> None:
         ("would pass", str(summary.would_pass)),
         ("replayed" if not run.dry_run else "would replay", str(summary.replayed)),
         ("duplicates", f"{summary.duplicates} (stored already, same content)"),
-        ("still failing", f"{summary.still_failing} ({summary.still_failing_errors} errors)"),
+        ("still failing", f"{summary.still_failing} ({_errors(summary.still_failing_errors)} now)"),
         ("conflicts", f"{summary.conflicts} (identity stored with other content)"),
         ("not replayable", f"{summary.not_replayable} (stored truncated)"),
     ]
@@ -147,3 +147,7 @@ def show_run(console: Console, run: ReplayRun) -> None:
     console.print(details(rows, title=plain(title)))
     if summary.still_failing:
         console.print(counts("still failing", "root cause", summary.still_failing_by_root_cause))
+
+
+def _errors(count: int) -> str:
+    return f"{count} error" if count == 1 else f"{count} errors"
