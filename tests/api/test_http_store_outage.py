@@ -21,14 +21,20 @@ from sigma_aetl.stores.base import (
     UNBOUNDED,
     ClassPage,
     ClassQuery,
+    FailureFilter,
     FailurePage,
     FailurePurge,
     FailureQuery,
+    Lineage,
     PageBudget,
     ProducerActivity,
     PurgeReport,
     RecordPage,
     RecordQuery,
+    Replayed,
+    ReplayRun,
+    ReplayWrite,
+    Resolution,
     Stats,
     WriteReport,
     Written,
@@ -95,6 +101,36 @@ class DownStore:
         raise self._down()
 
     def producer_activity(self, contract: str, producer: str) -> list[ProducerActivity]:
+        """Unavailable."""
+        raise self._down()
+
+    def replay_candidates(
+        self, selection: FailureFilter, *, batch_size: int = 500
+    ) -> Iterator[list[FailureRecord]]:
+        """Unavailable."""
+        raise self._down()
+
+    def write_replayed(self, items: Sequence[Replayed]) -> ReplayWrite:
+        """Unavailable."""
+        raise self._down()
+
+    def lineage(self, record_id: str) -> Lineage | None:
+        """Unavailable."""
+        raise self._down()
+
+    def resolutions(self, failure_id: str) -> list[Resolution]:
+        """Unavailable."""
+        raise self._down()
+
+    def save_replay(self, run: ReplayRun) -> None:
+        """Unavailable."""
+        raise self._down()
+
+    def get_replay(self, replay_id: str) -> ReplayRun | None:
+        """Unavailable."""
+        raise self._down()
+
+    def list_replays(self, limit: int = 50, offset: int = 0) -> list[ReplayRun]:
         """Unavailable."""
         raise self._down()
 

@@ -19,11 +19,11 @@ TO_V2 = ReplayRequest(to="shipment@2", contract="shipment", version=1, allow_dra
 
 
 def replay(
-    registry: Registry, store: SqliteStore, request: ReplayRequest = TO_V2, **options: int
+    registry: Registry, store: SqliteStore, request: ReplayRequest = TO_V2, *, batch_size: int = 500
 ) -> ReplayRun:
     """Run ``request`` to its end over ``store``."""
     target = target_of(registry, request.to, allow_draft=request.allow_draft)
-    replayer = Replayer(store, target, **options)
+    replayer = Replayer(store, target, batch_size=batch_size)
     return replayer.run(replayer.start(request), keep=not request.dry_run)
 
 
