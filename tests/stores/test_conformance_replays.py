@@ -4,8 +4,12 @@ and resolutions, and keeps replay runs alike."""
 import threading
 from datetime import UTC, datetime, timedelta
 
+from replay_support import sent_to_v1, v2_shaped
+from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.records import AcceptedRecord
 from sigma_aetl.core.taxonomy import RootCause
+from sigma_aetl.ingest.pipeline import Pipeline
+from sigma_aetl.ingest.replay import Replayer, ReplayRequest, target_of
 from sigma_aetl.stores import Store
 from sigma_aetl.stores.base import (
     FailureFilter,
@@ -167,3 +171,27 @@ def test_replay_runs_are_replaced_by_id_and_listed_latest_first(store: Store) ->
     assert [r.replay_id for r in store.list_replays()] == ["rpl_b", "rpl_a"]
     assert [r.replay_id for r in store.list_replays(limit=1, offset=1)] == ["rpl_a"]
     assert store.get_replay("rpl_unknown") is None
+
+
+def test_a_replay_over_each_store_replays_once_and_then_finds_duplicates(
+    store: Store, registry: Registry
+) -> None:
+    """The replay service over each store: v2-shaped failures of shipment@1 become shipment@2 records with
+    lineage and resolutions, the failures stay as they were, and the same replay again writes nothing."""
+    failure_ids = sent_to_v1(Pipeline(registry, store), [v2_shaped(n) for n in range(7)])
+    before = [store.get_failure(failure_id) for failure_id in failure_ids]
+    request = ReplayRequest(to="shipment@2", contract="shipment", version=1, allow_draft=True)
+    target = target_of(registry, request.to, allow_draft=True)
+    replayer = Replayer(store, target, batch_size=3)
+    first = replayer.run(replayer.start(request))
+    again = Replayer(store, target, batch_size=3)
+    second = again.run(again.start(request))
+    assert (first.summary.replayed, second.summary.replayed, second.summary.duplicates) == (7, 0, 7)
+    assert store.stats().accepted_by_contract == {"shipment@2": 7}
+    assert [store.get_failure(failure_id) for failure_id in failure_ids] == before
+    for failure_id in failure_ids:
+        [resolution] = store.resolutions(failure_id)
+        lineage = store.lineage(resolution.record_id)
+        assert lineage is not None
+        assert (lineage.replayed_from, lineage.replay_id) == (failure_id, first.replay_id)
+    assert [run.replay_id for run in store.list_replays()] == [second.replay_id, first.replay_id]

@@ -161,8 +161,8 @@ class Replayer:
                 save(run)
                 if progress is not None:
                     progress(run)
-        except Exception as exc:
-            ended = {"state": "failed", "error": str(exc), "finished_at": self.clock()}
+        except BaseException as exc:  # Ctrl-C too: the run says it ended, and how far it got
+            ended = {"state": "failed", "error": str(exc) or type(exc).__name__, "finished_at": self.clock()}
             failed = run.model_copy(update=ended)
             _try(save, failed)
             raise
