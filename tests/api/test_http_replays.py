@@ -116,3 +116,13 @@ def test_replays_need_the_admin_scope(settings: Settings) -> None:
             assert (post.status_code, listed.status_code, one.status_code) == (
                 (422, 200, 404) if allowed else (403, 403, 403)
             )
+
+
+def test_a_dry_run_over_http_stores_only_its_run(http: httpx.Client) -> None:
+    """A dry run started over HTTP counts what a replay would do, stores its run to be read, and no record."""
+    send_to_v1(http, 3)
+    started = http.post("/v1/replays", json={**TO_V2, "dry_run": True})
+    assert started.status_code == 202, started.text
+    done = finished(http, started.headers["location"])
+    assert (done["dry_run"], done["summary"]["would_pass"], done["summary"]["replayed"]) == (True, 3, 3)
+    assert http.get("/v1/stats").json()["accepted_total"] == 0
