@@ -84,6 +84,8 @@ OPERATIONS = [
     ("GET", "/v1/failures"),
     ("GET", "/v1/failures/{failure_id}"),
     ("GET", "/v1/failures/{failure_id}/raw"),
+    ("GET", "/v1/failures/{failure_id}/diagnosis"),
+    ("GET", "/v1/failure-classes/{class_id}/diagnosis"),
     ("GET", "/v1/stats"),
     ("POST", "/v1/replays"),
     ("GET", "/v1/replays"),

@@ -7,6 +7,7 @@ import typer
 from sigma_aetl import __version__
 from sigma_aetl.cli import (
     contracts_cmd,
+    explain_cmd,
     failures_cmd,
     ingest_cmd,
     init_cmd,
@@ -38,6 +39,7 @@ app.command("serve")(serve_cmd.serve)
 app.command("ingest")(ingest_cmd.ingest)
 app.command("validate")(validate_cmd.validate)
 app.add_typer(contracts_cmd.app, name="contracts")
+failures_cmd.app.command("explain")(explain_cmd.explain)
 app.add_typer(failures_cmd.app, name="failures")
 app.add_typer(records_cmd.app, name="records")
 app.command("stats")(stats_cmd.stats)
