@@ -126,3 +126,14 @@ def test_a_dry_run_over_http_stores_only_its_run(http: httpx.Client) -> None:
     done = finished(http, started.headers["location"])
     assert (done["dry_run"], done["summary"]["would_pass"], done["summary"]["replayed"]) == (True, 3, 3)
     assert http.get("/v1/stats").json()["accepted_total"] == 0
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_a_body_that_is_not_json_starts_nothing(http: httpx.Client, content_type: str | None) -> None:
+    """A body a web page could send cross-site without asking (not JSON) is a 422 problem; nothing starts."""
+    headers = {"content-type": content_type} if content_type else {}
+    request = http.build_request("POST", "/v1/replays", content=b'{"to": "shipment@1"}', headers=headers)
+    if content_type is None:
+        del request.headers["content-type"]
+    assert http.send(request).status_code == 422
+    assert http.get("/v1/replays").json() == []
