@@ -119,3 +119,18 @@ def test_v2_shaped_helper_is_refused_by_v1(cli: Cli, tmp_path: Path) -> None:
     path.write_bytes(v2_shaped(1))
     result = cli.run("validate", "shipment@1", str(path))
     assert result.exit_code == 1
+
+
+def test_failures_show_gives_the_resolution_beside_the_failure(cli: Cli, tmp_path: Path) -> None:
+    """After a replay, `failures show` lists the record that resolved the failure (JSON and table); before
+    it, the failure shows none."""
+    sent_to_v1(cli, tmp_path, jsonl(1))
+    [failure] = json.loads(cli.run("failures", "list", "--json").output)["items"]
+    before = json.loads(cli.run("failures", "show", failure["failure_id"], "--json").output)
+    assert "resolutions" not in before
+    run = json.loads(cli.run(*TO_V2, "--json").output)
+    after = json.loads(cli.run("failures", "show", failure["failure_id"], "--json").output)
+    [resolution] = after.pop("resolutions")
+    assert after == before
+    assert resolution["replay_id"] == run["replay_id"]
+    assert "resolved by replay" in cli.run("failures", "show", failure["failure_id"]).output
