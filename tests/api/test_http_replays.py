@@ -137,3 +137,20 @@ def test_a_body_that_is_not_json_starts_nothing(http: httpx.Client, content_type
         del request.headers["content-type"]
     assert http.send(request).status_code == 422
     assert http.get("/v1/replays").json() == []
+
+
+def test_ingestion_goes_on_while_a_replay_runs(http: httpx.Client) -> None:
+    """Events ingested while a replay of thousands of failures runs are all stored, and the replay stores
+    every one of its records: the job writes beside the gateway's writer, neither waits for the other."""
+    batch = b"".join(v2_shaped(n) + b"\n" for n in range(3000))
+    ndjson = {"content-type": "application/x-ndjson"}
+    assert http.post("/v1/ingest/shipment/1", content=batch, headers=ndjson).status_code == 200
+    started = http.post("/v1/replays", json=TO_V2)
+    assert started.status_code == 202
+    shipment = b'{"shipment_id": "LIVE-%d", "weight_kg": 2.5, "destination": "Cork", "priority": 1}'
+    answers = [http.post("/v1/ingest/shipment/1", content=shipment % n).json() for n in range(40)]
+    assert all(answer["status"] == "PASSED" for answer in answers)
+    done = finished(http, started.headers["location"])
+    assert (done["state"], done["summary"]["replayed"]) == ("done", 3000)
+    stats = http.get("/v1/stats").json()
+    assert stats["accepted_by_contract"] == {"shipment@1": 40, "shipment@2": 3000}
