@@ -9,8 +9,10 @@ MongoDB writes a replay batch without a transaction, in an order that a rerun re
 records not stored yet first (insert-if-absent, so the first claim wins), then the records, then the
 resolution of every failure whose record's stored lineage names it. A run killed between two steps leaves at
 most a lineage whose record is missing (the rerun writes the record, and the lineage names the run that
-claimed it first) or a record without its failure's resolution (the rerun adds it). Raises pymongo's
-errors; the store translates them.
+claimed it first) or a record without its failure's resolution (the rerun adds it). One gap without a
+transaction: should the gateway store the same record id in the instant between the replay's lookup and
+its lineage claim, that record carries the claim (SQLite does all three in one transaction). Raises
+pymongo's errors; the store translates them.
 """
 
 from collections.abc import Callable, Sequence
