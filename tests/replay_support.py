@@ -5,7 +5,9 @@ from datetime import UTC, datetime
 import orjson
 
 from sigma_aetl.core.envelope import Envelope
+from sigma_aetl.core.records import AcceptedRecord
 from sigma_aetl.ingest.pipeline import Pipeline
+from sigma_aetl.stores.base import Lineage, Replayed
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -27,3 +29,15 @@ def sent_to_v1(pipeline: Pipeline, raws: list[bytes]) -> list[str]:
     outcomes = pipeline.process(envelopes)
     assert all(outcome.status == "FAILED" for outcome in outcomes)
     return [outcome.failure_id for outcome in outcomes if outcome.failure_id is not None]
+
+
+def replayed(record: AcceptedRecord, failure_id: str, replay_id: str = "rpl_1") -> Replayed:
+    """The record a replay of ``failure_id`` writes, with its lineage."""
+    lineage = Lineage(
+        record_id=record.record_id,
+        replayed_from=failure_id,
+        replay_id=replay_id,
+        fingerprint=record.fingerprint,
+        replayed_at=T0,
+    )
+    return Replayed(record, lineage)

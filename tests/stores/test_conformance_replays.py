@@ -4,17 +4,14 @@ and resolutions, and keeps replay runs alike."""
 import threading
 from datetime import UTC, datetime, timedelta
 
-from replay_support import sent_to_v1, v2_shaped
+from replay_support import replayed, sent_to_v1, v2_shaped
 from sigma_aetl.contracts.registry import Registry
-from sigma_aetl.core.records import AcceptedRecord
 from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.ingest.replay import Replayer, ReplayRequest, target_of
 from sigma_aetl.stores import Store
 from sigma_aetl.stores.base import (
     FailureFilter,
-    Lineage,
-    Replayed,
     ReplayRun,
     ReplaySelection,
     ReplaySummary,
@@ -22,18 +19,6 @@ from sigma_aetl.stores.base import (
 from stores.conftest import FailureFactory, RecordFactory
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123000, tzinfo=UTC)
-
-
-def replayed(record: AcceptedRecord, failure_id: str, replay_id: str = "rpl_1") -> Replayed:
-    """The record a replay of ``failure_id`` writes, with its lineage."""
-    lineage = Lineage(
-        record_id=record.record_id,
-        replayed_from=failure_id,
-        replay_id=replay_id,
-        fingerprint=record.fingerprint,
-        replayed_at=T0,
-    )
-    return Replayed(record, lineage)
 
 
 def run(replay_id: str, started: datetime, state: str = "running", replayed: int = 0) -> ReplayRun:

@@ -314,9 +314,11 @@ class Replayed:
     record: AcceptedRecord
     lineage: Lineage
 
-    def resolves(self, stored: Lineage | None) -> bool:
-        """Whether the record's ``stored`` lineage names this item's failure: its record is this one's."""
-        return stored is not None and stored.replayed_from == self.lineage.replayed_from
+    def resolves(self, stored: Lineage | None, content_hash: str | None) -> bool:
+        """Whether the record stored under this item's id is this one: its ``stored`` lineage names this
+        item's failure, and its ``content_hash`` (None: written just now) is this record's."""
+        same = content_hash is None or content_hash == self.record.content_hash
+        return same and stored is not None and stored.replayed_from == self.lineage.replayed_from
 
     def resolution(self, stored: Lineage, at: datetime) -> Resolution:
         """The failure's resolution by its record, naming the replay whose lineage the record carries

@@ -11,7 +11,8 @@ resolution of every failure whose record's stored lineage names it. A run killed
 most a lineage whose record is missing (the rerun writes the record, and the lineage names the run that
 claimed it first) or a record without its failure's resolution (the rerun adds it). One gap without a
 transaction: should the gateway store the same record id in the instant between the replay's lookup and
-its lineage claim, that record carries the claim (SQLite does all three in one transaction). Raises
+its lineage claim, that record carries the claim (its failure is resolved only if the content is the
+same; SQLite does all three in one transaction). Raises
 pymongo's errors; the store translates them.
 """
 
@@ -56,11 +57,11 @@ class Replays:
         if claims:
             self.lineage.bulk_write(claims, ordered=False)
         report = write_records([item.record for item in items])
-        named = self._lineage_of(sorted(first))
+        named, stored = self._lineage_of(sorted(first)), report.existing_records
         resolutions = [
             item.resolution(named[item.record.record_id], now)
             for item in items
-            if item.resolves(named.get(item.record.record_id))
+            if item.resolves(named.get(item.record.record_id), stored.get(item.record.record_id))
         ]
         if resolutions:
             self.resolutions.bulk_write([_resolved(r) for r in resolutions], ordered=False)

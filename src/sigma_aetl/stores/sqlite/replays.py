@@ -57,7 +57,7 @@ def write(conn: sqlite3.Connection, items: Sequence[Replayed], resolved_at: date
     resolutions = [
         item.resolution(named[item.record.record_id], resolved_at)
         for item in items
-        if item.resolves(named.get(item.record.record_id))
+        if item.resolves(named.get(item.record.record_id), existing.get(item.record.record_id))
     ]
     conn.executemany(
         "INSERT OR IGNORE INTO resolutions VALUES (?, ?, ?)",
