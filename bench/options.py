@@ -19,6 +19,7 @@ class Options:
     events: int
     prefill: int
     kafka_events: int
+    audit_events: int
     duration: float
     warmup: float
     connections: int
@@ -49,6 +50,7 @@ FULL: dict[str, Any] = {
     "events": 200_000,
     "prefill": 5_000_000,
     "kafka_events": 200_000,
+    "audit_events": 1_000_000,
     "duration": 10.0,
     "warmup": 2.0,
     "soak_minutes": 10.0,
@@ -63,6 +65,7 @@ QUICK: dict[str, Any] = {
     "events": 10_000,
     "prefill": 20_000,
     "kafka_events": 10_000,
+    "audit_events": 10_000,
     "duration": 3.0,
     "warmup": 1.0,
     "soak_minutes": 0.5,

@@ -92,6 +92,10 @@ class DownStore:
         """Unavailable."""
         raise self._down()
 
+    def iter_failures(self, which: FailureFilter, *, batch_size: int = 500) -> Iterator[list[FailureRecord]]:
+        """Unavailable."""
+        raise self._down()
+
     def query_classes(self, query: ClassQuery) -> ClassPage:
         """Unavailable."""
         raise self._down()
@@ -101,12 +105,6 @@ class DownStore:
         raise self._down()
 
     def producer_activity(self, contract: str, producer: str) -> list[ProducerActivity]:
-        """Unavailable."""
-        raise self._down()
-
-    def replay_candidates(
-        self, selection: FailureFilter, *, batch_size: int = 500
-    ) -> Iterator[list[FailureRecord]]:
         """Unavailable."""
         raise self._down()
 

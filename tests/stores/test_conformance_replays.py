@@ -6,17 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 from replay_support import replayed, sent_to_v1, v2_shaped
 from sigma_aetl.contracts.registry import Registry
-from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.ingest.replay import Replayer, ReplayRequest, target_of
 from sigma_aetl.stores import Store
 from sigma_aetl.stores.base import (
-    FailureFilter,
     ReplayRun,
     ReplaySelection,
     ReplaySummary,
 )
-from stores.conftest import FailureFactory, RecordFactory
+from stores.conftest import RecordFactory
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123000, tzinfo=UTC)
 
@@ -124,25 +122,6 @@ def test_concurrent_replays_store_each_record_and_resolution_once(
     finally:
         for handle in handles:
             handle.close()
-
-
-def test_candidates_come_in_failure_id_order_in_batches_matching_the_filters(
-    store: Store, make_failure: FailureFactory
-) -> None:
-    """replay_candidates yields every matching failure once, by failure id, at most batch_size at a time."""
-    wanted = [make_failure(f"k{n}", received_at=T0 + timedelta(seconds=n)) for n in range(7)]
-    other = make_failure("other", root_cause=RootCause.TYPE_MISMATCH, paths=("weight_kg",))
-    elsewhere = make_failure("k-order", contract_ref="order@1")
-    store.write([], [*wanted, other, elsewhere])
-    selection = FailureFilter(contract="shipment", version=1, root_cause=RootCause.MISSING_FIELD)
-    batches = list(store.replay_candidates(selection, batch_size=3))
-    assert [len(batch) for batch in batches] == [3, 3, 1]
-    ids = [failure.failure_id for batch in batches for failure in batch]
-    assert ids == sorted(f.failure_id for f in wanted)
-    since = FailureFilter(since=T0 + timedelta(seconds=5))
-    assert {f.failure_id for b in store.replay_candidates(since) for f in b} == {
-        f.failure_id for f in wanted[5:]
-    }
 
 
 def test_replay_runs_are_replaced_by_id_and_listed_latest_first(store: Store) -> None:

@@ -6,11 +6,13 @@ import typer
 
 from sigma_aetl import __version__
 from sigma_aetl.cli import (
+    audit_cmd,
     contracts_cmd,
     explain_cmd,
     failures_cmd,
     ingest_cmd,
     init_cmd,
+    kafka_cmd,
     keys_cmd,
     records_cmd,
     replay_cmd,
@@ -45,6 +47,8 @@ app.add_typer(records_cmd.app, name="records")
 app.command("stats")(stats_cmd.stats)
 app.command("worker")(worker_cmd.worker)
 app.add_typer(keys_cmd.app, name="keys")
+app.command("audit")(audit_cmd.audit_store)
+app.add_typer(kafka_cmd.app, name="kafka")
 app.command("replay")(replay_cmd.replay)
 
 

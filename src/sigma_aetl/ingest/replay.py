@@ -153,7 +153,7 @@ class Replayer:
         save = self.store.save_replay if keep else _ignore
         save(run)
         try:
-            for batch in self.store.replay_candidates(run.selection, batch_size=self.batch_size):
+            for batch in self.store.iter_failures(run.selection, batch_size=self.batch_size):
                 if stop():
                     raise ReplayStopped("stopped before the end (the gateway shut down): run it again")
                 run.progress += len(batch)

@@ -439,6 +439,16 @@ class Store(Protocol):
         ``batch_size``, each payload once. Read-only."""
         ...
 
+    # The audit (docs/audit.md): every stored failure a filter selects, read in bounded memory.
+
+    def iter_failures(self, which: FailureFilter, *, batch_size: int = 500) -> Iterator[list[FailureRecord]]:
+        """The failures ``which`` selects, each once, with their occurrences, in batches of at most
+        ``batch_size`` in the store's own stable order (SQLite: insertion order; MongoDB: ``_id`` order
+        per failure collection, the unrouted one first), keyset-paged — each batch starts after the last
+        position of the one before, never at an OFFSET — so memory and each batch's cost stay bounded
+        however many are stored. A failure written during the iteration may or may not be seen. Read-only."""
+        ...
+
     # Failure classes (docs/diagnostics.md): kept as failures are written, in the same transaction.
 
     def query_classes(self, query: ClassQuery) -> ClassPage:
@@ -454,13 +464,6 @@ class Store(Protocol):
         ...
 
     # Replays (docs/replay.md): runs, and lineage and resolutions kept apart from what they link.
-
-    def replay_candidates(
-        self, selection: FailureFilter, *, batch_size: int = 500
-    ) -> Iterator[list[FailureRecord]]:
-        """The failures ``selection`` matches, in ``failure_id`` order (keyset paging, so failures written
-        meanwhile never shift a page), with their occurrences, in batches of at most ``batch_size``."""
-        ...
 
     def write_replayed(self, items: Sequence[Replayed]) -> ReplayWrite:
         """Store each item's record unless its id exists; give a new record its lineage, and give the

@@ -227,25 +227,17 @@ class MongoStore:
             yield from queries.payloads(self._layout.records(contract), "record_id", version, batch_size)
             yield from queries.payloads(self._layout.failures(contract), "failure_id", version, batch_size)
 
-    # -- replays (replays.py) ---------------------------------------------------------------------------
-
-    def replay_candidates(
-        self, selection: FailureFilter, *, batch_size: int = 500
-    ) -> Iterator[list[FailureRecord]]:
-        """Failures matching ``selection``, collection after collection, each in ``failure_id`` order."""
-        where = queries.failure_filter(selection)
+    def iter_failures(self, which: FailureFilter, *, batch_size: int = 500) -> Iterator[list[FailureRecord]]:
+        """Failures ``which`` selects, collection after collection, each in ``_id`` order (keyset paging
+        along the ``_id`` index)."""
+        where = queries.failure_filter(which)
         with translate_errors():
-            collections = self._layout.failure_collections(selection.contract)
+            collections = self._layout.failure_collections(which.contract)
         for collection in collections:
-            last = ""
-            while True:
-                with translate_errors():
-                    found = collection.find({**where, "failure_id": {"$gt": last}}, FAILURE_FIELDS)
-                    batch = [failure_of(doc) for doc in found.sort("failure_id", 1).limit(batch_size)]
-                if not batch:
-                    break
-                yield metadata.joined(batch, self._headers)
-                last = batch[-1].failure_id
+            for docs in queries.after_ids(collection, where, batch_size):
+                yield metadata.joined([failure_of(doc) for doc in docs], self._headers)
+
+    # -- replays (replays.py) ---------------------------------------------------------------------------
 
     def write_replayed(self, items: Sequence[Replayed]) -> ReplayWrite:
         """Lineage, records, then resolutions of a replay batch, in the order a rerun repairs."""

@@ -428,25 +428,24 @@ class SqliteStore:
             yield [StoredPayload(kind, row[1], _raw_of(row[2])) for row in rows]
             last = rows[-1][0]
 
-    # -- replays (replays.py) ---------------------------------------------------------------------------
-
-    def replay_candidates(
-        self, selection: FailureFilter, *, batch_size: int = 500
-    ) -> Iterator[list[FailureRecord]]:
-        """Failures matching ``selection`` in ``failure_id`` order, by keyset paging on the primary key."""
-        where, params = _failure_filter(selection)
-        where = f"{where} AND failure_id > ?" if where else "WHERE failure_id > ?"
-        last = ""
+    def iter_failures(self, which: FailureFilter, *, batch_size: int = 500) -> Iterator[list[FailureRecord]]:
+        """Failures ``which`` selects in insertion order: keyset paging on the rowid."""
+        where, params = _failure_filter(which)
+        after = f"{where} AND rowid > ?" if where else "WHERE rowid > ?"
+        last = 0
         while True:
             with translate_errors():
                 conn = self._reader()
-                select = f"SELECT failure_id, doc, {self._occurrences(conn)} FROM failures {where} "
-                rows = conn.execute(f"{select} ORDER BY failure_id LIMIT ?", [*params, last, batch_size])
-                found = rows.fetchall()
-            if not found:
+                select = f"SELECT rowid, doc, {self._occurrences(conn)} FROM failures {after} "
+                rows = conn.execute(
+                    f"{select} ORDER BY rowid LIMIT ?", [*params, last, batch_size]
+                ).fetchall()
+            if not rows:
                 return
-            yield metadata.joined([_failure_of(row[1:]) for row in found], self._headers)
-            last = found[-1][0]
+            yield metadata.joined([_failure_of(row[1:]) for row in rows], self._headers)
+            last = rows[-1][0]
+
+    # -- replays (replays.py) ---------------------------------------------------------------------------
 
     def write_replayed(self, items: Sequence[Replayed]) -> ReplayWrite:
         """Records, lineage and resolutions of a replay batch in one transaction beside the writer."""
