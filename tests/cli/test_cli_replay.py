@@ -134,3 +134,17 @@ def test_failures_show_gives_the_resolution_beside_the_failure(cli: Cli, tmp_pat
     assert after == before
     assert resolution["replay_id"] == run["replay_id"]
     assert "resolved by replay" in cli.run("failures", "show", failure["failure_id"]).output
+
+
+def test_the_audit_after_a_replay_finds_zero_drift(cli: Cli, tmp_path: Path) -> None:
+    """After a replay (records with lineage, one still failing, one identity conflict), the audit over the
+    whole store reproduces every stored decision: exit 0."""
+    sent_to_v1(cli, tmp_path, jsonl(5) + b'{"shipment_id": "HEAVY", "weight_kg": 2000}\n')
+    other = tmp_path / "v2.jsonl"
+    other.write_bytes(v2_shaped(0, destination="Galway") + b"\n")  # SHIP-0 already stored as shipment@2
+    cli.run("ingest", "shipment@2", str(other))
+    replayed = json.loads(cli.run(*TO_V2, "--json").output)["summary"]
+    assert (replayed["replayed"], replayed["conflicts"], replayed["still_failing"]) == (4, 1, 1)
+    audit = cli.run("audit")
+    assert audit.exit_code == 0, audit.output
+    assert "drifted              0" in audit.output
