@@ -38,6 +38,8 @@ class Options:
     sqlite_sync: str
     note: str
     quick: bool
+    scale: int = 5_000_000
+    """Failures in the store of the ``classes`` part."""
 
     def store_url(self, path: Path, synchronous: str | None = None) -> str:
         """The SQLite URL of ``path`` (absolute), with this run's ``synchronous`` unless given."""
@@ -56,6 +58,7 @@ FULL: dict[str, Any] = {
     "soak_minutes": 10.0,
     "soak_interval": 5.0,
     "profile_seconds": 15.0,
+    "scale": 5_000_000,
 }
 """Sizes of the full run (the issue's figures)."""
 
@@ -71,5 +74,6 @@ QUICK: dict[str, Any] = {
     "soak_minutes": 0.5,
     "soak_interval": 1.0,
     "profile_seconds": 5.0,
+    "scale": 20_000,
 }
 """Tiny sizes: every part in a few minutes, for checking the harness rather than the gateway."""

@@ -14,7 +14,6 @@ import pytest
 
 from api.conftest import CONTRACTS, make_settings
 from cli_support import clean_environ
-from diagnosis_support import ClassesFromFailures
 from serve_support import ServeProcess
 from sigma_aetl.contracts.loader import load_registry
 from sigma_aetl.core.classes import class_id_of
@@ -23,6 +22,7 @@ from sigma_aetl.http import create_app
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.stores.keys import issue
+from sigma_aetl.stores.sqlite import SqliteStore
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 V2 = b'{"shipment_id": "S-%d", "weight_kg": 3, "destination": "Cork", "service_level": "express"}'
@@ -102,7 +102,7 @@ def test_the_class_route_diagnoses_a_class(tmp_path: Path) -> None:
     """Over HTTP, a class's diagnosis judges its samples: all of them pass shipment@2."""
     settings = make_settings(tmp_path)
     registry = load_registry(CONTRACTS)
-    store = ClassesFromFailures(tmp_path / "gateway.db", writer="inline")
+    store = SqliteStore(tmp_path / "gateway.db", writer="inline")
     app = create_app(settings, Gateway(settings, registry, store, Pipeline(registry, store)))
     try:
         body = asyncio.run(_ingest_then_diagnose(app))
@@ -131,7 +131,7 @@ def test_the_routes_need_the_read_scope(tmp_path: Path) -> None:
     """With API keys, a `read` key is served the diagnosis routes; an ingest-only key is refused (403)."""
     settings = make_settings(tmp_path)
     registry = load_registry(CONTRACTS)
-    store = ClassesFromFailures(tmp_path / "gateway.db", writer="inline")
+    store = SqliteStore(tmp_path / "gateway.db", writer="inline")
     tokens = {scope: issue(store, scope, [scope]).token for scope in ("read", "ingest:shipment")}
     app = create_app(settings, Gateway(settings, registry, store, Pipeline(registry, store)))
     paths = [f"/v1/failures/fail_{'0' * 32}/diagnosis", f"/v1/failure-classes/cls_{'0' * 32}/diagnosis"]
@@ -156,7 +156,7 @@ def test_client_addresses_need_read_raw(tmp_path: Path) -> None:
     """A `read` key sees a class's client producers masked, as in a failure's source; read:raw sees them."""
     settings = make_settings(tmp_path)
     registry = load_registry(CONTRACTS)
-    store = ClassesFromFailures(tmp_path / "gateway.db", writer="inline")
+    store = SqliteStore(tmp_path / "gateway.db", writer="inline")
     tokens = {scope: issue(store, scope, [scope]).token for scope in ("read", "read:raw")}
     source = {"kind": "http", "client": "10.0.0.7:51234"}
     envelope = Envelope(raw=V2 % 1, contract="shipment", version="1", received_at=T0, source=source)

@@ -1,15 +1,10 @@
 """``sigma-aetl failures explain``: a failure's or a class's diagnosis, for a person and as JSON."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from cli_support import Cli
-from diagnosis_support import ClassesFromFailures
-from sigma_aetl.cli import explain_cmd
-from sigma_aetl.settings import Settings
 
 V2 = b'{"shipment_id": "S-%d", "weight_kg": 3, "destination": "Cork", "service_level": "express"}'
 RENAMED = b'{"shipmentId": "S-1", "weight_kg": 3, "destinaton": "Cork", "priority": 1}'
@@ -55,18 +50,16 @@ def test_all_contracts_widens_what_is_tried(cli: Cli) -> None:
 @pytest.mark.parametrize(
     "subject", ["fail_00000000000000000000000000000000", "cls_00000000000000000000000000000000"]
 )
-def test_an_unknown_id_exits_1(cli: Cli, subject: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unknown_id_exits_1(cli: Cli, subject: str) -> None:
     """An id no failure or class has exits 1, saying which kind was looked for."""
-    _classes_from_failures(cli, monkeypatch)
     cli.ingest_stdin(V2 % 1)
     result = cli.run("failures", "explain", subject)
     assert result.exit_code == 1
     assert ("failure class" if subject.startswith("cls_") else "failure record") in result.stderr
 
 
-def test_explains_a_class_with_its_drift(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_explains_a_class_with_its_drift(cli: Cli) -> None:
     """A class id: its samples judged together, and its producers' drift."""
-    _classes_from_failures(cli, monkeypatch)
     cli.ingest_stdin(V2 % 1, V2 % 2)
     class_id = cli.json("failures", "explain", failure_ids(cli)[0])["class_id"]
     result = cli.run("failures", "explain", class_id, env={"COLUMNS": "200"})
@@ -74,17 +67,3 @@ def test_explains_a_class_with_its_drift(cli: Cli, monkeypatch: pytest.MonkeyPat
     assert "All 2 samples pass shipment@2" in result.stdout
     assert "drift: First seen" in result.stdout
     assert "a new producer" in result.stdout
-
-
-def _classes_from_failures(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the command read classes through :class:`ClassesFromFailures` (until the stores keep them)."""
-
-    @contextmanager
-    def reader(settings: Settings) -> Iterator[ClassesFromFailures]:
-        store = ClassesFromFailures(cli.db, writer="inline")
-        try:
-            yield store
-        finally:
-            store.close()
-
-    monkeypatch.setattr(explain_cmd, "open_reader", reader)

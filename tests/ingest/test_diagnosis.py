@@ -1,7 +1,6 @@
 """The diagnosis service: stored failures judged again against other versions, near misses and drift.
 
-The class tests run on :class:`~diagnosis_support.ClassesFromFailures` (a SqliteStore computing classes
-from its failures) until the stores keep classes; then they should run on the stores themselves.
+The class tests run on a SqliteStore, which keeps failure classes and producer activity as it writes.
 """
 
 import dataclasses
@@ -13,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diagnosis_support import ClassesFromFailures
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.classes import class_id_of
 from sigma_aetl.core.diagnosis import Diagnosis
@@ -22,6 +20,7 @@ from sigma_aetl.core.records import FailureRecord, RawPayload, build_record
 from sigma_aetl.core.validator import validate
 from sigma_aetl.ingest.diagnosis import diagnose, diagnose_failure
 from sigma_aetl.ingest.pipeline import Pipeline
+from sigma_aetl.stores.sqlite import SqliteStore
 from sigma_aetl.testing import EXTRA_FIELD, INVALID_UTF8
 from strategies import dumps, json_ish_text, json_objects
 
@@ -32,16 +31,16 @@ RENAMED = b'{"shipmentId": "S-1", "weight_kg": 3, "destinaton": "Cork", "priorit
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ClassesFromFailures]:
-    """A SQLite store answering class queries from its failures."""
-    opened = ClassesFromFailures(tmp_path / "gateway.db", writer="inline")
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
+    """A SQLite store (it keeps failure classes as it writes)."""
+    opened = SqliteStore(tmp_path / "gateway.db", writer="inline")
     yield opened
     opened.close()
 
 
 def send(
     registry: Registry,
-    store: ClassesFromFailures,
+    store: SqliteStore,
     raws: list[bytes],
     *,
     ref: tuple[str, str] = ("shipment", "1"),
@@ -63,14 +62,14 @@ def send(
     return [o.failure_id for o in outcomes if o.failure_id is not None]
 
 
-def failure(store: ClassesFromFailures, failure_id: str) -> FailureRecord:
+def failure(store: SqliteStore, failure_id: str) -> FailureRecord:
     """The stored failure of that id."""
     found = store.get_failure(failure_id)
     assert found is not None
     return found
 
 
-def test_a_v2_payload_sent_to_v1_passes_v2(registry: Registry, store: ClassesFromFailures) -> None:
+def test_a_v2_payload_sent_to_v1_passes_v2(registry: Registry, store: SqliteStore) -> None:
     """A shipment@2-shaped event sent to shipment@1 is diagnosed as passing shipment@2, and only it."""
     (failure_id,) = send(registry, store, [V2 % 1])
     found = diagnose(store, registry, failure_id)
@@ -86,7 +85,7 @@ def test_a_v2_payload_sent_to_v1_passes_v2(registry: Registry, store: ClassesFro
     assert found.class_id == class_id_of(failure(store, failure_id))
 
 
-def test_every_contract_is_tried_only_when_asked(registry: Registry, store: ClassesFromFailures) -> None:
+def test_every_contract_is_tried_only_when_asked(registry: Registry, store: SqliteStore) -> None:
     """With all contracts, every other loaded version is tried, the contract's own first, then by name."""
     (failure_id,) = send(registry, store, [EXTRA_FIELD])
     alone = diagnose(store, registry, failure_id)
@@ -98,7 +97,7 @@ def test_every_contract_is_tried_only_when_asked(registry: Registry, store: Clas
     assert [p.contract for p in every.would_pass_as.passes] == ["shipment_compat@1"]
 
 
-def test_a_payload_that_cannot_be_read_is_not_judged(registry: Registry, store: ClassesFromFailures) -> None:
+def test_a_payload_that_cannot_be_read_is_not_judged(registry: Registry, store: SqliteStore) -> None:
     """A payload not valid UTF-8, or not JSON, is named as not judged again, with the reason."""
     ids = send(registry, store, [INVALID_UTF8, b'{"shipment_id": '])
     reasons = []
@@ -114,7 +113,7 @@ def test_a_payload_that_cannot_be_read_is_not_judged(registry: Registry, store: 
     ]
 
 
-def test_a_truncated_payload_is_not_judged(registry: Registry, store: ClassesFromFailures) -> None:
+def test_a_truncated_payload_is_not_judged(registry: Registry, store: SqliteStore) -> None:
     """A payload kept truncated (over the request limit) is said to be truncated, not judged."""
     (failure_id,) = send(registry, store, [V2 % 1])
     stored = failure(store, failure_id)
@@ -123,9 +122,7 @@ def test_a_truncated_payload_is_not_judged(registry: Registry, store: ClassesFro
     assert found.would_pass_as.not_judged[0].reason == "truncated: only the first 20 of 5000 bytes were kept"
 
 
-def test_an_unknown_version_is_judged_against_every_version(
-    registry: Registry, store: ClassesFromFailures
-) -> None:
+def test_an_unknown_version_is_judged_against_every_version(registry: Registry, store: SqliteStore) -> None:
     """An event sent to a version that does not exist is judged against each version of that contract."""
     (failure_id,) = send(registry, store, [V1 % 1], ref=("shipment", "7"))
     found = diagnose(store, registry, failure_id)
@@ -134,7 +131,7 @@ def test_an_unknown_version_is_judged_against_every_version(
     assert [p.contract for p in found.would_pass_as.passes] == ["shipment@1"]
 
 
-def test_near_misses_name_the_renamed_fields(registry: Registry, store: ClassesFromFailures) -> None:
+def test_near_misses_name_the_renamed_fields(registry: Registry, store: SqliteStore) -> None:
     """Fields renamed by case or a typo are near misses of the missing ones, and the summary says so."""
     (failure_id,) = send(registry, store, [RENAMED])
     found = diagnose(store, registry, failure_id)
@@ -146,7 +143,7 @@ def test_near_misses_name_the_renamed_fields(registry: Registry, store: ClassesF
     assert "Probably renamed: destinaton for destination, shipmentId for shipment_id." in found.summary
 
 
-def _class(registry: Registry, store: ClassesFromFailures) -> Diagnosis:
+def _class(registry: Registry, store: SqliteStore) -> Diagnosis:
     """A producer that sent 3 valid shipment@1 events, then 5 v2 ones; a new producer sends 1 v2 one."""
     send(registry, store, [V1 % i for i in range(3)], source="old.jsonl")
     send(registry, store, [V2 % i for i in range(5)], source="old.jsonl", at=T0 + timedelta(hours=1))
@@ -156,7 +153,7 @@ def _class(registry: Registry, store: ClassesFromFailures) -> Diagnosis:
     return found
 
 
-def test_a_class_is_judged_over_its_samples(registry: Registry, store: ClassesFromFailures) -> None:
+def test_a_class_is_judged_over_its_samples(registry: Registry, store: SqliteStore) -> None:
     """A class's samples are judged again together: all five pass shipment@2."""
     found = _class(registry, store)
     assert found.subject == "class"
@@ -171,9 +168,7 @@ def test_a_class_is_judged_over_its_samples(registry: Registry, store: ClassesFr
     ]
 
 
-def test_drift_tells_a_producer_that_changed_from_a_new_one(
-    registry: Registry, store: ClassesFromFailures
-) -> None:
+def test_drift_tells_a_producer_that_changed_from_a_new_one(registry: Registry, store: SqliteStore) -> None:
     """A producer with records accepted before the class appeared changed; one without is new."""
     found = _class(registry, store)
     assert found.drift is not None
@@ -184,13 +179,13 @@ def test_drift_tells_a_producer_that_changed_from_a_new_one(
     assert "1 producer(s) that changed, 1 new" in found.summary
 
 
-def test_an_unknown_id_is_none(registry: Registry, store: ClassesFromFailures) -> None:
+def test_an_unknown_id_is_none(registry: Registry, store: SqliteStore) -> None:
     """An id no failure or class has gives no diagnosis."""
     assert diagnose(store, registry, "fail_" + "0" * 32) is None
     assert diagnose(store, registry, "cls_" + "0" * 32) is None
 
 
-def test_the_diagnosis_is_the_same_on_every_run(registry: Registry, store: ClassesFromFailures) -> None:
+def test_the_diagnosis_is_the_same_on_every_run(registry: Registry, store: SqliteStore) -> None:
     """Diagnosing the same class twice gives byte-identical JSON."""
     found = _class(registry, store)
     again = diagnose(store, registry, found.id)

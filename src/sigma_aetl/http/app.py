@@ -23,7 +23,17 @@ from sigma_aetl.http.handlers import DefaultContract, Ingestor
 from sigma_aetl.http.hosts import AllowedHosts, HostCheck
 from sigma_aetl.http.reloading import ContractReloading
 from sigma_aetl.http.requestpath import RequestHook, RequestPath
-from sigma_aetl.http.routes import contracts, diagnosis, health, ingest, query, replays, validate
+from sigma_aetl.http.routes import (
+    advisories,
+    classes,
+    contracts,
+    diagnosis,
+    health,
+    ingest,
+    query,
+    replays,
+    validate,
+)
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.groupcommit import GroupCommitter
 from sigma_aetl.ingest.reload import ContractReloader
@@ -165,7 +175,7 @@ def create_app(
     problems.install(app)
     openapi.install(app)
     app.state.replays = ReplayJobs(settings, lambda: gw.registry, gw.store)
-    for module in (validate, ingest, query, contracts, diagnosis, replays):
+    for module in (validate, ingest, query, contracts, classes, diagnosis, advisories, replays):
         app.include_router(module.router, responses=OPENAPI_RESPONSES)
     app.include_router(health.router)  # never guarded
     return app

@@ -40,6 +40,7 @@ ROUTE_SCOPES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("POST", re.compile(r"/v1/ingest/(?P<contract>[^/]+)/[^/]+"), "ingest:{contract}"),
     ("POST", re.compile(r"/api/validate"), "ingest:{default}"),
     ("GET", re.compile(r"/v1/failures/[^/]+/raw"), READ_RAW),  # raw bytes of a failure, for read:raw only
+    ("GET", re.compile(r"/v1/failure-classes(/[^/]+)?"), READ),  # failure classes (samples masked)
     ("GET", re.compile(r"/v1/replays(/.*)?"), ADMIN),  # replays: started, followed and listed by admins
     ("GET", re.compile(r".*"), READ),  # every read view: records, failures, stats, contracts, /docs...
     ("HEAD", re.compile(r"/v1/replays(/.*)?"), ADMIN),

@@ -1,24 +1,21 @@
 """Read-only diagnoses: of one failure, and of one failure class (docs/diagnostics.md)."""
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from sigma_aetl.core.classes import CLASS_ID
 from sigma_aetl.core.diagnosis import Diagnosis, ProducerDrift
 from sigma_aetl.http.auth import reveals_raw
+from sigma_aetl.http.masking import MASKED_CLIENT
 from sigma_aetl.http.problems import problem
 from sigma_aetl.http.responses import json_response
 from sigma_aetl.ingest.diagnosis import diagnose
 from sigma_aetl.ingest.gateway import Gateway
 
 router = APIRouter(tags=["diagnostics"])
-CLASS_ID = re.compile(r"cls_[0-9a-f]{32}")
-"""What a class id looks like (``core/classes.py``); any other text is no class, answered without a read."""
-MASKED_CLIENT = "client:(masked)"
-"""A ``client:<address>`` producer label as a reader without read:raw sees it (see ``masking.py``)."""
 AllContracts = Annotated[
     bool,
     Query(description="Also judge the payloads against every other loaded contract, not only this one's."),
