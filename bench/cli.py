@@ -52,7 +52,7 @@ PROFILE_OF_MISS = {
 
 EPILOG = """\
 parts: validator, ingest, http-single, http-batch, kafka, memory (= soak), audit, classes, advisor,
-       profile TARGET...
+       replay, profile TARGET...
        (profile targets: ingest, http-ingest, http-validate, http-batch). No part, or "all", runs every
        part and then profiles the parts that miss a target.
 examples:
