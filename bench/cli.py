@@ -20,6 +20,7 @@ from bench import (
     kafka,
     machine,
     profile,
+    replay,
     report,
     soak,
     validator,
@@ -39,6 +40,7 @@ PARTS: dict[str, Callable[[Context], PartResult]] = {
     "audit": audit.run,
     "classes": classes.run,
     "advisor": advisor.run,
+    "replay": replay.run,
 }
 ALIASES = {"soak": "memory", "all": "all"}
 PROFILE_OF_MISS = {
@@ -50,7 +52,7 @@ PROFILE_OF_MISS = {
 
 EPILOG = """\
 parts: validator, ingest, http-single, http-batch, kafka, memory (= soak), audit, classes, advisor,
-       profile TARGET...
+       replay, profile TARGET...
        (profile targets: ingest, http-ingest, http-validate, http-batch). No part, or "all", runs every
        part and then profiles the parts that miss a target.
 examples:

@@ -12,6 +12,7 @@ operational problems — a broken contract file, a store that cannot be reached,
     │   └── ContractLockError    a released version was edited or deleted (it no longer matches the lock)
     ├── InvalidCursor            a records cursor that is malformed, from another store, or for other filters
     ├── KafkaClientError         the Kafka client failed: a fatal client error, or a refused operation
+    ├── ReplayRefused            a replay cannot start: its target is unknown, a draft, or an edited release
     └── StoreError               the store failed; the call's outcome is unknown, but retrying it is safe
         └── StoreUnavailable     the store cannot be reached right now; retrying later is safe
 
@@ -54,6 +55,11 @@ class ContractLockError(ContractError):
 class InvalidCursor(SigmaError):
     """A records cursor the store cannot resume from: malformed, issued by another kind of store, or issued
     for other filters. The request is wrong, not the store: nothing is retried."""
+
+
+class ReplayRefused(SigmaError):
+    """A replay cannot start: its target version is not registered, is a draft (without allow_draft), or
+    was edited since it was released. The request is wrong: nothing was written."""
 
 
 class KafkaClientError(SigmaError):

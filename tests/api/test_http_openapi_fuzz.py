@@ -89,6 +89,9 @@ OPERATIONS = [
     ("GET", "/v1/failures/{failure_id}/diagnosis"),
     ("GET", "/v1/failure-classes/{class_id}/diagnosis"),
     ("GET", "/v1/stats"),
+    ("POST", "/v1/replays"),
+    ("GET", "/v1/replays"),
+    ("GET", "/v1/replays/{replay_id}"),
     ("GET", "/v1/contracts"),
     ("GET", "/v1/contracts/{name}/{version}"),
     ("GET", "/healthz"),
@@ -120,10 +123,15 @@ def _canonical_strategy(
     schema: dict[str, Any] | bool, config: GenerationConfig, validator: type[jsonschema_rs.Validator]
 ) -> SearchStrategy[object] | None:
     """Schemathesis' own generator for a schema; None (hypothesis-jsonschema) when it has none."""
+    if isinstance(schema, dict) and "x-bundled" in schema:  # a body naming schemas: each put in its place
+        schema = _inlined(schema, schema["x-bundled"])
     if isinstance(schema, dict) and schema.get("type") == "object" and "properties" in schema:
         return _object_strategy(schema, config, validator)
     if isinstance(schema, dict) and schema.get("format") == "date-time":  # a format it does not draw
         return st.datetimes(timezones=st.just(UTC)).map(datetime.isoformat)
+    if isinstance(schema, dict) and "anyOf" in schema:  # a body's optional member: each option, drawn alike
+        options = [_canonical_strategy(option, config, validator) for option in schema["anyOf"]]
+        return None if any(option is None for option in options) else st.one_of(*options)  # type: ignore[arg-type]
     draft = CANONICALIZE_DRAFT_BY_VALIDATOR[validator]
     try:
         canonical = jsonschema_rs.canonicalize(schema, draft=draft)
@@ -156,6 +164,19 @@ def _object_strategy(
 
 
 _OBJECT_KEYWORDS = {"type", "properties", "required", "additionalProperties", "title", "description"}
+
+
+def _inlined(schema: Any, bundled: dict[str, Any]) -> Any:
+    """``schema`` with every ``#/x-bundled/NAME`` reference replaced by that schema (they do not nest
+    into themselves here: a request body's models are plain)."""
+    if isinstance(schema, list):
+        return [_inlined(item, bundled) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/x-bundled/"):
+        return _inlined(bundled[ref.removeprefix("#/x-bundled/")], bundled)
+    return {key: _inlined(value, bundled) for key, value in schema.items() if key != "x-bundled"}
 
 
 @pytest.fixture

@@ -26,11 +26,16 @@ from sigma_aetl.stores.base import (
     FailurePage,
     FailurePurge,
     FailureQuery,
+    Lineage,
     PageBudget,
     ProducerActivity,
     PurgeReport,
     RecordPage,
     RecordQuery,
+    Replayed,
+    ReplayRun,
+    ReplayWrite,
+    Resolution,
     Stats,
     WriteReport,
     Written,
@@ -101,6 +106,30 @@ class DownStore:
         raise self._down()
 
     def producer_activity(self, contract: str, producer: str) -> list[ProducerActivity]:
+        """Unavailable."""
+        raise self._down()
+
+    def write_replayed(self, items: Sequence[Replayed]) -> ReplayWrite:
+        """Unavailable."""
+        raise self._down()
+
+    def lineage(self, record_id: str) -> Lineage | None:
+        """Unavailable."""
+        raise self._down()
+
+    def resolutions(self, failure_id: str) -> list[Resolution]:
+        """Unavailable."""
+        raise self._down()
+
+    def save_replay(self, run: ReplayRun) -> None:
+        """Unavailable."""
+        raise self._down()
+
+    def get_replay(self, replay_id: str) -> ReplayRun | None:
+        """Unavailable."""
+        raise self._down()
+
+    def list_replays(self, limit: int = 50, offset: int = 0) -> list[ReplayRun]:
         """Unavailable."""
         raise self._down()
 

@@ -17,6 +17,7 @@ from sigma_aetl.cli import (
     kafka_cmd,
     keys_cmd,
     records_cmd,
+    replay_cmd,
     serve_cmd,
     stats_cmd,
     validate_cmd,
@@ -52,6 +53,7 @@ app.add_typer(keys_cmd.app, name="keys")
 app.command("audit")(audit_cmd.audit_store)
 app.add_typer(kafka_cmd.app, name="kafka")
 app.add_typer(advisor_cmd.app, name="advisor")
+app.command("replay")(replay_cmd.replay)
 
 
 def _print_version(value: bool) -> None:

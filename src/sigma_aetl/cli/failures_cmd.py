@@ -38,6 +38,7 @@ from sigma_aetl.stores.base import (
     FailurePurge,
     FailureQuery,
     PurgeReport,
+    Resolution,
 )
 
 app = typer.Typer(
@@ -112,12 +113,26 @@ def show_failure(
     settings = settings_of(ctx)
     with operational_errors(settings), open_reader(settings) as store:
         record = store.get_failure(failure_id)
+        resolutions = store.resolutions(failure_id) if record is not None else []
     if record is None:
         fail(f"no failure record has the id {failure_id!r}", EXIT_FAILED)
     if as_json:
-        print_json(serial.jsonable(record))
+        resolved = {"resolutions": [r.model_dump(mode="json") for r in resolutions]} if resolutions else {}
+        print_json({**serial.jsonable(record), **resolved})
     else:
         show(stdout_console(), record)
+        if resolutions:
+            stdout_console().print(resolutions_table(resolutions))
+
+
+def resolutions_table(resolutions: list[Resolution]) -> Table:
+    """The records replays made of a failure (docs/replay.md); the failure itself stays as it was."""
+    table = Table(title="resolved by replay", title_justify="left")
+    for column in ("record", "target", "replay", "resolved at"):
+        table.add_column(column)
+    for r in resolutions:
+        table.add_row(plain(r.record_id), plain(r.target), plain(r.replay_id), r.resolved_at.isoformat())
+    return table
 
 
 def failures_table(page: FailurePage) -> Table:

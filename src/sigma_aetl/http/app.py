@@ -4,6 +4,7 @@ The gateway (contracts, store, pipeline) is opened when the app is created, so a
 unreachable store stops start-up with a clear message instead of failing the first request.
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -30,11 +31,13 @@ from sigma_aetl.http.routes import (
     health,
     ingest,
     query,
+    replays,
     validate,
 )
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.groupcommit import GroupCommitter
 from sigma_aetl.ingest.reload import ContractReloader
+from sigma_aetl.ingest.replay_jobs import ReplayJobs
 from sigma_aetl.settings import Settings
 
 _log = logs.get("http")
@@ -146,6 +149,7 @@ def create_app(
         async with ContractReloading(reloader, install, settings.contracts_watch_interval):
             yield
         await committer.aclose()  # store what is queued before the store closes
+        await asyncio.to_thread(app.state.replays.close)  # replays stop after their batch in flight
         if owned:
             gw.close()
 
@@ -170,7 +174,8 @@ def create_app(
     app.state.default_contract = default_contract
     problems.install(app)
     openapi.install(app)
-    for module in (validate, ingest, query, contracts, classes, diagnosis, advisories):
+    app.state.replays = ReplayJobs(settings, lambda: gw.registry, gw.store)
+    for module in (validate, ingest, query, contracts, classes, diagnosis, advisories, replays):
         app.include_router(module.router, responses=OPENAPI_RESPONSES)
     app.include_router(health.router)  # never guarded
     return app

@@ -52,6 +52,12 @@ _ERRORS: dict[tuple[str, str], dict[str, str]] = {
     ("post", "/v1/ingest/{contract}/{version}"): {**_EVERY_ROUTE, **_BODY, **_STORE},
     ("get", "/healthz"): {},
     ("get", "/readyz"): {"503": "The store is not available."},
+    ("post", "/v1/replays"): {
+        **_EVERY_ROUTE,
+        **_STORE,
+        "422": "The body is invalid, or the target cannot be replayed into (unknown, a draft without "
+        "`allow_draft`, an edited release): `errors` says which.",
+    },
 }
 _READ = {**_EVERY_ROUTE, **_STORE, "422": "A query parameter is invalid (`errors` says which)."}
 _ITEM = {**_READ, "404": "No such item."}

@@ -233,6 +233,116 @@ class ProducerActivity(BaseModel):
     last_accepted: datetime = Field(description="`received_at` of the last of them.")
 
 
+# -- Replays (docs/replay.md): failures re-judged against a target version, and lineage both ways. -------
+# Lineage and resolutions are kept apart from the records they link (their tables or collections), so
+# every stored record and failure stays byte for byte as first written.
+
+ReplayState = Literal["running", "done", "failed"]
+
+
+class ReplaySelection(FailureFilter):
+    """Which failures a replay re-judges: the failure filters, and a failure class."""
+
+    class_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="A failure class id (`cls_…`, see docs/diagnostics.md): computed from each failure.",
+    )
+
+
+class ReplaySummary(BaseModel):
+    """What a replay did with the failures it selected (in a dry run: what it would do)."""
+
+    selected: int = Field(default=0, description="Failures selected and re-judged (or found truncated).")
+    would_pass: int = Field(default=0, description="Of them, those that pass the target version now.")
+    replayed: int = Field(default=0, description="Accepted records written by this run, each with lineage.")
+    duplicates: int = Field(
+        default=0, description="Would pass, but the record is stored already with the same content."
+    )
+    still_failing: int = Field(default=0, description="Fail the target version too: left where they are.")
+    conflicts: int = Field(
+        default=0, description="Would pass, but the identity is stored with other content: identity_conflict."
+    )
+    not_replayable: int = Field(default=0, description="Stored truncated (over the hard body limit).")
+    still_failing_by_root_cause: dict[str, int] = Field(
+        default_factory=dict, description="The new decision of those still failing, per primary root cause."
+    )
+    still_failing_errors: int = Field(default=0, description="Errors of the new decisions, in all.")
+
+
+class ReplayRun(BaseModel):
+    """One replay: what it targets and selects, where it stands, and what it did."""
+
+    replay_id: str = Field(description="This run's id (`rpl_…`).")
+    target: str = Field(examples=["shipment@2"])
+    target_fingerprint: str
+    selection: ReplaySelection
+    allow_draft: bool = False
+    dry_run: bool = False
+    state: ReplayState
+    total: int = Field(description="Failures matching the filters when the run started (before --class).")
+    progress: int = Field(description="Failures read so far.")
+    summary: ReplaySummary
+    error: str | None = Field(default=None, description="Why the run failed (state `failed`).")
+    started_at: datetime
+    finished_at: datetime | None = None
+
+
+class Lineage(BaseModel):
+    """Where an accepted record written by a replay came from (kept apart from the record)."""
+
+    record_id: str
+    replayed_from: str = Field(description="The failure id whose raw bytes the record was built from.")
+    replay_id: str = Field(description="The replay that wrote it.")
+    fingerprint: str = Field(description="The target version's fingerprint.")
+    replayed_at: datetime
+
+
+class Resolution(BaseModel):
+    """What resolved a failure: the record a replay built from its bytes (kept apart from the failure)."""
+
+    failure_id: str
+    record_id: str
+    target: str = Field(examples=["shipment@2"])
+    replay_id: str
+    resolved_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """One failure that passes the target now: the record built from it, and the lineage it would carry."""
+
+    record: AcceptedRecord
+    lineage: Lineage
+
+    def resolves(self, stored: Lineage | None, content_hash: str | None) -> bool:
+        """Whether the record stored under this item's id is this one: its ``stored`` lineage names this
+        item's failure, and its ``content_hash`` (None: written just now) is this record's."""
+        same = content_hash is None or content_hash == self.record.content_hash
+        return same and stored is not None and stored.replayed_from == self.lineage.replayed_from
+
+    def resolution(self, stored: Lineage, at: datetime) -> Resolution:
+        """The failure's resolution by its record, naming the replay whose lineage the record carries
+        (``stored``: an earlier run's, when that run stored the record and stopped before resolving)."""
+        return Resolution(
+            failure_id=self.lineage.replayed_from,
+            record_id=self.record.record_id,
+            target=f"{self.record.contract}@{self.record.version}",
+            replay_id=stored.replay_id,
+            resolved_at=at,
+        )
+
+
+@dataclass
+class ReplayWrite:
+    """What :meth:`Store.write_replayed` did: record ids newly stored, ids that existed (with their content
+    hash), and the failures given a resolution by this call."""
+
+    new_records: set[str] = field(default_factory=set)
+    existing_records: dict[str, str] = field(default_factory=dict)
+    resolved: set[str] = field(default_factory=set)
+
+
 @dataclass
 class WriteReport:
     """What a write did: ids newly stored, and ids that already existed (with their content hash)."""
@@ -352,6 +462,35 @@ class Store(Protocol):
 
     def producer_activity(self, contract: str, producer: str) -> list[ProducerActivity]:
         """What ``producer`` had accepted under each version of ``contract``, oldest version first."""
+        ...
+
+    # Replays (docs/replay.md): runs, and lineage and resolutions kept apart from what they link.
+
+    def write_replayed(self, items: Sequence[Replayed]) -> ReplayWrite:
+        """Store each item's record unless its id exists; give a new record its lineage, and give the
+        failure a resolution when its record's stored lineage names it (so a run cut short between the two
+        resolves it when run again). Unique keys: one lineage per record, one resolution per (failure,
+        record). Raises StoreError."""
+        ...
+
+    def lineage(self, record_id: str) -> Lineage | None:
+        """The lineage of a record a replay wrote; None for any other."""
+        ...
+
+    def resolutions(self, failure_id: str) -> list[Resolution]:
+        """The resolutions of a failure, oldest first (one per target version it was replayed into)."""
+        ...
+
+    def save_replay(self, run: ReplayRun) -> None:
+        """Store ``run``, replacing the run stored under its id (its progress). Raises StoreError."""
+        ...
+
+    def get_replay(self, replay_id: str) -> ReplayRun | None:
+        """One replay run; None for an unknown id."""
+        ...
+
+    def list_replays(self, limit: int = 50, offset: int = 0) -> list[ReplayRun]:
+        """Replay runs, the latest started first."""
         ...
 
     # API keys (docs/security.md): tokens are never stored, only their hash, unique.

@@ -6,7 +6,9 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from pydantic import BaseModel
 
+from sigma_aetl.core import serial
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.errors import InvalidCursor
 from sigma_aetl.http.auth import reveals_raw
@@ -14,7 +16,15 @@ from sigma_aetl.http.masking import masked_failure, masked_page
 from sigma_aetl.http.problems import problem
 from sigma_aetl.http.responses import OCTET_STREAM, json_response, raw_response
 from sigma_aetl.ingest.gateway import Gateway
-from sigma_aetl.stores.base import FailurePage, FailureQuery, PageBudget, RecordPage, RecordQuery, Stats
+from sigma_aetl.stores.base import (
+    FailurePage,
+    FailureQuery,
+    PageBudget,
+    RecordPage,
+    RecordQuery,
+    Resolution,
+    Stats,
+)
 
 router = APIRouter(tags=["query"])
 Listed = TypeVar("Listed", AcceptedRecord, FailureRecord)
@@ -64,11 +74,14 @@ async def list_records(request: Request, query: Annotated[RecordQuery, Query()])
 
 @router.get("/v1/records/{record_id}", response_model=AcceptedRecord, summary="One accepted record")
 async def get_record(record_id: str, request: Request) -> Response:
-    """The accepted record, or 404."""
-    record = await run_in_threadpool(_gateway(request).store.get_record, record_id)
+    """The accepted record, or 404; a record a replay wrote carries its `lineage` (`replayed_from`,
+    `replay_id`, the target's `fingerprint`: see docs/replay.md)."""
+    store = _gateway(request).store
+    record = await run_in_threadpool(store.get_record, record_id)
     if record is None:
         return problem(404, f"No accepted record has id {record_id!r}.", instance=request.url.path)
-    return json_response(record)
+    lineage = await run_in_threadpool(store.lineage, record_id)
+    return json_response(record) if lineage is None else _beside(record, lineage=lineage)
 
 
 @router.get("/v1/failures", response_model=FailurePage, summary="Failure records, filtered, newest first")
@@ -115,11 +128,32 @@ async def get_record_raw(record_id: str, request: Request) -> Response:
 
 @router.get("/v1/failures/{failure_id}", response_model=FailureRecord, summary="One failure record")
 async def get_failure(failure_id: str, request: Request) -> Response:
-    """The failure record, or 404; raw payload and transport headers masked without read:raw."""
-    record = await run_in_threadpool(_gateway(request).store.get_failure, failure_id)
+    """The failure record, or 404; raw payload and transport headers masked without read:raw. A failure a
+    replay resolved carries its `resolutions` (record id, replay id, when: see docs/replay.md); the
+    record itself is never modified."""
+    store = _gateway(request).store
+    record = await run_in_threadpool(store.get_failure, failure_id)
     if record is None:
         return problem(404, f"No failure record has id {failure_id!r}.", instance=request.url.path)
-    return json_response(record if _reveals_raw(request) else masked_failure(record))
+    shown = record if _reveals_raw(request) else masked_failure(record)
+    resolutions = await run_in_threadpool(store.resolutions, failure_id)
+    return _beside(shown, resolutions=resolutions) if resolutions else json_response(shown)
+
+
+def _beside(record: object, **apart: BaseModel | list[Resolution]) -> Response:
+    """The record's JSON (a record, or its masked form) with what is kept apart from it — a replay's
+    lineage, a failure's resolutions — added as members: a record without them is served as before.
+    Spliced as bytes: the record's own JSON is never parsed again (its data may hold huge integers)."""
+    body = serial.dumps(record)
+    assert body.endswith(b"}")
+    members = b"".join(b',"%s":%s' % (name.encode(), _json(value)) for name, value in apart.items())
+    return Response(body[:-1] + members + b"}", media_type="application/json")
+
+
+def _json(value: BaseModel | list[Resolution]) -> bytes:
+    if isinstance(value, list):
+        return b"[" + b",".join(item.model_dump_json().encode() for item in value) + b"]"
+    return value.model_dump_json().encode()
 
 
 @router.get("/v1/stats", response_model=Stats, summary="Counts per contract version and root cause")

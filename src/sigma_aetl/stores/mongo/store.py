@@ -33,16 +33,30 @@ from sigma_aetl.stores.base import (
     FailurePage,
     FailurePurge,
     FailureQuery,
+    Lineage,
     PageBudget,
     ProducerActivity,
     PurgeReport,
     RecordPage,
     RecordQuery,
+    Replayed,
+    ReplayRun,
+    ReplayWrite,
+    Resolution,
     Stats,
     WriteReport,
     Written,
 )
-from sigma_aetl.stores.mongo import advisories, class_build, class_queries, classes, keys, queries, writes
+from sigma_aetl.stores.mongo import (
+    advisories,
+    class_build,
+    class_queries,
+    classes,
+    keys,
+    queries,
+    replays,
+    writes,
+)
 from sigma_aetl.stores.mongo.connection import connect, settle_option
 from sigma_aetl.stores.mongo.documents import FAILURE_FIELDS, Doc, failure_of, record_of
 from sigma_aetl.stores.mongo.errors import translate_errors
@@ -68,6 +82,7 @@ class MongoStore:
         """The reader's clock, for the records stream's settled horizon; tests move it."""
         self._client, database = connect(url)
         self._layout = Layout(database)
+        self._replays = replays.Replays(database)
         self._read_only = read_only
         self._classes_ready = False
         if read_only:
@@ -77,6 +92,7 @@ class MongoStore:
                 self._layout.set_up()
                 classes.set_up(self._layout)
                 class_build.build(self._layout)
+                self._replays.set_up()
         except BaseException:
             self._client.close()
             raise
@@ -238,6 +254,51 @@ class MongoStore:
         for collection in collections:
             for docs in queries.after_ids(collection, where, batch_size):
                 yield metadata.joined([failure_of(doc) for doc in docs], self._headers)
+
+    # -- replays (replays.py) ---------------------------------------------------------------------------
+
+    def write_replayed(self, items: Sequence[Replayed]) -> ReplayWrite:
+        """Lineage, records, then resolutions of a replay batch, in the order a rerun repairs."""
+        self._writable("nothing was replayed")
+        if not items:
+            return ReplayWrite()
+        names = sorted({item.record.contract for item in items})
+        ids = sorted({item.record.record_id for item in items})
+        with translate_errors():
+            for name in names:
+                self._layout.ensure(name)
+            existing = {
+                str(doc["record_id"])
+                for name in names
+                for doc in queries.find_ids(self._layout.records(name), "record_id", ids)
+            }
+            return self._replays.write(items, existing, lambda records: self.write(records, []), _now())
+
+    def lineage(self, record_id: str) -> Lineage | None:
+        """The lineage of a record a replay wrote."""
+        with translate_errors():
+            return self._replays.lineage_of(record_id)
+
+    def resolutions(self, failure_id: str) -> list[Resolution]:
+        """A failure's resolutions, oldest first."""
+        with translate_errors():
+            return self._replays.resolutions_of(failure_id)
+
+    def save_replay(self, run: ReplayRun) -> None:
+        """Insert or replace a replay run."""
+        self._writable("no replay was saved")
+        with translate_errors():
+            self._replays.save(run)
+
+    def get_replay(self, replay_id: str) -> ReplayRun | None:
+        """One replay run."""
+        with translate_errors():
+            return self._replays.get(replay_id)
+
+    def list_replays(self, limit: int = 50, offset: int = 0) -> list[ReplayRun]:
+        """Replay runs, the latest started first."""
+        with translate_errors():
+            return self._replays.every(limit, offset)
 
     # -- API keys (keys.py) ----------------------------------------------------------------------------
 

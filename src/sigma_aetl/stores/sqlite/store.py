@@ -11,7 +11,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -40,12 +40,17 @@ from sigma_aetl.stores.base import (
     FailurePage,
     FailurePurge,
     FailureQuery,
+    Lineage,
     PageBudget,
     PendingWrite,
     ProducerActivity,
     PurgeReport,
     RecordPage,
     RecordQuery,
+    Replayed,
+    ReplayRun,
+    ReplayWrite,
+    Resolution,
     Stats,
     WriteReport,
     Written,
@@ -53,7 +58,15 @@ from sigma_aetl.stores.base import (
     micros,
 )
 from sigma_aetl.stores.classes import source_producers
-from sigma_aetl.stores.sqlite import advisories, class_migration, class_queries, classes, keys, stream
+from sigma_aetl.stores.sqlite import (
+    advisories,
+    class_migration,
+    class_queries,
+    classes,
+    keys,
+    replays,
+    stream,
+)
 from sigma_aetl.stores.sqlite.rows import Rows, apply, report, rows_of
 from sigma_aetl.stores.sqlite.writer import WriterProcess
 
@@ -168,7 +181,7 @@ class SqliteStore:
             raise ConfigError(f"cannot create the directory for {str(path)!r}: {exc.strerror}") from exc
         self._writer = self._connect(_WRITER_CACHE_KIB)
         with translate_errors():
-            self._writer.executescript(_SCHEMA + keys.SCHEMA + classes.SCHEMA)
+            self._writer.executescript(_SCHEMA + keys.SCHEMA + classes.SCHEMA + replays.SCHEMA)
             _migrate(self._writer)
             class_migration.migrate(self._writer)
         if writer == "process":
@@ -444,6 +457,45 @@ class SqliteStore:
                 return
             yield metadata.joined([_failure_of(row[1:]) for row in rows], self._headers)
             last = rows[-1][0]
+
+    # -- replays (replays.py) ---------------------------------------------------------------------------
+
+    def write_replayed(self, items: Sequence[Replayed]) -> ReplayWrite:
+        """Records, lineage and resolutions of a replay batch in one transaction beside the writer."""
+        if self._process is None and self._writer is None:
+            raise StoreError(f"the store {str(self.path)!r} was opened read-only; nothing was replayed")
+        if not items:
+            return ReplayWrite()
+        now = datetime.now(UTC)
+        with self._beside_writer() as conn, translate_errors(), _transaction(conn):
+            return replays.write(conn, items, now)
+
+    def lineage(self, record_id: str) -> Lineage | None:
+        """The lineage of a record a replay wrote."""
+        with translate_errors():
+            return replays.lineage(self._reader(), record_id)
+
+    def resolutions(self, failure_id: str) -> list[Resolution]:
+        """A failure's resolutions, oldest first."""
+        with translate_errors():
+            return replays.resolutions(self._reader(), failure_id)
+
+    def save_replay(self, run: ReplayRun) -> None:
+        """Insert or replace a replay run."""
+        if self._process is None and self._writer is None:
+            raise StoreError(f"the store {str(self.path)!r} was opened read-only; no replay was saved")
+        with self._beside_writer() as conn, translate_errors(), _transaction(conn):
+            replays.save(conn, run)
+
+    def get_replay(self, replay_id: str) -> ReplayRun | None:
+        """One replay run."""
+        with translate_errors():
+            return replays.get(self._reader(), replay_id)
+
+    def list_replays(self, limit: int = 50, offset: int = 0) -> list[ReplayRun]:
+        """Replay runs, the latest started first."""
+        with translate_errors():
+            return replays.every(self._reader(), limit, offset)
 
     def add_key(self, key: ApiKey) -> None:
         """Insert a new key (see ``keys.py``)."""
