@@ -52,6 +52,7 @@ _ERRORS: dict[tuple[str, str], dict[str, str]] = {
     ("post", "/v1/ingest/{contract}/{version}"): {**_EVERY_ROUTE, **_BODY, **_STORE},
     ("get", "/healthz"): {},
     ("get", "/readyz"): {"503": "The store is not available."},
+    ("get", "/metrics"): {**_EVERY_ROUTE, "404": "Metrics are turned off (SIGMA_AETL_METRICS_ENABLED)."},
 }
 _READ = {**_EVERY_ROUTE, **_STORE, "422": "A query parameter is invalid (`errors` says which)."}
 _ITEM = {**_READ, "404": "No such item."}
