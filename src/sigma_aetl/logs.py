@@ -1,23 +1,105 @@
-"""Structured logging (structlog): key-value lines on stderr, configured once at the edge."""
+"""Structured logging (structlog): one line per event on stderr, configured once at the edge.
+
+Two formats (``SIGMA_AETL_LOG_FORMAT``): ``console``, ``key='value'`` pairs led by the timestamp, level and
+event, for a person reading a terminal or grep; ``json``, one JSON object per line, for a log collector.
+Lines logged through the standard library — uvicorn's own (``uvicorn.error``, and ``uvicorn.access`` when
+the access log is on), and any library's — pass the same processors and the same renderer, so a process
+writes one format only. Their ``component`` is the logger's name, and an access line's parts become fields
+(``client``, ``method``, ``path``, ``http_version``, ``status``).
+
+Values bound with ``structlog.contextvars`` — the HTTP request id (``http/requestid.py``) — are added to
+every line logged while they are bound, uvicorn's included.
+"""
 
 import logging
 import sys
+from typing import Any, Literal, TextIO
 
 import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+LogFormat = Literal["console", "json"]
+_ORDER = ["timestamp", "level", "event"]
 
 
-def configure(level: str = "info") -> None:
-    """Route structlog to stderr at ``level`` with ISO timestamps."""
+def configure(level: str = "info", log_format: LogFormat = "console") -> None:
+    """Route structlog and the standard library's loggers to stderr at ``level``, in ``log_format``."""
+    renderer = _renderer(log_format)
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    threshold = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.KeyValueRenderer(key_order=["timestamp", "level", "event"], sort_keys=True),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level.upper()]),
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(threshold),
         logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, _component, _access_fields],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    _install(formatter, threshold)
+
+
+def _renderer(log_format: LogFormat) -> Processor:
+    if log_format == "json":
+        return structlog.processors.JSONRenderer(sort_keys=True)
+    return structlog.processors.KeyValueRenderer(key_order=_ORDER, sort_keys=True)
+
+
+def _component(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
+    """A standard-library line's component: its logger's name (``uvicorn.error``)."""
+    record = event.get("_record")
+    if record is not None:
+        event.setdefault("component", record.name)
+    return event
+
+
+def _access_fields(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
+    """uvicorn's access line (``'%s - "%s %s HTTP/%s" %d'``) as fields instead of one sentence."""
+    record = event.get("_record")
+    if record is None or record.name != "uvicorn.access" or not isinstance(record.args, tuple):
+        return event
+    if len(record.args) == 5:
+        client, method, path, http_version, status = record.args
+        event.update(event="http.access", client=client, method=method, path=path, http_version=http_version)
+        event["status"] = status
+    return event
+
+
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """A handler on the current ``sys.stderr``, looked up at each line (see :func:`_stderr_logger`)."""
+
+    @property
+    def stream(self) -> TextIO:
+        """The current standard error."""
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        """Ignored: the stream is always the current standard error."""
+
+
+_HANDLER_NAME = "sigma-aetl"
+
+
+def _install(formatter: logging.Formatter, threshold: int) -> None:
+    """The root logger's one handler of ours, replacing the one a previous ``configure`` installed."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(handler)
+    handler = _StderrHandler()
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(formatter)
+    root.addHandler(handler)
+    root.setLevel(threshold)
 
 
 def _stderr_logger(*_args: object) -> structlog.PrintLogger:

@@ -110,7 +110,7 @@ def test_serve_runs_uvicorn_with_the_app_and_settings(cli: Cli, monkeypatch: pyt
 
     monkeypatch.setattr("sigma_aetl.http.app.create_app", create_app)
     monkeypatch.setattr(serve_cmd, "run_server", run_server)
-    monkeypatch.setattr(logs, "configure", lambda level: served.update(configured=level))
+    monkeypatch.setattr(logs, "configure", lambda level, log_format="console": served.update(configured=level))
     result = cli.run("serve", "--host", "127.0.0.1", "--port", "0", "--watch-contracts", "2.5")
     assert result.exit_code == 0, result.output
     [settings] = built
