@@ -39,6 +39,7 @@ def configure(level: str = "info", log_format: LogFormat = "console") -> None:
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*shared, _component, _access_fields],
+        pass_foreign_args=True,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
@@ -63,14 +64,14 @@ def _component(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDic
 
 
 def _access_fields(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
-    """uvicorn's access line (``'%s - "%s %s HTTP/%s" %d'``) as fields instead of one sentence."""
+    """uvicorn's access line (``'%s - "%s %s HTTP/%s" %d'``) as fields instead of one sentence; any
+    other line's format arguments are dropped (its message is already formatted)."""
+    args = event.pop("positional_args", ())
     record = event.get("_record")
-    if record is None or record.name != "uvicorn.access" or not isinstance(record.args, tuple):
-        return event
-    if len(record.args) == 5:
-        client, method, path, http_version, status = record.args
-        event.update(event="http.access", client=client, method=method, path=path, http_version=http_version)
-        event["status"] = status
+    if record is not None and record.name == "uvicorn.access" and len(args) == 5:
+        client, method, path, http_version, status = args
+        event.update(event="http.access", client=client, method=method, path=path)
+        event.update(http_version=http_version, status=status)
     return event
 
 

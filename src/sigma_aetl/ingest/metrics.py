@@ -27,8 +27,8 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import Literal
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.exposition import generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.registry import Collector
 
 from sigma_aetl.contracts.registry import Registry
@@ -46,8 +46,8 @@ SECONDS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1
 """Latency buckets, in seconds: from a small batch on a fast disk to a store that is about to time out."""
 SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000)
 """Transaction-size buckets, in events per store write."""
-CONTENT_TYPE = CONTENT_TYPE_LATEST
-"""The Prometheus text format's media type, version 0.0.4."""
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+"""The Prometheus text format, version 0.0.4 (every Prometheus 2 and 3 reads it; the names need no escaping)."""
 
 
 class Metrics:
