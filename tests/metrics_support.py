@@ -59,9 +59,14 @@ def stats_as_labels(stats: dict[str, Any], registered: set[str]) -> dict[str, Co
         "accepted": fold(stats["accepted_by_contract"]),
         "failed": fold(stats["failures_by_contract"]),
         "arrivals": fold(stats["failure_occurrences_by_contract"]),
-        "failed_by_cause": +Counter({(k,): v for k, v in stats["failures_by_root_cause"].items()}),
-        "arrivals_by_cause": +Counter({(k,): v for k, v in stats["failure_occurrences_by_root_cause"].items()}),
+        "failed_by_cause": by_cause(stats["failures_by_root_cause"]),
+        "arrivals_by_cause": by_cause(stats["failure_occurrences_by_root_cause"]),
     }
+
+
+def by_cause(counts: dict[str, int]) -> Counter[tuple[str, ...]]:
+    """Counts per root cause, keyed as :func:`events_by` keys them."""
+    return +Counter({(cause,): count for cause, count in counts.items()})
 
 
 def assert_metrics_match_stats(text: str, stats: dict[str, Any], registered: set[str]) -> None:

@@ -47,7 +47,7 @@ SECONDS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1
 SIZES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000)
 """Transaction-size buckets, in events per store write."""
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
-"""The Prometheus text format, version 0.0.4 (every Prometheus 2 and 3 reads it; the names need no escaping)."""
+"""The Prometheus text format, version 0.0.4: every Prometheus 2 and 3 reads it (no name needs escaping)."""
 
 
 class Metrics:
