@@ -89,6 +89,7 @@ OPERATIONS = [
     ("GET", "/v1/contracts/{name}/{version}"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    ("GET", "/metrics"),
 ]
 """Every operation of the document, one test each (a test below says when the document has others)."""
 
