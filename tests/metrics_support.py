@@ -66,7 +66,8 @@ def stats_as_labels(stats: dict[str, Any], registered: set[str]) -> dict[str, Co
 
 def by_cause(counts: dict[str, int]) -> Counter[tuple[str, ...]]:
     """Counts per root cause, keyed as :func:`events_by` keys them."""
-    return +Counter({(cause,): count for cause, count in counts.items()})
+    keyed: Counter[tuple[str, ...]] = Counter({(cause,): count for cause, count in counts.items()})
+    return +keyed
 
 
 def assert_metrics_match_stats(text: str, stats: dict[str, Any], registered: set[str]) -> None:
