@@ -7,12 +7,15 @@ the access log is on), and any library's — pass the same processors and the sa
 writes one format only. Their ``component`` is the logger's name, and an access line's parts become fields
 (``client``, ``method``, ``path``, ``http_version``, ``status``).
 
-Values bound with ``structlog.contextvars`` — the HTTP request id (``http/requestid.py``) — are added to
-every line logged while they are bound, uvicorn's included.
+The HTTP request id (``http/requestid.py`` sets :data:`REQUEST_ID` for the request's task) and values
+bound with ``structlog.contextvars`` are added to every line logged meanwhile, uvicorn's included. The
+request id has a context variable of its own: setting and resetting it costs a fifth of
+``bind_contextvars``, on every request.
 """
 
 import logging
 import sys
+from contextvars import ContextVar
 from typing import Any, Literal, TextIO
 
 import structlog
@@ -20,6 +23,8 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 
 LogFormat = Literal["console", "json"]
 _ORDER = ["timestamp", "level", "event"]
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+"""The id of the HTTP request being served in this context, if any (``http/requestid.py``)."""
 
 
 def configure(level: str = "info", log_format: LogFormat = "console") -> None:
@@ -27,6 +32,7 @@ def configure(level: str = "info", log_format: LogFormat = "console") -> None:
     renderer = _renderer(log_format)
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
+        _request_id,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
@@ -53,6 +59,14 @@ def _renderer(log_format: LogFormat) -> Processor:
     if log_format == "json":
         return structlog.processors.JSONRenderer(sort_keys=True)
     return structlog.processors.KeyValueRenderer(key_order=_ORDER, sort_keys=True)
+
+
+def _request_id(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
+    """The current request's id, when a request is being served."""
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        event.setdefault("request_id", request_id)
+    return event
 
 
 def _component(_logger: WrappedLogger, _name: str, event: EventDict) -> EventDict:
