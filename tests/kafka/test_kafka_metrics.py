@@ -6,9 +6,11 @@ import urllib.request
 from pathlib import Path
 
 from cli_support import CONTRACTS
-from kafka_support import Kafka, Msg, WorkerProcess, free_port
+from kafka_support import Kafka, Msg, WorkerProcess, free_port, kafka_config
 from metrics_support import assert_metrics_match_stats, samples
 from sigma_aetl.contracts.loader import load_registry
+from sigma_aetl.ingest.metrics import Metrics
+from sigma_aetl.kafka.source import KafkaSource
 from sigma_aetl.stores.sqlite.store import SqliteStore
 from sigma_aetl.testing import HEAVY_SHIPMENT, INVALID_SHIPMENT, TRUNCATED, VALID_SHIPMENT, wait_until
 
@@ -63,3 +65,34 @@ def test_worker_metrics_match_stats_and_report_lag(tmp_path: Path, kafka: Kafka,
     assert_metrics_match_stats(text, stats, registered)
     sources = {dict(labels)["source"] for labels in samples(text, "sigma_aetl_events_total")}
     assert sources == {"kafka"}
+
+
+def test_lag_is_what_is_left_after_a_batch(kafka: Kafka, group: str) -> None:
+    """A source that has consumed a batch of 2 of 10 messages reports a lag of 8 for the partition, and 0
+    once it has consumed them all."""
+    topic = kafka.topic("lag")
+    kafka.produce(topic, [Msg(VALID_SHIPMENT) for _ in range(10)])
+    metrics = Metrics("kafka")
+    config = kafka_config(kafka, group, routes={topic: ("shipment", "1")}, batch_size=2)
+    source = KafkaSource(config, metrics=metrics)
+    source.subscribe()
+    consumed: list[int] = []
+
+    def polled(total: int) -> bool:
+        consumed.append(len(source.poll()))
+        return sum(consumed) >= total
+
+    def lag() -> dict[tuple[tuple[str, str], ...], float]:
+        return samples(metrics.exposition().decode(), "sigma_aetl_kafka_consumer_lag")
+
+    try:
+        wait_until(lambda: polled(1), 30, "a first batch")
+        first, read = lag(), sum(consumed)
+        wait_until(lambda: polled(10), 30, "every message")
+        last = lag()
+    finally:
+        source.close()
+    key = (("partition", "0"), ("topic", topic))
+    assert read == 2  # batch_size
+    assert first == {key: 10.0 - read}
+    assert last == {key: 0.0}
