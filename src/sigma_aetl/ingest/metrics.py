@@ -22,17 +22,17 @@ Later parts of the operator side (the advisory queue, the flood guard) add their
 scrape time, so nothing here has to know them.
 """
 
-from collections import Counter as Tally
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import Literal
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.registry import Collector
 
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.records import FailureRecord, StoredRecord
+from sigma_aetl.ingest.histograms import Histogram
 from sigma_aetl.ingest.metric_labels import Labels
 from sigma_aetl.ingest.outcome import Outcome
 
@@ -73,20 +73,20 @@ class Metrics:
         self.decision_seconds = Histogram(
             "sigma_aetl_decision_duration_seconds",
             "Seconds to decide one batch: route, validate and build its records (no storage).",
-            buckets=SECONDS,
-            registry=registry,
+            SECONDS,
+            registry,
         )
         self.write_seconds = Histogram(
             "sigma_aetl_store_write_duration_seconds",
             "Seconds from handing a batch's write to the store until it is durably stored.",
-            buckets=SECONDS,
-            registry=registry,
+            SECONDS,
+            registry,
         )
         self.write_events = Histogram(
             "sigma_aetl_store_write_events",
             "Events per store write (transaction size).",
-            buckets=SIZES,
-            registry=registry,
+            SIZES,
+            registry,
         )
         self.write_errors = Counter(
             "sigma_aetl_store_write_errors",
@@ -139,6 +139,10 @@ class PipelineMetrics:
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
         self._labels: Labels | None = None
+        # each label set's child, looked up once (``labels()`` costs five times an ``inc()``); bounded, as
+        # the label values are
+        self._events: dict[tuple[str, str, str, str], Counter] = {}
+        self._fields: dict[tuple[str, str, str, str], Counter] = {}
 
     def decided(self, events: int, seconds: float) -> None:
         """Observe a batch's decision time."""
@@ -158,21 +162,35 @@ class PipelineMetrics:
     ) -> None:
         """Count a stored batch: each label set once, with the batch's tally of it."""
         labels = self._labels_of(registry)
-        events: Tally[tuple[str, str, str, str]] = Tally()
-        fields: Tally[tuple[str, str, str, str]] = Tally()
+        events: dict[tuple[str, str, str, str], int] = {}
+        fields: dict[tuple[str, str, str, str], int] = {}
         for record, outcome in zip(records, outcomes, strict=True):
             contract, version = labels.contract(outcome.contract_ref)
             status = status_of(record, outcome)
             cause = NO_ROOT_CAUSE if outcome.root_cause is None else str(outcome.root_cause)
-            events[(contract, version, status, cause)] += 1
+            key = (contract, version, status, cause)
+            events[key] = events.get(key, 0) + 1
             if status in ("failed", "repeat"):
                 pairs = {(labels.field(outcome.contract_ref, e.path), e.type) for e in outcome.errors}
-                fields.update((contract, version, field, kind) for field, kind in pairs)
-        source = self._metrics.source
+                for field, kind in pairs:
+                    at = (contract, version, field, kind)
+                    fields[at] = fields.get(at, 0) + 1
         for key, count in events.items():
-            self._metrics.events.labels(*key, source).inc(count)
+            self._event_counter(key).inc(count)
         for key, count in fields.items():
-            self._metrics.failed_fields.labels(*key).inc(count)
+            self._field_counter(key).inc(count)
+
+    def _event_counter(self, key: tuple[str, str, str, str]) -> Counter:
+        child = self._events.get(key)
+        if child is None:
+            child = self._events[key] = self._metrics.events.labels(*key, self._metrics.source)
+        return child
+
+    def _field_counter(self, key: tuple[str, str, str, str]) -> Counter:
+        child = self._fields.get(key)
+        if child is None:
+            child = self._fields[key] = self._metrics.failed_fields.labels(*key)
+        return child
 
     def _labels_of(self, registry: Registry) -> Labels:
         """The labels of ``registry``, built once per registry (a contract reload brings a new one)."""
