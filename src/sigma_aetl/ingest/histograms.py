@@ -46,5 +46,5 @@ class Histogram(Collector):
         cumulative, running = [], 0
         for bound, count in zip([*self._bounds, float("inf")], counts, strict=True):
             running += count
-            cumulative.append((floatToGoString(bound), running))
+            cumulative.append((floatToGoString(bound), running))  # type: ignore[no-untyped-call]
         yield HistogramMetricFamily(self.name, self.documentation, buckets=cumulative, sum_value=total)

@@ -168,17 +168,17 @@ class PipelineMetrics:
             contract, version = labels.contract(outcome.contract_ref)
             status = status_of(record, outcome)
             cause = NO_ROOT_CAUSE if outcome.root_cause is None else str(outcome.root_cause)
-            key = (contract, version, status, cause)
-            events[key] = events.get(key, 0) + 1
+            labelled: tuple[str, str, str, str] = (contract, version, status, cause)
+            events[labelled] = events.get(labelled, 0) + 1
             if status in ("failed", "repeat"):
                 pairs = {(labels.field(outcome.contract_ref, e.path), e.type) for e in outcome.errors}
                 for field, kind in pairs:
                     at = (contract, version, field, kind)
                     fields[at] = fields.get(at, 0) + 1
-        for key, count in events.items():
-            self._event_counter(key).inc(count)
-        for key, count in fields.items():
-            self._field_counter(key).inc(count)
+        for labelled, count in events.items():
+            self._event_counter(labelled).inc(count)
+        for at, count in fields.items():
+            self._field_counter(at).inc(count)
 
     def _event_counter(self, key: tuple[str, str, str, str]) -> Counter:
         child = self._events.get(key)
