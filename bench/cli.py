@@ -10,7 +10,20 @@ from contextlib import suppress
 from pathlib import Path
 from types import FrameType
 
-from bench import http_batch, http_single, ingest, kafka, machine, profile, report, soak, validator
+from bench import (
+    advisor,
+    audit,
+    classes,
+    http_batch,
+    http_single,
+    ingest,
+    kafka,
+    machine,
+    profile,
+    report,
+    soak,
+    validator,
+)
 from bench.context import Context
 from bench.machine import Stamp
 from bench.options import DEFAULT_OUTPUT, FULL, QUICK, Options
@@ -23,6 +36,9 @@ PARTS: dict[str, Callable[[Context], PartResult]] = {
     "http-batch": http_batch.run,
     "kafka": kafka.run,
     "memory": soak.run,
+    "audit": audit.run,
+    "classes": classes.run,
+    "advisor": advisor.run,
 }
 ALIASES = {"soak": "memory", "all": "all"}
 PROFILE_OF_MISS = {
@@ -33,13 +49,16 @@ PROFILE_OF_MISS = {
 """Profiles ``all`` records when a part misses a target."""
 
 EPILOG = """\
-parts: validator, ingest, http-single, http-batch, kafka, memory (= soak), profile TARGET...
+parts: validator, ingest, http-single, http-batch, kafka, memory (= soak), audit, classes, advisor,
+       profile TARGET...
        (profile targets: ingest, http-ingest, http-validate, http-batch). No part, or "all", runs every
        part and then profiles the parts that miss a target.
 examples:
   bench/run --quick                 every part, tiny sizes (a few minutes)
   bench/run ingest --prefill 1000000
+  bench/run audit --audit-events 100000
   bench/run soak --minutes 10
+  bench/run classes --scale 1000000
   bench/run profile ingest http-ingest
 """
 
@@ -59,6 +78,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--events", type=int, help="events per ingest file")
     p.add_argument("--prefill", type=int, help="events in the store for the sustained figure (5,000,000)")
     p.add_argument("--kafka-events", type=int, help="events on the Kafka topic")
+    p.add_argument("--audit-events", type=int, help="stored events the audit part checks (1,000,000)")
+    p.add_argument("--scale", type=int, help="failures in the store of the classes part (5,000,000)")
     p.add_argument("--duration", type=float, help="seconds of load per HTTP measurement")
     p.add_argument("--warmup", type=float, help="seconds of warm-up load before each HTTP measurement")
     p.add_argument("--connections", type=int, default=32, help="HTTP connections, single events (32)")

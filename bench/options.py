@@ -19,6 +19,7 @@ class Options:
     events: int
     prefill: int
     kafka_events: int
+    audit_events: int
     duration: float
     warmup: float
     connections: int
@@ -37,6 +38,8 @@ class Options:
     sqlite_sync: str
     note: str
     quick: bool
+    scale: int = 5_000_000
+    """Failures in the store of the ``classes`` part."""
 
     def store_url(self, path: Path, synchronous: str | None = None) -> str:
         """The SQLite URL of ``path`` (absolute), with this run's ``synchronous`` unless given."""
@@ -49,11 +52,13 @@ FULL: dict[str, Any] = {
     "events": 200_000,
     "prefill": 5_000_000,
     "kafka_events": 200_000,
+    "audit_events": 1_000_000,
     "duration": 10.0,
     "warmup": 2.0,
     "soak_minutes": 10.0,
     "soak_interval": 5.0,
     "profile_seconds": 15.0,
+    "scale": 5_000_000,
 }
 """Sizes of the full run (the issue's figures)."""
 
@@ -63,10 +68,12 @@ QUICK: dict[str, Any] = {
     "events": 10_000,
     "prefill": 20_000,
     "kafka_events": 10_000,
+    "audit_events": 10_000,
     "duration": 3.0,
     "warmup": 1.0,
     "soak_minutes": 0.5,
     "soak_interval": 1.0,
     "profile_seconds": 5.0,
+    "scale": 20_000,
 }
 """Tiny sizes: every part in a few minutes, for checking the harness rather than the gateway."""

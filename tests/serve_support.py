@@ -36,14 +36,13 @@ class ServeProcess:
     """A running ``serve`` on a free loopback port; stopped with SIGINT (then killed) on exit."""
 
     def __init__(self, workdir: Path, contracts: Path, *args: str, env: dict[str, str] | None = None) -> None:
-        """``env``: settings (``SIGMA_AETL_*``) given to the process beside the clean environment."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.store = workdir / "gateway.db"
         self.log = workdir / "serve.log"
         command = serve_command(self.store, contracts, "--port", str(self.port), *args)
-        environ = {**clean_environ(), **(env or {})}
         with self.log.open("ab") as out:
+            environ = {**clean_environ(), **(env or {})}  # env: settings for this test only
             self.process = subprocess.Popen(command, stdout=out, stderr=out, cwd=workdir, env=environ)
         self.http = httpx.Client(base_url=self.url, timeout=30, headers=JSON_HEADERS)
 

@@ -220,6 +220,56 @@ class Settings(BaseSettings):
         "partition on each rebalance. Every member of a group must use the same one.",
     )
 
+    # Advisory AI (docs/diagnostics.md, "Advisory AI"): off unless advisor_url is set; it never decides.
+    advisor_url: str | None = Field(
+        default=None,
+        description="The Ollama server the advisor asks (http://127.0.0.1:11434); unset or empty: no "
+        "advisor. With it set, `serve` runs the advisor in the background; `advisor run` always can.",
+    )
+    advisor_model: str = Field(default="qwen2.5:7b", min_length=1, description="The Ollama model asked.")
+    advisor_timeout: float = Field(default=60.0, gt=0, le=3600, description="Seconds one call may take.")
+    advisor_concurrency: int = Field(default=2, ge=1, le=64, description="Calls in flight at most.")
+    advisor_max_attempts: int = Field(
+        default=3, ge=1, le=20, description="Calls per target before an advisory error is stored instead."
+    )
+    advisor_backoff: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="Seconds before the first retry, doubled before each next one.",
+    )
+    advisor_breaker_threshold: int = Field(
+        default=5, ge=1, le=1000, description="Consecutive failed calls that open the circuit breaker."
+    )
+    advisor_breaker_cooldown: float = Field(
+        default=60.0, gt=0, le=86400, description="Seconds the open breaker waits before trying one call."
+    )
+    advisor_scope: Literal["class", "failure"] = Field(
+        default="class",
+        description="What the advisor's sync step enqueues: every failure class (one advisory each), or "
+        "every failure. `sigma-aetl advisor request ID` enqueues one failure either way.",
+    )
+    advisor_max_value_chars: int = Field(
+        default=64,
+        ge=0,
+        le=10_000,
+        description="Longest text of a payload value sent to the model; longer ones are cut. Fields the "
+        "contract marks sensitive (x-sensitive) are never sent.",
+    )
+    advisor_poll_interval: float = Field(
+        default=5.0, gt=0, le=3600, description="Seconds an idle advisor waits before looking for work again."
+    )
+
+    @field_validator("advisor_url", mode="before")
+    @classmethod
+    def _advisor_url(cls, value: object) -> object:
+        """Empty means no advisor; anything else must be an http(s) URL (a typo is an error, not silence)."""
+        if value == "":
+            return None
+        if isinstance(value, str) and not value.startswith(("http://", "https://")):
+            raise ValueError("the advisor URL is an Ollama server's http:// or https:// URL")
+        return value
+
     # Metrics and log lines (``ingest/metrics.py``, ``logs.py``); see docs/observability.md.
     metrics_enabled: bool = Field(
         default=True,

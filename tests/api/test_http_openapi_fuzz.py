@@ -84,11 +84,17 @@ OPERATIONS = [
     ("GET", "/v1/failures"),
     ("GET", "/v1/failures/{failure_id}"),
     ("GET", "/v1/failures/{failure_id}/raw"),
+    ("GET", "/v1/failure-classes"),
+    ("GET", "/v1/failure-classes/{class_id}"),
+    ("GET", "/v1/failures/{failure_id}/diagnosis"),
+    ("GET", "/v1/failure-classes/{class_id}/diagnosis"),
     ("GET", "/v1/stats"),
     ("GET", "/v1/contracts"),
     ("GET", "/v1/contracts/{name}/{version}"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    ("GET", "/v1/failure-classes/{class_id}/advisories"),
+    ("GET", "/v1/failures/{failure_id}/advisories"),
     ("GET", "/metrics"),
 ]
 """Every operation of the document, one test each (a test below says when the document has others)."""

@@ -1,13 +1,14 @@
 """When the store is down, requests are refused with 503 and nothing is claimed as stored."""
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 import structlog
 
 from sigma_aetl.contracts.loader import load_registry
+from sigma_aetl.core.advisories import Advisory, AdvisoryJob, AdvisoryTarget
 from sigma_aetl.core.classes import FailureClass
 from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
@@ -21,6 +22,7 @@ from sigma_aetl.stores.base import (
     UNBOUNDED,
     ClassPage,
     ClassQuery,
+    FailureFilter,
     FailurePage,
     FailurePurge,
     FailureQuery,
@@ -86,6 +88,10 @@ class DownStore:
         """Unavailable."""
         raise self._down()
 
+    def iter_failures(self, which: FailureFilter, *, batch_size: int = 500) -> Iterator[list[FailureRecord]]:
+        """Unavailable."""
+        raise self._down()
+
     def query_classes(self, query: ClassQuery) -> ClassPage:
         """Unavailable."""
         raise self._down()
@@ -115,6 +121,40 @@ class DownStore:
         raise self._down()
 
     def has_keys(self) -> bool:
+        """Unavailable."""
+        raise self._down()
+
+    def enqueue_advisories(self, targets: Sequence[AdvisoryTarget], at: datetime) -> int:
+        """Unavailable."""
+        raise self._down()
+
+    def lease_advisory_jobs(
+        self, owner: str, now: datetime, term: timedelta, limit: int
+    ) -> list[AdvisoryJob]:
+        """Unavailable."""
+        raise self._down()
+
+    def retry_advisory_job(self, owner: str, job: AdvisoryJob, error: str, at: datetime) -> bool:
+        """Unavailable."""
+        raise self._down()
+
+    def finish_advisory_job(self, owner: str, advisory: Advisory) -> bool:
+        """Unavailable."""
+        raise self._down()
+
+    def get_advisory_job(self, target: AdvisoryTarget) -> AdvisoryJob | None:
+        """Unavailable."""
+        raise self._down()
+
+    def advisory_queue(self) -> dict[str, int]:
+        """Unavailable."""
+        raise self._down()
+
+    def list_advisories(self, target: AdvisoryTarget) -> list[Advisory]:
+        """Unavailable."""
+        raise self._down()
+
+    def recent_advisory_errors(self, limit: int) -> list[Advisory]:
         """Unavailable."""
         raise self._down()
 

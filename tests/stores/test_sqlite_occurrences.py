@@ -84,7 +84,7 @@ def test_an_old_store_gains_the_occurrence_columns_and_counts_on(tmp_path: Path)
     old_store(db, first)
     store = open_store(f"sqlite:///{db}")
     try:
-        assert columns(db)[-4:] == ["occurrences", "first_seen", "last_seen", "latest"]
+        assert columns(db)[-5:] == ["occurrences", "first_seen", "last_seen", "latest", "class_id"]
         stored = store.get_failure(first.failure_id)
         assert stored is not None
         assert stored.identified_by is None

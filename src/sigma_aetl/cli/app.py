@@ -6,10 +6,15 @@ import typer
 
 from sigma_aetl import __version__
 from sigma_aetl.cli import (
+    advisor_cmd,
+    audit_cmd,
+    classes_cmd,
     contracts_cmd,
+    explain_cmd,
     failures_cmd,
     ingest_cmd,
     init_cmd,
+    kafka_cmd,
     keys_cmd,
     records_cmd,
     serve_cmd,
@@ -37,11 +42,16 @@ app.command("serve")(serve_cmd.serve)
 app.command("ingest")(ingest_cmd.ingest)
 app.command("validate")(validate_cmd.validate)
 app.add_typer(contracts_cmd.app, name="contracts")
+failures_cmd.app.command("classes")(classes_cmd.classes)
+failures_cmd.app.command("explain")(explain_cmd.explain)
 app.add_typer(failures_cmd.app, name="failures")
 app.add_typer(records_cmd.app, name="records")
 app.command("stats")(stats_cmd.stats)
 app.command("worker")(worker_cmd.worker)
 app.add_typer(keys_cmd.app, name="keys")
+app.command("audit")(audit_cmd.audit_store)
+app.add_typer(kafka_cmd.app, name="kafka")
+app.add_typer(advisor_cmd.app, name="advisor")
 
 
 def _print_version(value: bool) -> None:

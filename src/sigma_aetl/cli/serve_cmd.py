@@ -10,7 +10,7 @@ after that (its own code; the log says why).
 import logging
 import socket
 from contextlib import closing, suppress
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
@@ -22,6 +22,9 @@ from sigma_aetl.cli.params import ContractRef, WatchContractsOption, parse_ref, 
 from sigma_aetl.cli.state import settings_of
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.settings import Settings
+
+if TYPE_CHECKING:
+    from sigma_aetl.advisor.background import BackgroundAdvisor
 
 _PORT_OPTION = "--port or SIGMA_AETL_PORT"
 
@@ -82,7 +85,8 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the HTTP API until interrupted; the port is taken and the contracts and the store are opened
-    before listening. SIGHUP reloads the contracts (see docs/contracts.md).
+    before listening. SIGHUP reloads the contracts (see docs/contracts.md). With SIGMA_AETL_ADVISOR_URL
+    set, the advisory AI runs beside it, on its own thread and store handle (see docs/diagnostics.md).
 
     Once an API key exists (`sigma-aetl keys create`), every endpoint but /healthz and /readyz needs one.
     With none, serve warns that the gateway is open, and refuses to start on a non-loopback address unless
@@ -120,7 +124,22 @@ def serve(
             app.state.gateway.close()  # lost the port to a process started at the same moment
             raise
         heap.settle()
-        run_server(config, sock)
+        advisor = _start_advisor(settings)
+        try:
+            run_server(config, sock)
+        finally:
+            if advisor is not None:
+                advisor.stop()
+
+
+def _start_advisor(settings: Settings) -> "BackgroundAdvisor | None":
+    """The advisory AI on its own thread, loop and store handle, when ``advisor_url`` is set."""
+    if settings.advisor_url is None:
+        return None
+    # Imported here so that serve without an advisor never loads the ollama client.
+    from sigma_aetl.advisor.background import BackgroundAdvisor  # noqa: PLC0415
+
+    return BackgroundAdvisor(settings).start()
 
 
 def refuse_open(settings: Settings, gateway: Gateway) -> None:

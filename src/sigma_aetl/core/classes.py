@@ -24,6 +24,8 @@ from sigma_aetl.core.value import value
 MAX_SAMPLES = 5
 """How many failure ids a class keeps as samples: its first ones, in arrival order."""
 _INDEX = re.compile(r"\[\d+\]")
+CLASS_ID = re.compile(r"cls_[0-9a-f]{32}")
+"""What a class id looks like (:attr:`ClassSignature.class_id`); any other text is no class's id."""
 
 
 def normalise_path(path: str) -> str:

@@ -8,6 +8,7 @@ from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
 from sigma_aetl.core.decision import FieldError
 from sigma_aetl.core.rule_kinds import Kind, branches, field_kinds, field_node, rule_problems
 from sigma_aetl.core.rules import Rule
+from sigma_aetl.core.sensitive import sensitive_paths
 from sigma_aetl.errors import ContractLoadError
 
 UnknownFields = Literal["forbid", "ignore"]
@@ -37,11 +38,14 @@ class Contract:
     unknown_fields: UnknownFields = "forbid"
     """What a top-level field the schema does not declare does: fail the event (``forbid``, the default) or
     be left out of the record and named in the answer (``ignore``, for clients of the original API)."""
+    sensitive: frozenset[str] = field(init=False, compare=False, repr=False)
+    """Field paths the schema marks ``"x-sensitive": true`` (see sensitive.py): never sent to the advisor."""
     fingerprint: str = field(init=False)
     rule_kinds: dict[str, Kind] = field(init=False, compare=False, repr=False)
     """The fields rules read that are instants, dates or decimals (from the schema; see rule_kinds.py)."""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "sensitive", sensitive_paths(self.json_schema))
         object.__setattr__(self, "fingerprint", "sha256:" + sha256_hex(canonical_bytes(self.definition())))
         paths = [path for rule in self.rules for path in rule.fields()]
         object.__setattr__(self, "rule_kinds", field_kinds(self.json_schema, paths))
@@ -71,6 +75,7 @@ class Contract:
             # only when set: the definitions (and fingerprints) of contracts that do not say stay as they were
             **({"formats": self.formats} if self.formats != "assert" else {}),
             **({"unknown_fields": self.unknown_fields} if self.unknown_fields != "forbid" else {}),
+            **({"sensitive": sorted(self.sensitive)} if self.sensitive else {}),
         }
 
 

@@ -23,7 +23,17 @@ from sigma_aetl.http.hosts import AllowedHosts, HostCheck
 from sigma_aetl.http.reloading import ContractReloading
 from sigma_aetl.http.requestid import RequestIds
 from sigma_aetl.http.requestpath import RequestHook, RequestPath
-from sigma_aetl.http.routes import contracts, health, ingest, metrics, query, validate
+from sigma_aetl.http.routes import (
+    advisories,
+    classes,
+    contracts,
+    diagnosis,
+    health,
+    ingest,
+    metrics,
+    query,
+    validate,
+)
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.groupcommit import GroupCommitter
 from sigma_aetl.ingest.metrics import Metrics
@@ -164,7 +174,7 @@ def create_app(
     app.state.default_contract = default_contract
     problems.install(app)
     openapi.install(app)
-    for module in (validate, ingest, query, contracts, metrics):
+    for module in (validate, ingest, query, contracts, classes, diagnosis, advisories, metrics):
         app.include_router(module.router, responses=OPENAPI_RESPONSES)
     app.include_router(health.router)  # never guarded
     return app

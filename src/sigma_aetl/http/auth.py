@@ -41,6 +41,7 @@ ROUTE_SCOPES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("POST", re.compile(r"/api/validate"), "ingest:{default}"),
     ("GET", re.compile(r"/v1/failures/[^/]+/raw"), READ_RAW),  # raw bytes of a failure, for read:raw only
     ("GET", re.compile(r"/metrics"), READ),  # Prometheus sends the key as a bearer token
+    ("GET", re.compile(r"/v1/failure-classes(/[^/]+)?"), READ),  # failure classes (samples masked)
     ("GET", re.compile(r".*"), READ),  # every read view: records, failures, stats, contracts, /docs...
     ("HEAD", re.compile(r".*"), READ),
 )

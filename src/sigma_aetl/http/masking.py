@@ -21,6 +21,8 @@ from sigma_aetl.core.records import FailureRecord
 from sigma_aetl.stores.base import FailurePage
 
 MASKED_SOURCE = ("headers", "client", "key")
+MASKED_CLIENT = "client:(masked)"
+"""A ``client:<address>`` producer label (``core/classes.py``) as a reader without read:raw sees it."""
 """Members of a failure's ``source`` (and its arrivals') that a reader without read:raw does not see."""
 _NOTE = {
     "fields": ["raw.text", *(f"source.{name}" for name in MASKED_SOURCE), "occurrences.latest[].source"],

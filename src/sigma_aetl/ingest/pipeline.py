@@ -224,14 +224,7 @@ class Pipeline:
         (``envelope.truncated``) is identified by its whole bytes, as if it had been kept; one that was
         not, by its prefix and its size: either way a retried upload writes nothing new.
         """
-        whole = "of unknown size (still arriving when reading it on stopped)" if size is None else size
-        error = transport_error(
-            RootCause.PAYLOAD_TOO_LARGE,
-            "request_too_large",
-            f"The request body is {whole}{'' if size is None else ' bytes'}; the limit is {limit} bytes. "
-            f"Only the first {len(envelope.raw)} bytes are kept.",
-            constraint=f"size <= {limit} bytes",
-        )
+        error = request_too_large(size, len(envelope.raw), limit)
         if envelope.truncated is None:
             identity = ("raw-prefix", sha256_hex(envelope.raw), "size_unknown" if size is None else str(size))
             envelope = replace(envelope, transport_identity=envelope.transport_identity or identity)
@@ -255,14 +248,7 @@ class Pipeline:
 
     def _too_large(self, envelope: Envelope, size: int, registry: Registry) -> FailureRecord:
         """The failure of an event its source read whole but kept only the first bytes of (a file line)."""
-        limit = self.limits.max_bytes
-        error = transport_error(
-            RootCause.PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            f"The payload is {size} bytes; the limit is {limit} bytes. "
-            f"Only the first {len(envelope.raw)} bytes are kept.",
-            constraint=f"size <= {limit} bytes",
-        )
+        error = payload_too_large(size, len(envelope.raw), self.limits.max_bytes)
         return self._truncated_record(envelope, size, error, registry)
 
     def _truncated_record(
@@ -274,6 +260,30 @@ class Pipeline:
         decision = failed([routed] if isinstance(routed, FieldError) else [error], _contract_or_none(routed))
         raw = RawPayload.of(envelope.raw, size=size, truncated=True, size_unknown=size is None)
         return failure_record(envelope, decision, raw=raw)
+
+
+def request_too_large(size: int | None, kept: int, limit: int) -> FieldError:
+    """The error of a request body of ``size`` bytes (None: unknown) over the hard ``limit``, of which
+    ``kept`` bytes are kept (``request_too_large``)."""
+    whole = "of unknown size (still arriving when reading it on stopped)" if size is None else size
+    return transport_error(
+        RootCause.PAYLOAD_TOO_LARGE,
+        "request_too_large",
+        f"The request body is {whole}{'' if size is None else ' bytes'}; the limit is {limit} bytes. "
+        f"Only the first {kept} bytes are kept.",
+        constraint=f"size <= {limit} bytes",
+    )
+
+
+def payload_too_large(size: int, kept: int, limit: int) -> FieldError:
+    """The error of an event of ``size`` bytes, read whole, over the event ``limit``, of which ``kept``
+    bytes are kept (``payload_too_large``)."""
+    return transport_error(
+        RootCause.PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        f"The payload is {size} bytes; the limit is {limit} bytes. Only the first {kept} bytes are kept.",
+        constraint=f"size <= {limit} bytes",
+    )
 
 
 def _keyed_failure(record: StoredRecord) -> TypeGuard[FailureRecord]:

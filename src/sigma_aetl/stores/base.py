@@ -11,6 +11,7 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from sigma_aetl.core.advisories import Advisory, AdvisoryJob, AdvisoryTarget
 from sigma_aetl.core.classes import FailureClass
 from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
@@ -329,6 +330,16 @@ class Store(Protocol):
         ``batch_size``, each payload once. Read-only."""
         ...
 
+    # The audit (docs/audit.md): every stored failure a filter selects, read in bounded memory.
+
+    def iter_failures(self, which: FailureFilter, *, batch_size: int = 500) -> Iterator[list[FailureRecord]]:
+        """The failures ``which`` selects, each once, with their occurrences, in batches of at most
+        ``batch_size`` in the store's own stable order (SQLite: insertion order; MongoDB: ``_id`` order
+        per failure collection, the unrouted one first), keyset-paged — each batch starts after the last
+        position of the one before, never at an OFFSET — so memory and each batch's cost stay bounded
+        however many are stored. A failure written during the iteration may or may not be seen. Read-only."""
+        ...
+
     # Failure classes (docs/diagnostics.md): kept as failures are written, in the same transaction.
 
     def query_classes(self, query: ClassQuery) -> ClassPage:
@@ -364,6 +375,47 @@ class Store(Protocol):
     def has_keys(self) -> bool:
         """Whether any key was ever stored, revoked ones included: with none the gateway runs open, and
         revoking the last key does not open it again."""
+        ...
+
+    # Advisories (docs/diagnostics.md, "Advisory AI"): the advisory AI's durable queue, one job per target,
+    # and what it said, stored apart from the failures (a failure record is never modified).
+
+    def enqueue_advisories(self, targets: Sequence[AdvisoryTarget], at: datetime) -> int:
+        """Add a queued job, due at ``at``, for each target that has no job yet (idempotent: a target has
+        one job ever); how many were added. Raises StoreError."""
+        ...
+
+    def lease_advisory_jobs(
+        self, owner: str, now: datetime, term: timedelta, limit: int
+    ) -> list[AdvisoryJob]:
+        """Lease to ``owner``, until ``now + term``, up to ``limit`` jobs due at ``now`` (queued and due, or
+        leased with a lease run out), earliest due first. No two callers hold the lease of one job."""
+        ...
+
+    def retry_advisory_job(self, owner: str, job: AdvisoryJob, error: str, at: datetime) -> bool:
+        """Queue a job ``owner`` leased again, due at ``at``, one attempt more; False (nothing changed) when
+        ``owner`` no longer holds its lease."""
+        ...
+
+    def finish_advisory_job(self, owner: str, advisory: Advisory) -> bool:
+        """Store ``advisory`` and close its job (``done`` for ok, ``failed`` for an error: never retried),
+        if ``owner`` still holds the job's lease; False (nothing stored) otherwise."""
+        ...
+
+    def get_advisory_job(self, target: AdvisoryTarget) -> AdvisoryJob | None:
+        """The target's job; None when it was never enqueued."""
+        ...
+
+    def advisory_queue(self) -> dict[str, int]:
+        """How many jobs are in each state (``JOB_STATES``, zeros included)."""
+        ...
+
+    def list_advisories(self, target: AdvisoryTarget) -> list[Advisory]:
+        """The target's advisories, newest first."""
+        ...
+
+    def recent_advisory_errors(self, limit: int) -> list[Advisory]:
+        """The latest advisories with status error, newest first, at most ``limit``."""
         ...
 
     def ping(self) -> None:

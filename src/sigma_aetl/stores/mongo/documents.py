@@ -32,6 +32,7 @@ from sigma_aetl.core.records import (
 )
 from sigma_aetl.stores.arrivals import Tally
 from sigma_aetl.stores.base import from_micros, micros
+from sigma_aetl.stores.classes import record_producers
 
 Doc = dict[str, Any]
 """A document as pymongo reads and writes it."""
@@ -48,9 +49,11 @@ FAILURE_FIELDS = {
 
 
 def record_doc(record: AcceptedRecord, token: str) -> Doc:
-    """The document of an accepted record, stored by the ``write()`` call ``token`` names."""
+    """The document of an accepted record, stored by the ``write()`` call ``token`` names; ``producers``
+    (its producer labels) also marks it as counted in producer activity (``mongo/classes.py``)."""
     return {
         "record_id": record.record_id,
+        "producers": list(record_producers(record)),
         "contract": record.contract,
         "version": record.version,
         "contract_ref": f"{record.contract}@{record.version}",
@@ -60,10 +63,12 @@ def record_doc(record: AcceptedRecord, token: str) -> Doc:
     }
 
 
-def failure_doc(failure: FailureRecord, token: str) -> Doc:
-    """The document of a failure record, stored by the ``write()`` call ``token`` names."""
+def failure_doc(failure: FailureRecord, token: str, class_id: str) -> Doc:
+    """The document of a failure record of class ``class_id``, stored by the ``write()`` call ``token``
+    names."""
     return {
         "failure_id": failure.failure_id,
+        "class_id": class_id,
         "contract_ref": failure.contract_ref,
         "contract": failure.contract,
         "version": failure.version,
@@ -81,7 +86,9 @@ def counting_filter(failure_id: str, token: str) -> Doc:
     return {"failure_id": failure_id, "counted_by": {"$nin": [token]}}
 
 
-def counting_update(failure: FailureRecord, tally: Tally, token: str, *, insert: bool = True) -> Doc:
+def counting_update(
+    failure: FailureRecord, tally: Tally, token: str, class_id: str, *, insert: bool = True
+) -> Doc:
     """Count ``tally``'s arrivals on a failure document; with ``insert``, the document to insert (counting
     from its first arrival) when there is none (an upsert)."""
     update: Doc = {
@@ -94,7 +101,7 @@ def counting_update(failure: FailureRecord, tally: Tally, token: str, *, insert:
         },
     }
     if insert:
-        document = failure_doc(failure, token)
+        document = failure_doc(failure, token, class_id)
         del document["failure_id"]  # the filter's
         update["$setOnInsert"] = {**document, "first_counted": 1}
     return update

@@ -26,5 +26,9 @@ FAILURE_INDEXES = [
     IndexModel([("version", ASCENDING), *NEWEST], name="version_received_at"),
     IndexModel([("root_cause", ASCENDING), *NEWEST], name="root_cause_received_at"),
     IndexModel([("fields", ASCENDING), *NEWEST], name="fields_received_at"),
+    # a purge reads a class's first failures along it (``classes.py``)
+    IndexModel(
+        [("class_id", ASCENDING), ("received_us", ASCENDING), ("failure_id", ASCENDING)], name="class"
+    ),
     IndexModel([("source.topic", ASCENDING), ("source.offset", ASCENDING)], name="kafka_offset", sparse=True),
 ]

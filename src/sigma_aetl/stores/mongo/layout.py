@@ -59,6 +59,11 @@ class Layout:
         self._contracts.update_one({"_id": contract}, {"$setOnInsert": collections}, upsert=True)
         self._ready.add(contract)
 
+    @property
+    def database(self) -> Database[Doc]:
+        """The database itself, for the collections this module does not name (``classes.py``)."""
+        return self._db
+
     def names(self) -> list[str]:
         """The registered contracts, sorted."""
         return sorted(str(doc["_id"]) for doc in self._contracts.find({}, {"_id": 1}))

@@ -131,6 +131,22 @@ def payloads(collection: Collection[Doc], key: str, version: int, size: int) -> 
         last = docs[-1][key]
 
 
+def after_ids(collection: Collection[Doc], where: Doc, size: int) -> Iterator[list[Doc]]:
+    """Failure documents matching ``where`` in ``_id`` order, ``size`` at a time: each batch starts after
+    the last ``_id`` of the one before (hinted, so a time filter never turns it into an in-memory sort)."""
+    last: ObjectId | None = None
+    fields = {**FAILURE_FIELDS, "_id": 1}
+    while True:
+        ids = {} if last is None else {"_id": {"$gt": last}}
+        with translate_errors():
+            found = collection.find({**where, **ids}, fields).sort(_BY_ID).hint(_BY_ID).limit(size)
+            docs = list(found)
+        if not docs:
+            return
+        yield docs
+        last = docs[-1]["_id"]
+
+
 def count_by(collections: Iterable[Collection[Doc]], key: str) -> Counter[str]:
     """Documents counted by the value of one field (``"$contract_ref"``), summed over the collections.
 

@@ -13,10 +13,12 @@ docs/mongodb.md.
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from bson import ObjectId
 
+from sigma_aetl.core.advisories import Advisory, AdvisoryJob, AdvisoryTarget
 from sigma_aetl.core.classes import FailureClass
 from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
@@ -27,6 +29,7 @@ from sigma_aetl.stores.base import (
     UNBOUNDED,
     ClassPage,
     ClassQuery,
+    FailureFilter,
     FailurePage,
     FailurePurge,
     FailureQuery,
@@ -39,7 +42,7 @@ from sigma_aetl.stores.base import (
     WriteReport,
     Written,
 )
-from sigma_aetl.stores.mongo import keys, queries, writes
+from sigma_aetl.stores.mongo import advisories, class_build, class_queries, classes, keys, queries, writes
 from sigma_aetl.stores.mongo.connection import connect, settle_option
 from sigma_aetl.stores.mongo.documents import FAILURE_FIELDS, Doc, failure_of, record_of
 from sigma_aetl.stores.mongo.errors import translate_errors
@@ -66,11 +69,14 @@ class MongoStore:
         self._client, database = connect(url)
         self._layout = Layout(database)
         self._read_only = read_only
+        self._classes_ready = False
         if read_only:
             return
         try:
             with translate_errors():
                 self._layout.set_up()
+                classes.set_up(self._layout)
+                class_build.build(self._layout)
         except BaseException:
             self._client.close()
             raise
@@ -206,8 +212,12 @@ class MongoStore:
         with translate_errors():
             where = queries.purge_filter(which)
             for collection in self._layout.failure_collections(which.contract):
-                deleted += writes.purge(collection, where, batch_size)
+                deleted += writes.purge(collection, where, batch_size, self._forget)
         return _purge_report(deleted)
+
+    def _forget(self, deleted: list[Doc]) -> None:
+        """Count purged failures out of their classes (``classes.py``)."""
+        classes.forget(self._layout, deleted)
 
     def raw_payloads(
         self, contract: str, version: int, *, batch_size: int = 500
@@ -218,6 +228,16 @@ class MongoStore:
         if known:
             yield from queries.payloads(self._layout.records(contract), "record_id", version, batch_size)
             yield from queries.payloads(self._layout.failures(contract), "failure_id", version, batch_size)
+
+    def iter_failures(self, which: FailureFilter, *, batch_size: int = 500) -> Iterator[list[FailureRecord]]:
+        """Failures ``which`` selects, collection after collection, each in ``_id`` order (keyset paging
+        along the ``_id`` index)."""
+        where = queries.failure_filter(which)
+        with translate_errors():
+            collections = self._layout.failure_collections(which.contract)
+        for collection in collections:
+            for docs in queries.after_ids(collection, where, batch_size):
+                yield metadata.joined([failure_of(doc) for doc in docs], self._headers)
 
     # -- API keys (keys.py) ----------------------------------------------------------------------------
 
@@ -243,17 +263,30 @@ class MongoStore:
         with translate_errors():
             return keys.revoke(self._layout.keys, key_id, at)
 
+    # -- failure classes (classes.py, class_queries.py) ------------------------------------------------
+
     def query_classes(self, query: ClassQuery) -> ClassPage:
-        """Failure classes matching ``query`` (scaffold: the store part of issue 14 replaces this)."""
-        raise NotImplementedError("failure classes are not kept by this store yet")
+        """Failure classes matching ``query``, from the class collection alone."""
+        with translate_errors():
+            self._require_classes()
+            return class_queries.page(self._layout, query)
 
     def get_class(self, class_id: str) -> FailureClass | None:
-        """One failure class (scaffold: the store part of issue 14 replaces this)."""
-        raise NotImplementedError("failure classes are not kept by this store yet")
+        """One failure class by id."""
+        with translate_errors():
+            self._require_classes()
+            return class_queries.one(self._layout, class_id)
 
     def producer_activity(self, contract: str, producer: str) -> list[ProducerActivity]:
-        """A producer's accepted records per version (scaffold: the store part of issue 14 replaces this)."""
-        raise NotImplementedError("producer activity is not kept by this store yet")
+        """A producer's accepted records per version of ``contract``."""
+        with translate_errors():
+            self._require_classes()
+            return class_queries.activity(self._layout, contract, producer)
+
+    def _require_classes(self) -> None:
+        if not self._classes_ready:
+            class_build.require(self._layout)
+            self._classes_ready = True
 
     def has_keys(self) -> bool:
         """Whether any key was stored, revoked or not."""
@@ -263,6 +296,58 @@ class MongoStore:
     def _writable(self, nothing_done: str) -> None:
         if self._read_only:
             raise StoreError(f"the MongoDB store was opened read-only; {nothing_done}")
+
+    # -- advisories (advisories.py): the advisory AI's queue and answers, apart from the failures -------
+
+    @cached_property
+    def _advice(self) -> advisories.AdvisoryCollections:
+        return advisories.AdvisoryCollections(self._layout.unrouted.database)
+
+    def enqueue_advisories(self, targets: Sequence[AdvisoryTarget], at: datetime) -> int:
+        """Queue a job for each target without one (upserts that only set on insert)."""
+        self._writable("nothing was enqueued")
+        with translate_errors():
+            return advisories.enqueue(self._advice.ready().jobs, targets, at)
+
+    def lease_advisory_jobs(
+        self, owner: str, now: datetime, term: timedelta, limit: int
+    ) -> list[AdvisoryJob]:
+        """Lease due jobs to ``owner`` (one atomic update per job)."""
+        self._writable("no job was leased")
+        with translate_errors():
+            return advisories.lease(self._advice.ready().jobs, owner, now, term, limit)
+
+    def retry_advisory_job(self, owner: str, job: AdvisoryJob, error: str, at: datetime) -> bool:
+        """Queue a leased job again for ``at``."""
+        self._writable("no job was changed")
+        with translate_errors():
+            return advisories.retry(self._advice.ready().jobs, owner, job, error, at)
+
+    def finish_advisory_job(self, owner: str, advisory: Advisory) -> bool:
+        """Close the job and store its advisory."""
+        self._writable("no advisory was stored")
+        with translate_errors():
+            return advisories.finish(self._advice.ready(), owner, advisory)
+
+    def get_advisory_job(self, target: AdvisoryTarget) -> AdvisoryJob | None:
+        """The target's job."""
+        with translate_errors():
+            return advisories.job_of(self._advice.jobs, target)
+
+    def advisory_queue(self) -> dict[str, int]:
+        """Jobs per state."""
+        with translate_errors():
+            return advisories.depth(self._advice.jobs)
+
+    def list_advisories(self, target: AdvisoryTarget) -> list[Advisory]:
+        """The target's advisories, newest first."""
+        with translate_errors():
+            return advisories.of_target(self._advice.advisories, target)
+
+    def recent_advisory_errors(self, limit: int) -> list[Advisory]:
+        """The latest advisory errors."""
+        with translate_errors():
+            return advisories.recent_errors(self._advice.advisories, limit)
 
     # -- the connection -------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ as the update it now is.
 
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from pymongo import InsertOne, UpdateOne
@@ -27,6 +27,8 @@ from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.errors import StoreUnavailable
 from sigma_aetl.stores.arrivals import Tally, tally
 from sigma_aetl.stores.base import WriteReport
+from sigma_aetl.stores.classes import Classifier
+from sigma_aetl.stores.mongo import classes
 from sigma_aetl.stores.mongo.documents import (
     Doc,
     counting_filter,
@@ -68,12 +70,18 @@ def write(
     """
     report = WriteReport()
     token = uuid.uuid4().hex  # marks this call's documents, so a retried insert knows its own
-    for contract, group in _grouped(_unique(records, "record_id"), "contract"):
+    unique = _unique(records, "record_id")
+    for contract, group in _grouped(unique, "contract"):
         _write_records(layout, contract, group, token, report)
     arrivals = tally(failures)
+    classifier = Classifier()
+    class_ids = {f.failure_id: classifier.class_of(f) for f in arrivals.firsts}
     for contract, routed in _grouped(arrivals.firsts, "contract"):
-        _write_failures(layout, contract, routed, token, report, tallies=arrivals.tallies)
+        _write_failures(layout, contract, routed, token, report, tallies=arrivals.tallies, classes=class_ids)
     report.counted_arrivals = arrivals.report()
+    # after the records and failures they count: a crash in between counts nothing twice (see classes.py)
+    classes.keep(layout, classifier.meta, class_ids, arrivals, report, token=token)
+    classes.keep_activity(layout, [r for r in unique if r.record_id in report.new_records], token)
     return report
 
 
@@ -95,32 +103,35 @@ def _write_failures(
     report: WriteReport,
     *,
     tallies: dict[str, Tally],
+    classes: dict[str, str],
 ) -> None:
     if contract is not None:
         layout.ensure(contract)
     elsewhere = _stored_elsewhere(layout, contract, failures)
     here = [f for f in failures if f.failure_id not in elsewhere]
-    ops = [_failure_op(f, tallies.get(f.failure_id), token) for f in here]
+    ops = [_failure_op(f, tallies.get(f.failure_id), token, classes[f.failure_id]) for f in here]
     new, existing = _apply(layout.failures(contract), ops, [f.failure_id for f in here], token)
     report.new_failures |= new
     report.existing_failures |= elsewhere.keys() | existing
     for f in failures:
         counted = tallies.get(f.failure_id)
         if counted is not None and f.failure_id in elsewhere:
-            _count_elsewhere(elsewhere[f.failure_id], f, counted, token)
+            _count_elsewhere(elsewhere[f.failure_id], f, counted, token, classes[f.failure_id])
 
 
-def _failure_op(failure: FailureRecord, counted: Tally | None, token: str) -> _Op:
+def _failure_op(failure: FailureRecord, counted: Tally | None, token: str, class_id: str) -> _Op:
     """Insert a failure that is one arrival however often it comes; insert or count one that is not."""
     if counted is None:
-        return InsertOne(failure_doc(failure, token))
-    update = counting_update(failure, counted, token)
+        return InsertOne(failure_doc(failure, token, class_id))
+    update = counting_update(failure, counted, token, class_id)
     return UpdateOne(counting_filter(failure.failure_id, token), update, upsert=True)
 
 
-def _count_elsewhere(collection: Collection[Doc], failure: FailureRecord, counted: Tally, token: str) -> None:
+def _count_elsewhere(
+    collection: Collection[Doc], failure: FailureRecord, counted: Tally, token: str, class_id: str
+) -> None:
     """Count arrivals on the failure's document in the other collection (it is never inserted there)."""
-    update = counting_update(failure, counted, token, insert=False)
+    update = counting_update(failure, counted, token, class_id, insert=False)
     retrying(lambda: collection.update_one(counting_filter(failure.failure_id, token), update))
 
 
@@ -254,13 +265,16 @@ def _grouped(items: list[_R], key: str) -> Iterator[tuple[Any, list[_R]]]:
     yield from groups.items()
 
 
-def purge(collection: Collection[Doc], where: Doc, batch_size: int) -> Counter[str]:
+def purge(
+    collection: Collection[Doc], where: Doc, batch_size: int, forget: Callable[[list[Doc]], None]
+) -> Counter[str]:
     """Delete the failures matching ``where`` from one collection, at most ``batch_size`` per delete; return
-    how many of each root cause were deleted. Each delete repeats ``where``, so a failure that arrived
-    again (and no longer matches) since it was found is kept."""
+    how many of each root cause were deleted, and hand the documents deleted to ``forget`` (their classes
+    count them out). Each delete repeats ``where``, so a failure that arrived again (and no longer
+    matches) since it was found is kept."""
     deleted: Counter[str] = Counter()
     while True:
-        found = list(collection.find(where, {"_id": 0, "failure_id": 1, "root_cause": 1}).limit(batch_size))
+        found = list(collection.find(where, _PURGED_FIELDS).limit(batch_size))
         if not found:
             return deleted
         by_cause: dict[str, list[str]] = {}
@@ -268,6 +282,16 @@ def purge(collection: Collection[Doc], where: Doc, batch_size: int) -> Counter[s
             by_cause.setdefault(str(doc["root_cause"]), []).append(doc["failure_id"])
         for cause, ids in by_cause.items():
             deleted[cause] += _delete(collection, {**where, "failure_id": {"$in": ids}})
+        kept = {
+            doc["failure_id"] for doc in find_ids(collection, "failure_id", [d["failure_id"] for d in found])
+        }
+        forget([doc for doc in found if doc["failure_id"] not in kept])
+
+
+_PURGED_FIELDS = {
+    **{"_id": 0, "failure_id": 1, "root_cause": 1, "class_id": 1, "doc": 1, "received_us": 1},
+    **{"occurrences": 1, "first_counted": 1, "last_seen_us": 1},
+}
 
 
 def _delete(collection: Collection[Doc], where: Doc) -> int:

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sigma_aetl.core import serial
+from sigma_aetl.core.classes import producers_of
 from sigma_aetl.core.records import MAX_LATEST, AcceptedRecord, Arrival, FailureRecord, written_json
 from sigma_aetl.stores.arrivals import Tally, tally
 from sigma_aetl.stores.base import WriteReport, micros
+from sigma_aetl.stores.classes import Classifier, ClassMeta
+from sigma_aetl.stores.sqlite import classes
 
 Row = tuple[Any, ...]
 Existing = tuple[dict[str, str], set[str]]
@@ -36,6 +39,10 @@ class Rows:
     counted: list[Row]
     headers: list[tuple[str, bytes]]
     """(key, JSON) of each request's headers the records name (``stores/metadata.py``)."""
+    classes: dict[str, ClassMeta]
+    """The failure classes of ``failures`` (each failure row ends with its class id)."""
+    producers: dict[str, tuple[str, ...]]
+    """Record or failure id → its producer labels (failure classes and producer activity count them)."""
 
 
 def rows_of(
@@ -44,6 +51,7 @@ def rows_of(
     """The rows for a write (records whose ``source`` names ``headers`` by key); a repeated id keeps its
     first record."""
     stamps: dict[Any, int] = {}  # a batch's events mostly share one arrival time
+    producers = {r.record_id: producers_of(r.source) for r in records}
     record_rows = {
         r.record_id: (
             r.record_id,
@@ -63,6 +71,7 @@ def rows_of(
     }
     failure_rows: list[Row] = []
     fields: list[tuple[str, str]] = []
+    classifier = Classifier()
     for f in arrivals.firsts:
         failure_rows.append(
             (
@@ -75,8 +84,10 @@ def rows_of(
                 _micros(stamps, f.received_at),
                 written_json(f),
                 *_first_occurrences(counted.get(f.failure_id)),
+                classifier.class_of(f),
             )
         )
+        producers[f.failure_id] = producers_of(f.source)
         fields.extend((path, f.failure_id) for path in f.fields)
     return Rows(
         list(reversed(record_rows.values())),
@@ -84,6 +95,8 @@ def rows_of(
         fields,
         list(counted.values()),
         list(headers.items()),
+        classifier.meta,
+        producers,
     )
 
 
@@ -120,24 +133,32 @@ def apply(conn: sqlite3.Connection, rows: Rows) -> Existing:
     }
     # first, in the same transaction: no reader sees a record without the headers it names
     conn.executemany("INSERT OR IGNORE INTO request_headers VALUES (?, ?)", rows.headers)
-    conn.executemany(
-        "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [row for row in rows.records if row[0] not in records] if records else rows.records,
-    )
+    new_records = [row for row in rows.records if row[0] not in records] if records else rows.records
+    conn.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", new_records)
     fresh = [row for row in rows.failures if row[0] not in failures] if failures else rows.failures
     conn.executemany(_INSERT_FAILURE, fresh)
     conn.executemany(
         "INSERT INTO failure_fields VALUES (?, ?)",
         [field for field in rows.fields if field[1] not in failures] if failures else rows.fields,
     )
-    if failures and rows.counted:
-        _count_again(conn, [row for row in rows.counted if row[0] in failures], rows.failures)
+    again = [row for row in rows.counted if row[0] in failures] if failures and rows.counted else []
+    _count_again(conn, again, rows.failures)
+    classes.keep(conn, rows.classes, rows.producers, fresh, _arrivals_again(again, rows.failures))
+    classes.keep_activity(conn, rows.producers, new_records)
     return records, failures
+
+
+def _arrivals_again(again: list[Row], written: list[Row]) -> list[tuple[str, int, int]]:
+    """(class id, arrivals, last µs) of each failure stored already that this write counts again."""
+    if not again:
+        return []
+    class_of = {row[0]: row[12] for row in written}
+    return [(class_of[row[0]], row[1], row[3]) for row in again]
 
 
 _INSERT_FAILURE = (
     "INSERT INTO failures (failure_id, contract_ref, contract, version, root_cause, stage, received_at, doc, "
-    "occurrences, first_seen, last_seen, latest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "occurrences, first_seen, last_seen, latest, class_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _COUNT_AGAIN = (
     "UPDATE failures SET occurrences = occurrences + ?, "

@@ -11,13 +11,14 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, cast
 
 import orjson
 
 from sigma_aetl.core import serial
+from sigma_aetl.core.advisories import Advisory, AdvisoryJob, AdvisoryTarget
 from sigma_aetl.core.classes import FailureClass
 from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import (
@@ -51,7 +52,8 @@ from sigma_aetl.stores.base import (
     from_micros,
     micros,
 )
-from sigma_aetl.stores.sqlite import keys, stream
+from sigma_aetl.stores.classes import source_producers
+from sigma_aetl.stores.sqlite import advisories, class_migration, class_queries, classes, keys, stream
 from sigma_aetl.stores.sqlite.rows import Rows, apply, report, rows_of
 from sigma_aetl.stores.sqlite.writer import WriterProcess
 
@@ -86,7 +88,8 @@ CREATE TABLE IF NOT EXISTS failures (
     occurrences  INTEGER NOT NULL DEFAULT 1,
     first_seen   INTEGER,
     last_seen    INTEGER,
-    latest       BLOB
+    latest       BLOB,
+    class_id     TEXT
 );
 CREATE INDEX IF NOT EXISTS failures_received ON failures (received_at DESC);
 CREATE INDEX IF NOT EXISTS failures_contract ON failures (contract, version, received_at DESC);
@@ -152,6 +155,7 @@ class SqliteStore:
         self._process: WriterProcess | None = None
         self._writer: sqlite3.Connection | None = None
         self._occurrence_select: str | None = None
+        self._classes_ready = False
         if str(path) == ":memory:":
             raise ConfigError("an in-memory SQLite store cannot be shared between threads; use a file")
         if writer == "none":
@@ -164,8 +168,9 @@ class SqliteStore:
             raise ConfigError(f"cannot create the directory for {str(path)!r}: {exc.strerror}") from exc
         self._writer = self._connect(_WRITER_CACHE_KIB)
         with translate_errors():
-            self._writer.executescript(_SCHEMA + keys.SCHEMA)
+            self._writer.executescript(_SCHEMA + keys.SCHEMA + classes.SCHEMA)
             _migrate(self._writer)
+            class_migration.migrate(self._writer)
         if writer == "process":
             self._process = WriterProcess(str(path), self._pragmas(_WRITER_CACHE_KIB), timeout)
             self._writer.close()  # it made the schema; the writer process does every write from here
@@ -423,6 +428,23 @@ class SqliteStore:
             yield [StoredPayload(kind, row[1], _raw_of(row[2])) for row in rows]
             last = rows[-1][0]
 
+    def iter_failures(self, which: FailureFilter, *, batch_size: int = 500) -> Iterator[list[FailureRecord]]:
+        """Failures ``which`` selects in insertion order: keyset paging on the rowid."""
+        where, params = _failure_filter(which)
+        after = f"{where} AND rowid > ?" if where else "WHERE rowid > ?"
+        last = 0
+        while True:
+            with translate_errors():
+                conn = self._reader()
+                select = f"SELECT rowid, doc, {self._occurrences(conn)} FROM failures {after} "
+                rows = conn.execute(
+                    f"{select} ORDER BY rowid LIMIT ?", [*params, last, batch_size]
+                ).fetchall()
+            if not rows:
+                return
+            yield metadata.joined([_failure_of(row[1:]) for row in rows], self._headers)
+            last = rows[-1][0]
+
     def add_key(self, key: ApiKey) -> None:
         """Insert a new key (see ``keys.py``)."""
         with self._key_write() as conn:
@@ -444,16 +466,27 @@ class SqliteStore:
             return keys.revoke(conn, key_id, at)
 
     def query_classes(self, query: ClassQuery) -> ClassPage:
-        """Failure classes matching ``query`` (scaffold: the store part of issue 14 replaces this)."""
-        raise NotImplementedError("failure classes are not kept by this store yet")
+        """Failure classes matching ``query``, from the class tables alone (``class_queries.py``)."""
+        with translate_errors():
+            return class_queries.page(self._class_reader(), query)
 
     def get_class(self, class_id: str) -> FailureClass | None:
-        """One failure class (scaffold: the store part of issue 14 replaces this)."""
-        raise NotImplementedError("failure classes are not kept by this store yet")
+        """One failure class by id."""
+        with translate_errors():
+            return class_queries.one(self._class_reader(), class_id)
 
     def producer_activity(self, contract: str, producer: str) -> list[ProducerActivity]:
-        """A producer's accepted records per version (scaffold: the store part of issue 14 replaces this)."""
-        raise NotImplementedError("producer activity is not kept by this store yet")
+        """A producer's accepted records per version of ``contract``."""
+        with translate_errors():
+            return class_queries.activity(self._class_reader(), contract, producer)
+
+    def _class_reader(self) -> sqlite3.Connection:
+        """The reader, once the store's classes are known complete (see ``class_migration.py``)."""
+        conn = self._reader()
+        if not self._classes_ready:
+            class_migration.require(conn, str(self.path))
+            self._classes_ready = True
+        return conn
 
     def has_keys(self) -> bool:
         """Whether any key was stored, revoked or not."""
@@ -466,6 +499,70 @@ class SqliteStore:
             raise StoreError(f"the store {str(self.path)!r} was opened read-only; no key was changed")
         with self._beside_writer() as conn, translate_errors(), _transaction(conn):
             yield conn
+
+    # -- advisories (advisories.py): the advisory AI's queue and answers, apart from the failures -------
+
+    def enqueue_advisories(self, targets: Sequence[AdvisoryTarget], at: datetime) -> int:
+        """Queue a job for each target without one; how many were added. Targets with a job are found
+        by a read first, so a sync that finds nothing new never takes the write lock from the gateway."""
+        with translate_errors():
+            new = advisories.unknown(self._reader(), targets)
+        if not new:
+            return 0
+        with self._advisory_write() as conn:
+            return advisories.enqueue(conn, new, at)
+
+    def lease_advisory_jobs(
+        self, owner: str, now: datetime, term: timedelta, limit: int
+    ) -> list[AdvisoryJob]:
+        """Lease due jobs to ``owner`` (one immediate transaction: no job is leased twice); an idle poll
+        finds nothing due by a read, without the write lock."""
+        with translate_errors():
+            if not advisories.any_due(self._reader(), now):
+                return []
+        with self._advisory_write() as conn:
+            return advisories.lease(conn, owner, now, term, limit)
+
+    def retry_advisory_job(self, owner: str, job: AdvisoryJob, error: str, at: datetime) -> bool:
+        """Queue a leased job again for ``at``."""
+        with self._advisory_write() as conn:
+            return advisories.retry(conn, owner, job, error, at)
+
+    def finish_advisory_job(self, owner: str, advisory: Advisory) -> bool:
+        """Store the advisory and close its job, in one transaction."""
+        with self._advisory_write() as conn:
+            return advisories.finish(conn, owner, advisory)
+
+    def get_advisory_job(self, target: AdvisoryTarget) -> AdvisoryJob | None:
+        """The target's job."""
+        with translate_errors():
+            return advisories.job_of(self._reader(), target)
+
+    def advisory_queue(self) -> dict[str, int]:
+        """Jobs per state."""
+        with translate_errors():
+            return advisories.depth(self._reader())
+
+    def list_advisories(self, target: AdvisoryTarget) -> list[Advisory]:
+        """The target's advisories, newest first."""
+        with translate_errors():
+            return advisories.of_target(self._reader(), target)
+
+    def recent_advisory_errors(self, limit: int) -> list[Advisory]:
+        """The latest advisory errors."""
+        with translate_errors():
+            return advisories.recent_errors(self._reader(), limit)
+
+    @contextmanager
+    def _advisory_write(self) -> Iterator[sqlite3.Connection]:
+        if self._process is None and self._writer is None:
+            raise StoreError(f"the store {str(self.path)!r} was opened read-only; no advisory was changed")
+        with self._beside_writer() as conn, translate_errors():
+            if not getattr(self, "_advisory_tables", False):
+                conn.executescript(advisories.SCHEMA)
+                self._advisory_tables = True
+            with _transaction(conn):
+                yield conn
 
     def ping(self) -> None:
         """Raise StoreUnavailable if the database cannot be read."""
@@ -530,17 +627,27 @@ def _purge_batch(conn: sqlite3.Connection, where: str, params: list[Any]) -> lis
     root cause of each failure deleted (none: nothing matches any more)."""
     with _transaction(conn):
         rows = conn.execute(
-            f"SELECT failure_id, root_cause, doc FROM failures {where} LIMIT ?", params
+            "SELECT failure_id, root_cause, doc, class_id, occurrences, coalesce(last_seen, received_at) "
+            f"FROM failures {where} LIMIT ?",
+            params,
         ).fetchall()
-        fields = [(path, failure_id) for failure_id, _, doc in rows for path in _paths(doc)]
+        documents = [orjson.loads(row[2]) for row in rows]
+        fields = [(path, row[0]) for row, doc in zip(rows, documents, strict=True) for path in _paths(doc)]
         conn.executemany("DELETE FROM failure_fields WHERE path = ? AND failure_id = ?", fields)
         conn.executemany("DELETE FROM failures WHERE failure_id = ?", [(row[0],) for row in rows])
+        classes.forget(
+            conn,
+            [
+                (row[3], row[0], row[4], row[5], source_producers(doc.get("source") or {}))
+                for row, doc in zip(rows, documents, strict=True)
+            ],
+        )
     return [row[1] for row in rows]
 
 
-def _paths(doc: bytes) -> set[str]:
+def _paths(doc: dict[str, Any]) -> set[str]:
     """The field paths a stored failure is indexed under (``FailureRecord.fields``), from its document."""
-    return {error["path"] for error in orjson.loads(doc)["errors"]}
+    return {error["path"] for error in doc["errors"]}
 
 
 def _failure_of(row: tuple[Any, ...]) -> FailureRecord:
