@@ -10,6 +10,7 @@ All log at ``warning`` and write no access-log line per request. The gateway run
 otherwise. The event loop and HTTP parser are whatever the environment provides: see the machine table.
 """
 
+import os
 import subprocess
 import sys
 import urllib.request
@@ -85,9 +86,14 @@ def api_key(store_url: str, *scopes: str) -> str:
 
 @contextmanager
 def gateway(workdir: Path, name: str, store_url: str, token: str | None = None) -> Iterator[Server]:
-    """The gateway, listening, for the duration of the block; ``token`` is the API key its reads send."""
+    """The gateway, listening, for the duration of the block; ``token`` is the API key its reads send.
+
+    ``BENCH_METRICS=off`` in the bench's environment starts it with metrics turned off (the cost of metrics
+    is measured as on vs off, docs/benchmarks.md)."""
     port = procs.free_port()
     env = {"SIGMA_AETL_LOG_LEVEL": "warning"}
+    if os.environ.get("BENCH_METRICS") == "off":
+        env["SIGMA_AETL_METRICS_ENABLED"] = "false"
     with procs.running(gateway_command(port, store_url), workdir / f"{name}.log", env) as proc:
         procs.wait_port(port, proc, workdir / f"{name}.log")
         yield Server(name, proc, port, token)

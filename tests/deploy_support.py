@@ -33,6 +33,24 @@ def system_tool(name: str) -> Path:
     return Path(found)
 
 
+PROMTOOL_PACKAGE = "prometheus"
+"""Debian's package that ships promtool (measured here: 9 s, 19 MB downloaded, 96 MB installed)."""
+
+
+def promtool() -> Path:
+    """promtool, installed with apt-get (Debian's ``prometheus`` package, no recommends) when missing and
+    this runs as root; otherwise the test fails, saying how to get it."""
+    found = shutil.which("promtool")
+    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", PROMTOOL_PACKAGE]
+        subprocess.run(install, capture_output=True, timeout=600, check=False, env=env)
+        found = shutil.which("promtool")
+    if found is None:
+        pytest.fail(f"promtool is not installed: apt-get install --no-install-recommends {PROMTOOL_PACKAGE}")
+    return Path(found)
+
+
 def run(command: list[str | Path], timeout: float = 120, env: dict[str, str] | None = None) -> str:
     """Run ``command``; its standard output, or a test failure with both outputs."""
     args = [str(part) for part in command]

@@ -270,6 +270,18 @@ class Settings(BaseSettings):
             raise ValueError("the advisor URL is an Ollama server's http:// or https:// URL")
         return value
 
+    # Metrics and log lines (``ingest/metrics.py``, ``logs.py``); see docs/observability.md.
+    metrics_enabled: bool = Field(
+        default=True,
+        description="Count decisions, latencies and queue depths, served as Prometheus text on GET /metrics "
+        "(the gateway) and on the worker's health port; false: nothing is measured and /metrics answers 404.",
+    )
+    log_format: Literal["console", "json"] = Field(
+        default="console",
+        description="Log lines on stderr, uvicorn's included: `console` (key=value pairs, one event per "
+        "line) or `json` (one JSON object per line, for a log collector).",
+    )
+
     @field_validator("kafka_group_instance_id", mode="before")
     @classmethod
     def _instance_id_or_none(cls, value: object) -> object:

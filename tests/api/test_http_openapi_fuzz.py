@@ -98,6 +98,7 @@ OPERATIONS = [
     ("GET", "/readyz"),
     ("GET", "/v1/failure-classes/{class_id}/advisories"),
     ("GET", "/v1/failures/{failure_id}/advisories"),
+    ("GET", "/metrics"),
 ]
 """Every operation of the document, one test each (a test below says when the document has others)."""
 

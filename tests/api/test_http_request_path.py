@@ -15,6 +15,7 @@ from sigma_aetl.http import create_app
 from sigma_aetl.http.auth import Authentication
 from sigma_aetl.http.hosts import HostCheck
 from sigma_aetl.http.reply import Reply, problem_reply
+from sigma_aetl.http.requestid import RequestIds
 from sigma_aetl.http.requestpath import Exchange, RequestHook, RequestPath
 from sigma_aetl.settings import Settings
 from sigma_aetl.testing import INVALID_SHIPMENT, JSON_HEADERS, VALID_SHIPMENT, ServerThread
@@ -164,9 +165,10 @@ def test_no_hook_no_wrapping() -> None:
 
 
 def test_authentication_is_the_first_hook_of_every_app(settings: Settings) -> None:
-    """create_app puts the Host check, then authentication, before the hooks it is given, so none runs
-    for a foreign Host or without a key."""
+    """create_app puts the request id, the Host check, then authentication, before the hooks it is given,
+    so none runs for a foreign Host or without a key (and every answer carries a request id)."""
     app = create_app(settings, hooks=[Recorder()])
     assert app.request_path is not None
-    assert [type(hook) for hook in app.request_path.hooks] == [HostCheck, Authentication, Recorder]
+    hooks = [type(hook) for hook in app.request_path.hooks]
+    assert hooks == [RequestIds, HostCheck, Authentication, Recorder]
     app.state.gateway.close()

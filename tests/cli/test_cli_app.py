@@ -110,7 +110,8 @@ def test_serve_runs_uvicorn_with_the_app_and_settings(cli: Cli, monkeypatch: pyt
 
     monkeypatch.setattr("sigma_aetl.http.app.create_app", create_app)
     monkeypatch.setattr(serve_cmd, "run_server", run_server)
-    monkeypatch.setattr(logs, "configure", lambda level: served.update(configured=level))
+    configure = lambda level, log_format="console": served.update(configured=level)  # noqa: E731
+    monkeypatch.setattr(logs, "configure", configure)
     result = cli.run("serve", "--host", "127.0.0.1", "--port", "0", "--watch-contracts", "2.5")
     assert result.exit_code == 0, result.output
     [settings] = built

@@ -74,7 +74,8 @@ def test_serve_refuses_to_start_on_a_deleted_release(
     """``serve`` refuses to listen when a released version's file was deleted, and exits 2."""
     (contracts / "shipment" / "v1.py").unlink()
     monkeypatch.setattr(serve_cmd, "run_server", lambda *args, **kwargs: pytest.fail("serve must not listen"))
-    monkeypatch.setattr(logs, "configure", lambda level: None)  # keep logging off the runner's stdout
+    # keep logging off the runner's stdout
+    monkeypatch.setattr(logs, "configure", lambda level, log_format="console": None)
     result = cli.run("serve", "--port", "0", contracts=contracts)
     assert result.exit_code == 2
     assert "shipment@1 (shipment/v1.py): released, but no contract file defines it any more" in result.stderr

@@ -26,7 +26,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
         app.state.gateway.close()
 
     monkeypatch.setattr(serve_cmd, "run_server", run_server)
-    monkeypatch.setattr(logs, "configure", lambda level: None)
+    monkeypatch.setattr(logs, "configure", lambda level, log_format="console": None)
     return apps
 
 

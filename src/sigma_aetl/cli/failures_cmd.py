@@ -330,7 +330,7 @@ def _purge(settings: Settings, which: FailurePurge) -> PurgeReport:
     """Delete, and log an audit line of it; a store that does not exist yet is an error, not created."""
     if _count(settings, which).deleted == 0:
         return PurgeReport(deleted=0, by_root_cause={})
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     filters = which.model_dump(mode="json", exclude_none=True)
     who = {"user": _os_user(), "store": settings.store_url_redacted}
     store = open_store(settings.store_url)

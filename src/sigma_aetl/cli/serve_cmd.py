@@ -110,7 +110,7 @@ def serve(
     )
     overrides = {key: value for key, value in given if value is not None}
     settings = settings_of(ctx).model_copy(update=overrides)
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     sock = listen.bind(settings.host, settings.port, option=_PORT_OPTION)
     with closing(sock):
         with operational_errors(settings):
@@ -191,6 +191,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level,
+        "log_config": None,  # uvicorn's lines go through the gateway's renderer (logs.py), not its own
         "access_log": settings.access_log,
         "proxy_headers": trusted is not None,
         "forwarded_allow_ips": trusted,

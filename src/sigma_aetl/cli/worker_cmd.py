@@ -19,6 +19,7 @@ from sigma_aetl.cli import heap, listen
 from sigma_aetl.cli.errors import fail, operational_errors
 from sigma_aetl.cli.params import WatchContractsOption
 from sigma_aetl.cli.state import load_contracts, open_gateway, settings_of
+from sigma_aetl.ingest.metrics import Metrics
 from sigma_aetl.kafka.config import KafkaConfig
 from sigma_aetl.kafka.health import Health, HealthServer
 from sigma_aetl.kafka.routing import parse_route
@@ -139,7 +140,7 @@ def worker(
         "kafka_config": _pairs(kafka_config, _property, "--kafka-config"),
     }
     settings = _with(settings_of(ctx), options)
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     with operational_errors(settings):
         run(settings)
 
@@ -150,9 +151,10 @@ def run(settings: Settings) -> WorkerStats:
     registry = load_contracts(settings)
     config.check_contracts(registry)  # before the store is opened: a typo is not the events' fault
     health = Health()
+    metrics = Metrics("kafka") if settings.metrics_enabled else None
     # the health port before the store: a port in use must fail before anything is created
-    with _health_server(settings, health), open_gateway(settings, registry) as gateway:
-        worker = Worker.build(config, gateway, health)
+    with _health_server(settings, health, metrics), open_gateway(settings, registry) as gateway:
+        worker = Worker.build(config, gateway, health, metrics)
         heap.settle()
         with stop_on_signals(worker.stop), reload_on_sighup(worker.reload_contracts):
             return worker.run()
@@ -190,11 +192,11 @@ def reload_on_sighup(reload: Callable[[str], None]) -> Iterator[None]:
         signal.signal(signal.SIGHUP, previous)
 
 
-def _health_server(settings: Settings, health: Health) -> Any:
+def _health_server(settings: Settings, health: Health, metrics: Metrics | None) -> Any:
     if settings.kafka_health_port is None:
         return nullcontext()
     try:
-        return HealthServer(health, settings.host, settings.kafka_health_port)
+        return HealthServer(health, settings.host, settings.kafka_health_port, metrics)
     except OSError as exc:
         option = f"--health-port or {_ENV}HEALTH_PORT"
         listen.refused(settings.host, settings.kafka_health_port, exc, option)

@@ -22,6 +22,7 @@ from sigma_aetl.http.fastpath import FastPath
 from sigma_aetl.http.handlers import DefaultContract, Ingestor
 from sigma_aetl.http.hosts import AllowedHosts, HostCheck
 from sigma_aetl.http.reloading import ContractReloading
+from sigma_aetl.http.requestid import RequestIds
 from sigma_aetl.http.requestpath import RequestHook, RequestPath
 from sigma_aetl.http.routes import (
     advisories,
@@ -30,12 +31,14 @@ from sigma_aetl.http.routes import (
     diagnosis,
     health,
     ingest,
+    metrics,
     query,
     replays,
     validate,
 )
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.groupcommit import GroupCommitter
+from sigma_aetl.ingest.metrics import Metrics
 from sigma_aetl.ingest.reload import ContractReloader
 from sigma_aetl.ingest.replay_jobs import ReplayJobs
 from sigma_aetl.settings import Settings
@@ -105,11 +108,11 @@ def create_app(
 ) -> GatewayApp:
     """The HTTP application; opens a gateway from ``settings`` unless one is given (and then owns it).
 
-    ``hooks`` run for every HTTP request, in order, after the Host check (``hosts.py``; ConfigError for a
-    non-loopback ``host`` with no ``allowed_hosts``) and authentication (``auth.py``: so no hook and no
-    route is ever reached without a key once one exists). ``fast_path`` answers the two hot routes before
-    FastAPI is entered (see ``fastpath.py``); off, FastAPI's declared routes serve them with the same
-    handlers and the same hooks.
+    ``hooks`` run for every HTTP request, in order, after the request id (``requestid.py``), the Host
+    check (``hosts.py``; ConfigError for a non-loopback ``host`` with no ``allowed_hosts``) and
+    authentication (``auth.py``: so no hook and no route is ever reached without a key once one exists).
+    ``fast_path`` answers the two hot routes before FastAPI is entered (see ``fastpath.py``); off,
+    FastAPI's declared routes serve them with the same handlers and the same hooks.
     """
     allowed = AllowedHosts.of_setting(settings.allowed_hosts, settings.host)  # before anything is opened
     host_hooks: tuple[RequestHook, ...] = () if allowed is None else (HostCheck(allowed),)
@@ -166,19 +169,32 @@ def create_app(
     app.state.gateway = gw
     app.state.committer = committer
     app.state.ingestor = ingestor
+    app.state.metrics = instrument(settings, gw, committer)
     app.request_path = RequestPath(
         app.framework,
         FastPath(ingestor, default_contract) if fast_path else None,
-        (*host_hooks, auth, *hooks),
+        (RequestIds(), *host_hooks, auth, *hooks),
     )
     app.state.default_contract = default_contract
     problems.install(app)
     openapi.install(app)
     app.state.replays = ReplayJobs(settings, lambda: gw.registry, gw.store)
-    for module in (validate, ingest, query, contracts, classes, diagnosis, advisories, replays):
+    for module in (validate, ingest, query, contracts, classes, diagnosis, advisories, replays, metrics):
         app.include_router(module.router, responses=OPENAPI_RESPONSES)
     app.include_router(health.router)  # never guarded
     return app
+
+
+def instrument(settings: Settings, gateway: Gateway, committer: GroupCommitter) -> Metrics | None:
+    """The app's metrics (``ingest/metrics.py``), fed by the gateway's pipeline and committer; None when
+    ``metrics_enabled`` is off."""
+    if not settings.metrics_enabled:
+        gateway.pipeline.observer = None
+        return None
+    found = Metrics("http")
+    gateway.pipeline.observer = found.observer
+    found.watch_queue(committer.queued)
+    return found
 
 
 def authentication(settings: Settings, gateway: Gateway) -> Authentication:

@@ -40,6 +40,7 @@ ROUTE_SCOPES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("POST", re.compile(r"/v1/ingest/(?P<contract>[^/]+)/[^/]+"), "ingest:{contract}"),
     ("POST", re.compile(r"/api/validate"), "ingest:{default}"),
     ("GET", re.compile(r"/v1/failures/[^/]+/raw"), READ_RAW),  # raw bytes of a failure, for read:raw only
+    ("GET", re.compile(r"/metrics"), READ),  # Prometheus sends the key as a bearer token
     ("GET", re.compile(r"/v1/failure-classes(/[^/]+)?"), READ),  # failure classes (samples masked)
     ("GET", re.compile(r"/v1/replays(/.*)?"), ADMIN),  # replays: started, followed and listed by admins
     ("GET", re.compile(r".*"), READ),  # every read view: records, failures, stats, contracts, /docs...
@@ -198,7 +199,7 @@ class Authentication:
         exchange.state["reveal_raw"] = grants(scopes, READ_RAW)
         # built, not dataclasses.replace()d: that costs five times as much, on every request
         exchange.request = RequestView(
-            request.method, request.path, request.headers, request.client, key.key_id
+            request.method, request.path, request.headers, request.client, key.key_id, request.request_id
         )
         return None
 

@@ -36,12 +36,12 @@ class RequestInfo:
 
 
 def request_info(view: RequestView, max_header: int = RECORDED_HEADER_BYTES) -> RequestInfo:
-    """Request id (``X-Request-ID`` or a new one), client, method, path, the relevant headers (each value at
-    most ``max_header`` characters, see :func:`recorded_headers`), the id of the API key that sent it
-    (never its token; absent when the gateway runs open), and the Kafka coordinates of a forwarded
-    message; raises BadCoordinates for malformed ones."""
+    """Request id (the request-id hook's, ``requestid.py``; else ``X-Request-ID`` or a new one), client,
+    method, path, the relevant headers (each value at most ``max_header`` characters, see
+    :func:`recorded_headers`), the id of the API key that sent it (never its token; absent when the gateway
+    runs open), and the Kafka coordinates of a forwarded message; raises BadCoordinates for malformed ones."""
     headers = view.headers
-    request_id = headers.get("x-request-id") or uuid.uuid4().hex
+    request_id = view.request_id or headers.get("x-request-id") or uuid.uuid4().hex
     metadata: dict[str, Any] = {
         "kind": "http",
         "request_id": request_id[:max_header],

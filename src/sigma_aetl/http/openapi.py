@@ -58,6 +58,7 @@ _ERRORS: dict[tuple[str, str], dict[str, str]] = {
         "422": "The body is invalid, or the target cannot be replayed into (unknown, a draft without "
         "`allow_draft`, an edited release): `errors` says which.",
     },
+    ("get", "/metrics"): {**_EVERY_ROUTE, "404": "Metrics are turned off (SIGMA_AETL_METRICS_ENABLED)."},
 }
 _READ = {**_EVERY_ROUTE, **_STORE, "422": "A query parameter is invalid (`errors` says which)."}
 _ITEM = {**_READ, "404": "No such item."}

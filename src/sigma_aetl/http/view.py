@@ -11,14 +11,16 @@ from sigma_aetl.http.reply import Receive
 
 @dataclass(frozen=True, slots=True)
 class RequestView:
-    """Method, path, lower-case headers and client of one request, and the API key that sent it (set by
-    the authentication hook, ``auth.py``); the body is read separately."""
+    """Method, path, lower-case headers and client of one request, the API key that sent it (set by the
+    authentication hook, ``auth.py``) and its id (``requestid.py``); the body is read separately."""
 
     method: str
     path: str
     headers: dict[str, str]
     client: str | None
     key_id: str | None = None
+    request_id: str | None = None
+    """The request's id, chosen by the request-id hook (``requestid.py``); None before it ran."""
 
     @classmethod
     def of_request(cls, request: Request) -> "RequestView":

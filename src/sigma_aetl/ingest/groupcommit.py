@@ -28,6 +28,7 @@ for a task that will never run.
 """
 
 import asyncio
+import contextvars
 import os
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -73,6 +74,10 @@ class GroupCommitter:
         self.groups = 0
         """How many groups (transactions) have been written; for tests and metrics."""
 
+    def queued(self) -> int:
+        """Requests waiting for a group (the metrics' queue depth); read from any thread."""
+        return len(self._queue)
+
     async def store(self, envelopes: Sequence[Envelope]) -> list[Outcome]:
         """Queue ``envelopes``; their outcomes once they are stored. StoreUnavailable once closed."""
         if not envelopes:
@@ -108,7 +113,9 @@ class GroupCommitter:
         future: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
         self._queue.append(_Job(envelopes, future, alone))
         if self._task is None or self._task.done():  # first use, or the task was cancelled: never hang
-            self._task = asyncio.create_task(self._run(), name="group-commit")
+            # a context of its own: the task outlives this request, so it must not log with its request id
+            context = contextvars.Context()
+            self._task = asyncio.create_task(self._run(), name="group-commit", context=context)
         self._wake.set()
         return await future
 

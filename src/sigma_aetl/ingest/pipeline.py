@@ -6,6 +6,7 @@ failure, and an idempotency key already naming other content stores the event ap
 (:mod:`sigma_aetl.core.keyreuse`): never an overwrite and never a silent drop.
 """
 
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import replace
@@ -31,6 +32,7 @@ from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.core.validator import DEFAULT_LIMITS, failed, validate
 from sigma_aetl.core.value import value
 from sigma_aetl.errors import StoreError
+from sigma_aetl.ingest.observer import BatchObserver
 from sigma_aetl.ingest.outcome import Outcome
 from sigma_aetl.settings import TRANSACTION_SIZE
 from sigma_aetl.stores.base import PendingWrite, Store, WriteReport
@@ -63,11 +65,15 @@ class Pipeline:
         limits: Limits = DEFAULT_LIMITS,
         *,
         transaction_size: int = TRANSACTION_SIZE,
+        observer: BatchObserver | None = None,
     ) -> None:
         self.registry = registry
         self.store = store
         self.limits = limits
         self.transaction_size = transaction_size
+        self.observer = observer
+        """Told about each batch (metrics, ``observer.py``); None: nothing is measured."""
+        self._write_started = 0.0  # the store takes one write at a time, so one start time is enough
 
     def decide(
         self, envelope: Envelope, registry: Registry | None = None
@@ -126,21 +132,29 @@ class Pipeline:
     def prepare(self, envelopes: Sequence[Envelope], registry: Registry | None = None) -> Prepared:
         """Route, validate and build the records of a batch, all by one registry (``registry``, else the
         pipeline's as it is now); pure, no storage."""
+        started = time.perf_counter()
         judge = self.registry if registry is None else registry  # read once: a reload swaps the attribute
         items = [self._item(envelope, judge) for envelope in envelopes]
         records, failures = _split(items)
         first: dict[str, AcceptedRecord] = {}
         for record in records:  # the earliest wins, and records keep their arrival order (the stream's)
             first.setdefault(record.record_id, record)
+        if self.observer is not None:
+            self.observer.decided(len(items), time.perf_counter() - started)
         return Prepared(items, first, failures)
 
     def submit(self, prepared: Prepared) -> PendingWrite:
         """Start storing a prepared batch (see :meth:`Store.submit`)."""
-        return self.store.submit(list(prepared.first.values()), prepared.failures)
+        self._write_started = time.perf_counter()
+        try:
+            return self.store.submit(list(prepared.first.values()), prepared.failures)
+        except StoreError:
+            self._write_failed(len(prepared.items))
+            raise
 
     def finish(self, prepared: Prepared, pending: PendingWrite) -> list[Outcome]:
         """Wait for the batch's write, store its identity conflicts, and say what happened to each event."""
-        items, report = prepared.items, pending.result()
+        items, report = prepared.items, self._landed(pending, len(prepared.items))
         # The content an identity keeps: what was already stored, else the batch's first arrival.
         kept = {record_id: record.content_hash for record_id, record in prepared.first.items()}
         kept.update(report.existing_records)
@@ -153,7 +167,28 @@ class Pipeline:
         self._store_apart(items, report, conflicts)
         self._store_apart(items, report, self._reused_keys(items, report))
         seen: set[str] = set()  # a second copy within the batch is a duplicate of the first
-        return [_outcome(item.record, report, seen) for item in items]
+        outcomes = [_outcome(item.record, report, seen) for item in items]
+        self._observe(items, outcomes)
+        return outcomes
+
+    def _landed(self, pending: PendingWrite, events: int) -> WriteReport:
+        """``pending.result()``, its time (since :meth:`submit`) and failure told to the observer."""
+        try:
+            report = pending.result()
+        except StoreError:
+            self._write_failed(events)
+            raise
+        if self.observer is not None:
+            self.observer.written(events, time.perf_counter() - self._write_started)
+        return report
+
+    def _write_failed(self, events: int) -> None:
+        if self.observer is not None:
+            self.observer.write_failed(events)
+
+    def _observe(self, items: Sequence[_Item], outcomes: Sequence[Outcome]) -> None:
+        if self.observer is not None:
+            self.observer.stored(self.registry, [item.record for item in items], outcomes)
 
     def _store_apart(self, items: list[_Item], report: WriteReport, apart: dict[int, FailureRecord]) -> None:
         """Write the failures that replace some items' records (conflicts), and put them in their place."""
@@ -195,9 +230,15 @@ class Pipeline:
             envelope = replace(envelope, transport_identity=envelope.transport_identity or identity)
         record = self._truncated_record(envelope, size, error)
         items = [_Item(envelope, None, record)]
-        report = self.store.write([], [record])
+        try:
+            report = self.store.write([], [record])
+        except StoreError:
+            self._write_failed(1)
+            raise
         self._store_apart(items, report, self._reused_keys(items, report))
-        return _outcome(items[0].record, report)
+        outcome = _outcome(items[0].record, report)
+        self._observe(items, [outcome])
+        return outcome
 
     def _item(self, envelope: Envelope, registry: Registry) -> _Item:
         if envelope.truncated is not None:

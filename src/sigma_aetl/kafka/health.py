@@ -12,8 +12,11 @@
 
 Otherwise 503 ``{"status": "not_ready", "reason": ...}`` with the first reason in that order. Both bodies
 carry the contracts serving (``contracts``, ``registry``) and the latest contract reload (``reload``), if
-any: a refused reload does not make the worker unready (its contracts keep serving). The bodies are JSON;
-nothing else is served.
+any: a refused reload does not make the worker unready (its contracts keep serving). The bodies are JSON.
+
+``GET /metrics`` answers the worker's Prometheus metrics in the text format (``ingest/metrics.py``: the
+decisions it stored, latencies, consumer lag per partition), or 404 when metrics are off. Nothing else is
+served.
 """
 
 import threading
@@ -27,6 +30,7 @@ from typing import Any
 import orjson
 
 from sigma_aetl import logs
+from sigma_aetl.ingest.metrics import CONTENT_TYPE, Metrics
 
 _log = logs.get("kafka.health")
 
@@ -106,12 +110,12 @@ class Health:
 class HealthServer:
     """Serves ``/healthz`` and ``/readyz`` for a :class:`Health` on ``host:port`` in a daemon thread.
 
-    Port 0 picks a free port; :attr:`port` tells which.
+    Port 0 picks a free port; :attr:`port` tells which. With ``metrics``, ``/metrics`` serves them.
     """
 
-    def __init__(self, health: Health, host: str, port: int) -> None:
+    def __init__(self, health: Health, host: str, port: int, metrics: Metrics | None = None) -> None:
         self.health = health
-        self._server = ThreadingHTTPServer((host, port), _handler(health))
+        self._server = ThreadingHTTPServer((host, port), _handler(health, metrics))
         self._server.daemon_threads = True
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="health", daemon=True)
@@ -129,20 +133,24 @@ class HealthServer:
         self._thread.join(timeout=5)
 
 
-def _handler(health: Health) -> type[BaseHTTPRequestHandler]:
+def _handler(health: Health, metrics: Metrics | None) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path == "/healthz":
                 self._answer(HTTPStatus.OK, {"status": "ok"})
             elif self.path == "/readyz":
                 self._answer(*health.readiness())
+            elif self.path == "/metrics" and metrics is not None:
+                self._send(HTTPStatus.OK, metrics.exposition(), CONTENT_TYPE)
             else:
                 self._answer(HTTPStatus.NOT_FOUND, {"status": "not_found", "path": self.path})
 
         def _answer(self, status: int, body: dict[str, Any]) -> None:
-            data = orjson.dumps(body)
+            self._send(status, orjson.dumps(body), "application/json")
+
+        def _send(self, status: int, data: bytes, media_type: str) -> None:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", media_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

@@ -19,7 +19,9 @@ middle of processing a batch.
 
 For readiness the source also keeps when a broker last answered (:attr:`KafkaSource.last_contact`: a
 consumed batch, an assignment, a :meth:`~KafkaSource.probe`) and whether the group has assigned this
-member its partitions (:attr:`~KafkaSource.joined`).
+member its partitions (:attr:`~KafkaSource.joined`). With metrics, each batch sets the consumer lag of
+the partitions it came from: the high watermark librdkafka last fetched (cached, no request) minus the
+consumer's position; a partition revoked or lost is no longer reported.
 """
 
 import time
@@ -31,6 +33,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 from sigma_aetl import logs
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.errors import KafkaClientError
+from sigma_aetl.ingest.metrics import Metrics
 from sigma_aetl.kafka.client import (
     ErrorLog,
     describe,
@@ -56,9 +59,12 @@ def utc_now() -> datetime:
 class KafkaSource:
     """Envelopes from a consumer group, in batches; :meth:`ack` commits what was stored."""
 
-    def __init__(self, config: KafkaConfig, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, config: KafkaConfig, *, clock: Clock = utc_now, metrics: Metrics | None = None
+    ) -> None:
         self.config = config
         self.clock = clock
+        self.metrics = metrics
         self.assigned: set[Partition] = set()
         self.ever_assigned: set[Partition] = set()
         self.committed: dict[Partition, int] = {}
@@ -99,6 +105,7 @@ class KafkaSource:
         usable = [message for message in messages if _usable(message)]
         if usable:  # an error event is no proof that a broker answers
             self.last_contact = time.monotonic()
+            self._report_lag(usable)
         received_at = self.clock()
         routes, group = self.config.routes, self.config.group_id
         return [to_envelope(from_confluent(m), routes, group, received_at) for m in usable]
@@ -125,6 +132,22 @@ class KafkaSource:
         with kafka_errors("closing the consumer"):
             self._consumer.close()
         _log.info("consumer closed", group=self.config.group_id)
+
+    def _report_lag(self, messages: list[Message]) -> None:
+        """Set the consumer lag of each partition ``messages`` came from (local reads only)."""
+        if self.metrics is None:
+            return
+        for topic, partition in {(m.topic(), m.partition()) for m in messages}:
+            if topic is None or partition is None:
+                continue
+            where = TopicPartition(topic, partition)
+            try:
+                high = self._consumer.get_watermark_offsets(where, cached=True)
+                (position,) = self._consumer.position([where])
+            except KafkaException:  # not known yet: the next batch tells
+                continue
+            if high is not None and high[1] >= 0 and position.offset >= 0:
+                self.metrics.lag(topic, partition, high[1] - position.offset)
 
     def _commit(self, which: set[Partition]) -> None:
         offsets = {where: self._pending[where] for where in which & self._pending.keys()}
@@ -167,6 +190,8 @@ class KafkaSource:
         uncommitted = sorted(gone & self._pending.keys())
         for where in gone:
             self._pending.pop(where, None)
+            if self.metrics is not None:
+                self.metrics.forget_partition(*where)
         self.assigned -= gone
         _log.info(event, partitions=sorted(gone), uncommitted=uncommitted)
 

@@ -29,6 +29,7 @@ from sigma_aetl import logs
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.errors import KafkaClientError, StoreError
 from sigma_aetl.ingest.gateway import Gateway
+from sigma_aetl.ingest.metrics import Metrics
 from sigma_aetl.ingest.outcome import Outcome, Tally
 from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.ingest.reload import ContractReloader
@@ -130,11 +131,20 @@ class Worker:
         self._reported_contact: float | None = None
 
     @classmethod
-    def build(cls, config: KafkaConfig, gateway: Gateway, health: Health | None = None) -> "Worker":
+    def build(
+        cls,
+        config: KafkaConfig,
+        gateway: Gateway,
+        health: Health | None = None,
+        metrics: Metrics | None = None,
+    ) -> "Worker":
         """A worker over the gateway's pipeline, with a source and, if configured, an output publisher;
-        it reloads the gateway's contracts directory, requiring every routed contract to stay there."""
+        it reloads the gateway's contracts directory, requiring every routed contract to stay there. With
+        ``metrics``, the pipeline and the source report to them."""
         publisher = OutputPublisher(config, gateway.store) if config.publishes else None
-        source = KafkaSource(config)
+        source = KafkaSource(config, metrics=metrics)
+        if metrics is not None:
+            gateway.pipeline.observer = metrics.observer
         settings = gateway.settings
         reloader = ContractReloader(settings.contracts_dir, gateway.registry, require=config.check_contracts)
         return cls(
