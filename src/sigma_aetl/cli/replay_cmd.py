@@ -9,7 +9,6 @@ with a stored identity, or were stored truncated; 2 it could not run (an unknown
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -20,7 +19,6 @@ from sigma_aetl.cli.errors import EXIT_FAILED, EXIT_OK, operational_errors
 from sigma_aetl.cli.failures_cmd import ContractOption, FieldOption, Instant, RootCauseOption, VersionOption
 from sigma_aetl.cli.render import counts, details, plain, print_json, stderr_console, stdout_console
 from sigma_aetl.cli.state import load_contracts, settings_of, warn_about_lock
-from sigma_aetl.core.taxonomy import RootCause
 from sigma_aetl.ingest.replay import Replayer, ReplayRequest, target_of
 from sigma_aetl.stores import open_store
 from sigma_aetl.stores.base import ReplayRun
@@ -53,7 +51,7 @@ def replay(
     target, 1 some still fail, conflict or are truncated, 2 the replay could not run.
     """
     settings = settings_of(ctx)
-    request = _request(
+    request = ReplayRequest(
         to=to,
         contract=contract,
         version=version,
@@ -82,34 +80,6 @@ def replay(
     else:
         show_run(stdout_console(), run)
     raise typer.Exit(EXIT_OK if _complete(run) else EXIT_FAILED)
-
-
-def _request(
-    *,
-    to: str,
-    contract: str | None,
-    version: int | None,
-    root_cause: RootCause | None,
-    field: str | None,
-    class_id: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    allow_draft: bool,
-    dry_run: bool,
-) -> ReplayRequest:
-    """The options as one request (the same object ``POST /v1/replays`` takes)."""
-    return ReplayRequest(
-        to=to,
-        contract=contract,
-        version=version,
-        root_cause=root_cause,
-        field=field,
-        class_id=class_id,
-        since=since,
-        until=until,
-        allow_draft=allow_draft,
-        dry_run=dry_run,
-    )
 
 
 def _complete(run: ReplayRun) -> bool:

@@ -13,8 +13,6 @@ it answers class queries with a StoreError saying what to run, rather than with 
 """
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -24,6 +22,7 @@ from sigma_aetl.core.records import FailureRecord
 from sigma_aetl.errors import StoreError
 from sigma_aetl.stores.classes import ActivityDelta, ClassDelta, Classifier, source_producers
 from sigma_aetl.stores.sqlite import classes
+from sigma_aetl.stores.sqlite.transactions import transaction
 
 VERSION = 1
 """``user_version`` of a store whose classes and producer activity are complete."""
@@ -56,7 +55,7 @@ def migrate(conn: sqlite3.Connection) -> None:
     """Give the store its classes and producer activity, from what it holds (nothing to do once ready)."""
     if ready(conn):
         return
-    with _transaction(conn):
+    with transaction(conn):
         conn.execute(_PROGRESS)
         if "class_id" not in {row[1] for row in conn.execute("PRAGMA table_info(failures)")}:
             conn.execute("ALTER TABLE failures ADD COLUMN class_id TEXT")
@@ -75,7 +74,7 @@ def migrate(conn: sqlite3.Connection) -> None:
 
 def _classes_batch(conn: sqlite3.Connection) -> bool:
     """Count the next batch of stored failures into their classes; False once none is left."""
-    with _transaction(conn):
+    with transaction(conn):
         position = _position(conn, "classes")
         rows = conn.execute(
             "SELECT rowid, failure_id, doc, occurrences, received_at, coalesce(last_seen, received_at), "
@@ -103,7 +102,7 @@ def _classes_batch(conn: sqlite3.Connection) -> bool:
 
 def _activity_batch(conn: sqlite3.Connection) -> bool:
     """Count the next batch of records stored before the build into producer activity; False once done."""
-    with _transaction(conn):
+    with transaction(conn):
         position, until = conn.execute(
             "SELECT position, until FROM store_progress WHERE name = 'activity'"
         ).fetchone()
@@ -135,15 +134,3 @@ def _position(conn: sqlite3.Connection, name: str) -> int:
 
 def _advance(conn: sqlite3.Connection, name: str, position: int) -> None:
     conn.execute("UPDATE store_progress SET position = ? WHERE name = ?", (position, name))
-
-
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise

@@ -68,6 +68,7 @@ from sigma_aetl.stores.sqlite import (
     stream,
 )
 from sigma_aetl.stores.sqlite.rows import Rows, apply, report, rows_of
+from sigma_aetl.stores.sqlite.transactions import transaction
 from sigma_aetl.stores.sqlite.writer import WriterProcess
 
 Synchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
@@ -254,7 +255,7 @@ class SqliteStore:
         if self._process is None:
             if self._writer is None:
                 raise StoreError(f"the store {str(self.path)!r} was opened read-only; nothing was written")
-            with self._lock, translate_errors(), _transaction(self._writer) as conn:
+            with self._lock, translate_errors(), transaction(self._writer) as conn:
                 existing = apply(conn, rows)
             return Written(report(rows, existing))
         process = self._live_process(self._process)
@@ -467,7 +468,7 @@ class SqliteStore:
         if not items:
             return ReplayWrite()
         now = datetime.now(UTC)
-        with self._beside_writer() as conn, translate_errors(), _transaction(conn):
+        with self._beside_writer() as conn, translate_errors(), transaction(conn):
             return replays.write(conn, items, now)
 
     def lineage(self, record_id: str) -> Lineage | None:
@@ -484,7 +485,7 @@ class SqliteStore:
         """Insert or replace a replay run."""
         if self._process is None and self._writer is None:
             raise StoreError(f"the store {str(self.path)!r} was opened read-only; no replay was saved")
-        with self._beside_writer() as conn, translate_errors(), _transaction(conn):
+        with self._beside_writer() as conn, translate_errors(), transaction(conn):
             replays.save(conn, run)
 
     def get_replay(self, replay_id: str) -> ReplayRun | None:
@@ -549,7 +550,7 @@ class SqliteStore:
     def _key_write(self) -> Iterator[sqlite3.Connection]:
         if self._process is None and self._writer is None:
             raise StoreError(f"the store {str(self.path)!r} was opened read-only; no key was changed")
-        with self._beside_writer() as conn, translate_errors(), _transaction(conn):
+        with self._beside_writer() as conn, translate_errors(), transaction(conn):
             yield conn
 
     # -- advisories (advisories.py): the advisory AI's queue and answers, apart from the failures -------
@@ -613,7 +614,7 @@ class SqliteStore:
             if not getattr(self, "_advisory_tables", False):
                 conn.executescript(advisories.SCHEMA)
                 self._advisory_tables = True
-            with _transaction(conn):
+            with transaction(conn):
                 yield conn
 
     def ping(self) -> None:
@@ -677,7 +678,7 @@ def _purge_filter(which: FailurePurge, occurrences: bool) -> tuple[str, list[Any
 def _purge_batch(conn: sqlite3.Connection, where: str, params: list[Any]) -> list[str]:
     """Delete one batch of matching failures and their field index rows, in one transaction; return the
     root cause of each failure deleted (none: nothing matches any more)."""
-    with _transaction(conn):
+    with transaction(conn):
         rows = conn.execute(
             "SELECT failure_id, root_cause, doc, class_id, occurrences, coalesce(last_seen, received_at) "
             f"FROM failures {where} LIMIT ?",
@@ -726,7 +727,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
     write lock only when there is something to add, so opening a current store never waits on a writer."""
     if _has_occurrences(conn):
         return
-    with _transaction(conn):  # two processes opening one old store: the second finds the columns there
+    with transaction(conn):  # two processes opening one old store: the second finds the columns there
         present = {row[1] for row in conn.execute("PRAGMA table_info(failures)")}
         for name, kind in _OCCURRENCE_COLUMNS.items():
             if name not in present:
@@ -754,18 +755,6 @@ class _InProcess:
     def fileno(self) -> int | None:
         """The writer's answer pipe until the report is read; then None."""
         return self._process.answer_fileno() if self._report is None else None
-
-
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # a failed COMMIT leaves the transaction open; never leave it dangling
-            conn.execute("ROLLBACK")
-        raise
 
 
 @contextmanager
