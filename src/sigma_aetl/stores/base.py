@@ -12,6 +12,13 @@ from typing import Annotated, Literal, Protocol
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from sigma_aetl.core.advisories import Advisory, AdvisoryJob, AdvisoryTarget
+from sigma_aetl.core.alerts import Alert
+from sigma_aetl.core.analytics import (
+    AnalyticsWindow,
+    FailureAnalytics,
+    FailureAnalyticsQuery,
+    TrafficAnalytics,
+)
 from sigma_aetl.core.classes import FailureClass
 from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
@@ -462,6 +469,30 @@ class Store(Protocol):
 
     def producer_activity(self, contract: str, producer: str) -> list[ProducerActivity]:
         """What ``producer`` had accepted under each version of ``contract``, oldest version first."""
+        ...
+
+    # Analytics (docs/observability.md): per-minute roll-ups kept in the write's own transaction.
+
+    def failure_analytics(self, query: FailureAnalyticsQuery) -> FailureAnalytics:
+        """Failures per bucket and group over the query's window; the same cost however much is stored."""
+        ...
+
+    def traffic_analytics(self, window: AnalyticsWindow) -> TrafficAnalytics:
+        """Accepted and failed events per contract version and bucket, and per producer, over ``window``."""
+        ...
+
+    def new_classes(self, since: datetime, until: datetime, limit: int) -> list[FailureClass]:
+        """Failure classes first seen in ``[since, until)``, most recent first, at most ``limit``."""
+        ...
+
+    # Alerts (docs/observability.md, "Flood guard"): what the flood guards of every process raised.
+
+    def save_alert(self, alert: Alert) -> None:
+        """Store ``alert`` (idempotent by ``alert_id``). Raises StoreError."""
+        ...
+
+    def list_alerts(self, since: datetime | None, limit: int) -> list[Alert]:
+        """Alerts raised at or after ``since`` (all when None), newest first, at most ``limit``."""
         ...
 
     # Replays (docs/replay.md): runs, and lineage and resolutions kept apart from what they link.

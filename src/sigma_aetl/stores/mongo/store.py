@@ -19,6 +19,13 @@ from functools import cached_property
 from bson import ObjectId
 
 from sigma_aetl.core.advisories import Advisory, AdvisoryJob, AdvisoryTarget
+from sigma_aetl.core.alerts import Alert
+from sigma_aetl.core.analytics import (
+    AnalyticsWindow,
+    FailureAnalytics,
+    FailureAnalyticsQuery,
+    TrafficAnalytics,
+)
 from sigma_aetl.core.classes import FailureClass
 from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
@@ -343,6 +350,28 @@ class MongoStore:
         with translate_errors():
             self._require_classes()
             return class_queries.activity(self._layout, contract, producer)
+
+    # Analytics and alerts: built by the observability issue's analytics and flood-guard work.
+
+    def failure_analytics(self, query: FailureAnalyticsQuery) -> FailureAnalytics:
+        """Failures per bucket and group (not built yet)."""
+        raise NotImplementedError("failure analytics")
+
+    def traffic_analytics(self, window: AnalyticsWindow) -> TrafficAnalytics:
+        """Traffic per contract version and producer (not built yet)."""
+        raise NotImplementedError("traffic analytics")
+
+    def new_classes(self, since: datetime, until: datetime, limit: int) -> list[FailureClass]:
+        """Classes first seen in a window (not built yet)."""
+        raise NotImplementedError("new classes")
+
+    def save_alert(self, alert: Alert) -> None:
+        """Store an alert (not built yet)."""
+        raise NotImplementedError("alerts")
+
+    def list_alerts(self, since: datetime | None, limit: int) -> list[Alert]:
+        """Alerts, newest first (not built yet)."""
+        raise NotImplementedError("alerts")
 
     def _require_classes(self) -> None:
         if not self._classes_ready:

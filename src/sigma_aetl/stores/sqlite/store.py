@@ -19,6 +19,13 @@ import orjson
 
 from sigma_aetl.core import serial
 from sigma_aetl.core.advisories import Advisory, AdvisoryJob, AdvisoryTarget
+from sigma_aetl.core.alerts import Alert
+from sigma_aetl.core.analytics import (
+    AnalyticsWindow,
+    FailureAnalytics,
+    FailureAnalyticsQuery,
+    TrafficAnalytics,
+)
 from sigma_aetl.core.classes import FailureClass
 from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import (
@@ -532,6 +539,28 @@ class SqliteStore:
         """A producer's accepted records per version of ``contract``."""
         with translate_errors():
             return class_queries.activity(self._class_reader(), contract, producer)
+
+    # Analytics and alerts: built by the observability issue's analytics and flood-guard work.
+
+    def failure_analytics(self, query: FailureAnalyticsQuery) -> FailureAnalytics:
+        """Failures per bucket and group (not built yet)."""
+        raise NotImplementedError("failure analytics")
+
+    def traffic_analytics(self, window: AnalyticsWindow) -> TrafficAnalytics:
+        """Traffic per contract version and producer (not built yet)."""
+        raise NotImplementedError("traffic analytics")
+
+    def new_classes(self, since: datetime, until: datetime, limit: int) -> list[FailureClass]:
+        """Classes first seen in a window (not built yet)."""
+        raise NotImplementedError("new classes")
+
+    def save_alert(self, alert: Alert) -> None:
+        """Store an alert (not built yet)."""
+        raise NotImplementedError("alerts")
+
+    def list_alerts(self, since: datetime | None, limit: int) -> list[Alert]:
+        """Alerts, newest first (not built yet)."""
+        raise NotImplementedError("alerts")
 
     def _class_reader(self) -> sqlite3.Connection:
         """The reader, once the store's classes are known complete (see ``class_migration.py``)."""
