@@ -2,6 +2,7 @@
 pipeline, and one advisor run (failure classes are the store's own, kept as the failures are written)."""
 
 import asyncio
+import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,18 +45,24 @@ def advisor_settings(
     return Settings(**options)
 
 
-def envelopes(payloads: Sequence[bytes], contract: str = "shipment", version: str = "1") -> list[Envelope]:
-    """One envelope per payload, received at the tests' fixed instant, each with its own idempotency key."""
+def envelopes(
+    payloads: Sequence[bytes],
+    contract: str = "shipment",
+    version: str = "1",
+    received_at: datetime = FIXED_NOW,
+) -> list[Envelope]:
+    """One envelope per payload, received at ``received_at`` (the tests' fixed instant unless told), each
+    with its own idempotency key (of its bytes: the same payload ingested twice is one event)."""
     return [
         Envelope(
             raw=raw,
             contract=contract,
             version=version,
-            received_at=FIXED_NOW,
+            received_at=received_at,
             source={"kind": "test"},
-            idempotency_key=f"key-{n}",
+            idempotency_key=f"key-{hashlib.sha256(raw).hexdigest()[:16]}",
         )
-        for n, raw in enumerate(payloads)
+        for raw in payloads
     ]
 
 
@@ -64,9 +71,11 @@ def three_kinds(per_kind: int) -> list[bytes]:
     return [kind % n for n in range(per_kind) for kind in KINDS] + [VALID_SHIPMENT]
 
 
-def ingest(store: Store, registry: Registry, payloads: Sequence[bytes]) -> list[Outcome]:
-    """Decide and store ``payloads`` through the real pipeline."""
-    return Pipeline(registry, store).process(envelopes(payloads))
+def ingest(
+    store: Store, registry: Registry, payloads: Sequence[bytes], received_at: datetime = FIXED_NOW
+) -> list[Outcome]:
+    """Decide and store ``payloads``, received at ``received_at``, through the real pipeline."""
+    return Pipeline(registry, store).process(envelopes(payloads, received_at=received_at))
 
 
 def every_failure(store: Store) -> list[FailureRecord]:

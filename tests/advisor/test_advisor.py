@@ -232,3 +232,49 @@ def test_sensitive_and_long_values_never_reach_the_model(tmp_path: Path) -> None
     assert "Z" * 65 not in sent
     assert "[redacted]" in sent
     assert "[5000 chars]" in sent
+
+
+def test_an_open_breaker_holds_the_sync_back_until_the_model_answers_again(
+    tmp_path: Path, store: Store, registry: Registry
+) -> None:
+    """While the breaker is open the running advisor adds no job; the first run with a model answering adds
+    every class that arrived meanwhile."""
+    ingest(store, registry, three_kinds(1)[:1])
+    down = advisor_settings(
+        tmp_path,
+        unreachable_url(),
+        advisor_breaker_threshold=1,
+        advisor_breaker_cooldown=60,
+        advisor_poll_interval=0.05,
+    )
+    queued_while_open = asyncio.run(_queue_while_open(down, store, registry))
+    assert queued_while_open == 1
+    with ScriptedOllama("normal") as server:
+        summary = run_advisor(advisor_settings(tmp_path, server.url), store, registry)
+    assert (summary.enqueued, summary.outcomes["ok"]) == (2, 3)
+
+
+async def _queue_while_open(settings: object, store: Store, registry: Registry) -> int:
+    """Run an advisor whose breaker opens at once, ingest two new classes, let it poll ten times: the jobs."""
+    from sigma_aetl.advisor.client import OllamaModel  # noqa: PLC0415
+    from sigma_aetl.advisor.runner import Advisor  # noqa: PLC0415
+    from sigma_aetl.settings import Settings  # noqa: PLC0415
+
+    assert isinstance(settings, Settings)
+    assert settings.advisor_url is not None
+    model = OllamaModel(settings.advisor_url, settings.advisor_timeout)
+    advisor, stop = Advisor(settings, store, registry, model), asyncio.Event()
+    running = asyncio.create_task(advisor.run(stop))
+    try:
+        for _ in range(200):
+            if advisor.breaker.state == "open":
+                break
+            await asyncio.sleep(0.01)
+        assert advisor.breaker.state == "open"
+        ingest(store, registry, three_kinds(1)[1:], received_at=utc_now())  # seen by an incremental sync
+        await asyncio.sleep(0.5)
+        return sum(store.advisory_queue().values())
+    finally:
+        stop.set()
+        await running
+        await model.close()

@@ -1,6 +1,7 @@
 """``GET /metrics`` on the gateway: its counts equal ``/v1/stats`` after a mixed load, scope ``read``."""
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -16,6 +17,7 @@ from metrics_support import (
 )
 from serve_support import ServeProcess
 from sigma_aetl.contracts.loader import load_registry
+from sigma_aetl.core.advisories import AdvisoryTarget
 from sigma_aetl.http import create_app
 from sigma_aetl.settings import Settings
 from sigma_aetl.stores import open_store
@@ -108,3 +110,27 @@ def test_metrics_off_answers_404_and_counts_nothing(make_settings_for: SettingsF
     assert answer.status_code == 404
     assert answer.headers["content-type"] == "application/problem+json"
     assert app.state.gateway.pipeline.observer is None
+
+
+def test_the_advisory_queue_depth_is_read_from_the_store(make_settings_for: SettingsFactory) -> None:
+    """``sigma_aetl_advisory_jobs{state}`` counts the store's advisory queue, every state present, even
+    with no advisor in this process (a separate ``advisor run`` shares the queue)."""
+    settings = make_settings_for()
+    with (
+        ServerThread(create_app(settings)) as server,
+        httpx.Client(base_url=server.url, timeout=30, headers=JSON_HEADERS) as http,
+    ):
+        stored = http.post("/v1/ingest/shipment/1", content=INVALID_SHIPMENT).json()
+        queue = open_store(settings.store_url)
+        try:
+            target = AdvisoryTarget(kind="failure", id=stored["failure_id"])
+            queue.enqueue_advisories([target], datetime.now(UTC))
+        finally:
+            queue.close()
+        jobs = samples(http.get("/metrics").text, "sigma_aetl_advisory_jobs")
+    assert jobs == {
+        (("state", "queued"),): 1.0,
+        (("state", "leased"),): 0.0,
+        (("state", "done"),): 0.0,
+        (("state", "failed"),): 0.0,
+    }

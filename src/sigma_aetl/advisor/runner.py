@@ -172,9 +172,16 @@ class Advisor:
 
     def _sync_due(self) -> bool:
         """Whether ``advisor_poll_interval`` has passed since the last sync began (waking early for a
-        retry or the breaker drains the queue without reading the scope again)."""
+        retry or the breaker drains the queue without reading the scope again) and the breaker is closed.
+
+        With the breaker open or half-open no call can take the jobs a sync would add, so the sync waits:
+        reading the scope every poll beside a failing model was the advisor's one cost to ingestion (on a
+        quiet machine, a failing model cost serve's ingest 5-10 %; docs/benchmarks.md). Nothing is missed:
+        the first sync after the breaker closes reads from where the last one began."""
         if self._synced_at is None:
             return True
+        if self.breaker.state != "closed":
+            return False
         return (self.clock() - self._synced_at).total_seconds() >= self.settings.advisor_poll_interval
 
     async def drain(self, summary: Summary, stop: asyncio.Event | None = None) -> None:

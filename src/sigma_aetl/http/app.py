@@ -36,6 +36,7 @@ from sigma_aetl.http.routes import (
     replays,
     validate,
 )
+from sigma_aetl.ingest.advisory_metrics import AdvisoryQueueCollector
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.groupcommit import GroupCommitter
 from sigma_aetl.ingest.metrics import Metrics
@@ -194,6 +195,7 @@ def instrument(settings: Settings, gateway: Gateway, committer: GroupCommitter) 
     found = Metrics("http")
     gateway.pipeline.observer = found.observer
     found.watch_queue(committer.queued)
+    found.register(AdvisoryQueueCollector(gateway.store))
     return found
 
 
