@@ -5,7 +5,8 @@ Each measurement starts a fresh ``sigma-aetl serve`` on a fresh SQLite store, wi
 answering in one way, and loads ``POST /v1/ingest/shipment/1`` with the usual mix of valid and invalid
 shipments. The advisor runs in failure scope (every failure is a job, the most work it can be given) and
 polls every second, so it is busy for the whole measurement: calls that sleep 10 s, fail at once, find
-no server, or answer garbage, retried with backoff and through its breaker. The modes take turns within a
+no server, or answer garbage, retried with backoff and through its breaker. Two more modes fail the same
+ways in class scope, the default (one job per failure class). The modes take turns within a
 run, and ratios to advisor-off are taken run by run: ingestion never waits for the advisor, so every
 ratio should be within noise of 1.
 """
@@ -23,7 +24,8 @@ from bench.stats import PartResult, Row, Target, ratios
 from sigma_aetl.scripted_ollama import ScriptedOllama, unreachable_url
 
 INGEST = "/v1/ingest/shipment/1"
-MODES = ("off", "slow", "500", "unreachable", "garbage")
+MODES = ("off", "slow", "500", "unreachable", "garbage", "500 class", "unreachable class")
+"""How the model answers, then `` class`` for class scope (failure scope otherwise)."""
 RATIO_TARGET = Target(">=", 0.9)
 """Ingest with the advisor in any state keeps at least 90% of advisor-off's requests per second."""
 SLOW_SECONDS = 10.0
@@ -39,8 +41,9 @@ def run(ctx: Context) -> PartResult:
         print(f"bench: advisor run {number + 1}/{options.runs}")
         order = MODES[number % len(MODES) :] + MODES[: number % len(MODES)]  # each mode goes first in turn
         for mode in order:
-            start = partial(_gateway, ctx, mode, f"advisor-{mode}-{number}.db")
-            measured[mode].append(measure(ctx, start, f"advisor-{mode}-{number}", shape, stores=True))
+            name = f"advisor-{mode.replace(' ', '-')}-{number}"
+            start = partial(_gateway, ctx, mode, f"{name}.db")
+            measured[mode].append(measure(ctx, start, name, shape, stores=True))
     return _result(ctx, measured)
 
 
@@ -51,12 +54,13 @@ def _gateway(ctx: Context, mode: str, store: str, name: str) -> AbstractContextM
 @contextmanager
 def _serving(workdir: Path, name: str, store_url: str, mode: str) -> Iterator[Server]:
     """The gateway with its background advisor in ``mode``, and the scripted server it calls."""
-    with _model(mode) as url:
+    answer, _, scope = mode.partition(" ")
+    with _model(answer) as url:
         env = {"SIGMA_AETL_LOG_LEVEL": "warning"}
         if url is not None:
             env |= {
                 "SIGMA_AETL_ADVISOR_URL": url,
-                "SIGMA_AETL_ADVISOR_SCOPE": "failure",
+                "SIGMA_AETL_ADVISOR_SCOPE": scope or "failure",
                 "SIGMA_AETL_ADVISOR_POLL_INTERVAL": "1",
                 "SIGMA_AETL_ADVISOR_TIMEOUT": str(SLOW_SECONDS * 2),
                 "SIGMA_AETL_ADVISOR_BACKOFF": "0.5",
@@ -101,17 +105,20 @@ def _result(ctx: Context, measured: dict[str, list[Measurement]]) -> PartResult:
     part.notes = [
         f"{ctx.generator().name}, {options.connections} connections, {options.duration:g} s per measurement "
         f"after a {options.warmup:g} s warm-up, {options.runs} runs; a fresh server and store each time.",
-        "The advisor runs inside serve on its own thread, loop and store handle, in failure scope, polling "
-        "every 1 s; the scripted Ollama server runs in the benchmark's own process.",
+        "The advisor runs inside serve on its own thread, loop and store handle, in failure scope (class "
+        "scope where the mode says so), polling every 1 s; the scripted Ollama server runs in the "
+        "benchmark's own process.",
         f"Bodies: {options.valid_share:.0%} valid shipments, the rest invalid (each failure is a job).",
     ]
     return part
 
 
 def _words(mode: str) -> str:
-    return {
+    answer, _, scope = mode.partition(" ")
+    words = {
         "slow": f"slow ({SLOW_SECONDS:g} s)",
         "500": "failing (500)",
         "unreachable": "unreachable",
         "garbage": "answering garbage",
-    }[mode]
+    }[answer]
+    return f"{words}, class scope" if scope else words
