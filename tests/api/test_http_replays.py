@@ -2,6 +2,7 @@
 beside the records they link, problems for bad input, and scope admin."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -11,6 +12,7 @@ from replay_support import v2_shaped
 from sigma_aetl.http import create_app
 from sigma_aetl.settings import Settings
 from sigma_aetl.stores import Store, open_store
+from sigma_aetl.stores.base import STALLED_AFTER
 from sigma_aetl.stores.keys import issue
 from sigma_aetl.testing import JSON_HEADERS, VALID_SHIPMENT, ServerThread, wait_until
 
@@ -154,3 +156,23 @@ def test_ingestion_goes_on_while_a_replay_runs(http: httpx.Client) -> None:
     assert (done["state"], done["summary"]["replayed"]) == ("done", 3000)
     stats = http.get("/v1/stats").json()
     assert stats["accepted_by_contract"] == {"shipment@1": 40, "shipment@2": 3000}
+
+
+def test_a_run_whose_process_died_is_shown_stalled(settings: Settings, http: httpx.Client) -> None:
+    """A run still ``running`` with no progress stored for ten minutes (its process was killed) is shown
+    ``stalled``, in the list and alone; a run storing progress, or one that ended, is not."""
+    send_to_v1(http, 2)
+    done = finished(http, http.post("/v1/replays", json=TO_V2).headers["location"])
+    store = open_store(settings.store_url)
+    try:
+        [stored] = store.list_replays()
+        long_ago = datetime.now(UTC) - STALLED_AFTER - timedelta(seconds=1)
+        for replay_id, at in (("rpl_dead", long_ago), ("rpl_alive", datetime.now(UTC))):
+            update = {"replay_id": replay_id, "state": "running", "finished_at": None, "updated_at": at}
+            store.save_replay(stored.model_copy(update=update))
+    finally:
+        store.close()
+    listed = {run["replay_id"]: run["stalled"] for run in http.get("/v1/replays").json()}
+    assert listed == {"rpl_dead": True, "rpl_alive": False, done["replay_id"]: False}
+    assert http.get("/v1/replays/rpl_dead").json()["stalled"] is True
+    assert done["updated_at"] is not None

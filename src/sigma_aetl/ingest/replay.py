@@ -150,7 +150,7 @@ class Replayer:
         after every batch, and as it ends. Returns it ``done``. An error (a StoreError, or ReplayStopped
         when ``stop()`` turns true between two batches) ends it ``failed``, stored so when the store still
         answers, and is raised: the same replay again finishes the work."""
-        save = self.store.save_replay if keep else _ignore
+        save = self._saving(keep)
         save(run)
         try:
             for batch in self.store.iter_failures(run.selection, batch_size=self.batch_size):
@@ -169,6 +169,17 @@ class Replayer:
         done = run.model_copy(update={"state": "done", "finished_at": self.clock()})
         save(done)
         return done
+
+    def _saving(self, keep: bool) -> Progress:
+        """Store a run, stamped with when (its ``updated_at``: a reader tells a dead run by it)."""
+        if not keep:
+            return _ignore
+
+        def save(run: ReplayRun) -> None:
+            run.updated_at = self.clock()
+            self.store.save_replay(run)
+
+        return save
 
     def _batch(self, run: ReplayRun, failures: Iterable[FailureRecord]) -> None:
         """Judge a batch, store what passes, and count every outcome into ``run.summary``."""

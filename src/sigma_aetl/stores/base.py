@@ -292,7 +292,27 @@ class ReplayRun(BaseModel):
     summary: ReplaySummary
     error: str | None = Field(default=None, description="Why the run failed (state `failed`).")
     started_at: datetime
+    updated_at: datetime | None = Field(
+        default=None, description="When the run last stored its progress (after every batch)."
+    )
     finished_at: datetime | None = None
+    stalled: bool = Field(
+        default=False,
+        description="Said when read: `running`, but no progress stored for `STALLED_AFTER` (10 minutes): "
+        "the process running it was killed. Run the same replay again: it writes only what is missing.",
+    )
+
+
+STALLED_AFTER = timedelta(minutes=10)
+"""A running replay with no progress stored for this long is shown ``stalled`` (its process died)."""
+
+
+def with_stall(run: ReplayRun, now: datetime) -> ReplayRun:
+    """``run`` as shown at ``now``: ``stalled`` when it says running but stored nothing for STALLED_AFTER."""
+    if run.state != "running":
+        return run
+    last = run.updated_at or run.started_at
+    return run.model_copy(update={"stalled": now - last >= STALLED_AFTER})
 
 
 class Lineage(BaseModel):

@@ -4,6 +4,7 @@ See docs/replay.md. ``POST /v1/replays`` checks the target and answers 202 once 
 ``Location``; the job runs in a thread of its own (``ingest/replay_jobs.py``), never on the event loop.
 """
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -16,7 +17,7 @@ from sigma_aetl.http.responses import json_response
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.replay import ReplayRequest
 from sigma_aetl.ingest.replay_jobs import ReplayJobs
-from sigma_aetl.stores.base import MAX_INTEGER, MAX_PAGE, ReplayRun
+from sigma_aetl.stores.base import MAX_INTEGER, MAX_PAGE, ReplayRun, with_stall
 
 router = APIRouter(tags=["replays"])
 
@@ -59,13 +60,14 @@ async def list_replays(
 ) -> Response:
     """One page of replay runs, each with its state, progress and summary."""
     runs = await run_in_threadpool(_gateway(request).store.list_replays, limit, offset)
-    return json_response([run.model_dump(mode="json") for run in runs])
+    now = datetime.now(UTC)
+    return json_response([with_stall(run, now).model_dump(mode="json") for run in runs])
 
 
 @router.get("/v1/replays/{replay_id}", response_model=ReplayRun, summary="One replay: progress and summary")
 async def get_replay(replay_id: str, request: Request) -> Response:
-    """The run, or 404."""
+    """The run (``stalled`` when it says running but its process stopped storing progress), or 404."""
     run = await run_in_threadpool(_gateway(request).store.get_replay, replay_id)
     if run is None:
         return problem(404, f"No replay has id {replay_id!r}.", instance=request.url.path)
-    return json_response(run)
+    return json_response(with_stall(run, datetime.now(UTC)))
