@@ -9,6 +9,13 @@ import structlog
 
 from sigma_aetl.contracts.loader import load_registry
 from sigma_aetl.core.advisories import Advisory, AdvisoryJob, AdvisoryTarget
+from sigma_aetl.core.alerts import Alert
+from sigma_aetl.core.analytics import (
+    AnalyticsWindow,
+    FailureAnalytics,
+    FailureAnalyticsQuery,
+    TrafficAnalytics,
+)
 from sigma_aetl.core.classes import FailureClass
 from sigma_aetl.core.keys import ApiKey
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, StoredPayload
@@ -184,6 +191,26 @@ class DownStore:
         raise self._down()
 
     def recent_advisory_errors(self, limit: int) -> list[Advisory]:
+        """Unavailable."""
+        raise self._down()
+
+    def failure_analytics(self, query: FailureAnalyticsQuery) -> FailureAnalytics:
+        """Unavailable."""
+        raise self._down()
+
+    def traffic_analytics(self, window: AnalyticsWindow) -> TrafficAnalytics:
+        """Unavailable."""
+        raise self._down()
+
+    def new_classes(self, since: datetime, until: datetime, limit: int) -> list[FailureClass]:
+        """Unavailable."""
+        raise self._down()
+
+    def save_alert(self, alert: Alert) -> None:
+        """Unavailable."""
+        raise self._down()
+
+    def list_alerts(self, since: datetime | None, limit: int) -> list[Alert]:
         """Unavailable."""
         raise self._down()
 
