@@ -7,8 +7,11 @@ n8n restarted) stores nothing new: each second arrival is counted as a duplicate
 Identical invalid bytes at different offsets are different failures (identified by their coordinates), and
 bytes that are not UTF-8 reach the gateway exactly as produced (the trigger hands them on as binary).
 
-Cost: the n8n install is cached (see n8n_support.py; 5 to 12 minutes the first time); a run takes about
-3 minutes (two n8n starts, two passes over 300 messages at a few a second).
+Offsets are committed only after an execution succeeded: while the gateway cannot be reached nothing is
+committed, and once it answers the same messages are stored, none skipped.
+
+Cost: the n8n install is cached (see n8n_support.py; 5 to 12 minutes the first time); the runs take about
+4 minutes (three n8n starts, two passes over 300 messages at a few a second).
 """
 
 import base64
@@ -21,9 +24,10 @@ import pytest
 
 from kafka_support import Coordinates, Kafka, Msg, Tansu, ends_of
 from metrics_support import events_by
-from n8n_support import N8n, ensure_installed
+from n8n_support import N8n, ensure_installed, free_port
 from serve_support import ServeProcess
 from sigma_aetl.core.ids import failure_id
+from sigma_aetl.testing import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -105,6 +109,41 @@ def test_each_message_is_stored_once_with_its_coordinates_even_when_consumed_twi
     assert counted[("duplicate",)] >= EVENTS  # the whole second pass (and any redelivery in the first)
     rates = f"{EVENTS / first:.1f} events/s; again {EVENTS / second:.1f}"
     print(f"n8n coordinates workflow: {EVENTS} events over 2 partitions, {rates}")
+
+
+def test_nothing_is_committed_until_the_gateway_has_stored_the_message(tmp_path: Path) -> None:
+    """While the gateway cannot be reached every execution fails and no offset moves; once it answers, the
+    same messages are stored, each once with its coordinates, and committed."""
+    root = ensure_installed()
+    broker = Tansu.start(tmp_path)
+    try:
+        kafka = Kafka(broker.bootstrap)
+        topic = kafka.topic("shipments-retry", partitions=2)
+        produced = messages(6)
+        at = kafka.produce(topic, produced)
+        port = free_port()  # where the gateway will be, once it starts
+        workflow = workflow_for(f"http://127.0.0.1:{port}", topic)
+        group = workflow["nodes"][0]["parameters"]["groupId"]
+        home = tmp_path / "n8n"
+        home.mkdir()
+        n8n = N8n(root, home, env={"N8N_CUSTOM_EXTENSIONS": str(NODES)})
+        n8n.import_json("credentials", kafka_credentials(workflow, broker.bootstrap))
+        n8n.import_json("workflow", workflow)
+        n8n.publish(workflow["id"])
+        kafka.reset_offsets(group, ends_of(at))
+        n8n.start()
+        try:
+            wait_until(
+                lambda: n8n.tail().count("not committed") >= 2, 120, "failed executions", detail=n8n.tail
+            )
+            assert set(kafka.committed(group).values()) == {0}
+            with ServeProcess(tmp_path, CONTRACTS, port=port) as gateway:
+                wait_until(lambda: kafka.committed(group) == ends_of(at), 120, "the commits", detail=n8n.tail)
+                _assert_stored_once_where_read(gateway, produced, at)
+        finally:
+            n8n.stop()
+    finally:
+        broker.stop()
 
 
 def _consume_all(
