@@ -4,8 +4,9 @@ with our trigger node (``orchestration/n8n/nodes/n8n-nodes-sigma-aetl``) loaded 
 holds the topic, partition and offset the broker gave it, and consuming everything again (the group reset,
 n8n restarted) stores nothing new: each second arrival is counted as a duplicate.
 
-Identical invalid bytes at different offsets are different failures (identified by their coordinates), and
-bytes that are not UTF-8 reach the gateway exactly as produced (the trigger hands them on as binary).
+Identical invalid bytes at different offsets are different failures, identified as the native worker
+identifies them: by the message's ``idempotency-key`` header when it has one, else by its coordinates.
+Bytes that are not UTF-8 reach the gateway exactly as produced (the trigger hands them on as binary).
 
 Offsets are committed only after an execution succeeded: while the gateway cannot be reached nothing is
 committed, and once it answers the same messages are stored, none skipped.
@@ -26,7 +27,7 @@ from kafka_support import Coordinates, Kafka, Msg, Tansu, ends_of
 from metrics_support import events_by
 from n8n_support import N8n, ensure_installed, free_port
 from serve_support import ServeProcess
-from sigma_aetl.core.ids import failure_id
+from sigma_aetl.core.ids import SourceIdentity, failure_id
 from sigma_aetl.testing import wait_until
 
 pytestmark = pytest.mark.slow
@@ -62,7 +63,8 @@ def kafka_credentials(workflow: dict[str, Any], bootstrap: str) -> list[dict[str
 
 def messages(count: int) -> list[Msg]:
     """Messages spread over partitions 0 and 1, written with odd spacing (to show they are stored as sent).
-    Every third is invalid: with the same bytes each, every tenth of those bytes that are not UTF-8."""
+    Every third is invalid: with the same bytes each, every tenth of those bytes that are not UTF-8. Every
+    fourth carries an ``idempotency-key`` header, every seventh twice (which names nothing)."""
     produced = []
     for index in range(count):
         if index % 3 != 2:
@@ -72,8 +74,22 @@ def messages(count: int) -> list[Msg]:
             value = text.encode()
         else:
             value = NOT_UTF8 if index % 30 == 2 else INVALID
-        produced.append(Msg(value, key=f"k-{index}".encode(), partition=index % 2))
+        keyed: list[tuple[str, bytes | None]] = []
+        if index % 4 == 0:
+            keyed.append(("idempotency-key", f"event-{index}".encode()))
+        headers = keyed * 2 if index % 7 == 0 else keyed
+        produced.append(Msg(value, key=f"k-{index}".encode(), headers=headers, partition=index % 2))
     return produced
+
+
+def worker_identity(message: Msg, read_at: Coordinates) -> SourceIdentity:
+    """The identity the native worker gives the message: its ``idempotency-key`` header when it has exactly
+    one, else where it was read."""
+    keys = [value for name, value in message.headers if name == "idempotency-key"]
+    if len(keys) == 1 and keys[0]:
+        return ("key", keys[0].decode())
+    topic, partition, offset = read_at
+    return ("kafka", topic, str(partition), str(offset))
 
 
 def test_each_message_is_stored_once_with_its_coordinates_even_when_consumed_twice(tmp_path: Path) -> None:
@@ -178,10 +194,7 @@ def _assert_stored_once_where_read(gateway: ServeProcess, produced: list[Msg], a
         read_at = _coordinates(failure["source"])
         index = where[read_at]
         assert index in invalid
-        topic, partition, offset = read_at
-        assert failure["failure_id"] == failure_id(
-            "shipment", "1", ("kafka", topic, str(partition), str(offset))
-        )
+        assert failure["failure_id"] == failure_id("shipment", "1", worker_identity(produced[index], read_at))
         assert _bytes(failure["raw"]) == produced[index].value
     assert {where[_coordinates(failure["source"])] for failure in failures} == invalid
 

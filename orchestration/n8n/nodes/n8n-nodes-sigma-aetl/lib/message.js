@@ -6,8 +6,8 @@
  * spacing, key order, number spelling); one that is not is given as null with `messageUtf8: false`, and its
  * exact bytes are in the item's binary property `message` when the node's "Message as Binary" option is on
  * (the shipped ingest workflow sends that binary, so the gateway receives the bytes as produced, invalid
- * ones included). Keys and header values follow the same rule. The offset is a decimal string: offsets go
- * to 2^63 - 1, past what a JavaScript number holds exactly.
+ * ones included). Keys and header values follow the same rule (a repeated header: an array of them). The
+ * offset is a decimal string: offsets go to 2^63 - 1, past what a JavaScript number holds exactly.
  */
 const { TextDecoder } = require('node:util');
 
@@ -28,12 +28,11 @@ function isUtf8(bytes) {
   return bytes === null || bytes === undefined || text(bytes) !== null;
 }
 
-/** The message's headers as strings (a header kafkajs gives as an array keeps its last value). */
+/** The message's headers as text; a header the message repeats is an array of its values, in order. */
 function headers(raw) {
   const decoded = {};
   for (const [name, value] of Object.entries(raw ?? {})) {
-    const last = Array.isArray(value) ? value[value.length - 1] : value;
-    decoded[name] = text(last);
+    decoded[name] = Array.isArray(value) ? value.map(text) : text(value);
   }
   return decoded;
 }
