@@ -129,17 +129,20 @@ def test_each_message_is_stored_once_with_its_coordinates_even_when_consumed_twi
 
 def test_nothing_is_committed_until_the_gateway_has_stored_the_message(tmp_path: Path) -> None:
     """While the gateway cannot be reached every execution fails and no offset moves; once it answers, the
-    same messages are stored, each once with its coordinates, and committed."""
+    same messages are stored, each once with its coordinates, and committed (here three messages of a
+    partition to an execution: the trigger's Batch Size option)."""
     root = ensure_installed()
     broker = Tansu.start(tmp_path)
     try:
         kafka = Kafka(broker.bootstrap)
         topic = kafka.topic("shipments-retry", partitions=2)
-        produced = messages(6)
+        produced = messages(12)
         at = kafka.produce(topic, produced)
         port = free_port()  # where the gateway will be, once it starts
         workflow = workflow_for(f"http://127.0.0.1:{port}", topic)
-        group = workflow["nodes"][0]["parameters"]["groupId"]
+        trigger = workflow["nodes"][0]["parameters"]
+        trigger["options"]["batchSize"] = 3
+        group = trigger["groupId"]
         home = tmp_path / "n8n"
         home.mkdir()
         n8n = N8n(root, home, env={"N8N_CUSTOM_EXTENSIONS": str(NODES)})
