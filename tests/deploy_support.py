@@ -40,25 +40,44 @@ PROMTOOL_PACKAGE = "prometheus"
 def promtool() -> Path:
     """promtool, installed with apt-get (Debian's ``prometheus`` package, no recommends) when missing and
     this runs as root; otherwise the test fails, saying how to get it."""
-    found = shutil.which("promtool")
+    return apt_tool("promtool", PROMTOOL_PACKAGE)
+
+
+def podman() -> Path:
+    """podman, installed with apt-get (no recommends) when missing and this runs as root; otherwise the
+    test fails, saying how to get it. (scripts/podman-base installs it too, with what images need.)"""
+    return apt_tool("podman", "podman")
+
+
+def apt_tool(name: str, package: str) -> Path:
+    """The tool ``name`` on PATH, installed first from Debian's ``package`` when it is missing and this
+    runs as root; otherwise the test fails, saying how to get it."""
+    found = shutil.which(name)
     if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", PROMTOOL_PACKAGE]
+        install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package]
         subprocess.run(install, capture_output=True, timeout=600, check=False, env=env)
-        found = shutil.which("promtool")
+        found = shutil.which(name)
     if found is None:
-        pytest.fail(f"promtool is not installed: apt-get install --no-install-recommends {PROMTOOL_PACKAGE}")
+        pytest.fail(f"{name} is not installed: apt-get install --no-install-recommends {package}")
     return Path(found)
 
 
 def run(command: list[str | Path], timeout: float = 120, env: dict[str, str] | None = None) -> str:
     """Run ``command``; its standard output, or a test failure with both outputs."""
+    return run_both(command, timeout, env)[0]
+
+
+def run_both(
+    command: list[str | Path], timeout: float = 120, env: dict[str, str] | None = None
+) -> tuple[str, str]:
+    """Run ``command``; its standard output and error, or a test failure with both."""
     args = [str(part) for part in command]
     result = subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False, env=env)
     if result.returncode != 0:
         output = f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         pytest.fail(f"{args[0]} exited {result.returncode}:\n{output}")
-    return result.stdout
+    return result.stdout, result.stderr
 
 
 SETTINGS_VARIABLES = {f"SIGMA_AETL_{name.upper()}" for name in Settings.model_fields}

@@ -167,10 +167,12 @@ class Mongo:
 
 
 class N8n:
-    """An n8n instance of its own (SQLite database, user folder and port under ``home``)."""
+    """An n8n instance of its own (SQLite database, user folder and port under ``home``); ``env`` adds
+    settings of its own (``N8N_CUSTOM_EXTENSIONS``, say)."""
 
-    def __init__(self, root: Path, home: Path) -> None:
+    def __init__(self, root: Path, home: Path, env: dict[str, str] | None = None) -> None:
         self.root, self.home = root, home
+        self.env = env or {}
         self.port = free_port()
         self.log = home / "n8n.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -193,6 +195,7 @@ class N8n:
             "N8N_RUNNERS_ENABLED": "true",
             "N8N_LOG_LEVEL": "info",
             "DB_SQLITE_POOL_SIZE": "2",
+            **self.env,
         }
 
     def command(self, *args: str) -> str:

@@ -33,10 +33,18 @@ def serve_command(store: Path, contracts: Path, *args: str) -> list[str]:
 
 
 class ServeProcess:
-    """A running ``serve`` on a free loopback port; stopped with SIGINT (then killed) on exit."""
+    """A running ``serve`` on a free loopback port (or ``port``, one a client was already told about);
+    stopped with SIGINT (then killed) on exit."""
 
-    def __init__(self, workdir: Path, contracts: Path, *args: str, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
+    def __init__(
+        self,
+        workdir: Path,
+        contracts: Path,
+        *args: str,
+        env: dict[str, str] | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.store = workdir / "gateway.db"
         self.log = workdir / "serve.log"

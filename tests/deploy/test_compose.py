@@ -1,15 +1,26 @@
-"""deploy/compose.yaml, checked structurally (Debian's podman-compose 1.0.3 has no ``config`` command and no
-Docker Compose is installed here): every service runs a pinned image with a health check, starts after
-what it needs is healthy, and is configured only by real settings, which the gateway and the worker accept.
+"""deploy/compose.yaml, checked structurally and by compose itself: every service runs a pinned image with a
+health check, starts after what it needs is healthy, and is configured only by real settings, which the
+gateway and the worker accept; ``podman-compose config`` (1.6, from the dev lock) normalises the file to
+the same services, health checks, dependencies and environment, and ``podman-compose --dry-run up``
+would create every container of each profile, in dependency order, without starting anything.
+
+``config`` never calls podman, but podman-compose runs ``podman --version`` before any command unless
+it is a dry run, so the config check runs with ``--dry-run`` (same output) and needs no podman. ``up
+--dry-run`` still asks podman what exists (``ps``, ``inspect``, ``network exists``; nothing is created):
+podman is installed with apt-get when missing (see ``deploy_support.podman``).
 """
 
+import os
 import re
+import subprocess
+import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from deploy_support import DEPLOY, unknown_settings
+from deploy_support import DEPLOY, podman, run, run_both, unknown_settings, venv_tool
 from sigma_aetl.kafka.config import KafkaConfig
 from sigma_aetl.settings import Settings
 
@@ -124,8 +135,74 @@ def test_workers_are_replicas_bounded_by_the_topic_partitions(services: dict[str
 def test_only_loopback_ports_are_published_and_n8n_gets_the_workflows(
     services: dict[str, dict[str, Any]],
 ) -> None:
-    """Published ports bind 127.0.0.1; n8n mounts orchestration/n8n read-only."""
+    """Published ports bind 127.0.0.1; n8n mounts orchestration/n8n read-only and loads our Kafka trigger
+    node from it as a custom extension."""
     published = [port for service in services.values() for port in service.get("ports", [])]
     assert published
     assert all(port.startswith("127.0.0.1:") for port in published)
     assert "../orchestration/n8n:/workflows:ro" in services["n8n"]["volumes"]
+    extension = environment(services["n8n"])["N8N_CUSTOM_EXTENSIONS"]
+    mounted = DEPLOY.parent / "orchestration" / "n8n" / Path(extension).relative_to("/workflows")
+    assert (mounted / "package.json").is_file(), extension
+
+
+PROFILES = [None, "ai"]
+"""The stack by default, and with Ollama (the ai profile)."""
+
+
+def active(services: dict[str, dict[str, Any]], profile: str | None) -> set[str]:
+    """The services compose runs with ``profile`` enabled (or none)."""
+    return {name for name, service in services.items() if profile in service.get("profiles", [profile])}
+
+
+def compose(*args: str | Path, profile: str | None = None) -> list[str | Path]:
+    """A podman-compose command line on the compose file, with ``profile`` enabled."""
+    chosen = ["--profile", profile] if profile else []
+    return [venv_tool("podman-compose"), *chosen, "-f", COMPOSE, *args]
+
+
+def compose_environ() -> dict[str, str]:
+    """The environment without any variable the file interpolates, so compose uses its defaults (as the
+    structural checks read them)."""
+    interpolated = set(re.findall(r"\$\{([A-Z0-9_]+)", COMPOSE.read_text()))
+    return {key: value for key, value in os.environ.items() if key not in interpolated}
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_compose_itself_reads_the_file_as_the_structural_checks_do(
+    profile: str | None, services: dict[str, dict[str, Any]]
+) -> None:
+    """``podman-compose config`` accepts the file; its normalised model has the profile's services, each
+    with the health check, dependencies and (defaulted) environment read above, and two worker replicas."""
+    model = yaml.safe_load(run(compose("--dry-run", "config", profile=profile), env=compose_environ()))
+    normalised: dict[str, dict[str, Any]] = model["services"]
+    assert set(normalised) == active(services, profile)
+    for name, service in normalised.items():
+        assert service.get("healthcheck") == services[name].get("healthcheck"), name
+        assert service.get("depends_on", {}) == services[name].get("depends_on", {}), name
+        assert service.get("environment", {}) == environment(services[name]), name
+        assert not unknown_settings(set(service.get("environment", {}))), name
+    assert normalised["worker"]["deploy"] == {"mode": "replicated", "replicas": "2"}
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_dry_run_of_up_would_create_every_container_in_order_and_starts_none(
+    profile: str | None, services: dict[str, dict[str, Any]]
+) -> None:
+    """``podman-compose --dry-run up`` lists one container per service of the profile (two workers), each
+    after the services it depends on, and leaves no container or pod behind."""
+    podman()
+    project = f"sigma-aetl-dry-{uuid.uuid4().hex[:8]}"
+    command = compose("--verbose", "--dry-run", "-p", project, "up", "-d", profile=profile)
+    _, log = run_both(command, env=compose_environ())
+    created = re.findall(rf"podman create --name={project}_(\S+)_(\d+) ", log)
+    expected = {(name, "1") for name in active(services, profile)} | {("worker", "2")}
+    assert sorted(created) == sorted(expected)
+    order = [name for name, _ in created]
+    for name in order:
+        for needed in services[name].get("depends_on", {}):
+            assert order.index(needed) < order.index(name), f"{name} is created before {needed}"
+    listed = run(["podman", "ps", "-a", "--filter", f"label=io.podman.compose.project={project}", "-q"])
+    assert listed.strip() == ""
+    pod = subprocess.run(["podman", "pod", "exists", f"pod_{project}"], capture_output=True, check=False)
+    assert pod.returncode != 0, "the dry run created a pod"
