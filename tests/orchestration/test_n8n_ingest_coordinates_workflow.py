@@ -37,7 +37,7 @@ WORKFLOW = ROOT / "orchestration" / "n8n" / "ingest-coordinates-workflow.json"
 NODES = ROOT / "orchestration" / "n8n" / "nodes" / "n8n-nodes-sigma-aetl"
 CONTRACTS = ROOT / "contracts"
 TRIGGER = "CUSTOM.sigmaAetlKafkaTrigger"
-EVENTS = 300
+EVENTS = 120
 INVALID = b'{ "weight_kg" : -5,"shipment_id":"", "destination":"Cork" }'
 NOT_UTF8 = b'{"shipment_id": "S-\xff\xfe", "weight_kg": 1.5, "destination": "C"}'
 

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).parents[2]
 WORKFLOW = ROOT / "orchestration" / "n8n" / "ingest-workflow.json"
 CONTRACTS = ROOT / "contracts"
-EVENTS = 200
+EVENTS = 120
 
 
 def workflow_for(url: str, topic: str) -> dict[str, Any]:
