@@ -15,7 +15,7 @@ whose reference is not ``NAME@INTEGER`` counts in the failures roll-up (by class
 
 :class:`Rollup` sums a write's items per key in Python, so the store applies one upsert per distinct key
 (a transaction of 500 events of one minute, one version and one producer is three upserts). A purge builds
-the same deltas with ``sign=-1``.
+the same deltas with ``n=-1``.
 """
 
 from collections.abc import Iterable
@@ -60,21 +60,21 @@ class Rollup:
     producers: dict[ProducerKey, list[int]] = field(default_factory=dict)
 
     def add_record(
-        self, contract: str, version: int, received_us: int, labels: Iterable[str], sign: int = 1
+        self, contract: str, version: int, received_us: int, labels: Iterable[str], n: int = 1
     ) -> None:
-        """Count one accepted record stored anew (``sign=-1``: taken out)."""
-        self._add((minute_of(received_us), contract, version), labels, 0, sign)
+        """Count ``n`` accepted records stored anew, received in the minute of ``received_us``."""
+        self._add((minute_of(received_us), contract, version), labels, 0, n)
 
     def add_failure(
-        self, contract_ref: str, class_id: str, received_us: int, labels: Iterable[str], sign: int = 1
+        self, contract_ref: str, class_id: str, received_us: int, labels: Iterable[str], n: int = 1
     ) -> None:
-        """Count one failure stored anew (``sign=-1``: purged)."""
+        """Count ``n`` failures of one class stored anew (``n=-1``: one purged)."""
         minute = minute_of(received_us)
         key = (minute, class_id)
-        self.failures[key] = self.failures.get(key, 0) + sign
+        self.failures[key] = self.failures.get(key, 0) + n
         version = addressed(contract_ref)
         if version is not None:
-            self._add((minute, *version), labels, 1, sign)
+            self._add((minute, *version), labels, 1, n)
 
     def _add(self, key: TrafficKey, labels: Iterable[str], slot: int, n: int) -> None:
         counts = self.traffic.get(key)

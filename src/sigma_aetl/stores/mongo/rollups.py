@@ -137,7 +137,7 @@ def forget(layout: Layout, deleted: Iterable[dict[str, Any]]) -> None:
             stored = orjson.loads(doc["doc"])
             source = stored.get("source")
             labels = source_producers(source if isinstance(source, dict) else {})
-            rollup.add_failure(stored["contract_ref"], class_id, doc["received_us"], labels, sign=-1)
+            rollup.add_failure(stored["contract_ref"], class_id, doc["received_us"], labels, n=-1)
     if not rollup:
         return
     apply(layout, rollup, None)

@@ -13,10 +13,11 @@ roll-ups in ``rollup_migration.py``.
 """
 
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sigma_aetl.stores.rollups import Rollup
+from sigma_aetl.stores.rollups import MINUTE_US, Rollup
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS traffic_minutes (
@@ -72,11 +73,16 @@ def keep(
     contract_ref, …, received µs at 6, …, class id at 12) to the roll-ups. Call in the write's transaction."""
     if not records and not failures:
         return
+    # counted per (…, minute, producers) first: one tuple per row, then one delta per distinct key
+    minute_records = Counter((r[1], r[2], r[5] - r[5] % MINUTE_US, producers.get(r[0], ())) for r in records)
+    minute_failures = Counter(
+        (r[1], r[12], r[6] - r[6] % MINUTE_US, producers.get(r[0], ())) for r in failures
+    )
     rollup = Rollup()
-    for row in records:
-        rollup.add_record(row[1], row[2], row[5], producers.get(row[0], ()))
-    for row in failures:
-        rollup.add_failure(row[1], row[12], row[6], producers.get(row[0], ()))
+    for (contract, version, minute, labels), n in minute_records.items():
+        rollup.add_record(contract, version, minute, labels, n)
+    for (contract_ref, class_id, minute, labels), n in minute_failures.items():
+        rollup.add_failure(contract_ref, class_id, minute, labels, n)
     apply(conn, rollup)
 
 
@@ -86,7 +92,7 @@ def forget(conn: sqlite3.Connection, purged: Iterable[tuple[str | None, str, int
     rollup = Rollup()
     for class_id, contract_ref, received_us, labels in purged:
         if class_id is not None:
-            rollup.add_failure(contract_ref, class_id, received_us, labels, sign=-1)
+            rollup.add_failure(contract_ref, class_id, received_us, labels, n=-1)
     if rollup:
         apply(conn, rollup)
         _drop_empty(conn, rollup)
