@@ -24,7 +24,7 @@ RecordFactory = Callable[..., AcceptedRecord]
 KAFKA = {"kind": "kafka", "topic": "orders"}
 HTTP = {"kind": "http", "client": "10.0.0.7:5123"}
 BY_TOPIC, BY_CLIENT = "topic:orders", "client:10.0.0.7"
-ROLLUPS = ("sigma_aetl_traffic_minutes", "sigma_aetl_failure_minutes", "sigma_aetl_producer_minutes")
+ROLLUPS = ("traffic_minutes", "failure_minutes", "failure_hours", "producer_minutes")
 
 
 def at(minutes: float) -> datetime:
@@ -104,6 +104,21 @@ def test_minute_buckets_and_the_window_edges(filled: Store) -> None:
     answer = filled.failure_analytics(query)
     assert answer.buckets == [at(2), at(3)]
     assert {s.group: s.counts for s in answer.series} == {"missing_field": [1, 0], "type_mismatch": [0, 1]}
+
+
+def test_hour_buckets_end_exactly_at_until_inside_an_hour(filled: Store, make_failure: FailureFactory) -> None:
+    """An hour bucket cut by ``until`` counts only the minutes before it (read from the minute roll-up, the
+    whole hours before it from the hourly one); day buckets sum the same failures."""
+    filled.write([], [make_failure("late", received_at=at(160))])
+    cut = FailureAnalyticsQuery(since=T0, until=at(150), group_by="version")
+    assert {s.group: s.counts for s in filled.failure_analytics(cut).series} == {
+        "shipment@1": [4, 0, 0],
+        "shipment@2": [0, 1, 0],
+        "shipment@9": [0, 0, 1],
+    }
+    assert series(filled, failures_by("version"))["shipment@1"] == [4, 0, 1]
+    day = filled.failure_analytics(FailureAnalyticsQuery(since=T0, until=at(150), bucket="day"))
+    assert (day.buckets, day.total) == ([T0.replace(hour=0)], 6)
 
 
 def test_groups_beyond_the_limit_are_summed_into_other(filled: Store) -> None:
@@ -192,7 +207,7 @@ def strip_rollups(store_url: str) -> None:
     """Make the store look as one made before the roll-ups: empty roll-ups, not marked as built."""
     if store_url.startswith("sqlite:"):
         with sqlite3.connect(store_url.removeprefix("sqlite:///")) as conn:
-            for table in ("traffic_minutes", "failure_minutes", "producer_minutes"):
+            for table in ROLLUPS:
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("DELETE FROM store_progress WHERE name LIKE 'rollup_%'")
             conn.execute("PRAGMA user_version = 1")
@@ -202,7 +217,7 @@ def strip_rollups(store_url: str) -> None:
     try:
         database = client.get_default_database()
         for name in ROLLUPS:
-            database.drop_collection(name)
+            database.drop_collection(f"sigma_aetl_{name}")
         database["sigma_aetl_meta"].delete_one({"_id": "analytics"})
         for name in database.list_collection_names():
             if name.startswith(("failed_", "validated_")):

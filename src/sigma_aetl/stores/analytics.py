@@ -9,6 +9,7 @@ its bucket, until)`` on whole minutes: a minute counts when its start is before 
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from sigma_aetl.core.analytics import (
     BUCKET_SECONDS,
@@ -25,7 +26,7 @@ from sigma_aetl.core.analytics import (
 )
 from sigma_aetl.stores.base import from_micros, micros
 from sigma_aetl.stores.classes import fields_of
-from sigma_aetl.stores.rollups import addressed
+from sigma_aetl.stores.rollups import HOUR_US, addressed
 
 Cell = tuple[int, str, int]
 """(bucket start µs, group, count)."""
@@ -55,19 +56,36 @@ def step_us(window: AnalyticsWindow) -> int:
     return BUCKET_SECONDS[window.bucket] * 1_000_000
 
 
+def class_spans(query: AnalyticsWindow) -> list[tuple[Literal["hour", "minute"], int, int]]:
+    """Where a window's failures per class are read: whole hours from the hourly roll-up, and the minutes
+    of a last, partial hour (``until`` inside it) from the minute roll-up; minute buckets, all by minute.
+    An hour or day bucket starts on an hour, so the two parts meet exactly."""
+    start, end = span(query)
+    if query.bucket == "minute":
+        return [("minute", start, end)]
+    whole = end - end % HOUR_US
+    parts: list[tuple[Literal["hour", "minute"], int, int]] = []
+    if whole > start:
+        parts.append(("hour", start, whole))
+    if end > max(start, whole):
+        parts.append(("minute", max(start, whole), end))
+    return parts
+
+
 def bucket_us(minute: int, step: int) -> int:
     """The bucket start (µs) holding a minute (buckets are aligned on the epoch, in UTC)."""
     return minute - minute % step
 
 
 def matches(window: AnalyticsWindow, contract_ref: str) -> bool:
-    """Whether a failure addressed to ``contract_ref`` is in the window's contract/version filter."""
-    if window.contract is None:
+    """Whether a failure addressed to ``contract_ref`` is in the window's contract and version filters
+    (the same filters the traffic and producer roll-ups apply to their columns)."""
+    if window.contract is None and window.version is None:
         return True
     found = addressed(contract_ref)
-    if found is None:
-        return contract_ref.partition("@")[0] == window.contract and window.version is None
-    return found[0] == window.contract and window.version in (None, found[1])
+    if found is None:  # counted under no version: only a contract filter alone can keep it
+        return window.version is None and contract_ref.partition("@")[0] == window.contract
+    return window.contract in (None, found[0]) and window.version in (None, found[1])
 
 
 def class_cells(

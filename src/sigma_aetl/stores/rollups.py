@@ -6,6 +6,8 @@ of an item's ``received_at`` (integer microseconds of the minute's start):
     traffic    (minute, contract, version)            accepted records and failures
     failures   (minute, class id)                     failures (the class gives contract as addressed,
                                                       version, root cause and fields)
+    failure hours (hour, class id)                    the same per UTC hour: what an hour or day bucket
+                                                      reads (a week is 168 rows per class, not 10,080)
     producers  (minute, contract, version, producer)  accepted records and failures per producer label
 
 Only rows a write really inserts count: a duplicate, a retry or a replayed failure adds nothing, and a
@@ -25,6 +27,8 @@ from sigma_aetl.core.refs import parse_ref
 
 MINUTE_US = 60_000_000
 """One minute in microseconds."""
+HOUR_US = 60 * MINUTE_US
+"""One hour in microseconds."""
 
 TrafficKey = tuple[int, str, int]
 """(minute µs, contract, version)."""
@@ -86,6 +90,14 @@ class Rollup:
             if found is None:
                 found = self.producers[(*key, label)] = [0, 0]
             found[slot] += n
+
+    def failure_hours(self) -> dict[FailureKey, int]:
+        """The failures per (hour µs, class id): the minute deltas summed per hour."""
+        hours: dict[FailureKey, int] = {}
+        for (minute, class_id), n in self.failures.items():
+            key = (minute - minute % HOUR_US, class_id)
+            hours[key] = hours.get(key, 0) + n
+        return hours
 
     def __bool__(self) -> bool:
         return bool(self.traffic or self.failures)

@@ -130,10 +130,14 @@ def _window(kind: type[W], params: WindowParams, **extra: Any) -> W:
     """The store's query from the request's parameters; raises _Invalid."""
     if params.version is not None and params.contract is None:
         raise _Invalid([_error("version", "a version needs its contract", "missing_contract")])
-    since, until = bounds(params.since, params.until)
-    window = {"since": since, "until": until, "bucket": params.bucket, **extra}
     try:
+        since, until = bounds(params.since, params.until)
+        window = {"since": since, "until": until, "bucket": params.bucket, **extra}
         return kind(**window, contract=params.contract, version=params.version)
+    except OverflowError:  # an instant so near year 1 or 9999 that the window's arithmetic leaves the range
+        raise _Invalid(
+            [_error("since", "the window reaches beyond the years 1-9999", "out_of_range")]
+        ) from None
     except ValidationError as exc:
         errors = [_error("window", e["msg"].removeprefix("Value error, "), e["type"]) for e in exc.errors()]
         raise _Invalid(errors) from None
@@ -189,9 +193,14 @@ async def traffic(request: Request, params: Annotated[WindowParams, Query()]) ->
 )
 async def new_classes(request: Request, params: Annotated[NewClassParams, Query()]) -> Response:
     """The classes whose first failure was received in ``[since, until)``: a new kind of problem."""
-    since, until = bounds(params.since, params.until)
+    try:
+        since, until = bounds(params.since, params.until)
+    except OverflowError:
+        since = until = datetime.min.replace(tzinfo=UTC)
     if until <= since:
-        invalid = _Invalid([_error("until", "until must be after since", "value_error")])
+        invalid = _Invalid(
+            [_error("until", "until must be after since, within the years 1-9999", "value_error")]
+        )
         return _unprocessable(request, invalid)
     found = await run_in_threadpool(_gateway(request).store.new_classes, since, until, params.limit)
     shown = [serial.jsonable(item) if _reveals_raw(request) else masked_class(item) for item in found]

@@ -1,7 +1,8 @@
 """Reading the analytics roll-ups from MongoDB: failures per bucket and group, traffic, new classes.
 
-Every read is one range query on a roll-up collection's ``minute`` index, summed per bucket here: its cost
-is the number of (minute, key) documents in the window, never the number of records or failures stored
+Every read is a range query on a roll-up collection's ``minute`` (or ``hour``) index, summed per bucket
+here: its cost is the number of (minute, key) documents in the window — (hour, class) documents for the
+failures of hour and day buckets —, never the number of records or failures stored
 (``rollups.py``). The groups and the ``other`` series are built in ``stores/analytics.py``. New classes
 are read along the class collection's ``first`` index (``first`` sorts as time, then failure id).
 """
@@ -25,7 +26,7 @@ from sigma_aetl.stores.base import micros
 from sigma_aetl.stores.mongo.class_queries import class_of
 from sigma_aetl.stores.mongo.classes import CLASSES
 from sigma_aetl.stores.mongo.layout import Layout
-from sigma_aetl.stores.mongo.rollups import FAILURES, PRODUCERS, TRAFFIC
+from sigma_aetl.stores.mongo.rollups import FAILURE_HOURS, FAILURES, PRODUCERS, TRAFFIC
 
 Doc = dict[str, Any]
 
@@ -39,11 +40,13 @@ def failures(layout: Layout, query: FailureAnalyticsQuery) -> FailureAnalytics:
             for doc in _in(layout, PRODUCERS, query, {"producer": 1, "failed": 1})
         ]
         return analytics.failure_answer(query, cells)
-    unfiltered = query.model_copy(update={"contract": None, "version": None})
-    rows = [
-        (analytics.bucket_us(doc["minute"], step), doc["class_id"], doc["failures"])
-        for doc in _in(layout, FAILURES, unfiltered, {"class_id": 1, "failures": 1})
-    ]
+    rows: list[tuple[int, str, int]] = []
+    for kind, start, end in analytics.class_spans(query):
+        collection = layout.database[FAILURE_HOURS if kind == "hour" else FAILURES]
+        found = collection.find(
+            {kind: {"$gte": start, "$lt": end}}, {"_id": 0, kind: 1, "class_id": 1, "failures": 1}
+        )
+        rows += [(analytics.bucket_us(doc[kind], step), doc["class_id"], doc["failures"]) for doc in found]
     info = _classes(layout, sorted({row[1] for row in rows}))
     return analytics.failure_answer(query, analytics.class_cells(query, rows, info))
 

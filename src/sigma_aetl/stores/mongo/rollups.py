@@ -3,6 +3,7 @@
     sigma_aetl_traffic_minutes    {"_id": "minute␟contract␟version", minute, contract, version, accepted,
                                    failed, counted_by}
     sigma_aetl_failure_minutes    {"_id": "minute␟class id", minute, class_id, failures, counted_by}
+    sigma_aetl_failure_hours      {"_id": "hour␟class id", hour, class_id, failures, counted_by}
     sigma_aetl_producer_minutes   {"_id": "minute␟contract␟version␟producer", ..., accepted, failed}
 
 (``␟`` is the unit separator, U+001F; ``minute`` the integer µs of a UTC minute's start; what counts is in
@@ -35,20 +36,22 @@ from sigma_aetl.stores.rollups import Rollup
 Doc = dict[str, Any]
 TRAFFIC = "sigma_aetl_traffic_minutes"
 FAILURES = "sigma_aetl_failure_minutes"
+FAILURE_HOURS = "sigma_aetl_failure_hours"
 PRODUCERS = "sigma_aetl_producer_minutes"
 _SEP = "\x1f"
 _DUPLICATE_KEY = {11000, 11001, 12582}
 _FIELDS = {
     TRAFFIC: ("minute", "contract", "version"),
     FAILURES: ("minute", "class_id"),
+    FAILURE_HOURS: ("hour", "class_id"),
     PRODUCERS: ("minute", "contract", "version", "producer"),
 }
 
 
 def set_up(layout: Layout) -> None:
     """Build the roll-ups' indexes, and the class index new classes are read along (idempotent)."""
-    for name in _FIELDS:
-        layout.database[name].create_indexes([IndexModel([("minute", ASCENDING)], name="minute")])
+    for name, fields in _FIELDS.items():
+        layout.database[name].create_indexes([IndexModel([(fields[0], ASCENDING)], name=fields[0])])
     first = IndexModel([("first", DESCENDING), ("class_id", ASCENDING)], name="first_desc")
     layout.database[CLASSES].create_indexes([first])
 
@@ -84,6 +87,8 @@ def apply(layout: Layout, rollup: Rollup, token: str | None) -> None:
         token,
     )
     _upsert(database[FAILURES], FAILURES, {k: {"failures": n} for k, n in rollup.failures.items()}, token)
+    hours = {k: {"failures": n} for k, n in rollup.failure_hours().items()}
+    _upsert(database[FAILURE_HOURS], FAILURE_HOURS, hours, token)
     _upsert(
         database[PRODUCERS],
         PRODUCERS,
@@ -141,12 +146,15 @@ def forget(layout: Layout, deleted: Iterable[dict[str, Any]]) -> None:
     if not rollup:
         return
     apply(layout, rollup, None)
-    for name, keys in ((TRAFFIC, rollup.traffic), (FAILURES, rollup.failures), (PRODUCERS, rollup.producers)):
-        empty = (
-            {"failures": {"$lte": 0}}
-            if name == FAILURES
-            else {"accepted": {"$lte": 0}, "failed": {"$lte": 0}}
-        )
+    touched: list[tuple[str, Iterable[tuple[Any, ...]]]] = [
+        (TRAFFIC, rollup.traffic),
+        (FAILURES, rollup.failures),
+        (FAILURE_HOURS, rollup.failure_hours()),
+        (PRODUCERS, rollup.producers),
+    ]
+    for name, keys in touched:
+        counts = {"failures": {"$lte": 0}} if name in (FAILURES, FAILURE_HOURS) else {}
+        empty = counts or {"accepted": {"$lte": 0}, "failed": {"$lte": 0}}
         _drop_empty(layout.database[name], [_id(key) for key in keys], empty)
 
 

@@ -1,7 +1,8 @@
 """Reading the analytics roll-ups from SQLite: failures per bucket and group, traffic, new classes.
 
-Every read is one range scan of a roll-up table on its primary key (minute first), summed per bucket in
-SQL, so its cost is the number of (minute, key) rows in the window — never the number of records or
+Every read is a range scan of a roll-up table on its primary key (minute or hour first), summed per
+bucket in SQL, so its cost is the number of (minute, key) rows in the window — (hour, class) rows for the
+failures of hour and day buckets — never the number of records or
 failures stored (``rollups.py``). The groups and the ``other`` series are built in ``stores/analytics.py``.
 """
 
@@ -28,17 +29,19 @@ def failures(conn: sqlite3.Connection, query: FailureAnalyticsQuery) -> FailureA
     """Failures per bucket and group over the query's window."""
     if query.group_by == "producer":
         where, params = _where(query)
-        rows = conn.execute(
+        cells = conn.execute(
             f"SELECT minute - minute % ?, producer, sum(failed) FROM producer_minutes {where} GROUP BY 1, 2",
             [analytics.step_us(query), *params],
         ).fetchall()
-        return analytics.failure_answer(query, rows)
-    start, end = analytics.span(query)
-    rows = conn.execute(
-        "SELECT minute - minute % ?, class_id, sum(failures) FROM failure_minutes "
-        "WHERE minute >= ? AND minute < ? GROUP BY 1, 2",
-        (analytics.step_us(query), start, end),
-    ).fetchall()
+        return analytics.failure_answer(query, cells)
+    rows: list[tuple[int, str, int]] = []
+    for kind, start, end in analytics.class_spans(query):
+        table = "failure_hours" if kind == "hour" else "failure_minutes"
+        rows += conn.execute(
+            f"SELECT {kind} - {kind} % ?, class_id, sum(failures) FROM {table} "
+            f"WHERE {kind} >= ? AND {kind} < ? GROUP BY 1, 2",
+            (analytics.step_us(query), start, end),
+        ).fetchall()
     info = _classes(conn, sorted({row[1] for row in rows}))
     return analytics.failure_answer(query, analytics.class_cells(query, rows, info))
 

@@ -2,6 +2,7 @@
 
     traffic_minutes   (minute, contract, version): accepted, failed
     failure_minutes   (minute, class_id): failures
+    failure_hours     (hour, class_id): failures, summed per UTC hour (hour and day buckets read it)
     producer_minutes  (minute, contract, version, producer): accepted, failed
 
 ``minute`` is the integer microseconds of a UTC minute's start (``stores/rollups.py`` says what counts).
@@ -34,6 +35,12 @@ CREATE TABLE IF NOT EXISTS failure_minutes (
     failures INTEGER NOT NULL,
     PRIMARY KEY (minute, class_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS failure_hours (
+    hour     INTEGER NOT NULL,
+    class_id TEXT NOT NULL,
+    failures INTEGER NOT NULL,
+    PRIMARY KEY (hour, class_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS producer_minutes (
     minute   INTEGER NOT NULL,
     contract TEXT NOT NULL,
@@ -45,7 +52,7 @@ CREATE TABLE IF NOT EXISTS producer_minutes (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS classes_first_seen ON failure_classes (first_seen DESC, class_id);
 """
-TABLES = ("traffic_minutes", "failure_minutes", "producer_minutes")
+TABLES = ("traffic_minutes", "failure_minutes", "failure_hours", "producer_minutes")
 
 Row = tuple[Any, ...]
 _ADD_TRAFFIC = (
@@ -54,6 +61,10 @@ _ADD_TRAFFIC = (
 )
 _ADD_FAILURES = (
     "INSERT INTO failure_minutes VALUES (?, ?, ?) ON CONFLICT (minute, class_id) "
+    "DO UPDATE SET failures = failures + excluded.failures"
+)
+_ADD_FAILURE_HOURS = (
+    "INSERT INTO failure_hours VALUES (?, ?, ?) ON CONFLICT (hour, class_id) "
     "DO UPDATE SET failures = failures + excluded.failures"
 )
 _ADD_PRODUCERS = (
@@ -102,6 +113,7 @@ def apply(conn: sqlite3.Connection, rollup: Rollup) -> None:
     """Upsert each key of ``rollup`` once. Call in a transaction."""
     conn.executemany(_ADD_TRAFFIC, [(*key, a, f) for key, (a, f) in rollup.traffic.items()])
     conn.executemany(_ADD_FAILURES, [(*key, n) for key, n in rollup.failures.items()])
+    conn.executemany(_ADD_FAILURE_HOURS, [(*key, n) for key, n in rollup.failure_hours().items()])
     conn.executemany(_ADD_PRODUCERS, [(*key, a, f) for key, (a, f) in rollup.producers.items()])
 
 
@@ -115,6 +127,10 @@ def _drop_empty(conn: sqlite3.Connection, rollup: Rollup) -> None:
     conn.executemany(
         "DELETE FROM failure_minutes WHERE minute = ? AND class_id = ? AND failures <= 0",
         list(rollup.failures),
+    )
+    conn.executemany(
+        "DELETE FROM failure_hours WHERE hour = ? AND class_id = ? AND failures <= 0",
+        list(rollup.failure_hours()),
     )
     conn.executemany(
         "DELETE FROM producer_minutes WHERE minute = ? AND contract = ? AND version = ? AND producer = ? "
