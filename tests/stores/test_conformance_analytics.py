@@ -106,7 +106,9 @@ def test_minute_buckets_and_the_window_edges(filled: Store) -> None:
     assert {s.group: s.counts for s in answer.series} == {"missing_field": [1, 0], "type_mismatch": [0, 1]}
 
 
-def test_hour_buckets_end_exactly_at_until_inside_an_hour(filled: Store, make_failure: FailureFactory) -> None:
+def test_hour_buckets_end_exactly_at_until_inside_an_hour(
+    filled: Store, make_failure: FailureFactory
+) -> None:
     """An hour bucket cut by ``until`` counts only the minutes before it (read from the minute roll-up, the
     whole hours before it from the hourly one); day buckets sum the same failures."""
     filled.write([], [make_failure("late", received_at=at(160))])

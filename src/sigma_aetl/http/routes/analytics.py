@@ -46,6 +46,7 @@ from sigma_aetl.http.problems import problem
 from sigma_aetl.http.responses import json_response
 from sigma_aetl.http.routes.classes import masked_class
 from sigma_aetl.ingest.gateway import Gateway
+from sigma_aetl.stores.base import MAX_INTEGER
 
 router = APIRouter(tags=["analytics"])
 W = TypeVar("W", bound=AnalyticsWindow)
@@ -66,7 +67,9 @@ class WindowParams(SpanParams):
 
     bucket: Bucket = Field(default="hour", description="Width of one bucket.")
     contract: str | None = Field(default=None, description="Only this contract (as addressed).")
-    version: int | None = Field(default=None, ge=1, description="Only this version (with `contract`).")
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_INTEGER, description="Only this version (with `contract`)."
+    )
 
 
 class FailureParams(WindowParams):
