@@ -34,13 +34,13 @@ def at(minutes: float) -> datetime:
 
 def hours(bucket: str = "hour", **filters: Any) -> AnalyticsWindow:
     """The three hours from T0, in ``bucket``s."""
-    return AnalyticsWindow(since=T0, until=at(180), bucket=bucket, **filters)  # type: ignore[arg-type]
+    return AnalyticsWindow(since=T0, until=at(180), bucket=bucket, **filters)
 
 
 def failures_by(group_by: str, **options: Any) -> FailureAnalyticsQuery:
     """The three hours from T0, grouped by ``group_by``."""
     window: dict[str, Any] = {"since": T0, "until": at(180), **options}
-    return FailureAnalyticsQuery(group_by=group_by, **window)  # type: ignore[arg-type]
+    return FailureAnalyticsQuery(group_by=group_by, **window)
 
 
 def mixed(make_record: RecordFactory, make_failure: FailureFactory) -> tuple[list[Any], list[Any]]:
@@ -178,9 +178,9 @@ def test_duplicates_retries_and_replays_count_once(
 def test_an_empty_window_has_its_buckets_and_no_series(filled: Store) -> None:
     """A window with nothing stored answers zero everywhere, bucket by bucket."""
     window = {"since": at(-600), "until": at(-300)}
-    answer = filled.failure_analytics(FailureAnalyticsQuery(**window))  # type: ignore[arg-type]
+    answer = filled.failure_analytics(FailureAnalyticsQuery(**window))
     assert (len(answer.buckets), answer.series, answer.total) == (5, [], 0)
-    traffic = filled.traffic_analytics(AnalyticsWindow(**window))  # type: ignore[arg-type]
+    traffic = filled.traffic_analytics(AnalyticsWindow(**window))
     assert (traffic.versions, traffic.producers) == ([], [])
     assert filled.new_classes(at(-600), at(-300), 10) == []
 
