@@ -12,6 +12,7 @@ from types import FrameType
 
 from bench import (
     advisor,
+    analytics,
     audit,
     classes,
     http_batch,
@@ -39,6 +40,7 @@ PARTS: dict[str, Callable[[Context], PartResult]] = {
     "memory": soak.run,
     "audit": audit.run,
     "classes": classes.run,
+    "analytics": analytics.run,
     "advisor": advisor.run,
     "replay": replay.run,
 }
@@ -51,8 +53,8 @@ PROFILE_OF_MISS = {
 """Profiles ``all`` records when a part misses a target."""
 
 EPILOG = """\
-parts: validator, ingest, http-single, http-batch, kafka, memory (= soak), audit, classes, advisor,
-       replay, profile TARGET...
+parts: validator, ingest, http-single, http-batch, kafka, memory (= soak), audit, classes, analytics,
+       advisor, replay, profile TARGET...
        (profile targets: ingest, http-ingest, http-validate, http-batch). No part, or "all", runs every
        part and then profiles the parts that miss a target.
 examples:
@@ -61,6 +63,7 @@ examples:
   bench/run audit --audit-events 100000
   bench/run soak --minutes 10
   bench/run classes --scale 1000000
+  bench/run analytics --scale 5000000
   bench/run profile ingest http-ingest
 """
 
@@ -81,7 +84,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--prefill", type=int, help="events in the store for the sustained figure (5,000,000)")
     p.add_argument("--kafka-events", type=int, help="events on the Kafka topic")
     p.add_argument("--audit-events", type=int, help="stored events the audit part checks (1,000,000)")
-    p.add_argument("--scale", type=int, help="failures in the store of the classes part (5,000,000)")
+    p.add_argument(
+        "--scale",
+        type=int,
+        help="failures in the classes part's store, events in the analytics part's (5,000,000)",
+    )
     p.add_argument("--duration", type=float, help="seconds of load per HTTP measurement")
     p.add_argument("--warmup", type=float, help="seconds of warm-up load before each HTTP measurement")
     p.add_argument("--connections", type=int, default=32, help="HTTP connections, single events (32)")

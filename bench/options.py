@@ -39,7 +39,7 @@ class Options:
     note: str
     quick: bool
     scale: int = 5_000_000
-    """Failures in the store of the ``classes`` part."""
+    """Failures in the store of the ``classes`` part; stored events in the ``analytics`` part's."""
 
     def store_url(self, path: Path, synchronous: str | None = None) -> str:
         """The SQLite URL of ``path`` (absolute), with this run's ``synchronous`` unless given."""

@@ -99,6 +99,10 @@ OPERATIONS = [
     ("GET", "/v1/failure-classes/{class_id}/advisories"),
     ("GET", "/v1/failures/{failure_id}/advisories"),
     ("GET", "/metrics"),
+    ("GET", "/v1/analytics/failures"),
+    ("GET", "/v1/analytics/traffic"),
+    ("GET", "/v1/analytics/new-classes"),
+    ("GET", "/v1/analytics/stale-versions"),
 ]
 """Every operation of the document, one test each (a test below says when the document has others)."""
 

@@ -11,6 +11,7 @@ from sigma_aetl.cli import (
     classes_cmd,
     contracts_cmd,
     explain_cmd,
+    failure_stats_cmd,
     failures_cmd,
     ingest_cmd,
     init_cmd,
@@ -45,6 +46,7 @@ app.command("validate")(validate_cmd.validate)
 app.add_typer(contracts_cmd.app, name="contracts")
 failures_cmd.app.command("classes")(classes_cmd.classes)
 failures_cmd.app.command("explain")(explain_cmd.explain)
+failures_cmd.app.command("stats")(failure_stats_cmd.stats)
 app.add_typer(failures_cmd.app, name="failures")
 app.add_typer(records_cmd.app, name="records")
 app.command("stats")(stats_cmd.stats)

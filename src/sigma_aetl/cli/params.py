@@ -27,6 +27,7 @@ __all__ = [
     "WatchContractsOption",
     "parse_age",
     "parse_instant",
+    "parse_moment",
     "parse_ref",
     "parse_root_cause",
     "setting_help",
@@ -126,3 +127,10 @@ def parse_age(value: str) -> timedelta:
     if age > _MAX_AGE:
         raise typer.BadParameter(f"{value!r} is more than a thousand years")
     return age
+
+
+def parse_moment(value: str) -> datetime:
+    """An age before now (``24h``, ``7d``, ``30m``: see :func:`parse_age`) or an ISO 8601 instant."""
+    if _AGE.fullmatch(value.strip()):
+        return datetime.now(UTC) - parse_age(value)
+    return parse_instant(value)

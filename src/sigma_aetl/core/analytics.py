@@ -32,11 +32,17 @@ def bucket_floor(moment: datetime, bucket: Bucket) -> datetime:
     return _EPOCH + ((moment.astimezone(UTC) - _EPOCH) // step) * step
 
 
+def bucket_count(since: datetime, until: datetime, bucket: Bucket) -> int:
+    """How many buckets :func:`bucket_starts` holds, without building them (a window may be huge)."""
+    step = timedelta(seconds=BUCKET_SECONDS[bucket])
+    return max(0, -(-(until - bucket_floor(since, bucket)) // step))
+
+
 def bucket_starts(since: datetime, until: datetime, bucket: Bucket) -> list[datetime]:
     """Every bucket start from the one holding ``since`` up to (not including) ``until``."""
     step = timedelta(seconds=BUCKET_SECONDS[bucket])
     first = bucket_floor(since, bucket)
-    return [first + step * n for n in range(max(0, -(-(until - first) // step)))]
+    return [first + step * n for n in range(bucket_count(since, until, bucket))]
 
 
 class AnalyticsWindow(BaseModel):
@@ -54,7 +60,7 @@ class AnalyticsWindow(BaseModel):
     def _bounded(self) -> Self:
         if self.until <= self.since:
             raise ValueError("until must be after since")
-        if len(bucket_starts(self.since, self.until, self.bucket)) > MAX_BUCKETS:
+        if bucket_count(self.since, self.until, self.bucket) > MAX_BUCKETS:
             raise ValueError(f"the window holds more than {MAX_BUCKETS} buckets: choose a wider bucket")
         return self
 

@@ -26,6 +26,7 @@ from sigma_aetl.http.requestid import RequestIds
 from sigma_aetl.http.requestpath import RequestHook, RequestPath
 from sigma_aetl.http.routes import (
     advisories,
+    analytics,
     classes,
     contracts,
     diagnosis,
@@ -180,7 +181,18 @@ def create_app(
     problems.install(app)
     openapi.install(app)
     app.state.replays = ReplayJobs(settings, lambda: gw.registry, gw.store)
-    for module in (validate, ingest, query, contracts, classes, diagnosis, advisories, replays, metrics):
+    for module in (
+        validate,
+        ingest,
+        query,
+        contracts,
+        classes,
+        analytics,
+        diagnosis,
+        advisories,
+        replays,
+        metrics,
+    ):
         app.include_router(module.router, responses=OPENAPI_RESPONSES)
     app.include_router(health.router)  # never guarded
     return app

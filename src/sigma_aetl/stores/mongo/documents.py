@@ -4,8 +4,9 @@ A document keeps the record's exact JSON in ``doc`` (BSON binary): BSON has no i
 only millisecond datetimes, so reading ``doc`` back gives the very record written. Beside it sit typed
 copies of what queries and indexes use: ids, contract, version, root cause, error ``fields``,
 ``received_at`` (a BSON datetime) with ``received_us`` (the exact microseconds, for ordering and ranges),
-``source`` (its top-level scalars: Kafka topic, partition, offset...) and the ``write_token`` of the
-``write()`` call that stored it (see :mod:`sigma_aetl.stores.mongo.writes`).
+``source`` (its top-level scalars: Kafka topic, partition, offset...), the ``write_token`` of the
+``write()`` call that stored it (see :mod:`sigma_aetl.stores.mongo.writes`) and ``rolled: 1``, which says
+the write counts it in the analytics roll-ups (:mod:`sigma_aetl.stores.mongo.rollups`).
 
 A failure identified by its bytes counts its arrivals beside ``doc`` (:func:`counting_update`), which never
 changes: ``occurrences`` (arrivals counted by updates), ``first_counted`` (1 when ``occurrences`` counts the
@@ -152,6 +153,7 @@ def _common(record: AcceptedRecord | FailureRecord, token: str) -> Doc:
         "received_us": micros(record.received_at),
         "source": {key: value for key, value in record.source.items() if _bson_scalar(value)},
         "write_token": token,
+        "rolled": 1,
         "doc": written_json(record) if isinstance(record, FailureRecord) else serial.dumps(record),
     }
 

@@ -56,12 +56,15 @@ from sigma_aetl.stores.base import (
 )
 from sigma_aetl.stores.mongo import (
     advisories,
+    analytics,
     class_build,
     class_queries,
     classes,
     keys,
     queries,
     replays,
+    rollup_build,
+    rollups,
     writes,
 )
 from sigma_aetl.stores.mongo.connection import connect, settle_option
@@ -92,6 +95,7 @@ class MongoStore:
         self._replays = replays.Replays(database)
         self._read_only = read_only
         self._classes_ready = False
+        self._rollups_ready = False
         if read_only:
             return
         try:
@@ -99,6 +103,8 @@ class MongoStore:
                 self._layout.set_up()
                 classes.set_up(self._layout)
                 class_build.build(self._layout)
+                rollups.set_up(self._layout)
+                rollup_build.build(self._layout)
                 self._replays.set_up()
         except BaseException:
             self._client.close()
@@ -239,8 +245,9 @@ class MongoStore:
         return _purge_report(deleted)
 
     def _forget(self, deleted: list[Doc]) -> None:
-        """Count purged failures out of their classes (``classes.py``)."""
+        """Count purged failures out of their classes (``classes.py``) and roll-ups (``rollups.py``)."""
         classes.forget(self._layout, deleted)
+        rollups.forget(self._layout, deleted)
 
     def raw_payloads(
         self, contract: str, version: int, *, batch_size: int = 500
@@ -354,16 +361,22 @@ class MongoStore:
     # Analytics and alerts: built by the observability issue's analytics and flood-guard work.
 
     def failure_analytics(self, query: FailureAnalyticsQuery) -> FailureAnalytics:
-        """Failures per bucket and group (not built yet)."""
-        raise NotImplementedError("failure analytics")
+        """Failures per bucket and group, from the roll-ups alone (``analytics.py``)."""
+        with translate_errors():
+            self._require_rollups()
+            return analytics.failures(self._layout, query)
 
     def traffic_analytics(self, window: AnalyticsWindow) -> TrafficAnalytics:
-        """Traffic per contract version and producer (not built yet)."""
-        raise NotImplementedError("traffic analytics")
+        """Traffic per contract version and producer, from the roll-ups alone."""
+        with translate_errors():
+            self._require_rollups()
+            return analytics.traffic(self._layout, window)
 
     def new_classes(self, since: datetime, until: datetime, limit: int) -> list[FailureClass]:
-        """Classes first seen in a window (not built yet)."""
-        raise NotImplementedError("new classes")
+        """Classes first seen in ``[since, until)``, from the class collection alone."""
+        with translate_errors():
+            self._require_classes()
+            return analytics.new_classes(self._layout, since, until, limit)
 
     def save_alert(self, alert: Alert) -> None:
         """Store an alert (not built yet)."""
@@ -377,6 +390,12 @@ class MongoStore:
         if not self._classes_ready:
             class_build.require(self._layout)
             self._classes_ready = True
+
+    def _require_rollups(self) -> None:
+        self._require_classes()
+        if not self._rollups_ready:
+            rollup_build.require(self._layout)
+            self._rollups_ready = True
 
     def has_keys(self) -> bool:
         """Whether any key was stored, revoked or not."""

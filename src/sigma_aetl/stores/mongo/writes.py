@@ -28,7 +28,7 @@ from sigma_aetl.errors import StoreUnavailable
 from sigma_aetl.stores.arrivals import Tally, tally
 from sigma_aetl.stores.base import WriteReport
 from sigma_aetl.stores.classes import Classifier
-from sigma_aetl.stores.mongo import classes
+from sigma_aetl.stores.mongo import classes, rollups
 from sigma_aetl.stores.mongo.documents import (
     Doc,
     counting_filter,
@@ -81,7 +81,10 @@ def write(
     report.counted_arrivals = arrivals.report()
     # after the records and failures they count: a crash in between counts nothing twice (see classes.py)
     classes.keep(layout, classifier.meta, class_ids, arrivals, report, token=token)
-    classes.keep_activity(layout, [r for r in unique if r.record_id in report.new_records], token)
+    new_records = [r for r in unique if r.record_id in report.new_records]
+    classes.keep_activity(layout, new_records, token)
+    new_failures = [f for f in arrivals.firsts if f.failure_id in report.new_failures]
+    rollups.keep(layout, new_records, new_failures, class_ids, token)
     return report
 
 

@@ -49,6 +49,17 @@ def one(conn: sqlite3.Connection, class_id: str) -> FailureClass | None:
     return _class_of(row, _producers(conn, [class_id]).get(class_id, {}))
 
 
+def first_seen_in(conn: sqlite3.Connection, since_us: int, until_us: int, limit: int) -> list[FailureClass]:
+    """The classes first seen in ``[since_us, until_us)``, most recent first (``classes_first_seen``)."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM failure_classes WHERE first_seen >= ? AND first_seen < ? "
+        "ORDER BY first_seen DESC, class_id LIMIT ?",
+        (since_us, until_us, limit),
+    ).fetchall()
+    producers = _producers(conn, [row[0] for row in rows])
+    return [_class_of(row, producers.get(row[0], {})) for row in rows]
+
+
 def activity(conn: sqlite3.Connection, contract: str, producer: str) -> list[ProducerActivity]:
     """What ``producer`` had accepted under each version of ``contract``, oldest version first."""
     rows = conn.execute(

@@ -18,7 +18,7 @@ from sigma_aetl.core.records import MAX_LATEST, AcceptedRecord, Arrival, Failure
 from sigma_aetl.stores.arrivals import Tally, tally
 from sigma_aetl.stores.base import WriteReport, micros
 from sigma_aetl.stores.classes import Classifier, ClassMeta
-from sigma_aetl.stores.sqlite import classes
+from sigma_aetl.stores.sqlite import classes, rollups
 
 Row = tuple[Any, ...]
 Existing = tuple[dict[str, str], set[str]]
@@ -145,6 +145,7 @@ def apply(conn: sqlite3.Connection, rows: Rows) -> Existing:
     _count_again(conn, again, rows.failures)
     classes.keep(conn, rows.classes, rows.producers, fresh, _arrivals_again(again, rows.failures))
     classes.keep_activity(conn, rows.producers, new_records)
+    rollups.keep(conn, rows.producers, new_records, fresh)
     return records, failures
 
 

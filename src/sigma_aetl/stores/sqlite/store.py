@@ -67,11 +67,14 @@ from sigma_aetl.stores.base import (
 from sigma_aetl.stores.classes import source_producers
 from sigma_aetl.stores.sqlite import (
     advisories,
+    analytics,
     class_migration,
     class_queries,
     classes,
     keys,
     replays,
+    rollup_migration,
+    rollups,
     stream,
 )
 from sigma_aetl.stores.sqlite.rows import Rows, apply, report, rows_of
@@ -177,6 +180,7 @@ class SqliteStore:
         self._writer: sqlite3.Connection | None = None
         self._occurrence_select: str | None = None
         self._classes_ready = False
+        self._rollups_ready = False
         if str(path) == ":memory:":
             raise ConfigError("an in-memory SQLite store cannot be shared between threads; use a file")
         if writer == "none":
@@ -189,9 +193,12 @@ class SqliteStore:
             raise ConfigError(f"cannot create the directory for {str(path)!r}: {exc.strerror}") from exc
         self._writer = self._connect(_WRITER_CACHE_KIB)
         with translate_errors():
-            self._writer.executescript(_SCHEMA + keys.SCHEMA + classes.SCHEMA + replays.SCHEMA)
+            self._writer.executescript(
+                _SCHEMA + keys.SCHEMA + classes.SCHEMA + rollups.SCHEMA + replays.SCHEMA
+            )
             _migrate(self._writer)
             class_migration.migrate(self._writer)
+            rollup_migration.migrate(self._writer)
         if writer == "process":
             self._process = WriterProcess(str(path), self._pragmas(_WRITER_CACHE_KIB), timeout)
             self._writer.close()  # it made the schema; the writer process does every write from here
@@ -540,19 +547,22 @@ class SqliteStore:
         with translate_errors():
             return class_queries.activity(self._class_reader(), contract, producer)
 
-    # Analytics and alerts: built by the observability issue's analytics and flood-guard work.
+    # Analytics (analytics.py, from the roll-ups of rollups.py); alerts: the flood guard's.
 
     def failure_analytics(self, query: FailureAnalyticsQuery) -> FailureAnalytics:
-        """Failures per bucket and group (not built yet)."""
-        raise NotImplementedError("failure analytics")
+        """Failures per bucket and group, from the roll-ups alone."""
+        with translate_errors():
+            return analytics.failures(self._analytics_reader(), query)
 
     def traffic_analytics(self, window: AnalyticsWindow) -> TrafficAnalytics:
-        """Traffic per contract version and producer (not built yet)."""
-        raise NotImplementedError("traffic analytics")
+        """Traffic per contract version and producer, from the roll-ups alone."""
+        with translate_errors():
+            return analytics.traffic(self._analytics_reader(), window)
 
     def new_classes(self, since: datetime, until: datetime, limit: int) -> list[FailureClass]:
-        """Classes first seen in a window (not built yet)."""
-        raise NotImplementedError("new classes")
+        """Classes first seen in ``[since, until)``, from the class table alone."""
+        with translate_errors():
+            return analytics.new_classes(self._class_reader(), since, until, limit)
 
     def save_alert(self, alert: Alert) -> None:
         """Store an alert (not built yet)."""
@@ -568,6 +578,14 @@ class SqliteStore:
         if not self._classes_ready:
             class_migration.require(conn, str(self.path))
             self._classes_ready = True
+        return conn
+
+    def _analytics_reader(self) -> sqlite3.Connection:
+        """The reader, once the store's roll-ups are known complete (see ``rollup_migration.py``)."""
+        conn = self._class_reader()
+        if not self._rollups_ready:
+            rollup_migration.require(conn, str(self.path))
+            self._rollups_ready = True
         return conn
 
     def has_keys(self) -> bool:
@@ -709,20 +727,21 @@ def _purge_batch(conn: sqlite3.Connection, where: str, params: list[Any]) -> lis
     root cause of each failure deleted (none: nothing matches any more)."""
     with transaction(conn):
         rows = conn.execute(
-            "SELECT failure_id, root_cause, doc, class_id, occurrences, coalesce(last_seen, received_at) "
-            f"FROM failures {where} LIMIT ?",
+            "SELECT failure_id, root_cause, doc, class_id, occurrences, coalesce(last_seen, received_at), "
+            f"contract_ref, received_at FROM failures {where} LIMIT ?",
             params,
         ).fetchall()
         documents = [orjson.loads(row[2]) for row in rows]
         fields = [(path, row[0]) for row, doc in zip(rows, documents, strict=True) for path in _paths(doc)]
         conn.executemany("DELETE FROM failure_fields WHERE path = ? AND failure_id = ?", fields)
         conn.executemany("DELETE FROM failures WHERE failure_id = ?", [(row[0],) for row in rows])
+        producers = [source_producers(doc.get("source") or {}) for doc in documents]
         classes.forget(
             conn,
-            [
-                (row[3], row[0], row[4], row[5], source_producers(doc.get("source") or {}))
-                for row, doc in zip(rows, documents, strict=True)
-            ],
+            [(row[3], row[0], row[4], row[5], labels) for row, labels in zip(rows, producers, strict=True)],
+        )
+        rollups.forget(
+            conn, [(row[3], row[6], row[7], labels) for row, labels in zip(rows, producers, strict=True)]
         )
     return [row[1] for row in rows]
 
