@@ -36,6 +36,7 @@ from sigma_aetl.http.routes import (
     replays,
     validate,
 )
+from sigma_aetl.http.ui import routes as ui
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.groupcommit import GroupCommitter
 from sigma_aetl.ingest.metrics import Metrics
@@ -182,6 +183,7 @@ def create_app(
     for module in (validate, ingest, query, contracts, classes, diagnosis, advisories, replays, metrics):
         app.include_router(module.router, responses=OPENAPI_RESPONSES)
     app.include_router(health.router)  # never guarded
+    app.include_router(ui.router)  # the dashboard, /ui: HTML pages, left out of the OpenAPI document
     return app
 
 

@@ -1,0 +1,195 @@
+"""The dashboard's pages over a seeded store: each renders with data, with the security headers, links
+down to a failure's raw payload, and answers bad input with a 404 or 422 page, never a 5xx."""
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from sigma_aetl.http.ui import views
+from ui_support import CSP, SECRET, failures_of, forms_of, links_of
+
+PAGES = ["/ui", "/ui?window=1h", "/ui?window=7d", "/ui/classes", "/ui/failures", "/ui/contracts",
+         "/ui/contracts/shipment", "/ui/contracts/shipment?from=1&to=2", "/ui/login"]
+
+
+def first_class(client: httpx.Client) -> dict[str, Any]:
+    """The class with most failures, through the JSON API."""
+    found: dict[str, Any] = client.get("/v1/failure-classes").json()["items"][0]
+    return found
+
+
+def assert_page_headers(answer: httpx.Response) -> None:
+    """An HTML page with every security header and no-store."""
+    assert answer.headers["content-type"] == "text/html; charset=utf-8"
+    assert answer.headers["content-security-policy"] == CSP
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["referrer-policy"] == "no-referrer"
+    assert answer.headers["cache-control"] == "no-store"
+
+
+def every_page(client: httpx.Client) -> list[str]:
+    """The fixed pages and those of one class and of every stored failure."""
+    failures = [f"/ui/failures/{item['failure_id']}" for item in failures_of(client)]
+    cls = first_class(client)["class_id"]
+    return [*PAGES, f"/ui/classes/{cls}", f"/ui/failures?class_id={cls}", *failures]
+
+
+def test_every_page_renders_with_the_security_headers(dashboard: httpx.Client) -> None:
+    """Every page answers 200 HTML with the CSP, nosniff, no-referrer and no-store, and has no script."""
+    for path in every_page(dashboard):
+        answer = dashboard.get(path)
+        assert answer.status_code == 200, (path, answer.text[:500])
+        assert_page_headers(answer)
+        assert "<script" not in answer.text.lower()
+        assert " style=" not in answer.text  # the CSP allows no inline style
+
+
+def test_the_only_forms_are_login_and_logout(dashboard: httpx.Client) -> None:
+    """No page has a form but the login form (a key field) and logout (a button): nothing can write."""
+    for path in every_page(dashboard):
+        for form in forms_of(dashboard.get(path).text):
+            assert (form["method"], form["action"]) in {("post", "/ui/login"), ("post", "/ui/logout")}, path
+            assert set(form["fields"]) <= {"key", None}, path
+
+
+def test_the_style_sheet_is_cached_long_with_its_media_type(dashboard: httpx.Client) -> None:
+    """The style sheet linked from every page is text/css, cached for a year, under the same CSP."""
+    [href] = [link for link in links_of(dashboard.get("/ui").text) if "ui.css" in link]
+    answer = dashboard.get(href)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/css; charset=utf-8"
+    assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert answer.headers["content-security-policy"] == CSP
+    assert "body" in answer.text
+
+
+def test_the_overview_shows_totals_classes_and_window_links(dashboard: httpx.Client) -> None:
+    """The overview shows the totals and the top classes, and switches windows by links, not forms; on a
+    store without analytics it says so instead of failing."""
+    page = dashboard.get("/ui").text
+    assert "2</span> accepted records" in page
+    assert "7</span> failure records" in page
+    assert first_class(dashboard)["class_id"] in page
+    assert {"/ui?window=1h", "/ui?window=7d"} <= set(links_of(page))
+    assert "does not answer traffic analytics" in page
+
+
+def test_the_overview_draws_traffic_sparklines_and_alerts(with_analytics: httpx.Client) -> None:
+    """With a store answering analytics, the overview draws the traffic and acceptance charts, a sparkline
+    per class and lists the alerts."""
+    page = with_analytics.get("/ui?window=1h").text
+    assert page.count('<svg class="chart"') == 2
+    assert "Acceptance ratio per contract version" in page
+    assert page.count('<svg class="sparkline"') == 4  # one per stored class
+    assert "invalid_ratio" in page
+    assert "host-1:4242" in page
+    assert "66.7%" in page  # 2 accepted of 3
+    contract = with_analytics.get("/ui/contracts/shipment").text
+    assert "Events per version in the window" in contract
+
+
+def test_drill_down_from_the_overview_reaches_the_raw_payload(dashboard: httpx.Client) -> None:
+    """Overview → class → failure record, following links: the record page shows the raw bytes, escaped,
+    every error with its explanation, and the transport metadata."""
+    overview = dashboard.get("/ui").text
+    cls = next(link for link in links_of(overview) if link.startswith("/ui/classes/cls_"))
+    class_page = dashboard.get(cls).text
+    assert "Diagnosis" in class_page
+    assert "Would pass as" in class_page
+    record = next(link for link in links_of(class_page) if link.startswith("/ui/failures/fail_"))
+    page = dashboard.get(record).text
+    assert "&#34;shipment_id&#34;" in page or "&quot;shipment_id&quot;" in page
+    assert "weight_kg" in page
+    assert SECRET in page  # open mode: the transport headers whole
+    assert cls.removeprefix("/ui/classes/") in page
+
+
+def test_a_payload_that_is_not_utf8_is_shown_as_hex(dashboard: httpx.Client) -> None:
+    """The failure whose bytes are not UTF-8 shows them as a hex dump with their offsets."""
+    [failure] = [f for f in failures_of(dashboard) if f["raw"]["encoding"] == "base64"]
+    page = dashboard.get(f"/ui/failures/{failure['failure_id']}").text
+    assert "shown as hex" in page
+    assert re.search(r"00000010  [0-9a-f]{2} ", page)
+    assert "ff fe" in page
+
+
+def test_the_failures_of_a_class_are_listed_and_paged_by_links(
+    dashboard: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """?class_id= lists only that class's failures; with pages of two, Next and Previous links walk them."""
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    cls = first_class(dashboard)
+    first = dashboard.get("/ui/failures", params={"class_id": cls["class_id"]}).text
+    shown = set(re.findall(r'href="/ui/failures/(fail_[0-9a-f]+)"', first))
+    assert len(shown) == 2
+    assert shown <= {item["failure_id"] for item in failures_of(dashboard) if item["root_cause"] == cls["root_cause"]}
+    [following] = [link for link in links_of(first) if "offset=2" in link]
+    second = dashboard.get(following.replace("&amp;", "&")).text
+    assert len(set(re.findall(r'href="/ui/failures/(fail_[0-9a-f]+)"', second))) == 1
+    assert "offset=0" in second
+    by_cause = dashboard.get("/ui/failures", params={"root_cause": "business_rule_violation"}).text
+    assert "business_rule_violation" in by_cause
+
+
+def test_the_contract_page_shows_versions_and_the_diff(dashboard: httpx.Client) -> None:
+    """A contract's page lists its versions with state and fingerprint, and the changes between two."""
+    page = dashboard.get("/ui/contracts/shipment", params={"from": 1, "to": 2}).text
+    assert "shipment@1" in page
+    assert "shipment@2" in page
+    assert "released" in page or "draft" in page
+    assert "change(s)" in page
+    assert "<td>changed</td>" in page or "<td>added</td>" in page or "<td>removed</td>" in page
+    listing = dashboard.get("/ui/contracts").text
+    assert "/ui/contracts/order" in listing
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ui/classes/cls_" + "0" * 32,
+        "/ui/classes/not-a-class",
+        "/ui/failures/fail_" + "0" * 32,
+        "/ui/failures/<script>",
+        "/ui/contracts/nothing",
+        "/ui/contracts/shipment?from=9",
+        "/ui/nowhere",
+        "/ui/",
+    ],
+)
+def test_an_unknown_id_is_a_404_page(dashboard: httpx.Client, path: str) -> None:
+    """An id nothing has, a malformed one, a version not loaded or a page that does not exist is a 404
+    HTML page with the security headers, its id escaped."""
+    answer = dashboard.get(path)
+    assert answer.status_code == 404
+    assert_page_headers(answer)
+    assert "<script>" not in answer.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ui?window=2h",
+        "/ui/classes?offset=-1",
+        "/ui/classes?root_cause=bored",
+        "/ui/failures?offset=x",
+        "/ui/failures?class_id=cls_XYZ",
+        "/ui/failures?version=0",
+        "/ui/contracts/shipment?from=0",
+        "/ui/contracts/shipment?to=two",
+    ],
+)
+def test_a_bad_parameter_is_a_422_page(dashboard: httpx.Client, path: str) -> None:
+    """A parameter a page cannot use is a 422 HTML page naming it, never a 5xx."""
+    answer = dashboard.get(path)
+    assert answer.status_code == 422
+    assert_page_headers(answer)
+    name = path.partition("?")[2].partition("=")[0]
+    assert name in answer.text
+
+
+def test_the_dashboard_is_not_in_the_openapi_document(dashboard: httpx.Client) -> None:
+    """No /ui path is in /openapi.json."""
+    paths = dashboard.get("/openapi.json").json()["paths"]
+    assert not [path for path in paths if path.startswith("/ui")]
