@@ -2,6 +2,7 @@
 answers the analytics (the real stores' are built elsewhere), and what the pages are checked for."""
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any, cast
@@ -19,6 +20,7 @@ from sigma_aetl.core.analytics import (
     ratio,
 )
 from sigma_aetl.stores import Store
+from sigma_aetl.stores.base import ClassQuery
 from sigma_aetl.testing import (
     HEAVY_SHIPMENT,
     INVALID_SHIPMENT,
@@ -28,6 +30,8 @@ from sigma_aetl.testing import (
 )
 
 INGEST = "/v1/ingest/shipment/1"
+Keyed = tuple[httpx.Client, Callable[[list[str]], str]]
+"""A client of a gateway with keys, and a function issuing a key with the given scopes (its token)."""
 SECRET_HEADER = "user-agent"
 SECRET = "producer-agent/7.7-transport-detail"
 """A transport header the gateway keeps (its User-Agent) on every seeded event: masked without read:raw."""
@@ -89,19 +93,15 @@ class AnalyticsStore:
     def failure_analytics(self, query: FailureAnalyticsQuery) -> FailureAnalytics:
         """Each stored class: its count in the last bucket, none before."""
         starts = query.starts()
-        classes = self.inner.query_classes(self.inner_query()).items
+        classes = self.inner.query_classes(ClassQuery(limit=100)).items
         series = [
             Series(group=c.class_id, total=c.count, counts=[0] * (len(starts) - 1) + [c.count])
             for c in classes
         ]
         total = sum(c.count for c in classes)
-        return FailureAnalytics(group_by="class", bucket=query.bucket, buckets=starts, series=series, total=total)
-
-    def inner_query(self) -> Any:
-        """Every class, on one page."""
-        from sigma_aetl.stores.base import ClassQuery
-
-        return ClassQuery(limit=100)
+        return FailureAnalytics(
+            group_by="class", bucket=query.bucket, buckets=starts, series=series, total=total
+        )
 
     def list_alerts(self, since: datetime | None, limit: int) -> list[Alert]:
         """The alerts given, newest first."""

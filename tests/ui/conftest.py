@@ -1,6 +1,6 @@
 """Fixtures: the gateway with its dashboard behind a real uvicorn, on a store seeded with three classes."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -12,7 +12,7 @@ from sigma_aetl.settings import Settings
 from sigma_aetl.stores import Store, open_store
 from sigma_aetl.stores.keys import issue
 from sigma_aetl.testing import ServerThread
-from ui_support import alert, analytics_store, seed
+from ui_support import Keyed, alert, analytics_store, seed
 
 CONTRACTS = Path(__file__).parents[2] / "contracts"
 
@@ -53,9 +53,6 @@ def with_analytics(settings: Settings) -> Iterator[httpx.Client]:
         seed(client)
         yield client
     gateway.close()
-
-
-Keyed = tuple[httpx.Client, Callable[[list[str]], str]]
 
 
 @pytest.fixture

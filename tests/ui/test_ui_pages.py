@@ -10,8 +10,17 @@ import pytest
 from sigma_aetl.http.ui import views
 from ui_support import CSP, SECRET, failures_of, forms_of, links_of
 
-PAGES = ["/ui", "/ui?window=1h", "/ui?window=7d", "/ui/classes", "/ui/failures", "/ui/contracts",
-         "/ui/contracts/shipment", "/ui/contracts/shipment?from=1&to=2", "/ui/login"]
+PAGES = [
+    "/ui",
+    "/ui?window=1h",
+    "/ui?window=7d",
+    "/ui/classes",
+    "/ui/failures",
+    "/ui/contracts",
+    "/ui/contracts/shipment",
+    "/ui/contracts/shipment?from=1&to=2",
+    "/ui/login",
+]
 
 
 def first_class(client: httpx.Client) -> dict[str, Any]:
@@ -124,7 +133,9 @@ def test_the_failures_of_a_class_are_listed_and_paged_by_links(
     first = dashboard.get("/ui/failures", params={"class_id": cls["class_id"]}).text
     shown = set(re.findall(r'href="/ui/failures/(fail_[0-9a-f]+)"', first))
     assert len(shown) == 2
-    assert shown <= {item["failure_id"] for item in failures_of(dashboard) if item["root_cause"] == cls["root_cause"]}
+    assert shown <= {
+        item["failure_id"] for item in failures_of(dashboard) if item["root_cause"] == cls["root_cause"]
+    }
     [following] = [link for link in links_of(first) if "offset=2" in link]
     second = dashboard.get(following.replace("&amp;", "&")).text
     assert len(set(re.findall(r'href="/ui/failures/(fail_[0-9a-f]+)"', second))) == 1

@@ -75,7 +75,7 @@ def bar_chart(labels: Sequence[str], stacks: Sequence[Line], *, title: str) -> s
             y0, y1 = _y(base, top), _y(base + value, top)
             x = _LEFT + slot * j + slot * 0.2
             parts.append(
-                f'<rect x="{x:.1f}" y="{y1:.1f}" width="{slot * 0.6:.1f}" height="{y0 - y1:.1f}" '
+                f'<rect class="bar" x="{x:.1f}" y="{y1:.1f}" width="{slot * 0.6:.1f}" height="{y0 - y1:.1f}" '
                 f'fill="{colour(index)}"><title>{escape(stack.label)} {escape(labels[j])}: '
                 f"{_number(value)}</title></rect>"
             )
