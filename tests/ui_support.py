@@ -1,13 +1,18 @@
 """The dashboard's tests: a store with accepted events and failures of three classes, a store wrapper that
 answers the analytics (the real stores' are built elsewhere), and what the pages are checked for."""
 
+import os
 import re
+import shutil
+import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any, cast
 
 import httpx
+import pytest
 
 from sigma_aetl.core.alerts import Alert
 from sigma_aetl.core.analytics import (
@@ -155,3 +160,29 @@ def forms_of(html: str) -> list[dict[str, Any]]:
 def links_of(html: str) -> list[str]:
     """Every ``href`` of ``html``."""
     return re.findall(r'href="([^"]*)"', html)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_PACKAGE = "chromium"
+"""Debian's package for the browser the tests drive (Playwright's own download does not work here)."""
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium() -> Path:
+    """Debian's chromium, installed with apt-get (no recommends) when missing and this runs as root;
+    otherwise the test fails, saying how to get it."""
+    if not CHROMIUM.exists() and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", CHROMIUM_PACKAGE]
+        subprocess.run(install, capture_output=True, timeout=900, check=False, env=env)
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install --no-install-recommends {CHROMIUM_PACKAGE}")
+    return CHROMIUM
