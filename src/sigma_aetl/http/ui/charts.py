@@ -23,7 +23,8 @@ from sigma_aetl.core.analytics import Bucket, FailureAnalytics, TrafficAnalytics
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#4b5563", "#ca8a04")
 """Series colours, in order; the ninth series takes the first colour again."""
 WIDTH, HEIGHT = 640, 200
-_LEFT, _RIGHT, _TOP, _BOTTOM = 48, 8, 8, 28
+_LEFT, _RIGHT, _TOP, _BOTTOM = 48, 8, 24, 28
+"""Margins around the plot: the y labels at the left, the legend above, the x labels below."""
 _LABEL_FORMAT: dict[Bucket, str] = {"minute": "%H:%M", "hour": "%m-%d %H:00", "day": "%Y-%m-%d"}
 
 
@@ -174,7 +175,7 @@ def _y(value: float, top: float) -> float:
 
 
 def _number(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0")
 
 
 def _axes(labels: Sequence[str], top: float, percent: bool, centred: bool = False) -> list[str]:
@@ -233,8 +234,8 @@ def _run(run: list[tuple[float, float]], stroke: str, area: bool, label: str) ->
 def _legend(names: Sequence[str]) -> list[str]:
     parts = []
     for index, name in enumerate(names):
-        x = _LEFT + 8 + (index % 4) * 140
-        y = _TOP + 12 + (index // 4) * 14
+        x = _LEFT + (index % 4) * 140
+        y = 12 + (index // 4) * 14  # above the plot (a fifth series starts a row over its top)
         parts.append(f'<rect x="{x}" y="{y - 8}" width="10" height="10" fill="{colour(index)}"/>')
         parts.append(f'<text x="{x + 14}" y="{y + 1}" fill="#111827">{escape(name)}</text>')
     return parts
