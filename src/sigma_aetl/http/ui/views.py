@@ -21,6 +21,8 @@ from sigma_aetl.core import serial
 from sigma_aetl.core.advisories import AdvisoryTarget
 from sigma_aetl.core.analytics import (
     BUCKET_SECONDS,
+    MAX_GROUPS,
+    OTHER,
     AnalyticsWindow,
     Bucket,
     FailureAnalyticsQuery,
@@ -85,7 +87,7 @@ def overview(store: Store, name: Window, now: datetime, reveal: bool) -> dict[st
     """The overview: traffic per version, top classes with sparklines, recent alerts, totals."""
     window = window_of(name, now)
     traffic = optional(lambda: store.traffic_analytics(window))
-    query = FailureAnalyticsQuery(**window.model_dump(), group_by="class", limit=TOP_CLASSES)
+    query = FailureAnalyticsQuery(**window.model_dump(), group_by="class", limit=MAX_GROUPS)
     per_class = optional(lambda: store.failure_analytics(query))
     alerts = optional(lambda: store.list_alerts(window.since, RECENT_ALERTS))
     classes = store.query_classes(ClassQuery(limit=TOP_CLASSES))
@@ -98,7 +100,7 @@ def overview(store: Store, name: Window, now: datetime, reveal: bool) -> dict[st
         "traffic": traffic,
         "charts": _traffic_charts(traffic),
         "sparklines": {} if per_class is None else charts.class_sparklines(per_class),
-        "analytics": per_class is not None,
+        "every_class_counted": per_class is not None and all(s.group != OTHER for s in per_class.series),
         "alerts": alerts,
         "classes": [shown_class(found, reveal) for found in classes.items],
         "classes_total": classes.total,
