@@ -123,3 +123,16 @@ def test_without_read_raw_the_record_page_masks_payload_and_headers(keyed: Keyed
     assert "client:(masked)" in class_page
     assert "127.0.0.1" not in class_page
     assert "client:127.0.0.1" in client.get(f"/ui/classes/{cls}", headers=auditor).text
+
+
+def test_a_form_posted_from_another_site_is_refused(keyed: Keyed) -> None:
+    """A login or logout another site's page posts (Sec-Fetch-Site: cross-site or same-site) is a 403
+    page and sets no cookie; this site's own form (same-origin) logs in."""
+    client, issue = keyed
+    token = issue(["read"])
+    for site in ("cross-site", "same-site"):
+        answer = login(client, token, **{"sec-fetch-site": site})
+        assert answer.status_code == 403
+        assert "set-cookie" not in answer.headers
+        assert client.post("/ui/logout", headers={"sec-fetch-site": site}).status_code == 403
+    assert login(client, token, **{"sec-fetch-site": "same-origin"}).status_code == 303

@@ -9,8 +9,9 @@ scope ``read``), and keeps it in a cookie the authentication hook reads under ``
 
 ``Secure`` when the request came over https; ``SameSite=Strict`` keeps the cookie off every request
 another site starts, so no other page can use it. A bad key shows the form again with the reason (401).
-``POST /ui/logout`` clears the cookie. In open mode (no key exists) the pages need none, and the login
-form says so.
+``POST /ui/logout`` clears the cookie. A form posted from another site (``Sec-Fetch-Site: cross-site`` or
+``same-site``, which browsers send) is refused, 403: no other page can log a browser in with a key of its
+choosing, or out. In open mode (no key exists) the pages need none, and the login form says so.
 """
 
 import asyncio
@@ -21,7 +22,7 @@ from fastapi.responses import Response
 
 from sigma_aetl.core.keys import MAX_TOKEN, READ, grants, token_hash
 from sigma_aetl.http.auth import UI, UI_COOKIE, UI_LOGIN
-from sigma_aetl.http.ui.rendering import page, redirect
+from sigma_aetl.http.ui.rendering import error_page, page, redirect
 from sigma_aetl.ingest.gateway import Gateway
 
 SESSION_SECONDS = 8 * 3600
@@ -67,6 +68,16 @@ def key_error(gateway: Gateway, token: str | None) -> str | None:
     return None
 
 
+def from_elsewhere(request: Request) -> Response | None:
+    """A 403 page for a form another site posted (see the module docstring); None for this site's own."""
+    if request.headers.get("sec-fetch-site", "same-origin") in {"same-origin", "none"}:
+        return None
+    detail = "A login or logout posted from another site is refused: use this site's own form."
+    return error_page(
+        403, "Forbidden", detail, problems=[], path=request.url.path, signed_in=False, reveal=True
+    )
+
+
 async def _open(gateway: Gateway) -> bool:
     return not await asyncio.to_thread(gateway.store.has_keys)
 
@@ -80,6 +91,8 @@ async def login_form(request: Request) -> Response:
 @router.post(UI_LOGIN)
 async def login(request: Request) -> Response:
     """Check the key; keep it in the cookie and go to the overview, or show the form again (401)."""
+    if (refused := from_elsewhere(request)) is not None:
+        return refused
     gateway = _gateway(request)
     token = await form_token(request)
     error = await asyncio.to_thread(key_error, gateway, token)
@@ -91,4 +104,6 @@ async def login(request: Request) -> Response:
 @router.post(f"{UI}/logout")
 async def logout(request: Request) -> Response:
     """Clear the cookie and go back to the login form."""
+    if (refused := from_elsewhere(request)) is not None:
+        return refused
     return redirect(UI_LOGIN, headers={"set-cookie": cookie(request, "", 0)})
