@@ -144,6 +144,18 @@ def test_the_failures_of_a_class_are_listed_and_paged_by_links(
     assert "business_rule_violation" in by_cause
 
 
+def test_a_class_page_of_failures_reads_a_bounded_number(
+    dashboard: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page of a class's failures stops reading at the bound and says so, with where to list further."""
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    monkeypatch.setattr(views, "MAX_SCANNED", 1)
+    cls = first_class(dashboard)["class_id"]
+    page = dashboard.get("/ui/failures", params={"class_id": cls, "offset": 2}).text
+    assert "This page stopped after reading 1 failures" in page
+    assert len(set(re.findall(r'href="/ui/failures/(fail_[0-9a-f]+)"', page))) == 1
+
+
 def test_the_contract_page_shows_versions_and_the_diff(dashboard: httpx.Client) -> None:
     """A contract's page lists its versions with state and fingerprint, and the changes between two."""
     page = dashboard.get("/ui/contracts/shipment", params={"from": 1, "to": 2}).text
