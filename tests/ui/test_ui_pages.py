@@ -2,13 +2,21 @@
 down to a failure's raw payload, and answers bad input with a 404 or 422 page, never a 5xx."""
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from n8n_support import Mongo
+from sigma_aetl.http import create_app
 from sigma_aetl.http.ui import views
-from ui_support import CSP, SECRET, failures_of, forms_of, links_of
+from sigma_aetl.settings import Settings
+from sigma_aetl.testing import ServerThread
+from ui_support import CSP, SECRET, failures_of, forms_of, links_of, seed
+
+CONTRACTS = Path(__file__).parents[2] / "contracts"
 
 PAGES = [
     "/ui",
@@ -216,3 +224,34 @@ def test_the_dashboard_is_not_in_the_openapi_document(dashboard: httpx.Client) -
     """No /ui path is in /openapi.json."""
     paths = dashboard.get("/openapi.json").json()["paths"]
     assert not [path for path in paths if path.startswith("/ui")]
+
+
+@pytest.fixture
+def on_mongodb(tmp_path: Path) -> Iterator[httpx.Client]:
+    """A client of a seeded, open gateway on a MongoDB store (nx-27017, in memory)."""
+    mongo = Mongo.start(tmp_path)
+    url = f"{mongo.url}/sigma_ui?serverSelectionTimeoutMS=5000"
+    settings = Settings(store_url=url, contracts_dir=CONTRACTS)
+    try:
+        with (
+            ServerThread(create_app(settings)) as server,
+            httpx.Client(base_url=server.url, timeout=30) as client,
+        ):
+            seed(client)
+            yield client
+    finally:
+        mongo.stop()
+
+
+def test_every_page_renders_on_a_mongodb_store(on_mongodb: httpx.Client) -> None:
+    """The pages read the store through its protocol only: on MongoDB each renders as on SQLite, and the
+    drill-down reaches the raw payload."""
+    for path in every_page(on_mongodb):
+        answer = on_mongodb.get(path)
+        assert answer.status_code == 200, (path, answer.text[:500])
+        assert_page_headers(answer)
+    cls = first_class(on_mongodb)
+    page = on_mongodb.get(f"/ui/failures?class_id={cls['class_id']}").text
+    assert len(set(re.findall(r'href="/ui/failures/(fail_[0-9a-f]+)"', page))) == cls["count"]
+    sample = on_mongodb.get(f"/ui/failures/{cls['samples'][0]}").text
+    assert 'id="raw-payload"' in sample
