@@ -10,10 +10,11 @@ import httpx
 import pytest
 
 from n8n_support import Mongo
+from replay_support import v2_shaped
 from sigma_aetl.http import create_app
 from sigma_aetl.http.ui import views
 from sigma_aetl.settings import Settings
-from sigma_aetl.testing import ServerThread
+from sigma_aetl.testing import ServerThread, wait_until
 from ui_support import CSP, SECRET, failures_of, forms_of, links_of, seed
 
 CONTRACTS = Path(__file__).parents[2] / "contracts"
@@ -255,3 +256,23 @@ def test_every_page_renders_on_a_mongodb_store(on_mongodb: httpx.Client) -> None
     assert len(set(re.findall(r'href="/ui/failures/(fail_[0-9a-f]+)"', page))) == cls["count"]
     sample = on_mongodb.get(f"/ui/failures/{cls['samples'][0]}").text
     assert 'id="raw-payload"' in sample
+
+
+def test_a_replayed_failure_shows_its_resolution(dashboard: httpx.Client) -> None:
+    """A failure a replay resolved shows the record built from its bytes, the target and the replay; the
+    record page is otherwise the same failure, never modified."""
+    sent = dashboard.post(
+        "/v1/ingest/shipment/1", content=v2_shaped(1), headers={"content-type": "application/json"}
+    ).json()
+    before = dashboard.get(f"/ui/failures/{sent['failure_id']}").text
+    assert "Not resolved by a replay" in before
+    started = dashboard.post(
+        "/v1/replays", json={"to": "shipment@2", "contract": "shipment", "allow_draft": True}
+    )
+    location = started.headers["location"]
+    wait_until(lambda: dashboard.get(location).json()["state"] == "done", 30, "the replay to finish")
+    [resolution] = dashboard.get(f"/v1/failures/{sent['failure_id']}").json()["resolutions"]
+    after = dashboard.get(f"/ui/failures/{sent['failure_id']}").text
+    assert resolution["record_id"] in after
+    assert resolution["replay_id"] in after
+    assert "<td>shipment@2</td>" in after
