@@ -59,11 +59,12 @@ def _params(request: Request, model: type[Params]) -> Params:
 
 
 def _bad(request: Request, exc: BadParameters) -> Response:
-    return error_page(422, "Bad parameters", str(exc), problems=exc.problems, **_common(request))
+    detail = "These query parameters cannot be used:"
+    return error_page(422, "Bad parameters", detail, problems=exc.problems, **_common(request))
 
 
-def _missing(request: Request, what: str) -> Response:
-    return error_page(404, "Not found", f"{what} is not stored here.", problems=[], **_common(request))
+def _missing(request: Request, detail: str) -> Response:
+    return error_page(404, "Not found", detail, problems=[], **_common(request))
 
 
 @router.get(f"{UI}/static/ui.css")
@@ -101,7 +102,7 @@ async def failure_class(class_id: str, request: Request) -> Response:
     """One failure class."""
     context = await run_in_threadpool(views.class_detail, _gateway(request), class_id, _reveals_raw(request))
     if context is None:
-        return _missing(request, f"No failure class with id {class_id!r}")
+        return _missing(request, f"No failure class has the id {class_id!r}.")
     return page("class.html.j2", **context, **_common(request))
 
 
@@ -122,7 +123,7 @@ async def failure(failure_id: str, request: Request) -> Response:
     store = _gateway(request).store
     context = await run_in_threadpool(views.failure_detail, store, failure_id, _reveals_raw(request))
     if context is None:
-        return _missing(request, f"No failure record with id {failure_id!r}")
+        return _missing(request, f"No failure record has the id {failure_id!r}.")
     return page("failure.html.j2", **context, **_common(request))
 
 
@@ -147,13 +148,13 @@ async def contract(name: str, request: Request) -> Response:
             views.contract_detail, gateway.registry, gateway.store, name, pair, _now()
         )
     except KeyError as exc:
-        return _missing(request, f"Version {exc.args[0]} of the contract {name!r}")
+        return _missing(request, f"The contract {name!r} has no version {exc.args[0]} loaded.")
     if context is None:
-        return _missing(request, f"No contract named {name!r}")
+        return _missing(request, f"No contract named {name!r} is loaded.")
     return page("contract.html.j2", **context, **_common(request))
 
 
 @router.get(f"{UI}/{{rest:path}}")
 async def unknown(rest: str, request: Request) -> Response:
     """Any other path under /ui: a 404 page."""
-    return _missing(request, f"The page /ui/{rest}")
+    return _missing(request, f"The dashboard has no page /ui/{rest}.")
