@@ -29,7 +29,7 @@ from sigma_aetl.core.analytics import (
     TrafficAnalytics,
     bucket_floor,
 )
-from sigma_aetl.core.classes import CLASS_ID, class_id_of
+from sigma_aetl.core.classes import CLASS_ID, FailureClass, class_id_of
 from sigma_aetl.core.records import FailureRecord
 from sigma_aetl.http.masking import masked_failure
 from sigma_aetl.http.routes.classes import masked_class
@@ -80,20 +80,21 @@ def shown_failure(failure: FailureRecord, reveal: bool) -> dict[str, Any]:
     return doc
 
 
-def shown_class(found: Any, reveal: bool) -> dict[str, Any]:
+def shown_class(found: FailureClass, reveal: bool) -> dict[str, Any]:
     """The class as JSON values, its client producers counted together unless ``reveal``."""
     doc: dict[str, Any] = serial.jsonable(found) if reveal else masked_class(found)
     return doc
 
 
 def overview(store: Store, name: Window, now: datetime, reveal: bool) -> dict[str, Any]:
-    """The overview: traffic per version, top classes with sparklines, recent alerts, totals."""
+    """The overview: traffic per version, the classes seen in the window with most failures (each with a
+    sparkline over it), recent alerts, the store's totals."""
     window = window_of(name, now)
     traffic = optional(lambda: store.traffic_analytics(window))
     query = FailureAnalyticsQuery(**window.model_dump(), group_by="class", limit=MAX_GROUPS)
     per_class = optional(lambda: store.failure_analytics(query))
     alerts = optional(lambda: store.list_alerts(window.since, RECENT_ALERTS))
-    classes = store.query_classes(ClassQuery(limit=TOP_CLASSES))
+    classes = store.query_classes(ClassQuery(since=window.since, limit=TOP_CLASSES))  # seen in the window
     return {
         "window": name,
         "windows": list(WINDOWS),
