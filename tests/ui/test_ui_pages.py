@@ -14,7 +14,7 @@ from replay_support import v2_shaped
 from sigma_aetl.http import create_app
 from sigma_aetl.http.ui import views
 from sigma_aetl.settings import Settings
-from sigma_aetl.testing import ServerThread, wait_until
+from sigma_aetl.testing import STRING_PRIORITY, ServerThread, wait_until
 from ui_support import CSP, SECRET, failures_of, forms_of, links_of, seed
 
 CONTRACTS = Path(__file__).parents[2] / "contracts"
@@ -276,3 +276,15 @@ def test_a_replayed_failure_shows_its_resolution(dashboard: httpx.Client) -> Non
     assert resolution["record_id"] in after
     assert resolution["replay_id"] in after
     assert "<td>shipment@2</td>" in after
+
+
+def test_a_failure_that_arrived_again_shows_its_latest_arrivals(dashboard: httpx.Client) -> None:
+    """The same bytes sent again are one failure with two arrivals: the page lists both, each with its
+    transport metadata."""
+    dashboard.post(
+        "/v1/ingest/shipment/1", content=STRING_PRIORITY, headers={"content-type": "application/json"}
+    )
+    [failure] = [f for f in failures_of(dashboard) if f["root_cause"] == "type_mismatch"]
+    page = dashboard.get(f"/ui/failures/{failure['failure_id']}").text
+    assert "The same bytes arrived 2 times" in page
+    assert page.count("&#34;request_id&#34;") == 2

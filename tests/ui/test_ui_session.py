@@ -3,6 +3,7 @@ sees."""
 
 import httpx
 
+from sigma_aetl.testing import HEAVY_SHIPMENT
 from ui_support import SECRET, Keyed, failures_of, forms_of
 
 LOGIN = "/ui/login"
@@ -108,12 +109,16 @@ def test_without_read_raw_the_record_page_masks_payload_and_headers(keyed: Keyed
     client, issue = keyed
     reader, auditor = as_cookie(issue(["read"])), as_cookie(issue(["read:raw"]))
     bearer = {"authorization": f"Bearer {issue(['read:raw'])}"}
-    failure = next(f for f in failures_of(client, bearer) if f["root_cause"] == "business_rule_violation")
+    again = HEAVY_SHIPMENT.replace(b"SHIP-HEAVY-1", b"SHIP-HEAVY-0")  # a second arrival, listed apart
+    sender = {"authorization": f"Bearer {issue(['ingest:shipment'])}", "content-type": "application/json"}
+    assert client.post("/v1/ingest/shipment/1", content=again, headers=sender).status_code == 200
+    failure = next(f for f in failures_of(client, bearer) if f["raw"]["text"] == again.decode())
     page = client.get(f"/ui/failures/{failure['failure_id']}", headers=reader).text
     assert "Masked: the key lacks the scope" in page
     assert "SHIP-HEAVY" not in page
     assert SECRET not in page
     assert "127.0.0.1" not in page
+    assert "Latest arrivals" in page
     whole = client.get(f"/ui/failures/{failure['failure_id']}", headers=auditor).text
     assert "SHIP-HEAVY" in whole
     assert SECRET in whole
