@@ -288,3 +288,26 @@ def test_a_failure_that_arrived_again_shows_its_latest_arrivals(dashboard: httpx
     page = dashboard.get(f"/ui/failures/{failure['failure_id']}").text
     assert "The same bytes arrived 2 times" in page
     assert page.count("&#34;request_id&#34;") == 2
+
+
+def test_markup_a_producer_sent_is_shown_escaped_everywhere(dashboard: httpx.Client) -> None:
+    """A payload whose values and field names are markup is shown as text on its record, class and list
+    pages: no element a producer wrote reaches the page."""
+    body = b'{"shipment_id": "<script>alert(1)</script>", "weight_kg": -1, "destination": "Cork", '
+    body += b'"priority": 1, "<img src=x onerror=alert(2)>": 1}'
+    sent = dashboard.post("/v1/ingest/shipment/1", content=body, headers={"content-type": "application/json"})
+    failure_id = sent.json()["failure_id"]
+    class_id = dashboard.get(f"/v1/failures/{failure_id}/diagnosis").json()["class_id"]
+    for path in [
+        f"/ui/failures/{failure_id}",
+        f"/ui/classes/{class_id}",
+        "/ui/failures",
+        "/ui/classes",
+        "/ui",
+    ]:
+        page = dashboard.get(path).text
+        assert "<script" not in page, path
+        assert "<img" not in page, path
+    record = dashboard.get(f"/ui/failures/{failure_id}").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in record
+    assert "&lt;img src=x onerror=alert(2)&gt;" in record
