@@ -113,6 +113,19 @@ class AnalyticsStore:
         return self.alerts[:limit]
 
 
+class NoAnalyticsStore:
+    """A store that answers no analytics and no alerts (``NotImplementedError``, as a store without
+    roll-ups would); every other call goes to the store it wraps."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        if name in {"traffic_analytics", "failure_analytics", "list_alerts"}:
+            raise NotImplementedError(name)
+        return getattr(self.inner, name)
+
+
 def analytics_store(inner: Store, alerts: list[Alert] | None = None) -> Store:
     """:class:`AnalyticsStore` over ``inner``, typed as the Store it stands for."""
     return cast(Store, AnalyticsStore(inner, alerts))

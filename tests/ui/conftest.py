@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
@@ -12,7 +13,7 @@ from sigma_aetl.settings import Settings
 from sigma_aetl.stores import Store, open_store
 from sigma_aetl.stores.keys import issue
 from sigma_aetl.testing import ServerThread
-from ui_support import Keyed, alert, analytics_store, seed
+from ui_support import Keyed, NoAnalyticsStore, alert, analytics_store, seed
 
 CONTRACTS = Path(__file__).parents[2] / "contracts"
 
@@ -46,6 +47,20 @@ def with_analytics(settings: Settings) -> Iterator[httpx.Client]:
     """A client of a seeded, open gateway whose store answers analytics and one alert (``ui_support``)."""
     gateway = Gateway.open(settings)
     gateway.store = analytics_store(gateway.store, [alert()])
+    with (
+        ServerThread(create_app(settings, gateway)) as server,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+    ):
+        seed(client)
+        yield client
+    gateway.close()
+
+
+@pytest.fixture
+def without_analytics(settings: Settings) -> Iterator[httpx.Client]:
+    """A client of a seeded, open gateway whose store answers no analytics (``ui_support``)."""
+    gateway = Gateway.open(settings)
+    gateway.store = cast(Store, NoAnalyticsStore(gateway.store))
     with (
         ServerThread(create_app(settings, gateway)) as server,
         httpx.Client(base_url=server.url, timeout=30) as client,

@@ -84,14 +84,27 @@ def test_the_style_sheet_is_cached_long_with_its_media_type(dashboard: httpx.Cli
 
 
 def test_the_overview_shows_totals_classes_and_window_links(dashboard: httpx.Client) -> None:
-    """The overview shows the totals and the top classes, and switches windows by links, not forms; on a
-    store without analytics it says so instead of failing."""
+    """The overview shows the totals and the classes seen in the window, and switches windows by links,
+    not forms."""
     page = dashboard.get("/ui").text
     assert "2</span> accepted records" in page
     assert "7</span> failure records" in page
     assert first_class(dashboard)["class_id"] in page
     assert {"/ui?window=1h", "/ui?window=7d"} <= set(links_of(page))
-    assert "does not answer traffic analytics" in page
+
+
+def test_a_store_without_analytics_leaves_those_panels_saying_so(without_analytics: httpx.Client) -> None:
+    """On a store that answers no analytics, the overview and a contract's page say so where the charts
+    and alerts would be, and render everything else."""
+    page = without_analytics.get("/ui")
+    assert page.status_code == 200
+    assert "does not answer traffic analytics" in page.text
+    assert "does not answer alerts" in page.text
+    assert "7</span> failure records" in page.text
+    assert '<svg class="chart"' not in page.text
+    contract = without_analytics.get("/ui/contracts/shipment")
+    assert contract.status_code == 200
+    assert "does not answer traffic analytics" in contract.text
 
 
 def test_the_overview_draws_traffic_sparklines_and_alerts(with_analytics: httpx.Client) -> None:
