@@ -19,6 +19,7 @@ from sigma_aetl.core.analytics import (
     AnalyticsWindow,
     FailureAnalytics,
     FailureAnalyticsQuery,
+    ProducerTraffic,
     Series,
     TrafficAnalytics,
     VersionTraffic,
@@ -81,7 +82,7 @@ class AnalyticsStore:
         return getattr(self.inner, name)
 
     def traffic_analytics(self, window: AnalyticsWindow) -> TrafficAnalytics:
-        """shipment@1: 2 accepted and 1 failed per bucket; the ratio 2/3."""
+        """shipment@1: 2 accepted and 1 failed per bucket, the ratio 2/3, all from one client."""
         starts = window.starts()
         row = VersionTraffic(
             contract="shipment",
@@ -93,7 +94,13 @@ class AnalyticsStore:
             acceptance_ratio=ratio(2, 1),
             last_seen=starts[-1],
         )
-        return TrafficAnalytics(bucket=window.bucket, buckets=starts, versions=[row], producers=[])
+        producer = ProducerTraffic(
+            producer="client:127.0.0.1",
+            accepted=row.accepted_total,
+            failed=row.failed_total,
+            acceptance_ratio=ratio(2, 1),
+        )
+        return TrafficAnalytics(bucket=window.bucket, buckets=starts, versions=[row], producers=[producer])
 
     def failure_analytics(self, query: FailureAnalyticsQuery) -> FailureAnalytics:
         """Each stored class: its count in the last bucket, none before."""

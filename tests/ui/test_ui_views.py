@@ -4,11 +4,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from sigma_aetl.core.analytics import ProducerTraffic, TrafficAnalytics, ratio
 from sigma_aetl.core.records import RawPayload
 from sigma_aetl.http.ui import payload
 from sigma_aetl.http.ui.params import BadParameters, DiffParams, ListParams, OverviewParams, parse
 from sigma_aetl.http.ui.payload import hex_dump, payload_view
-from sigma_aetl.http.ui.views import window_of
+from sigma_aetl.http.ui.views import shown_producers, window_of
 
 NOW = datetime(2026, 3, 4, 10, 17, 30, tzinfo=UTC)
 
@@ -74,3 +75,21 @@ def test_a_bad_parameter_names_itself() -> None:
         "offset",
         "root_cause",
     ]
+
+
+def test_without_reveal_client_producers_are_counted_together() -> None:
+    """Without read:raw the overview's producers name no client address: every ``client:`` label is
+    summed into ``client:(masked)``, its ratio recomputed; with it, the producers are as answered."""
+    rows = [
+        ProducerTraffic(producer="client:10.0.0.7", accepted=3, failed=1, acceptance_ratio=ratio(3, 1)),
+        ProducerTraffic(producer="key:key_1", accepted=5, failed=0, acceptance_ratio=1.0),
+        ProducerTraffic(producer="client:10.0.0.8", accepted=1, failed=3, acceptance_ratio=ratio(1, 3)),
+    ]
+    traffic = TrafficAnalytics(bucket="hour", buckets=[], versions=[], producers=rows)
+    masked = shown_producers(traffic, reveal=False)
+    assert [(row.producer, row.accepted, row.failed, row.acceptance_ratio) for row in masked] == [
+        ("client:(masked)", 4, 4, 0.5),
+        ("key:key_1", 5, 0, 1.0),
+    ]
+    assert shown_producers(traffic, reveal=True) == rows
+    assert shown_producers(None, reveal=False) == []

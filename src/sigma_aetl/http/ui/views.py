@@ -26,12 +26,14 @@ from sigma_aetl.core.analytics import (
     AnalyticsWindow,
     Bucket,
     FailureAnalyticsQuery,
+    ProducerTraffic,
     TrafficAnalytics,
     bucket_floor,
+    ratio,
 )
 from sigma_aetl.core.classes import CLASS_ID, FailureClass, class_id_of
 from sigma_aetl.core.records import FailureRecord
-from sigma_aetl.http.masking import masked_failure
+from sigma_aetl.http.masking import MASKED_CLIENT, masked_failure
 from sigma_aetl.http.routes.classes import masked_class
 from sigma_aetl.http.routes.diagnosis import masked
 from sigma_aetl.http.ui import charts
@@ -49,6 +51,8 @@ MAX_SCANNED = 20_000
 ``sigma-aetl failures`` or the API instead."""
 TOP_CLASSES = 10
 """Failure classes on the overview."""
+TOP_PRODUCERS = 10
+"""Producers on the overview."""
 RECENT_ALERTS = 20
 """Alerts on the overview."""
 WINDOWS: dict[Window, tuple[timedelta, Bucket]] = {
@@ -103,6 +107,7 @@ def overview(store: Store, name: Window, now: datetime, reveal: bool) -> dict[st
         "until": window.until,
         "traffic": traffic,
         "charts": _traffic_charts(traffic),
+        "producers": shown_producers(traffic, reveal),
         "sparklines": {} if per_class is None else charts.class_sparklines(per_class),
         "every_class_counted": per_class is not None and all(s.group != OTHER for s in per_class.series),
         "alerts": alerts,
@@ -110,6 +115,25 @@ def overview(store: Store, name: Window, now: datetime, reveal: bool) -> dict[st
         "classes_total": classes.total,
         "stats": store.stats(),
     }
+
+
+def shown_producers(traffic: TrafficAnalytics | None, reveal: bool) -> list[ProducerTraffic]:
+    """The traffic's producers, most events first; without ``reveal``, every ``client:`` label (a client
+    address) counted together as ``client:(masked)``, as the JSON API counts a class's producers."""
+    if traffic is None:
+        return []
+    if reveal:
+        return traffic.producers[:TOP_PRODUCERS]
+    summed: dict[str, tuple[int, int]] = {}
+    for row in traffic.producers:
+        label = MASKED_CLIENT if row.producer.startswith("client:") else row.producer
+        accepted, failed = summed.get(label, (0, 0))
+        summed[label] = (accepted + row.accepted, failed + row.failed)
+    rows = [
+        ProducerTraffic(producer=k, accepted=a, failed=f, acceptance_ratio=ratio(a, f))
+        for k, (a, f) in summed.items()
+    ]
+    return sorted(rows, key=lambda row: (-(row.accepted + row.failed), row.producer))[:TOP_PRODUCERS]
 
 
 def _traffic_charts(traffic: TrafficAnalytics | None) -> dict[str, str] | None:
