@@ -8,6 +8,7 @@ from the configured index into an isolated build environment, as it does for any
 """
 
 import json
+import re
 import shutil
 import signal
 import socket
@@ -165,7 +166,7 @@ def server(install: Install, workdir: Path) -> Iterator[Server]:
 
 def test_the_first_hour_from_a_fresh_install(install: Install, workdir: Path, server: Server) -> None:
     """In an empty directory: init, serve, one event over HTTP, the sample file ingested while serving,
-    and the records read back over HTTP — with nothing but the installed wheel."""
+    the records read back over HTTP and the dashboard drawn — with nothing but the installed wheel."""
     created = sorted(p.relative_to(workdir).as_posix() for p in workdir.rglob("*") if "pycache" not in str(p))
     for path in ("contracts/contracts.lock.json", "contracts/shipment/v1.py", "data", "shipments.jsonl"):
         assert path in created
@@ -185,6 +186,11 @@ def test_the_first_hour_from_a_fresh_install(install: Install, workdir: Path, se
         assert record.json()["data"]["shipment_id"] == shipment_id
     assert server.client.get("/v1/stats").json()["failures_total"] == 3
     assert server.client.post("/api/validate", content=first).json()["status"] == "PASSED"
+    page = server.client.get("/ui")  # the dashboard's templates and style sheet are the wheel's package data
+    assert page.status_code == 200, page.text
+    assert "3</span> failure records" in page.text
+    [css] = re.findall(r'href="(/ui/static/ui\.css\?v=[0-9a-f]+)"', page.text)
+    assert server.client.get(css).headers["content-type"] == "text/css; charset=utf-8"
     failures = install.run("failures", "list", "--json", cwd=workdir)
     assert json.loads(failures.stdout)["total"] == 3
 

@@ -37,6 +37,7 @@ from sigma_aetl.http.routes import (
     replays,
     validate,
 )
+from sigma_aetl.http.ui import routes as ui
 from sigma_aetl.ingest.advisory_metrics import AdvisoryQueueCollector
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.groupcommit import GroupCommitter
@@ -195,6 +196,7 @@ def create_app(
     ):
         app.include_router(module.router, responses=OPENAPI_RESPONSES)
     app.include_router(health.router)  # never guarded
+    app.include_router(ui.router)  # the dashboard, /ui: HTML pages, left out of the OpenAPI document
     return app
 
 

@@ -8,6 +8,11 @@ Once any API key exists in the store, every request but ``/healthz`` and ``/read
     a key with it                         passed on; its id is in ``exchange.state["key_id"]`` and in the
                                           request view, so every record and failure names it
 
+The dashboard (``/ui``, ``http/ui/``) is the one exception to header-only keys: a browser cannot add a
+header to a page load, so under ``/ui`` (and nowhere else) the key may come in the cookie that
+``POST /ui/login`` sets (:data:`UI_COOKIE`), and a page request without a valid key is redirected (303) to
+the login form instead of answered 401. Its login, logout and style sheet are :data:`EXEMPT`.
+
 With no key at all the gateway runs open (``serve`` refuses that on a non-loopback address unless
 ``allow_open``). Which scope a route needs is one table, :data:`ROUTE_SCOPES`; a route it does not name
 needs ``admin``.
@@ -34,8 +39,14 @@ from sigma_aetl.stores import Store
 
 _log = logs.get("http")
 
-EXEMPT = frozenset({"/healthz", "/readyz"})
-"""Paths answered without a key: a load balancer's health checks."""
+UI = "/ui"
+"""The dashboard's path prefix: the only paths where :data:`UI_COOKIE` carries a key."""
+UI_LOGIN = f"{UI}/login"
+UI_COOKIE = "sigma_aetl_ui"
+"""The dashboard's cookie: the API key pasted into its login form (``HttpOnly``, ``Path=/ui``)."""
+EXEMPT = frozenset({"/healthz", "/readyz", UI_LOGIN, f"{UI}/logout", f"{UI}/static/ui.css"})
+"""Paths answered without a key: a load balancer's health checks; the dashboard's login and logout, and
+the style sheet its login form is drawn with (public: it holds no data)."""
 ROUTE_SCOPES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("POST", re.compile(r"/v1/ingest/(?P<contract>[^/]+)/[^/]+"), "ingest:{contract}"),
     ("POST", re.compile(r"/api/validate"), "ingest:{default}"),
@@ -44,6 +55,7 @@ ROUTE_SCOPES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("GET", re.compile(r"/v1/failure-classes(/[^/]+)?"), READ),  # failure classes (samples masked)
     ("GET", re.compile(r"/v1/analytics/[^/]+"), READ),  # failure analytics (client labels masked)
     ("GET", re.compile(r"/v1/replays(/.*)?"), ADMIN),  # replays: started, followed and listed by admins
+    ("GET", re.compile(r"/ui(/.*)?"), READ),  # the dashboard's pages (login and logout are exempt)
     ("GET", re.compile(r".*"), READ),  # every read view: records, failures, stats, contracts, /docs...
     ("HEAD", re.compile(r"/v1/replays(/.*)?"), ADMIN),
     ("HEAD", re.compile(r".*"), READ),
@@ -95,6 +107,28 @@ def presented_token(headers: dict[str, str]) -> str | None:
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
     return headers.get("x-api-key", "").strip() or None
+
+
+def is_ui(path: str) -> bool:
+    """Whether ``path`` is one of the dashboard's (``/ui`` or below it)."""
+    return path == UI or path.startswith(f"{UI}/")
+
+
+def cookie_token(headers: dict[str, str]) -> str | None:
+    """The token in the dashboard's cookie (:data:`UI_COOKIE`) of a ``Cookie`` header; None without it."""
+    for pair in headers.get("cookie", "").split(";"):
+        name, _, token = pair.strip().partition("=")
+        if name == UI_COOKIE and token.strip():
+            return token.strip()
+    return None
+
+
+def request_token(path: str, headers: dict[str, str]) -> str | None:
+    """The token a request presents: a header anywhere, else, under ``/ui`` only, the dashboard's cookie."""
+    token = presented_token(headers)
+    if token is None and is_ui(path):
+        return cookie_token(headers)
+    return token
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +205,7 @@ class Authentication:
         try:
             if not await self.cache.closed():
                 return None  # open: no key exists
-            token = presented_token(request.headers)
+            token = request_token(request.path, request.headers)
             known = await self.cache.lookup(token) if token and len(token) <= MAX_TOKEN else None
         except StoreError as exc:
             _log.error("auth.store_failed", path=request.path, error=str(exc))
@@ -182,6 +216,9 @@ class Authentication:
         return self._authorised(exchange, known.key, known.scopes)
 
     def _unauthenticated(self, exchange: Exchange, presented: bool) -> Reply:
+        if is_ui(exchange.request.path):  # a browser: to the login form, whose Location is relative
+            exchange.response_headers.append((b"location", UI_LOGIN.encode()))
+            return Reply(303, b"", "text/plain")
         exchange.response_headers.append(CHALLENGE)
         detail = (
             "The API key is not valid: it is unknown or revoked."
