@@ -318,7 +318,8 @@ class Settings(BaseSettings):
     )
     flood_webhook_url: str | None = Field(
         default=None,
-        description="POST each alert's JSON to this http(s) URL, from a background queue; unset or empty: none.",
+        description="POST each alert's JSON to this http(s) URL, from a background queue (ingestion never "
+        "waits for it); unset or empty: no webhook.",
     )
     flood_webhook_timeout: float = Field(
         default=5.0, gt=0, le=300, description="Seconds one webhook POST may take."

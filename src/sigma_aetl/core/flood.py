@@ -23,7 +23,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from sigma_aetl.core.alerts import Alert, AlertAction, AlertKind
 
@@ -89,6 +89,17 @@ class KeyState:
         return self.failed / self.events if self.events else 0.0
 
 
+class Measure(NamedTuple):
+    """One threshold of one key: what it measures, its value now, the threshold and whether it is crossed."""
+
+    kind: AlertKind
+    value: float
+    threshold: float
+    crossed: bool
+    events: int
+    """Events the value is measured over: the window's, or the failures in a row."""
+
+
 class FloodGuard:
     """Thresholds over the outcomes of many keys; see the module docstring."""
 
@@ -110,12 +121,12 @@ class FloodGuard:
         state = self._state(key)
         state.add(int(now.timestamp()), failed, self.thresholds.window_seconds)
         alerts: list[Alert] = []
-        for kind, value, threshold, crossed in self._measures(state):
-            if not crossed:
-                state.alerting.discard(kind)
-            elif kind not in state.alerting:
-                state.alerting.add(kind)
-                alerts.append(self._alert(key, kind, value, threshold, state, now, source))
+        for measure in self._measures(state):
+            if not measure.crossed:
+                state.alerting.discard(measure.kind)
+            elif measure.kind not in state.alerting:
+                state.alerting.add(measure.kind)
+                alerts.append(self._alert(key, measure, now, source))
         return alerts
 
     def alerting(self, key: FloodKey) -> bool:
@@ -142,38 +153,29 @@ class FloodGuard:
             self._keys.move_to_end(key)
         return state
 
-    def _measures(self, state: KeyState) -> list[tuple[AlertKind, float, float, bool]]:
-        """Each threshold set: its kind, the value measured, the threshold, and whether it is crossed."""
-        found: list[tuple[AlertKind, float, float, bool]] = []
+    def _measures(self, state: KeyState) -> list[Measure]:
+        """Each threshold that is set, measured on ``state``."""
+        found: list[Measure] = []
         ratio, in_a_row = self.thresholds.invalid_ratio, self.thresholds.consecutive_failures
         if ratio is not None:
-            enough = state.events >= self.thresholds.min_events
-            found.append(("invalid_ratio", state.ratio, ratio, enough and state.ratio >= ratio))
+            crossed = state.events >= self.thresholds.min_events and state.ratio >= ratio
+            found.append(Measure("invalid_ratio", state.ratio, ratio, crossed, state.events))
         if in_a_row is not None:
-            found.append(("consecutive_failures", state.in_a_row, in_a_row, state.in_a_row >= in_a_row))
+            crossed = state.in_a_row >= in_a_row
+            found.append(Measure("consecutive_failures", state.in_a_row, in_a_row, crossed, state.in_a_row))
         return found
 
-    def _alert(
-        self,
-        key: FloodKey,
-        kind: AlertKind,
-        value: float,
-        threshold: float,
-        state: KeyState,
-        now: datetime,
-        source: Source,
-    ) -> Alert:
+    def _alert(self, key: FloodKey, measure: Measure, now: datetime, source: Source) -> Alert:
         self.raised += 1
-        events = state.events if kind == "invalid_ratio" else state.in_a_row
         return Alert(
-            alert_id=alert_id(self.process, key, kind, now, self.raised),
-            kind=kind,
+            alert_id=alert_id(self.process, key, measure.kind, now, self.raised),
+            kind=measure.kind,
             contract=key.contract,
             partition=key.partition,
             source=source,
-            value=round(value, 6),
-            threshold=threshold,
-            window_events=events,
+            value=round(measure.value, 6),
+            threshold=measure.threshold,
+            window_events=measure.events,
             action=self.action(key),
             raised_at=now,
             process=self.process,
