@@ -1,5 +1,6 @@
 """The flood guard: thresholds, the sliding window, hysteresis, re-arming and bounded memory."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from sigma_aetl.core.alerts import Alert
@@ -27,8 +28,8 @@ def test_the_invalid_ratio_waits_for_the_minimum_events() -> None:
     assert feed(guard, "x" * 9) == []
     (alert,) = feed(guard, "x" * 20)
     assert (alert.kind, alert.value, alert.threshold, alert.window_events) == ("invalid_ratio", 1.0, 0.5, 10)
-    assert alert.contract == "shipment@1" and alert.partition is None and alert.action == "alerted"
-    assert alert.alert_id.startswith("alr_") and len(alert.alert_id) == 36
+    assert (alert.contract, alert.partition, alert.action) == ("shipment@1", None, "alerted")
+    assert re.fullmatch(r"alr_[0-9a-f]{32}", alert.alert_id)
 
 
 def test_a_ratio_below_the_threshold_does_not_alert() -> None:
@@ -79,7 +80,8 @@ def test_keys_are_measured_apart() -> None:
         assert feed(guard, ".", key=healthy) == []
     (alert,) = feed(guard, "xxx", key=flooded)
     assert (alert.partition, alert.action) == ("events:0", "paused")
-    assert guard.alerting(flooded) and not guard.alerting(healthy)
+    assert guard.alerting(flooded)
+    assert not guard.alerting(healthy)
 
 
 def test_rearm_forgets_a_partition() -> None:
@@ -117,5 +119,6 @@ def test_the_same_events_at_the_same_times_give_the_same_alerts() -> None:
         ]
 
     first = run()
-    assert first and first == run()
+    assert first
+    assert first == run()
     assert len({alert.alert_id for alert in first}) == len(first)

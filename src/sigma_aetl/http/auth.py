@@ -54,6 +54,7 @@ ROUTE_SCOPES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("GET", re.compile(r"/metrics"), READ),  # Prometheus sends the key as a bearer token
     ("GET", re.compile(r"/v1/failure-classes(/[^/]+)?"), READ),  # failure classes (samples masked)
     ("GET", re.compile(r"/v1/analytics/[^/]+"), READ),  # failure analytics (client labels masked)
+    ("GET", re.compile(r"/v1/alerts"), READ),  # flood-guard alerts
     ("GET", re.compile(r"/v1/replays(/.*)?"), ADMIN),  # replays: started, followed and listed by admins
     ("GET", re.compile(r"/ui(/.*)?"), READ),  # the dashboard's pages (login and logout are exempt)
     ("GET", re.compile(r".*"), READ),  # every read view: records, failures, stats, contracts, /docs...
