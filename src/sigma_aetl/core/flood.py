@@ -134,7 +134,7 @@ class FloodGuard:
         state = self._keys.get(key)
         return state is not None and bool(state.alerting)
 
-    def keys(self) -> list[FloodKey]:
+    def known(self) -> list[FloodKey]:
         """The keys kept, least recently seen first."""
         return list(self._keys)
 

@@ -206,7 +206,7 @@ class FloodMonitor:
         with self._lock:
             for (contract, kind), count in sorted(self._alerts.items()):
                 alerts.add_metric([contract, kind, self.source], count)
-            for key in sorted(self.guard.keys()):
+            for key in sorted(self.guard.known()):
                 state.add_metric([key.contract, key.partition or ""], self._state_of(key))
             failures.add_metric([], self._webhook_failures)
         return iter((alerts, state, failures))

@@ -103,7 +103,7 @@ def test_memory_is_bounded_least_recently_seen_forgotten() -> None:
     feed(guard, ".", key=b)
     feed(guard, ".", key=a)
     feed(guard, ".", key=c)
-    assert guard.keys() == [a, c]
+    assert guard.known() == [a, c]
 
 
 def test_the_same_events_at_the_same_times_give_the_same_alerts() -> None:
