@@ -2,6 +2,7 @@
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -128,9 +129,7 @@ def test_a_duplicate_is_not_counted_but_a_repeat_is(
     """A keyed batch sent again (a retry) adds nothing to the run; the same bytes without a key do."""
     monitor = guarded(pipeline, metrics, Thresholds(consecutive_failures=4))
     keyed = invalid(make_envelope, 3, idempotency_key="batch-1")
-    keyed = [
-        envelope.__class__(**{**envelope.__dict__, "batch_index": i}) for i, envelope in enumerate(keyed)
-    ]
+    keyed = [replace(envelope, batch_index=i) for i, envelope in enumerate(keyed)]
     pipeline.process(keyed)
     pipeline.process(keyed)
     assert series(metrics, "sigma_aetl_flood_alerts_total") == {}
@@ -196,7 +195,7 @@ def test_a_full_webhook_queue_never_blocks_and_is_counted(
     hold = threading.Event()
     with Hook(204, hold=hold) as hook:
         webhook = Webhook(hook.url, 5, 1, 0)
-        monitor = guarded(pipeline, metrics, Thresholds(consecutive_failures=1), webhook, queue_size=1)
+        monitor = guarded(pipeline, metrics, Thresholds(consecutive_failures=1), webhook, webhook_queue=1)
         for n in range(4):  # each failure after a pass alerts again: four alerts
             passes = make_envelope(VALID_SHIPMENT.replace(b"TRUE", b"T%d" % n))
             pipeline.process([*invalid(make_envelope, 1, idempotency_key=f"k{n}"), passes])

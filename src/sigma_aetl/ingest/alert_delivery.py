@@ -85,14 +85,14 @@ class Lane:
 class Deliveries:
     """The store's lane and, when configured, the webhook's; see the module docstring."""
 
-    def __init__(self, store: Store, webhook: Webhook | None, queue_size: int = QUEUE_SIZE) -> None:
+    def __init__(self, store: Store, webhook: Webhook | None, webhook_queue: int = QUEUE_SIZE) -> None:
         self.store = store
         self.webhook = webhook
         self.webhook_failed: Callable[[], None] = lambda: None
         """Called for each alert the webhook did not take (the monitor counts them)."""
         self._stop = threading.Event()
-        self._saving = Lane("store", self._save, queue_size)
-        self._posting = None if webhook is None else Lane("webhook", self._post, queue_size)
+        self._saving = Lane("store", self._save)
+        self._posting = None if webhook is None else Lane("webhook", self._post, webhook_queue)
 
     def put(self, alert: Alert) -> None:
         """Hand ``alert`` to each destination without waiting; a full queue is logged (and counted)."""
