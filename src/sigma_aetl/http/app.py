@@ -39,12 +39,12 @@ from sigma_aetl.http.routes import (
     validate,
 )
 from sigma_aetl.http.ui import routes as ui
+from sigma_aetl.ingest import flood
 from sigma_aetl.ingest.advisory_metrics import AdvisoryQueueCollector
 from sigma_aetl.ingest.flood import FloodMonitor
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.groupcommit import GroupCommitter
 from sigma_aetl.ingest.metrics import Metrics
-from sigma_aetl.ingest.observer import combined
 from sigma_aetl.ingest.reload import ContractReloader
 from sigma_aetl.ingest.replay_jobs import ReplayJobs
 from sigma_aetl.settings import Settings
@@ -178,7 +178,7 @@ def create_app(
     app.state.committer = committer
     app.state.ingestor = ingestor
     app.state.metrics = instrument(settings, gw, committer)
-    app.state.flood = guard(settings, gw, app.state.metrics)
+    app.state.flood = guard(gw, app.state.metrics)
     app.request_path = RequestPath(
         app.framework,
         FastPath(ingestor, default_contract) if fast_path else None,
@@ -220,14 +220,10 @@ def instrument(settings: Settings, gateway: Gateway, committer: GroupCommitter) 
     return found
 
 
-def guard(settings: Settings, gateway: Gateway, metrics: Metrics | None) -> FloodMonitor | None:
+def guard(gateway: Gateway, metrics: Metrics | None) -> FloodMonitor | None:
     """The flood guard the settings ask for (``ingest/flood.py``), fed by the gateway's pipeline beside
     the metrics; it alerts only (the gateway pauses nothing). None when no threshold is set."""
-    monitor = FloodMonitor.of_settings(settings, gateway.store, "http")
-    if monitor is not None:
-        gateway.pipeline.observer = combined(gateway.pipeline.observer, monitor)
-        monitor.register(metrics)
-    return monitor
+    return flood.attach(gateway, "http", metrics)
 
 
 def authentication(settings: Settings, gateway: Gateway) -> Authentication:

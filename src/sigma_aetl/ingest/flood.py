@@ -22,6 +22,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -32,8 +33,10 @@ from sigma_aetl.core.alerts import Alert, AlertAction
 from sigma_aetl.core.flood import FloodGuard, FloodKey, Source, Thresholds
 from sigma_aetl.core.records import StoredRecord
 from sigma_aetl.ingest.alert_delivery import Deliveries, Webhook
+from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.metric_labels import Labels
 from sigma_aetl.ingest.metrics import Metrics, status_of
+from sigma_aetl.ingest.observer import combined
 from sigma_aetl.ingest.outcome import Outcome
 from sigma_aetl.settings import Settings
 from sigma_aetl.stores import Store
@@ -78,6 +81,27 @@ def partition_of(record: StoredRecord) -> str | None:
     if source.get("kind") != "kafka":
         return None
     return f"{source.get('topic')}:{source.get('partition')}"
+
+
+def attach(gateway: Gateway, source: Source, metrics: Metrics | None = None) -> "FloodMonitor | None":
+    """The monitor the gateway's settings ask for, fed by its pipeline beside the metrics and served by
+    them; None (nothing attached) when no threshold is set. The caller closes it."""
+    monitor = FloodMonitor.of_settings(gateway.settings, gateway.store, source)
+    if monitor is not None:
+        gateway.pipeline.observer = combined(gateway.pipeline.observer, monitor)
+        monitor.register(metrics)
+    return monitor
+
+
+@contextmanager
+def guarding(gateway: Gateway, source: Source) -> Iterator["FloodMonitor | None"]:
+    """:func:`attach` for the block; then the queued alerts are delivered (``sigma-aetl ingest``)."""
+    monitor = attach(gateway, source)
+    try:
+        yield monitor
+    finally:
+        if monitor is not None:
+            monitor.close()
 
 
 def utc_now() -> datetime:
