@@ -3,6 +3,7 @@
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from sigma_aetl.stores.sqlite.store import SqliteStore
 from sigma_aetl.testing import INVALID_SHIPMENT, VALID_SHIPMENT, wait_until
 
 EnvelopeFactory = Callable[..., Envelope]
+FIXED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
 class Hook:
@@ -220,3 +222,44 @@ def test_a_store_error_saving_an_alert_is_logged_and_ingestion_goes_on(
     assert [outcome.status for outcome in outcomes] == ["FAILED"] * 4
     (refused,) = [entry for entry in logged if entry["event"] == "flood.alert_not_saved"]
     assert refused["error"] == "the store is gone"
+
+
+def test_the_state_gauge_says_ok_alerting_and_paused(
+    registry: Registry, metrics: Metrics, sqlite_store: SqliteStore
+) -> None:
+    """Per contract and partition: 0 while below the thresholds, 1 once alerting, 2 once paused; a released
+    partition is forgotten (re-armed)."""
+    monitor = FloodMonitor(
+        Thresholds(consecutive_failures=2), "kafka", Deliveries(sqlite_store, None), pause=True
+    )
+    monitor.register(metrics)
+    pipeline = Pipeline(registry, sqlite_store, observer=monitor)
+    kafka = {"kind": "kafka", "topic": "events", "consumer_group": "g"}
+
+    def envelope(raw: bytes, partition: int, offset: int) -> Envelope:
+        source = {**kafka, "partition": partition, "offset": offset}
+        identity = ("kafka", "events", str(partition), str(offset))
+        return Envelope(
+            raw=raw,
+            contract="shipment",
+            version="1",
+            received_at=FIXED,
+            source=source,
+            transport_identity=identity,
+        )
+
+    def state() -> dict[str, float]:
+        found = series(metrics, "sigma_aetl_flood_guard_state")
+        return {dict(labels)["partition"]: value for labels, value in found.items()}
+
+    pipeline.process([envelope(INVALID_SHIPMENT, 0, 0), envelope(VALID_SHIPMENT, 1, 0)])
+    assert state() == {"events:0": 0, "events:1": 0}
+    pipeline.process([envelope(INVALID_SHIPMENT, 0, 1)])
+    assert state() == {"events:0": 1, "events:1": 0}
+    (paused,) = monitor.take_pauses()
+    assert paused.action == "paused"
+    monitor.mark_paused("events:0", paused.alert_id)
+    assert state() == {"events:0": 2, "events:1": 0}
+    monitor.release("events:0")
+    assert state() == {"events:1": 0}
+    monitor.close()
