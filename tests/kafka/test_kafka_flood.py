@@ -2,6 +2,7 @@
 lost, and a resume (through the CLI, from the admin endpoint) continues from the right offset."""
 
 import json
+import signal
 import time
 import urllib.error
 import urllib.request
@@ -13,7 +14,16 @@ from typing import Any
 import pytest
 
 from cli_support import Cli
-from kafka_support import Kafka, Msg, StoreReader, WorkerThread, ends_of, kafka_config
+from kafka_support import (
+    Kafka,
+    Msg,
+    StoreReader,
+    WorkerProcess,
+    WorkerThread,
+    ends_of,
+    free_port,
+    kafka_config,
+)
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.flood import Thresholds
 from sigma_aetl.ingest.alert_delivery import Deliveries
@@ -25,7 +35,7 @@ from sigma_aetl.kafka.source import KafkaSource
 from sigma_aetl.kafka.worker import Worker
 from sigma_aetl.stores.keys import issue
 from sigma_aetl.stores.sqlite.store import SqliteStore
-from sigma_aetl.testing import INVALID_SHIPMENT, VALID_SHIPMENT
+from sigma_aetl.testing import INVALID_SHIPMENT, VALID_SHIPMENT, wait_until
 
 IN_A_ROW = 10
 """Failures in a row that pause a partition."""
@@ -183,3 +193,41 @@ def test_admin_refusals_are_problem_documents(
     assert refused.value.code == 404
     assert refused.value.headers["content-type"] == "application/problem+json"
     refused.value.close()
+
+
+def test_a_real_worker_pauses_lists_and_resumes_through_the_cli(
+    tmp_path: Path, kafka: Kafka, group: str
+) -> None:
+    """``sigma-aetl worker`` with SIGMA_AETL_FLOOD_*: a flood pauses the partition (state 2 in /metrics),
+    ``worker partitions`` lists it with its alert, ``worker resume`` resumes it, and all is stored once."""
+    topic = kafka.topic("real-flood")
+    produced = kafka.produce(
+        topic, [Msg(INVALID_SHIPMENT) for _ in range(12)] + [Msg(valid(n)) for n in range(5)]
+    )
+    port, store = free_port(), tmp_path / "worker.db"
+    env = {"SIGMA_AETL_FLOOD_CONSECUTIVE_FAILURES": "10", "SIGMA_AETL_FLOOD_PAUSE": "true"}
+    args = ["--bootstrap-servers", kafka.bootstrap, "--group", group, "--route", f"{topic}=shipment@1"]
+    args += ["--health-port", str(port), "--batch-size", str(BATCH), "--batch-timeout", "0.2"]
+    worker = WorkerProcess(store, args, tmp_path / "worker.log", env=env)
+    url, cli, reader = f"http://127.0.0.1:{port}", Cli(tmp_path), StoreReader(store)
+
+    def listed() -> list[dict[str, Any]]:
+        result = cli.invoke("worker", "partitions", "--url", url, "--json")
+        return list(json.loads(result.stdout)["partitions"]) if result.exit_code == 0 else []
+
+    try:
+        wait_until(lambda: any(item["paused"] for item in listed()), 30, "the partition paused")
+        assert (
+            f'partition="{topic}:0"}} 2.0'
+            in urllib.request.urlopen(url + "/metrics", timeout=10).read().decode()
+        )
+        (item,) = listed()
+        result = cli.invoke("worker", "resume", topic, "0", "--url", url)
+        assert result.exit_code == 0, result.output
+        wait_until(lambda: reader.count() == len(produced), 30, "everything stored")
+    finally:
+        worker.signal(signal.SIGTERM)
+        assert worker.wait(30) == 0, worker.log.read_text()[-3000:]
+    assert item["alert_id"].startswith("alr_")
+    assert sorted(coordinates for _, coordinates in reader.coordinates()) == sorted(produced)
+    assert [line["partition"] for line in worker.events("flood.partition_paused")] == [f"{topic}:0"]
