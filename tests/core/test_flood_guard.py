@@ -122,3 +122,12 @@ def test_the_same_events_at_the_same_times_give_the_same_alerts() -> None:
     assert first
     assert first == run()
     assert len({alert.alert_id for alert in first}) == len(first)
+
+
+def test_a_window_thinning_below_the_minimum_does_not_alert_again() -> None:
+    """A steady flood whose window dips under ``min_events`` and back stays one alert: only a ratio back
+    below the threshold re-arms it."""
+    guard = FloodGuard(Thresholds(invalid_ratio=0.5, window_seconds=1, min_events=4), "p")
+    seconds = [T0 + timedelta(seconds=n) for n in range(10)]
+    raised = [a for n, at in enumerate(seconds) for a in feed(guard, "xxx" if n % 2 else "xxxx", at=at)]
+    assert len(raised) == 1

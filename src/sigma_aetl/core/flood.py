@@ -9,8 +9,9 @@ count of failures in a row::
     alerts = guard.observe(FloodKey("shipment@1", None), failed=True, now=moment, source="http")
 
 A threshold crossed yields one :class:`~sigma_aetl.core.alerts.Alert`; the same key and kind alerts again
-only after its value has fallen back below the threshold (hysteresis), or after :meth:`FloodGuard.rearm`
-(an operator resumed a paused partition). The invalid ratio may trip only over at least ``min_events``
+only after its value has fallen back below the threshold (hysteresis: a window thinning out below
+``min_events`` does not re-arm it), or after :meth:`FloodGuard.rearm` (an operator resumed a paused
+partition). The invalid ratio may trip only over at least ``min_events``
 events of the window. At most ``max_keys`` keys are kept; the least recently seen is forgotten first.
 
 Pure and deterministic: the same events at the same times yield the same alerts, ids included (an alert
@@ -96,8 +97,15 @@ class Measure(NamedTuple):
     value: float
     threshold: float
     crossed: bool
+    """At or above the threshold, over enough events: it may alert."""
     events: int
     """Events the value is measured over: the window's, or the failures in a row."""
+
+    @property
+    def below(self) -> bool:
+        """Back below the threshold: the kind may alert again (however few events the window holds, so a
+        flood hovering around ``min_events`` does not alert again and again)."""
+        return self.value < self.threshold
 
 
 class FloodGuard:
@@ -122,9 +130,9 @@ class FloodGuard:
         state.add(int(now.timestamp()), failed, self.thresholds.window_seconds)
         alerts: list[Alert] = []
         for measure in self._measures(state):
-            if not measure.crossed:
+            if measure.below:
                 state.alerting.discard(measure.kind)
-            elif measure.kind not in state.alerting:
+            elif measure.crossed and measure.kind not in state.alerting:
                 state.alerting.add(measure.kind)
                 alerts.append(self._alert(key, measure, now, source))
         return alerts
