@@ -21,7 +21,7 @@ bounded: ``max_keys`` keys of at most ``window_seconds`` buckets each.
 
 import hashlib
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, NamedTuple
@@ -126,8 +126,33 @@ class FloodGuard:
 
     def observe(self, key: FloodKey, failed: bool, now: datetime, source: Source) -> list[Alert]:
         """Count one stored event of ``key``; the alerts it raises (none, one, or one of each kind)."""
-        state = self._state(key)
-        state.add(int(now.timestamp()), failed, self.thresholds.window_seconds)
+        return self.observe_all([(key, failed)], now, source)
+
+    def observe_all(
+        self, events: Iterable[tuple[FloodKey, bool]], now: datetime, source: Source
+    ) -> list[Alert]:
+        """:meth:`observe` each ``(key, failed)`` in order, all stored at ``now`` (a batch)."""
+        second, window = int(now.timestamp()), self.thresholds.window_seconds
+        alerts: list[Alert] = []
+        for key, failed in events:
+            state = self._state(key)
+            state.add(second, failed, window)
+            if self._changes(state):
+                alerts += self._judge(key, state, now, source)
+        return alerts
+
+    def _changes(self, state: KeyState) -> bool:
+        """Whether a kind of ``state`` may start or stop alerting now (the cheap test made per event)."""
+        ratio, in_a_row, alerting = (
+            self.thresholds.invalid_ratio,
+            self.thresholds.consecutive_failures,
+            state.alerting,
+        )
+        if ratio is not None and (state.ratio < ratio) == ("invalid_ratio" in alerting):
+            return True
+        return in_a_row is not None and (state.in_a_row < in_a_row) == ("consecutive_failures" in alerting)
+
+    def _judge(self, key: FloodKey, state: KeyState, now: datetime, source: Source) -> list[Alert]:
         alerts: list[Alert] = []
         for measure in self._measures(state):
             if measure.below:

@@ -161,14 +161,19 @@ class FloodMonitor:
     ) -> None:
         """Tell the guard every event of a stored batch that stored something; raise what it trips."""
         now = self.clock()
-        raised: list[Alert] = []
         with self._lock:
             labels = self._labels_of(registry)
+            keys: dict[tuple[str, str | None], FloodKey] = {}  # one key object per contract and partition
+            events: list[tuple[FloodKey, bool]] = []
             for record, outcome in zip(records, outcomes, strict=True):
                 if status_of(record, outcome) == "duplicate":
                     continue
-                key = FloodKey("@".join(labels.contract(outcome.contract_ref)), partition_of(record))
-                raised += self.guard.observe(key, outcome.status == "FAILED", now, self.source)
+                at = (outcome.contract_ref, partition_of(record))
+                key = keys.get(at)
+                if key is None:
+                    key = keys[at] = FloodKey("@".join(labels.contract(at[0])), at[1])
+                events.append((key, outcome.status == "FAILED"))
+            raised = self.guard.observe_all(events, now, self.source)
             for alert in raised:
                 self._count(alert)
         for alert in raised:
