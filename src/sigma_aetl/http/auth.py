@@ -30,7 +30,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from sigma_aetl import logs
-from sigma_aetl.core.keys import ADMIN, MAX_TOKEN, READ, READ_RAW, ApiKey, grants, token_hash
+from sigma_aetl.core.keys import (
+    ADMIN,
+    MAX_TOKEN,
+    READ,
+    READ_RAW,
+    ApiKey,
+    grants,
+    presented_token,
+    token_hash,
+)
 from sigma_aetl.errors import StoreError
 from sigma_aetl.http.reply import Reply, problem_reply
 from sigma_aetl.http.requestpath import Exchange
@@ -100,14 +109,6 @@ def needed_scope(method: str, path: str, default_contract: str | None) -> str:
         if method == route_method and (match := pattern.fullmatch(path)) is not None:
             return scope.format(**match.groupdict(), default=default_contract or "*")
     return ADMIN
-
-
-def presented_token(headers: dict[str, str]) -> str | None:
-    """The token of ``Authorization: Bearer <token>``, else of ``X-API-Key``; None when neither is sent."""
-    scheme, _, token = headers.get("authorization", "").strip().partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return headers.get("x-api-key", "").strip() or None
 
 
 def is_ui(path: str) -> bool:

@@ -25,7 +25,7 @@ from urllib.parse import unquote
 import orjson
 
 from sigma_aetl import logs
-from sigma_aetl.core.keys import ADMIN, MAX_TOKEN, grants, token_hash
+from sigma_aetl.core.keys import ADMIN, MAX_TOKEN, grants, presented_token, token_hash
 from sigma_aetl.errors import StoreError
 from sigma_aetl.kafka.pauses import Pauses
 from sigma_aetl.stores import Store
@@ -50,14 +50,6 @@ def problem(status: int, detail: str, instance: str, **extra: Any) -> Answer:
 def ok(status: int, body: dict[str, Any]) -> Answer:
     """A JSON answer."""
     return status, orjson.dumps(body), "application/json"
-
-
-def presented_token(headers: dict[str, str]) -> str | None:
-    """The token of ``Authorization: Bearer <token>``, else of ``X-API-Key`` (header names lower case)."""
-    scheme, _, token = headers.get("authorization", "").strip().partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return headers.get("x-api-key", "").strip() or None
 
 
 class Admin:
