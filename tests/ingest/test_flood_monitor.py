@@ -258,7 +258,9 @@ def test_the_state_gauge_says_ok_alerting_and_paused(
     assert state() == {"events:0": 1, "events:1": 0}
     (paused,) = monitor.take_pauses()
     assert paused.action == "paused"
-    monitor.mark_paused("events:0", paused.alert_id)
+    monitor.mark_paused(paused)
+    assert state() == {"events:0": 2, "events:1": 0}
+    monitor.guard.rearm("events:0")  # its key forgotten (as past max_keys): still shown paused
     assert state() == {"events:0": 2, "events:1": 0}
     monitor.release("events:0")
     assert state() == {"events:1": 0}

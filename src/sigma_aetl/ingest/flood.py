@@ -128,8 +128,8 @@ class FloodMonitor:
         self.pause = pause and source == "kafka"
         self.clock = clock
         self.guard = FloodGuard(thresholds, process or this_process(), self._action)
-        self.paused: dict[str, str] = {}
-        """Partitions paused by an alert: ``topic:partition`` → the alert's id (the worker keeps it)."""
+        self.paused: dict[str, Alert] = {}
+        """Partitions paused: ``topic:partition`` → the alert that paused it (the worker tells)."""
         self._lock = threading.Lock()  # the pipeline's thread feeds the guard; a scrape reads it
         self._labels: Labels | None = None
         self._alerts: dict[tuple[str, str], int] = {}
@@ -188,10 +188,10 @@ class FloodMonitor:
             taken, self._pauses = self._pauses, []
         return taken
 
-    def mark_paused(self, partition: str, alert_id: str) -> None:
-        """``partition`` is paused because of ``alert_id``."""
+    def mark_paused(self, alert: Alert) -> None:
+        """``alert``'s partition is paused because of it."""
         with self._lock:
-            self.paused[partition] = alert_id
+            self.paused[alert.partition or ""] = alert
 
     def release(self, partition: str) -> None:
         """``partition`` is consumed again (resumed, or handed to another member): re-arm its guard."""
@@ -235,8 +235,13 @@ class FloodMonitor:
         with self._lock:
             for (contract, kind), count in sorted(self._alerts.items()):
                 alerts.add_metric([contract, kind, self.source], count)
-            for key in sorted(self.guard.known()):
+            known = self.guard.known()
+            for key in sorted(known):
                 state.add_metric([key.contract, key.partition or ""], self._state_of(key))
+            shown = {key.partition for key in known}
+            for partition, alert in sorted(self.paused.items()):  # paused, its key forgotten meanwhile
+                if partition not in shown:
+                    state.add_metric([alert.contract, partition], PAUSED)
             failures.add_metric([], self._webhook_failures)
         return iter((alerts, state, failures))
 

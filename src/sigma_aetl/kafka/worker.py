@@ -238,7 +238,7 @@ class Worker:
                 continue
             self.source.pause(where)
             pauses.paused(where, alert)
-            self.flood.mark_paused(partition_name(where), alert.alert_id)
+            self.flood.mark_paused(alert)
             _log.warning("flood.partition_paused", partition=partition_name(where), alert_id=alert.alert_id)
 
     def _resume_asked(self) -> None:
