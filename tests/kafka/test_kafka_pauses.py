@@ -69,3 +69,17 @@ def test_a_released_partition_is_no_longer_paused_nor_listed() -> None:
     assert not pauses.is_assigned(("events", 0))
     assert pauses.take_released() == [("events", 0)]
     assert pauses.take_released() == []
+
+
+def test_a_partition_released_while_paused_is_resumed_when_it_comes_back() -> None:
+    """Revoked while paused, then assigned again: it is handed to the worker to resume, once; a partition
+    released unpaused is not."""
+    pauses = Pauses()
+    pauses.assigned({("events", 0), ("events", 1)})
+    pauses.paused(("events", 0), ALERT)
+    pauses.released({("events", 0), ("events", 1)})
+    assert pauses.take_returned() == []
+    pauses.assigned({("events", 0), ("events", 1)})
+    assert pauses.take_returned() == [("events", 0)]
+    assert pauses.take_returned() == []
+    assert not pauses.is_paused(("events", 0))

@@ -7,7 +7,8 @@ is never touched by two threads; :meth:`Pauses.ask_resume` hands back an event s
 
 A partition taken from this member (a rebalance revokes it, or the group loses it) is no longer paused
 here (:meth:`Pauses.released`): its new owner consumes it from the last committed offset, unpaused,
-unless its own guard trips. The worker re-arms its guard for every released partition.
+unless its own guard trips. The worker re-arms its guard for every released partition, and resumes one
+that comes back to it later (:meth:`Pauses.take_returned`), so it starts unpaused here too.
 """
 
 import threading
@@ -75,6 +76,7 @@ class Pauses:
         self._paused: dict[Partition, Pause] = {}
         self._resumes: dict[Partition, threading.Event] = {}
         self._released: list[Partition] = []
+        self._returning: set[Partition] = set()  # released while paused: resumed if assigned again
 
     # -- the worker's thread ------------------------------------------------------------------------
 
@@ -97,6 +99,7 @@ class Pauses:
         """``gone`` is no longer this member's: not paused here any more; a resume asked is moot."""
         with self._lock:
             self._assigned -= gone
+            self._returning |= gone & self._paused.keys()
             for where in gone:
                 self._paused.pop(where, None)
                 if (asked := self._resumes.pop(where, None)) is not None:
@@ -108,6 +111,14 @@ class Pauses:
         with self._lock:
             taken, self._released = self._released, []
         return taken
+
+    def take_returned(self) -> list[Partition]:
+        """Partitions released while paused and assigned to this member again: the worker resumes them
+        (librdkafka may keep a partition's pause across its reassignment to the same consumer)."""
+        with self._lock:
+            back = self._returning & self._assigned
+            self._returning -= back
+        return sorted(back)
 
     def take_resumes(self) -> list[Partition]:
         """The paused partitions an operator asked to resume since the last call."""

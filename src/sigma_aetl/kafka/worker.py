@@ -254,6 +254,9 @@ class Worker:
         for where in pauses.take_released():
             if self.flood is not None:
                 self.flood.release(partition_name(where))
+        for where in pauses.take_returned():  # paused when revoked, assigned again: starts unpaused
+            self.source.resume(where)
+            _log.info("flood.partition_returned_unpaused", partition=partition_name(where))
 
     def _reload_if_asked(self, now: float) -> None:
         if self.contracts is None:
