@@ -67,6 +67,9 @@ def test_a_flood_of_invalid_events_raises_exactly_one_alert(client: httpx.Client
     assert sample(text, "sigma_aetl_flood_alerts_total", labels) == 1
     assert sample(text, "sigma_aetl_flood_guard_state", {"contract": "shipment@1", "partition": ""}) == 1
     assert sample(text, "sigma_aetl_flood_webhook_failures_total", {}) == 0
+    overview = client.get("/ui").text  # the dashboard lists it too
+    assert "invalid_ratio" in overview
+    assert "No alert in this window." not in overview
 
 
 def test_valid_traffic_raises_no_alert(client: httpx.Client) -> None:
@@ -76,6 +79,9 @@ def test_valid_traffic_raises_no_alert(client: httpx.Client) -> None:
     assert alerts(client) == []
     text = client.get("/metrics").text
     assert sample(text, "sigma_aetl_flood_guard_state", {"contract": "shipment@1", "partition": ""}) == 0
+    overview = client.get("/ui").text
+    assert "No alert in this window." in overview
+    assert "invalid_ratio" not in overview
 
 
 def test_since_and_limit_select_alerts(client: httpx.Client) -> None:
