@@ -282,6 +282,73 @@ class Settings(BaseSettings):
         "line) or `json` (one JSON object per line, for a log collector).",
     )
 
+    # The flood guard (``core/flood.py``, ``ingest/flood.py``); see docs/observability.md, "Flood guard".
+    flood_invalid_ratio: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="Alert when the failed share of a contract's events (per Kafka partition for the "
+        "worker) over the last `flood_window_seconds` reaches this ratio (0.5: half of them); unset: off.",
+    )
+    flood_window_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="Seconds the invalid ratio is measured over (a sliding window).",
+    )
+    flood_min_events: int = Field(
+        default=100,
+        ge=1,
+        le=1_000_000,
+        description="Events the window must hold before the invalid ratio may alert.",
+    )
+    flood_consecutive_failures: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description="Alert when this many events in a row of a contract (per Kafka partition for the worker) "
+        "fail; unset: off.",
+    )
+    flood_max_keys: int = Field(
+        default=10_000,
+        ge=1,
+        le=1_000_000,
+        description="Contracts (and partitions) the guard keeps at most; the least recently seen is "
+        "forgotten first.",
+    )
+    flood_webhook_url: str | None = Field(
+        default=None,
+        description="POST each alert's JSON to this http(s) URL, from a background queue (ingestion never "
+        "waits for it); unset or empty: no webhook.",
+    )
+    flood_webhook_timeout: float = Field(
+        default=5.0, gt=0, le=300, description="Seconds one webhook POST may take."
+    )
+    flood_webhook_attempts: int = Field(
+        default=3, ge=1, le=20, description="POSTs per alert before it is counted as a webhook failure."
+    )
+    flood_webhook_backoff: float = Field(
+        default=1.0,
+        ge=0,
+        le=600,
+        description="Seconds before the second POST of an alert, doubled before each next one.",
+    )
+    flood_pause: bool = Field(
+        default=False,
+        description="The worker pauses consumption of a partition the guard alerts on (the events already "
+        "consumed are still stored) until an operator resumes it (`sigma-aetl worker resume`).",
+    )
+
+    @field_validator("flood_webhook_url", mode="before")
+    @classmethod
+    def _webhook_url(cls, value: object) -> object:
+        """Empty means no webhook; anything else must be an http(s) URL."""
+        if value == "":
+            return None
+        if isinstance(value, str) and not value.startswith(("http://", "https://")):
+            raise ValueError("the flood webhook is an http:// or https:// URL")
+        return value
+
     @field_validator("kafka_group_instance_id", mode="before")
     @classmethod
     def _instance_id_or_none(cls, value: object) -> object:

@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sigma_aetl.core.keys import ApiKey
+from sigma_aetl.core.keys import ApiKey, presented_token
 from sigma_aetl.http import create_app
-from sigma_aetl.http.auth import KeyCache, needed_scope, presented_token
+from sigma_aetl.http.auth import KeyCache, needed_scope
 from sigma_aetl.settings import Settings
 from sigma_aetl.stores import Store, open_store
 from sigma_aetl.stores.keys import issue, now

@@ -103,6 +103,7 @@ OPERATIONS = [
     ("GET", "/v1/analytics/traffic"),
     ("GET", "/v1/analytics/new-classes"),
     ("GET", "/v1/analytics/stale-versions"),
+    ("GET", "/v1/alerts"),
 ]
 """Every operation of the document, one test each (a test below says when the document has others)."""
 

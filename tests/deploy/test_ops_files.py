@@ -31,9 +31,10 @@ def fetch(url: str) -> str:
 
 
 def exported(tmp_path: Path) -> set[str]:
-    """Every metric name a real gateway (after an accepted and a failed event) and a worker's health port
-    answer on ``/metrics``."""
-    settings = Settings(store_url=f"sqlite:///{tmp_path}/gateway.db", contracts_dir=CONTRACTS)
+    """Every metric name a real gateway (after an accepted and a failed event, its flood guard on) and a
+    worker's health port answer on ``/metrics``."""
+    store_url = f"sqlite:///{tmp_path}/gateway.db"
+    settings = Settings(store_url=store_url, contracts_dir=CONTRACTS, flood_consecutive_failures=1)
     with (
         ServerThread(create_app(settings)) as server,
         httpx.Client(base_url=server.url, timeout=30, headers=JSON_HEADERS) as http,
@@ -111,5 +112,6 @@ def test_every_expression_names_an_exported_metric(tmp_path: Path) -> None:
         "sigma_aetl_store_write_duration_seconds_bucket",
         "sigma_aetl_group_commit_queue_depth",
         "sigma_aetl_kafka_consumer_lag",
+        "sigma_aetl_flood_guard_state",
     ):
         assert family in queried

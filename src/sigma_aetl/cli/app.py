@@ -22,6 +22,7 @@ from sigma_aetl.cli import (
     serve_cmd,
     stats_cmd,
     validate_cmd,
+    worker_admin_cmd,
     worker_cmd,
 )
 from sigma_aetl.cli.params import ContractsOption, StoreOption
@@ -50,7 +51,11 @@ failures_cmd.app.command("stats")(failure_stats_cmd.stats)
 app.add_typer(failures_cmd.app, name="failures")
 app.add_typer(records_cmd.app, name="records")
 app.command("stats")(stats_cmd.stats)
-app.command("worker")(worker_cmd.worker)
+worker_app = typer.Typer(invoke_without_command=True, no_args_is_help=False)
+worker_app.callback()(worker_cmd.worker)
+worker_app.command("partitions")(worker_admin_cmd.partitions)
+worker_app.command("resume")(worker_admin_cmd.resume)
+app.add_typer(worker_app, name="worker")
 app.add_typer(keys_cmd.app, name="keys")
 app.command("audit")(audit_cmd.audit_store)
 app.add_typer(kafka_cmd.app, name="kafka")

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+from sigma_aetl import logs
 from sigma_aetl.cli import heap
 from sigma_aetl.cli.errors import EXIT_INTERRUPTED, operational_errors
 from sigma_aetl.cli.ingest_input import describe, is_stdin, opened, refuse_unless_text, stop_on_interrupt
@@ -30,6 +31,7 @@ from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.errors import StoreError
 from sigma_aetl.ingest.files import FileSource
+from sigma_aetl.ingest.flood import guarding, thresholds_of
 from sigma_aetl.ingest.outcome import Tally
 from sigma_aetl.settings import Settings
 
@@ -108,6 +110,8 @@ def ingest(
     """
     settings = settings_of(ctx)
     console = stdout_console()
+    if thresholds_of(settings).enabled:  # the guard's alert lines go to stderr, never into --json's output
+        logs.configure(settings.log_level, settings.log_format)
     with operational_errors(settings):
         summary = run(
             _sized(settings, transaction_size), ref, path, _progress_console(console, as_json), force=force
@@ -190,7 +194,11 @@ def _stream(
 ) -> IngestSummary:
     """Store every batch of ``source``; each one's outcomes are counted once it is durably stored."""
     ends: deque[int] = deque()  # the last line of each batch handed to the pipeline, in order
-    with open_gateway(settings, registry) as gateway, _progress(console, run.path) as advance:
+    with (
+        open_gateway(settings, registry) as gateway,
+        guarding(gateway, "file"),  # closed first: its alerts are saved before the store closes
+        _progress(console, run.path) as advance,
+    ):
         heap.settle()
         try:
             with stop_on_interrupt(source):

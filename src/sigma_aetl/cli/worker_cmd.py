@@ -20,6 +20,7 @@ from sigma_aetl.cli.errors import fail, operational_errors
 from sigma_aetl.cli.params import WatchContractsOption
 from sigma_aetl.cli.state import load_contracts, open_gateway, settings_of
 from sigma_aetl.ingest.metrics import Metrics
+from sigma_aetl.kafka.admin import Admin
 from sigma_aetl.kafka.config import KafkaConfig
 from sigma_aetl.kafka.health import Health, HealthServer
 from sigma_aetl.kafka.routing import parse_route
@@ -121,9 +122,14 @@ def worker(
     route, or naming an unknown contract or version, is stored as a failure record. Offsets are committed
     only after the batch is stored. SIGHUP reloads the contracts between batches. See docs/kafka.md.
 
+    With **--health-port**, `sigma-aetl worker partitions` and `sigma-aetl worker resume TOPIC PARTITION`
+    list and resume the partitions the flood guard paused (`SIGMA_AETL_FLOOD_PAUSE`).
+
     Exit codes: 0 stopped by SIGTERM/SIGINT, 2 could not start (the health port in use included) or a
     fatal Kafka error.
     """
+    if ctx.invoked_subcommand is not None:  # `worker partitions` / `worker resume`: not the worker itself
+        return
     options = {
         "kafka_bootstrap_servers": bootstrap_servers,
         "kafka_group_id": group,
@@ -153,8 +159,10 @@ def run(settings: Settings) -> WorkerStats:
     health = Health()
     metrics = Metrics("kafka") if settings.metrics_enabled else None
     # the health port before the store: a port in use must fail before anything is created
-    with _health_server(settings, health, metrics), open_gateway(settings, registry) as gateway:
+    with _health_server(settings, health, metrics) as server, open_gateway(settings, registry) as gateway:
         worker = Worker.build(config, gateway, health, metrics)
+        if server is not None:  # the admin endpoints, now that the store (and its keys) is open
+            server.admin = Admin(worker.source.pauses, gateway.store)
         heap.settle()
         with stop_on_signals(worker.stop), reload_on_sighup(worker.reload_contracts):
             return worker.run()

@@ -70,6 +70,16 @@ def grants(scopes: frozenset[str], needed: str) -> bool:
     return needed == READ and READ_RAW in scopes
 
 
+def presented_token(headers: dict[str, str]) -> str | None:
+    """The token of ``Authorization: Bearer <token>``, else of ``X-API-Key``, from headers named in lower
+    case; None when neither is sent. The gateway (``http/auth.py``) and the worker's admin endpoints
+    (``kafka/admin.py``) read a key this one way."""
+    scheme, _, token = headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return headers.get("x-api-key", "").strip() or None
+
+
 def token_hash(token: str) -> str:
     """The SHA-256 of a token, as hex: what a store keeps and looks a key up by."""
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()

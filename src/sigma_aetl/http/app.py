@@ -26,6 +26,7 @@ from sigma_aetl.http.requestid import RequestIds
 from sigma_aetl.http.requestpath import RequestHook, RequestPath
 from sigma_aetl.http.routes import (
     advisories,
+    alerts,
     analytics,
     classes,
     contracts,
@@ -38,7 +39,9 @@ from sigma_aetl.http.routes import (
     validate,
 )
 from sigma_aetl.http.ui import routes as ui
+from sigma_aetl.ingest import flood
 from sigma_aetl.ingest.advisory_metrics import AdvisoryQueueCollector
+from sigma_aetl.ingest.flood import FloodMonitor
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.groupcommit import GroupCommitter
 from sigma_aetl.ingest.metrics import Metrics
@@ -156,6 +159,8 @@ def create_app(
             yield
         await committer.aclose()  # store what is queued before the store closes
         await asyncio.to_thread(app.state.replays.close)  # replays stop after their batch in flight
+        if app.state.flood is not None:
+            await asyncio.to_thread(app.state.flood.close)  # the queued alerts saved (and posted)
         if owned:
             gw.close()
 
@@ -173,6 +178,7 @@ def create_app(
     app.state.committer = committer
     app.state.ingestor = ingestor
     app.state.metrics = instrument(settings, gw, committer)
+    app.state.flood = guard(gw, app.state.metrics)
     app.request_path = RequestPath(
         app.framework,
         FastPath(ingestor, default_contract) if fast_path else None,
@@ -192,6 +198,7 @@ def create_app(
         diagnosis,
         advisories,
         replays,
+        alerts,
         metrics,
     ):
         app.include_router(module.router, responses=OPENAPI_RESPONSES)
@@ -211,6 +218,12 @@ def instrument(settings: Settings, gateway: Gateway, committer: GroupCommitter) 
     found.watch_queue(committer.queued)
     found.register(AdvisoryQueueCollector(gateway.store))
     return found
+
+
+def guard(gateway: Gateway, metrics: Metrics | None) -> FloodMonitor | None:
+    """The flood guard the settings ask for (``ingest/flood.py``), fed by the gateway's pipeline beside
+    the metrics; it alerts only (the gateway pauses nothing). None when no threshold is set."""
+    return flood.attach(gateway, "http", metrics)
 
 
 def authentication(settings: Settings, gateway: Gateway) -> Authentication:

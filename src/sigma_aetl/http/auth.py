@@ -30,7 +30,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from sigma_aetl import logs
-from sigma_aetl.core.keys import ADMIN, MAX_TOKEN, READ, READ_RAW, ApiKey, grants, token_hash
+from sigma_aetl.core.keys import (
+    ADMIN,
+    MAX_TOKEN,
+    READ,
+    READ_RAW,
+    ApiKey,
+    grants,
+    presented_token,
+    token_hash,
+)
 from sigma_aetl.errors import StoreError
 from sigma_aetl.http.reply import Reply, problem_reply
 from sigma_aetl.http.requestpath import Exchange
@@ -54,6 +63,7 @@ ROUTE_SCOPES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("GET", re.compile(r"/metrics"), READ),  # Prometheus sends the key as a bearer token
     ("GET", re.compile(r"/v1/failure-classes(/[^/]+)?"), READ),  # failure classes (samples masked)
     ("GET", re.compile(r"/v1/analytics/[^/]+"), READ),  # failure analytics (client labels masked)
+    ("GET", re.compile(r"/v1/alerts"), READ),  # flood-guard alerts
     ("GET", re.compile(r"/v1/replays(/.*)?"), ADMIN),  # replays: started, followed and listed by admins
     ("GET", re.compile(r"/ui(/.*)?"), READ),  # the dashboard's pages (login and logout are exempt)
     ("GET", re.compile(r".*"), READ),  # every read view: records, failures, stats, contracts, /docs...
@@ -99,14 +109,6 @@ def needed_scope(method: str, path: str, default_contract: str | None) -> str:
         if method == route_method and (match := pattern.fullmatch(path)) is not None:
             return scope.format(**match.groupdict(), default=default_contract or "*")
     return ADMIN
-
-
-def presented_token(headers: dict[str, str]) -> str | None:
-    """The token of ``Authorization: Bearer <token>``, else of ``X-API-Key``; None when neither is sent."""
-    scheme, _, token = headers.get("authorization", "").strip().partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return headers.get("x-api-key", "").strip() or None
 
 
 def is_ui(path: str) -> bool:

@@ -38,3 +38,40 @@ class BatchObserver(Protocol):
         """A batch is durably stored: each event's record (``records[i]`` is ``outcomes[i]``'s), judged by
         contracts of ``registry``."""
         ...
+
+
+class Observers:
+    """Several observers told about each batch in turn (the metrics, then the flood guard)."""
+
+    def __init__(self, observers: Sequence[BatchObserver]) -> None:
+        self.observers = tuple(observers)
+
+    def decided(self, events: int, seconds: float) -> None:
+        """Tell each observer."""
+        for observer in self.observers:
+            observer.decided(events, seconds)
+
+    def written(self, events: int, seconds: float) -> None:
+        """Tell each observer."""
+        for observer in self.observers:
+            observer.written(events, seconds)
+
+    def write_failed(self, events: int) -> None:
+        """Tell each observer."""
+        for observer in self.observers:
+            observer.write_failed(events)
+
+    def stored(
+        self, registry: Registry, records: Sequence[StoredRecord], outcomes: Sequence[Outcome]
+    ) -> None:
+        """Tell each observer."""
+        for observer in self.observers:
+            observer.stored(registry, records, outcomes)
+
+
+def combined(*observers: BatchObserver | None) -> BatchObserver | None:
+    """One observer telling every given one (None: none given; one: itself)."""
+    present = [observer for observer in observers if observer is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+    return Observers(present)

@@ -15,8 +15,9 @@ carry the contracts serving (``contracts``, ``registry``) and the latest contrac
 any: a refused reload does not make the worker unready (its contracts keep serving). The bodies are JSON.
 
 ``GET /metrics`` answers the worker's Prometheus metrics in the text format (``ingest/metrics.py``: the
-decisions it stored, latencies, consumer lag per partition), or 404 when metrics are off. Nothing else is
-served.
+decisions it stored, latencies, consumer lag per partition), or 404 when metrics are off. Under
+``/admin/`` the flood guard's paused partitions are listed and resumed (``admin.py``, scope ``admin``
+once any API key exists; 503 until the worker has opened its store). Nothing else is served.
 """
 
 import threading
@@ -31,6 +32,7 @@ import orjson
 
 from sigma_aetl import logs
 from sigma_aetl.ingest.metrics import CONTENT_TYPE, Metrics
+from sigma_aetl.kafka.admin import Admin, Answer, problem
 
 _log = logs.get("kafka.health")
 
@@ -110,12 +112,14 @@ class Health:
 class HealthServer:
     """Serves ``/healthz`` and ``/readyz`` for a :class:`Health` on ``host:port`` in a daemon thread.
 
-    Port 0 picks a free port; :attr:`port` tells which. With ``metrics``, ``/metrics`` serves them.
+    Port 0 picks a free port; :attr:`port` tells which. With ``metrics``, ``/metrics`` serves them; once
+    :attr:`admin` is set (the worker has its store), ``/admin/`` answers.
     """
 
     def __init__(self, health: Health, host: str, port: int, metrics: Metrics | None = None) -> None:
         self.health = health
-        self._server = ThreadingHTTPServer((host, port), _handler(health, metrics))
+        self.admin: Admin | None = None
+        self._server = ThreadingHTTPServer((host, port), _handler(health, metrics, lambda: self.admin))
         self._server.daemon_threads = True
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="health", daemon=True)
@@ -133,10 +137,14 @@ class HealthServer:
         self._thread.join(timeout=5)
 
 
-def _handler(health: Health, metrics: Metrics | None) -> type[BaseHTTPRequestHandler]:
+def _handler(
+    health: Health, metrics: Metrics | None, admin: Callable[[], Admin | None]
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.path == "/healthz":
+            if self.path.startswith("/admin/"):
+                self._admin("GET")
+            elif self.path == "/healthz":
                 self._answer(HTTPStatus.OK, {"status": "ok"})
             elif self.path == "/readyz":
                 self._answer(*health.readiness())
@@ -144,6 +152,26 @@ def _handler(health: Health, metrics: Metrics | None) -> type[BaseHTTPRequestHan
                 self._send(HTTPStatus.OK, metrics.exposition(), CONTENT_TYPE)
             else:
                 self._answer(HTTPStatus.NOT_FOUND, {"status": "not_found", "path": self.path})
+
+        def do_POST(self) -> None:
+            self._discard_body()
+            if self.path.startswith("/admin/"):
+                self._admin("POST")
+            else:
+                self._answer(HTTPStatus.NOT_FOUND, {"status": "not_found", "path": self.path})
+
+        def _admin(self, method: str) -> None:
+            found = admin()
+            answer: Answer = (
+                problem(503, "The worker is starting: its store is not open yet.", self.path)
+                if found is None
+                else found.answer(method, self.path, {k.lower(): v for k, v in self.headers.items()})
+            )
+            self._send(*answer)
+
+        def _discard_body(self) -> None:
+            length = self.headers.get("Content-Length", "0")
+            self.rfile.read(min(int(length), 65_536) if length.isdigit() else 0)
 
         def _answer(self, status: int, body: dict[str, Any]) -> None:
             self._send(status, orjson.dumps(body), "application/json")

@@ -45,6 +45,7 @@ from sigma_aetl.kafka.client import (
 )
 from sigma_aetl.kafka.config import KafkaConfig
 from sigma_aetl.kafka.message import Partition, next_offsets, to_envelope
+from sigma_aetl.kafka.pauses import Pauses
 
 Clock = Callable[[], datetime]
 
@@ -70,6 +71,8 @@ class KafkaSource:
         self.committed: dict[Partition, int] = {}
         """The latest offset this source committed, per partition."""
         self._pending: dict[Partition, int] = {}
+        self.pauses = Pauses()
+        """Which partitions the flood guard paused, shared with the admin endpoints (``pauses.py``)."""
         self.joined = False
         """The group has assigned this member its partitions (possibly none), and not taken them as lost."""
         self.last_contact: float | None = None
@@ -119,6 +122,17 @@ class KafkaSource:
         for where in stored.keys() & self.assigned:
             self._pending[where] = max(self._pending.get(where, 0), stored[where])
         self._commit(set(self._pending))
+
+    def pause(self, where: Partition) -> None:
+        """Stop fetching ``where``: what was consumed stays consumed (and is stored, then committed); the
+        next message is fetched from there once resumed. Raises KafkaClientError."""
+        with kafka_errors(f"pausing {where}"):
+            self._consumer.pause([TopicPartition(*where)])
+
+    def resume(self, where: Partition) -> None:
+        """Fetch ``where`` again, from the message after the last one consumed. Raises KafkaClientError."""
+        with kafka_errors(f"resuming {where}"):
+            self._consumer.resume([TopicPartition(*where)])
 
     def probe(self, timeout: float) -> None:
         """Ask a broker for the first topic's metadata; raises KafkaClientError when none answers in time."""
@@ -173,6 +187,7 @@ class KafkaSource:
     def _on_assign(self, _consumer: Consumer, assigned: list[TopicPartition]) -> None:
         self.assigned |= partitions(assigned)
         self.ever_assigned |= self.assigned
+        self.pauses.assigned(self.assigned)
         self.joined = True
         self.last_contact = time.monotonic()
         _log.info("partitions assigned", partitions=sorted(partitions(assigned)))
@@ -193,6 +208,7 @@ class KafkaSource:
             if self.metrics is not None:
                 self.metrics.forget_partition(*where)
         self.assigned -= gone
+        self.pauses.released(gone)  # a new owner starts unpaused (see pauses.py)
         _log.info(event, partitions=sorted(gone), uncommitted=uncommitted)
 
     def _on_error(self, error: KafkaError) -> None:

@@ -6,6 +6,7 @@ One loop, one batch at a time::
         between_batches()                   # reload the contracts if asked; readiness (broker, store)
         batch = source.poll()               # consume(batch_size, batch_timeout); rebalances happen here
         settle(batch)                       # pipeline.process (store), then the output topics
+        pause_flooded()                     # flood_pause: pause the partitions the guard alerted on
         source.ack(batch)                   # commit exactly the stored offsets, synchronously
 
 ``settle`` retries the *same* batch while the store (or an output topic) fails: the error is logged, the
@@ -19,6 +20,13 @@ redelivered to whoever consumes the partition next.
 :meth:`Worker.reload_contracts`) or when the watched contracts directory changed, so a batch is always
 judged by one registry; and it keeps its readiness true: when no message came for :data:`PROBE_EVERY`
 seconds it asks a broker for metadata (at most :data:`PROBE_TIMEOUT` seconds) and pings the store.
+There too it resumes the partitions an operator asked to resume (``pauses.py``, ``admin.py``), re-arming
+the flood guard for them, and for every partition a rebalance took away.
+
+**The flood guard** (``ingest/flood.py``) is told every stored batch by the pipeline; with
+``flood_pause``, an alert on a partition pauses that partition only, once its batch is stored: the
+messages already consumed from it are stored and committed as any others (pause, never skip), and the
+next poll fetches nothing more from it until it is resumed, from the message after the last one stored.
 """
 
 import time
@@ -28,6 +36,7 @@ from dataclasses import asdict, dataclass
 from sigma_aetl import logs
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.errors import KafkaClientError, StoreError
+from sigma_aetl.ingest.flood import FloodMonitor, attach
 from sigma_aetl.ingest.gateway import Gateway
 from sigma_aetl.ingest.metrics import Metrics
 from sigma_aetl.ingest.outcome import Outcome, Tally
@@ -36,6 +45,7 @@ from sigma_aetl.ingest.reload import ContractReloader
 from sigma_aetl.kafka.config import KafkaConfig
 from sigma_aetl.kafka.health import Health
 from sigma_aetl.kafka.outputs import OutputPublisher
+from sigma_aetl.kafka.pauses import parse_partition, partition_name
 from sigma_aetl.kafka.source import KafkaSource
 
 _log = logs.get("kafka.worker")
@@ -113,6 +123,7 @@ class Worker:
         retry_max: float = 30.0,
         contracts: ContractReloader | None = None,
         watch_interval: float = 0,
+        flood: FloodMonitor | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.source = source
@@ -123,6 +134,8 @@ class Worker:
         self.contracts = contracts
         """Reloads the contracts between batches (SIGHUP, or ``watch_interval`` > 0); None: never."""
         self.watch_interval = watch_interval
+        self.flood = flood
+        """The flood guard fed by the pipeline (``ingest/flood.py``); None: off."""
         self.stats = WorkerStats()
         self._stop = StopFlag()
         self._reload_asked: str | None = None  # a plain attribute: set from a signal handler
@@ -145,6 +158,7 @@ class Worker:
         source = KafkaSource(config, metrics=metrics)
         if metrics is not None:
             gateway.pipeline.observer = metrics.observer
+        flood = attach(gateway, "kafka", metrics)
         settings = gateway.settings
         reloader = ContractReloader(settings.contracts_dir, gateway.registry, require=config.check_contracts)
         return cls(
@@ -156,6 +170,7 @@ class Worker:
             retry_max=config.retry_max,
             contracts=reloader,
             watch_interval=settings.contracts_watch_interval,
+            flood=flood,
         )
 
     def run(self) -> WorkerStats:
@@ -170,6 +185,7 @@ class Worker:
                     continue
                 if not self._settle(batch):
                     break
+                self._pause_flooded()
                 self.source.ack(batch)
             _log.info("stopping; every stored batch is committed", reason=self._stop.reason)
         finally:
@@ -196,6 +212,7 @@ class Worker:
     def _between_batches(self) -> None:
         """Reload the contracts if asked or changed, then bring readiness up to date."""
         now = time.monotonic()
+        self._resume_asked()
         self._reload_if_asked(now)
         if now >= self._next_probe:
             self._next_probe = now + PROBE_EVERY
@@ -209,6 +226,37 @@ class Worker:
         else:
             group = source.config.group_id
             self.health.problem("group", f"waiting for consumer group {group!r} to assign partitions")
+
+    def _pause_flooded(self) -> None:
+        """Pause each partition an alert of the last batch asked to pause (``flood_pause``)."""
+        if self.flood is None:
+            return
+        pauses = self.source.pauses
+        for alert in self.flood.take_pauses():
+            where = parse_partition(alert.partition or "")
+            if not pauses.is_assigned(where) or pauses.is_paused(where):
+                continue
+            self.source.pause(where)
+            pauses.paused(where, alert)
+            self.flood.mark_paused(alert)
+            _log.warning("flood.partition_paused", partition=partition_name(where), alert_id=alert.alert_id)
+
+    def _resume_asked(self) -> None:
+        """Resume what an operator asked to resume; re-arm the guard of those and of released partitions."""
+        pauses = self.source.pauses
+        for where in pauses.take_resumes():
+            if pauses.is_assigned(where):
+                self.source.resume(where)
+                _log.info("flood.partition_resumed", partition=partition_name(where))
+            pauses.resumed(where)
+            if self.flood is not None:
+                self.flood.release(partition_name(where))
+        for where in pauses.take_released():
+            if self.flood is not None:
+                self.flood.release(partition_name(where))
+        for where in pauses.take_returned():  # paused when revoked, assigned again: starts unpaused
+            self.source.resume(where)
+            _log.info("flood.partition_returned_unpaused", partition=partition_name(where))
 
     def _reload_if_asked(self, now: float) -> None:
         if self.contracts is None:
@@ -296,3 +344,5 @@ class Worker:
                 self.publisher.close()
         finally:
             self.source.close()
+            if self.flood is not None:
+                self.flood.close()  # the queued alerts saved (and posted) before the store closes

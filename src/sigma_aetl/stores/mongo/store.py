@@ -56,6 +56,7 @@ from sigma_aetl.stores.base import (
 )
 from sigma_aetl.stores.mongo import (
     advisories,
+    alerts,
     analytics,
     class_build,
     class_queries,
@@ -379,12 +380,19 @@ class MongoStore:
             return analytics.new_classes(self._layout, since, until, limit)
 
     def save_alert(self, alert: Alert) -> None:
-        """Store an alert (not built yet)."""
-        raise NotImplementedError("alerts")
+        """Store an alert once (an upsert by its id, ``alerts.py``)."""
+        self._writable("no alert was stored")
+        with translate_errors():
+            alerts.save(self._alerts.ready(), alert)
 
     def list_alerts(self, since: datetime | None, limit: int) -> list[Alert]:
-        """Alerts, newest first (not built yet)."""
-        raise NotImplementedError("alerts")
+        """Alerts raised at or after ``since``, newest first."""
+        with translate_errors():
+            return alerts.listed(self._alerts.alerts, since, limit)
+
+    @cached_property
+    def _alerts(self) -> alerts.AlertCollection:
+        return alerts.AlertCollection(self._layout.unrouted.database)
 
     def _require_classes(self) -> None:
         if not self._classes_ready:

@@ -67,6 +67,7 @@ from sigma_aetl.stores.base import (
 from sigma_aetl.stores.classes import source_producers
 from sigma_aetl.stores.sqlite import (
     advisories,
+    alerts,
     analytics,
     class_migration,
     class_queries,
@@ -565,12 +566,20 @@ class SqliteStore:
             return analytics.new_classes(self._class_reader(), since, until, limit)
 
     def save_alert(self, alert: Alert) -> None:
-        """Store an alert (not built yet)."""
-        raise NotImplementedError("alerts")
+        """Store an alert once (``alerts.py``), beside the writer; the table is made on the first one."""
+        if self._process is None and self._writer is None:
+            raise StoreError(f"the store {str(self.path)!r} was opened read-only; no alert was stored")
+        with self._beside_writer() as conn, translate_errors():
+            if not getattr(self, "_alert_table", False):
+                conn.executescript(alerts.SCHEMA)
+                self._alert_table = True
+            with transaction(conn):
+                alerts.save(conn, alert)
 
     def list_alerts(self, since: datetime | None, limit: int) -> list[Alert]:
-        """Alerts, newest first (not built yet)."""
-        raise NotImplementedError("alerts")
+        """Alerts raised at or after ``since``, newest first."""
+        with translate_errors():
+            return alerts.listed(self._reader(), since, limit)
 
     def _class_reader(self) -> sqlite3.Connection:
         """The reader, once the store's classes are known complete (see ``class_migration.py``)."""
