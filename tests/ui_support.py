@@ -9,24 +9,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import pytest
 
 from sigma_aetl.core.alerts import Alert
-from sigma_aetl.core.analytics import (
-    AnalyticsWindow,
-    FailureAnalytics,
-    FailureAnalyticsQuery,
-    ProducerTraffic,
-    Series,
-    TrafficAnalytics,
-    VersionTraffic,
-    ratio,
-)
 from sigma_aetl.stores import Store
-from sigma_aetl.stores.base import ClassQuery
 from sigma_aetl.testing import (
     HEAVY_SHIPMENT,
     INVALID_SHIPMENT,
@@ -70,56 +59,6 @@ def failures_of(client: httpx.Client, headers: dict[str, str] | None = None) -> 
     return items
 
 
-class AnalyticsStore:
-    """A store whose analytics and alerts are fixed answers over the window asked for; every other call
-    goes to the store it wraps. Stands in for the roll-ups the real stores answer once merged."""
-
-    def __init__(self, inner: Store, alerts: list[Alert] | None = None) -> None:
-        self.inner = inner
-        self.alerts = alerts or []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    def traffic_analytics(self, window: AnalyticsWindow) -> TrafficAnalytics:
-        """shipment@1: 2 accepted and 1 failed per bucket, the ratio 2/3, all from one client."""
-        starts = window.starts()
-        row = VersionTraffic(
-            contract="shipment",
-            version=1,
-            accepted=[2] * len(starts),
-            failed=[1] * len(starts),
-            accepted_total=2 * len(starts),
-            failed_total=len(starts),
-            acceptance_ratio=ratio(2, 1),
-            last_seen=starts[-1],
-        )
-        producer = ProducerTraffic(
-            producer="client:127.0.0.1",
-            accepted=row.accepted_total,
-            failed=row.failed_total,
-            acceptance_ratio=ratio(2, 1),
-        )
-        return TrafficAnalytics(bucket=window.bucket, buckets=starts, versions=[row], producers=[producer])
-
-    def failure_analytics(self, query: FailureAnalyticsQuery) -> FailureAnalytics:
-        """Each stored class: its count in the last bucket, none before."""
-        starts = query.starts()
-        classes = self.inner.query_classes(ClassQuery(limit=100)).items
-        series = [
-            Series(group=c.class_id, total=c.count, counts=[0] * (len(starts) - 1) + [c.count])
-            for c in classes
-        ]
-        total = sum(c.count for c in classes)
-        return FailureAnalytics(
-            group_by="class", bucket=query.bucket, buckets=starts, series=series, total=total
-        )
-
-    def list_alerts(self, since: datetime | None, limit: int) -> list[Alert]:
-        """The alerts given, newest first."""
-        return self.alerts[:limit]
-
-
 class NoAnalyticsStore:
     """A store that answers no analytics and no alerts (``NotImplementedError``, as a store without
     roll-ups would); every other call goes to the store it wraps."""
@@ -131,11 +70,6 @@ class NoAnalyticsStore:
         if name in {"traffic_analytics", "failure_analytics", "list_alerts"}:
             raise NotImplementedError(name)
         return getattr(self.inner, name)
-
-
-def analytics_store(inner: Store, alerts: list[Alert] | None = None) -> Store:
-    """:class:`AnalyticsStore` over ``inner``, typed as the Store it stands for."""
-    return cast(Store, AnalyticsStore(inner, alerts))
 
 
 def alert() -> Alert:

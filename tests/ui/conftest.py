@@ -1,6 +1,7 @@
 """Fixtures: the gateway with its dashboard behind a real uvicorn, on a store seeded with three classes."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
@@ -13,7 +14,7 @@ from sigma_aetl.settings import Settings
 from sigma_aetl.stores import Store, open_store
 from sigma_aetl.stores.keys import issue
 from sigma_aetl.testing import ServerThread
-from ui_support import Keyed, NoAnalyticsStore, alert, analytics_store, seed
+from ui_support import Keyed, NoAnalyticsStore, alert, seed
 
 CONTRACTS = Path(__file__).parents[2] / "contracts"
 
@@ -44,16 +45,19 @@ def dashboard(settings: Settings) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def with_analytics(settings: Settings) -> Iterator[httpx.Client]:
-    """A client of a seeded, open gateway whose store answers analytics and one alert (``ui_support``)."""
-    gateway = Gateway.open(settings)
-    gateway.store = analytics_store(gateway.store, [alert()])
+    """A client of a seeded, open gateway whose store holds one flood-guard alert raised just now: the
+    overview's analytics are the store's own roll-ups of the seeded events."""
     with (
-        ServerThread(create_app(settings, gateway)) as server,
+        ServerThread(create_app(settings)) as server,
         httpx.Client(base_url=server.url, timeout=30) as client,
     ):
         seed(client)
+        store = open_store(settings.store_url)
+        try:
+            store.save_alert(alert().model_copy(update={"raised_at": datetime.now(UTC)}))
+        finally:
+            store.close()
         yield client
-    gateway.close()
 
 
 @pytest.fixture
