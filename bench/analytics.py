@@ -21,7 +21,7 @@ from pathlib import Path
 
 import orjson
 
-from bench.classes import CAUSES, KINDS, PATHS
+from bench.classes import CAUSES, KINDS, PATHS, REPEATS, timed
 from bench.context import Context
 from bench.stats import Figure, PartResult, Row, Target
 from sigma_aetl.core.analytics import AnalyticsWindow, FailureAnalyticsQuery, stale_versions
@@ -34,7 +34,6 @@ FAILED_SHARE = 0.2
 PRODUCERS = 20
 VERSIONS = (("shipment", 1), ("shipment", 2), ("order", 1))
 BATCH = 50_000
-REPEATS = 5
 TARGET = Target("<=", 1000.0)
 TARGET_AT = 5_000_000
 END = datetime(2026, 12, 1, tzinfo=UTC)
@@ -135,23 +134,6 @@ def _class_row(kind: int, first_us: int, count: int) -> tuple[object, ...]:
     cause = CAUSES[kind % len(CAUSES)].value
     signature = (_class_id(kind), "shipment@1", "shipment", 1, cause, _errors(kind))
     return (*signature, count, count, first_us, f"fail_{kind:012d}", micros(END), "[]")
-
-
-def timed(path: Path, call: Callable[[SqliteStore], object], runs: int) -> Figure:
-    """Milliseconds per ``call``: per run, a fresh read-only store, the median of REPEATS calls."""
-    samples: list[float] = []
-    for _ in range(runs):
-        store = SqliteStore(path, writer="none")
-        try:
-            each = []
-            for _ in range(REPEATS):
-                began = time.perf_counter()
-                call(store)
-                each.append((time.perf_counter() - began) * 1000)
-            samples.append(sorted(each)[len(each) // 2])
-        finally:
-            store.close()
-    return Figure.of(samples)
 
 
 def calls() -> list[tuple[str, Callable[[SqliteStore], object]]]:
