@@ -18,9 +18,9 @@ from pymongo.collection import Collection
 
 from sigma_aetl.core import serial
 from sigma_aetl.core.records import FailureRecord
-from sigma_aetl.errors import StoreError
 from sigma_aetl.stores.classes import ActivityDelta, ClassDelta, Classifier, source_producers
-from sigma_aetl.stores.mongo.classes import ACTIVITY, CLASSES, META, VERSION, add_activity, apply_deltas
+from sigma_aetl.stores.mongo import builds
+from sigma_aetl.stores.mongo.classes import ACTIVITY, CLASSES, VERSION, add_activity, apply_deltas
 from sigma_aetl.stores.mongo.layout import Layout
 
 BATCH = 1000
@@ -31,21 +31,13 @@ _FAILURE_FIELDS |= {"received_us": 1, "last_seen_us": 1}
 
 
 def ready(layout: Layout) -> bool:
-    """Whether the store's classes and producer activity are complete."""
-    found = layout.database[META].find_one({"_id": "classes"})
-    return found is not None and found.get("version", 0) >= VERSION
+    """Whether the build has run (see ``builds.py``)."""
+    return builds.done(layout, "classes", VERSION)
 
 
 def require(layout: Layout) -> None:
     """Raise StoreError unless :func:`ready` (or the store holds nothing at all)."""
-    if ready(layout):
-        return
-    if layout.names() or layout.unrouted.find_one({}, {"_id": 1}) is not None:
-        raise StoreError(
-            "the MongoDB store was made before failure classes and has not been migrated: open it once "
-            "for writing (any `sigma-aetl ingest`, `serve` or `worker` on it does) to build them from its "
-            "stored failures"
-        )
+    builds.require(layout, "classes", VERSION, what="failure classes", source="stored failures")
 
 
 def build(layout: Layout) -> None:
@@ -58,7 +50,7 @@ def build(layout: Layout) -> None:
     for name in layout.names():
         while _records_batch(layout, layout.records(name)):
             pass
-    layout.database[META].update_one({"_id": "classes"}, {"$set": {"version": VERSION}}, upsert=True)
+    builds.mark_done(layout, "classes", VERSION)
 
 
 def _claimed(collection: Collection[Any], missing: str, fields: dict[str, int]) -> tuple[str, list[Any]]:

@@ -16,10 +16,8 @@ from typing import Any
 import orjson
 from pymongo.collection import Collection
 
-from sigma_aetl.errors import StoreError
 from sigma_aetl.stores.classes import source_producers
-from sigma_aetl.stores.mongo import rollups
-from sigma_aetl.stores.mongo.classes import META
+from sigma_aetl.stores.mongo import builds, rollups
 from sigma_aetl.stores.mongo.layout import Layout
 from sigma_aetl.stores.rollups import Rollup
 
@@ -31,21 +29,15 @@ _FIELDS = {"doc": 1, "contract": 1, "version": 1, "contract_ref": 1, "class_id":
 
 
 def ready(layout: Layout) -> bool:
-    """Whether the store's roll-ups are complete."""
-    found = layout.database[META].find_one({"_id": "analytics"})
-    return found is not None and found.get("version", 0) >= VERSION
+    """Whether the build has run (see ``builds.py``)."""
+    return builds.done(layout, "analytics", VERSION)
 
 
 def require(layout: Layout) -> None:
     """Raise StoreError unless :func:`ready` (or the store holds nothing at all)."""
-    if ready(layout):
-        return
-    if layout.names() or layout.unrouted.find_one({}, {"_id": 1}) is not None:
-        raise StoreError(
-            "the MongoDB store was made before failure analytics and has not been migrated: open it once "
-            "for writing (any `sigma-aetl ingest`, `serve` or `worker` on it does) to build them from its "
-            "stored records and failures"
-        )
+    builds.require(
+        layout, "analytics", VERSION, what="failure analytics", source="stored records and failures"
+    )
 
 
 def build(layout: Layout) -> None:
@@ -58,7 +50,7 @@ def build(layout: Layout) -> None:
     for name in layout.names():
         while _batch(layout, layout.records(name), failures=False):
             pass
-    layout.database[META].update_one({"_id": "analytics"}, {"$set": {"version": VERSION}}, upsert=True)
+    builds.mark_done(layout, "analytics", VERSION)
 
 
 def _batch(layout: Layout, collection: Collection[Any], *, failures: bool) -> bool:
