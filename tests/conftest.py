@@ -5,6 +5,10 @@ Fixtures that load contracts are session-scoped so Hypothesis tests can use them
 Helpers that tests import by bare name (``from kafka_support import Kafka``) live beside this file, at the
 root of tests/, never in a subfolder: pytest puts this folder on ``sys.path``, and mypy can then name every
 conftest.py apart (see ``[tool.mypy]`` in pyproject.toml).
+
+The suite runs in two processes (pytest-xdist, ``-n 2 --dist loadgroup`` in pyproject.toml's addopts; pass
+``-n 0`` for one). Tests that share something outside their own temporary directory stay in one process,
+one after another, by the groups of :data:`SERIAL_GROUPS`.
 """
 
 from collections.abc import Callable, Iterator
@@ -22,6 +26,12 @@ from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.stores.sqlite.store import SqliteStore
 
 CONTRACTS_DIR = Path(__file__).parent.parent / "contracts"
+SERIAL_GROUPS = {
+    "orchestration/": "n8n",  # one n8n install under ~/.cache/sigma-aetl, made by whichever test is first
+    "deploy/test_image.py": "podman",  # the local base image, and containers the compose check looks for
+    "deploy/test_compose.py": "podman",
+}
+"""Test paths (under tests/) whose tests run in one process, in the named group."""
 FIXED_NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
 EnvelopeFactory = Callable[..., Envelope]
@@ -72,3 +82,15 @@ def sqlite_store(tmp_path: Path) -> Iterator[SqliteStore]:
 def pipeline(registry: Registry, sqlite_store: SqliteStore) -> Pipeline:
     """The pipeline over the repository's contracts and a fresh SQLite store."""
     return Pipeline(registry, sqlite_store)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put each test of :data:`SERIAL_GROUPS` in its group (``xdist_group``: one process runs a group)."""
+    root = Path(__file__).parent
+    for item in items:
+        if not item.path.is_relative_to(root):
+            continue
+        where = item.path.relative_to(root).as_posix()
+        for prefix, group in SERIAL_GROUPS.items():
+            if where.startswith(prefix):
+                item.add_marker(pytest.mark.xdist_group(group))
