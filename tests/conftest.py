@@ -6,9 +6,9 @@ Helpers that tests import by bare name (``from kafka_support import Kafka``) liv
 root of tests/, never in a subfolder: pytest puts this folder on ``sys.path``, and mypy can then name every
 conftest.py apart (see ``[tool.mypy]`` in pyproject.toml).
 
-The suite runs in two processes (pytest-xdist, ``-n 2 --dist loadgroup`` in pyproject.toml's addopts; pass
-``-n 0`` for one). Tests that share something outside their own temporary directory stay in one process,
-one after another, by the groups of :data:`SERIAL_GROUPS`.
+The suite runs in two processes (pytest-xdist, ``-n 2`` in pyproject.toml's addopts; pass ``-n 0`` for one).
+Tests that share something outside their own temporary directory stay in one process, one after another,
+by the groups of :data:`SERIAL_GROUPS` (:class:`SerialGroupScheduling`).
 """
 
 from collections.abc import Callable, Iterator
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
 
 from sigma_aetl.contracts.loader import load_registry
 from sigma_aetl.contracts.registry import Registry
@@ -31,7 +32,7 @@ SERIAL_GROUPS = {
     "deploy/test_image.py": "podman",  # the local base image, and containers the compose check looks for
     "deploy/test_compose.py": "podman",
 }
-"""Test paths (under tests/) whose tests run in one process, in the named group."""
+"""Test paths (under tests/) whose tests run in one process, one group at a time."""
 FIXED_NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
 EnvelopeFactory = Callable[..., Envelope]
@@ -84,13 +85,19 @@ def pipeline(registry: Registry, sqlite_store: SqliteStore) -> Pipeline:
     return Pipeline(registry, sqlite_store)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put each test of :data:`SERIAL_GROUPS` in its group (``xdist_group``: one process runs a group)."""
-    root = Path(__file__).parent
-    for item in items:
-        if not item.path.is_relative_to(root):
-            continue
-        where = item.path.relative_to(root).as_posix()
+class SerialGroupScheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist ships no types
+    """xdist's scope scheduling with a scope per test, except the tests of :data:`SERIAL_GROUPS`, whose
+    group is their scope (so one process runs them, one after another). Written here because
+    ``--dist loadgroup`` stopped grouping with pytest 9.2 (pytest-xdist issue 1386)."""
+
+    def _split_scope(self, nodeid: str) -> str:
         for prefix, group in SERIAL_GROUPS.items():
-            if where.startswith(prefix):
-                item.add_marker(pytest.mark.xdist_group(group))
+            if nodeid.startswith(f"tests/{prefix}"):
+                return group
+        return nodeid
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> SerialGroupScheduling:
+    """The scheduler of :class:`SerialGroupScheduling`, whatever ``--dist`` says."""
+    return SerialGroupScheduling(config, log)
