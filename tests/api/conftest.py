@@ -8,6 +8,7 @@ import pytest
 
 from sigma_aetl.http import create_app
 from sigma_aetl.settings import Settings
+from sigma_aetl.stores import Store, open_store
 from sigma_aetl.testing import JSON_HEADERS, ServerThread
 
 CONTRACTS = Path(__file__).parents[2] / "contracts"
@@ -50,3 +51,16 @@ def client(server: ServerThread) -> Iterator[httpx.Client]:
     """An HTTP client bound to the running server, sending JSON unless a request says otherwise."""
     with httpx.Client(base_url=server.url, timeout=30, headers=JSON_HEADERS) as http:
         yield http
+
+
+@pytest.fixture
+def keyed(make_settings_for: SettingsFactory) -> Iterator[tuple[httpx.Client, Store]]:
+    """A gateway with API keys, and a handle on its store to issue them."""
+    settings = make_settings_for(auth_cache_seconds=0)
+    keys = open_store(settings.store_url)
+    with (
+        ServerThread(create_app(settings)) as server,
+        httpx.Client(base_url=server.url, timeout=30, headers=JSON_HEADERS) as client,
+    ):
+        yield client, keys
+    keys.close()

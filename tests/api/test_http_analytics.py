@@ -1,7 +1,7 @@
 """Failure analytics over HTTP: failures per bucket and group, traffic, new classes and stale versions,
 their defaults and bounds (422), and client labels masked without read:raw."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from sigma_aetl.contracts.loader import load_registry
 from sigma_aetl.contracts.lock import write_lock
 from sigma_aetl.http import create_app
 from sigma_aetl.settings import Settings
-from sigma_aetl.stores import Store, open_store
+from sigma_aetl.stores import Store
 from sigma_aetl.stores.keys import issue
 from sigma_aetl.testing import HEAVY_SHIPMENT, INVALID_SHIPMENT, JSON_HEADERS, VALID_SHIPMENT, ServerThread
 
@@ -130,19 +130,6 @@ def test_bad_parameters_are_422(client: httpx.Client, path: str, params: dict[st
     assert answer.status_code == 422, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert answer.json()["errors"][0]["loc"][0] == "query"
-
-
-@pytest.fixture
-def keyed(make_settings_for: SettingsFactory) -> Iterator[tuple[httpx.Client, Store]]:
-    """A gateway with API keys, and a handle on its store to issue them."""
-    settings = make_settings_for(auth_cache_seconds=0)
-    keys = open_store(settings.store_url)
-    with (
-        ServerThread(create_app(settings)) as server,
-        httpx.Client(base_url=server.url, timeout=30, headers=JSON_HEADERS) as client,
-    ):
-        yield client, keys
-    keys.close()
 
 
 def test_client_labels_are_masked_without_read_raw(keyed: tuple[httpx.Client, Store]) -> None:

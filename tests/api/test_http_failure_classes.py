@@ -1,15 +1,14 @@
 """Failure classes over HTTP: the list with its filters and order, one class with its samples, masking."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
 
-from sigma_aetl.http import create_app
 from sigma_aetl.settings import Settings
-from sigma_aetl.stores import Store, open_store
+from sigma_aetl.stores import Store
 from sigma_aetl.stores.keys import issue
-from sigma_aetl.testing import HEAVY_SHIPMENT, INVALID_SHIPMENT, JSON_HEADERS, ServerThread
+from sigma_aetl.testing import HEAVY_SHIPMENT, INVALID_SHIPMENT
 
 INGEST = "/v1/ingest/shipment/1"
 SettingsFactory = Callable[..., Settings]
@@ -80,19 +79,6 @@ def test_an_unknown_or_malformed_class_id_is_404(client: httpx.Client, class_id:
     answer = client.get(f"/v1/failure-classes/{class_id}")
     assert answer.status_code == 404
     assert answer.json()["status"] == 404
-
-
-@pytest.fixture
-def keyed(make_settings_for: SettingsFactory) -> Iterator[tuple[httpx.Client, Store]]:
-    """A gateway with API keys, and a handle on its store to issue them."""
-    settings = make_settings_for(auth_cache_seconds=0)
-    keys = open_store(settings.store_url)
-    with (
-        ServerThread(create_app(settings)) as server,
-        httpx.Client(base_url=server.url, timeout=30, headers=JSON_HEADERS) as client,
-    ):
-        yield client, keys
-    keys.close()
 
 
 def test_without_read_raw_samples_and_client_labels_are_masked(keyed: tuple[httpx.Client, Store]) -> None:
