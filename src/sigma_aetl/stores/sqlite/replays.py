@@ -15,7 +15,8 @@ from typing import TypeVar
 
 from sigma_aetl.stores import metadata
 from sigma_aetl.stores.base import Lineage, Replayed, ReplayRun, ReplayWrite, Resolution, micros
-from sigma_aetl.stores.sqlite.rows import apply, rows_of
+from sigma_aetl.stores.sqlite.apply import apply
+from sigma_aetl.stores.sqlite.rows import rows_of
 
 T = TypeVar("T")
 

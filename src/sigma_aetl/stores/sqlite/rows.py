@@ -2,29 +2,25 @@
 
 :func:`rows_of` turns records into the tuples the tables hold (documents serialised, duplicates within
 the batch dropped, the first kept, and the arrivals of failures identified by their bytes tallied: see
-:mod:`sigma_aetl.stores.arrivals`); :func:`apply` looks up which ids exist, inserts the rest and adds the
-tallied arrivals to the failures already stored, inside the caller's transaction. Rows are plain tuples,
+:mod:`sigma_aetl.stores.arrivals`); :func:`sigma_aetl.stores.sqlite.apply.apply` applies them in the
+writer's transaction. Rows are plain tuples,
 so they cross a process boundary cheaply (see :mod:`sigma_aetl.stores.sqlite.writer`).
 """
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sigma_aetl.core import serial
 from sigma_aetl.core.classes import producers_of
-from sigma_aetl.core.records import MAX_LATEST, AcceptedRecord, Arrival, FailureRecord, written_json
+from sigma_aetl.core.records import MAX_LATEST, AcceptedRecord, FailureRecord, written_json
 from sigma_aetl.stores.arrivals import Tally, tally
 from sigma_aetl.stores.base import WriteReport, micros
 from sigma_aetl.stores.classes import Classifier, ClassMeta
-from sigma_aetl.stores.sqlite import classes, rollups
 
 Row = tuple[Any, ...]
 Existing = tuple[dict[str, str], set[str]]
 """What a write found already stored: record id → content hash, and failure ids."""
-
-_CHUNK = 500  # ids per IN (...) lookup, well under SQLite's bound-parameter limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +109,7 @@ def _first_occurrences(counted: Row | None) -> Row:
         return (1, None, None, None)
     _, count, first_us, last_us, latest = counted
     repeats = latest[1:] if count <= MAX_LATEST else latest  # the tally still holds the first copy
-    return (count, first_us, last_us, _lines(repeats))
+    return (count, first_us, last_us, lines(repeats))
 
 
 def _micros(stamps: dict[Any, int], moment: Any) -> int:
@@ -123,79 +119,8 @@ def _micros(stamps: dict[Any, int], moment: Any) -> int:
     return found
 
 
-def apply(conn: sqlite3.Connection, rows: Rows) -> Existing:
-    """Insert every row whose id is not stored yet; return what was already there. Call in a transaction."""
-    records: dict[str, str] = dict(
-        _lookup(conn, "SELECT record_id, content_hash FROM records", "record_id", rows.records)
-    )
-    failures = {
-        row[0] for row in _lookup(conn, "SELECT failure_id FROM failures", "failure_id", rows.failures)
-    }
-    # first, in the same transaction: no reader sees a record without the headers it names
-    conn.executemany("INSERT OR IGNORE INTO request_headers VALUES (?, ?)", rows.headers)
-    new_records = [row for row in rows.records if row[0] not in records] if records else rows.records
-    conn.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", new_records)
-    fresh = [row for row in rows.failures if row[0] not in failures] if failures else rows.failures
-    conn.executemany(_INSERT_FAILURE, fresh)
-    conn.executemany(
-        "INSERT INTO failure_fields VALUES (?, ?)",
-        [field for field in rows.fields if field[1] not in failures] if failures else rows.fields,
-    )
-    again = [row for row in rows.counted if row[0] in failures] if failures and rows.counted else []
-    _count_again(conn, again, rows.failures)
-    classes.keep(conn, rows.classes, rows.producers, fresh, _arrivals_again(again, rows.failures))
-    classes.keep_activity(conn, rows.producers, new_records)
-    rollups.keep(conn, rows.producers, new_records, fresh)
-    return records, failures
-
-
-def _arrivals_again(again: list[Row], written: list[Row]) -> list[tuple[str, int, int]]:
-    """(class id, arrivals, last µs) of each failure stored already that this write counts again."""
-    if not again:
-        return []
-    class_of = {row[0]: row[12] for row in written}
-    return [(class_of[row[0]], row[1], row[3]) for row in again]
-
-
-_INSERT_FAILURE = (
-    "INSERT INTO failures (failure_id, contract_ref, contract, version, root_cause, stage, received_at, doc, "
-    "occurrences, first_seen, last_seen, latest, class_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_COUNT_AGAIN = (
-    "UPDATE failures SET occurrences = occurrences + ?, "
-    "first_seen = min(coalesce(first_seen, received_at), ?), "
-    "last_seen = max(coalesce(last_seen, received_at), ?), latest = ? WHERE failure_id = ?"
-)
-
-
-def _count_again(conn: sqlite3.Connection, counted: list[Row], written: list[Row]) -> None:
-    """Add each tally to a failure already stored: its count, first and last seen, and latest arrivals (all
-    repeats of the stored row's own arrival)."""
-    if not counted:
-        return
-    stored = dict(_lookup(conn, "SELECT failure_id, latest FROM failures", "failure_id", counted))
-    documents = {row[0]: row[7] for row in written} if any(row[4] is None for row in counted) else {}
-    updates = []
-    for failure_id, count, first_us, last_us, latest in counted:
-        before = stored[failure_id]
-        kept = _elements(before) if before is not None else []
-        new = latest if latest is not None else [_arrival(documents[failure_id])]
-        updates.append((count, first_us, last_us, _lines([*kept, *new][-MAX_LATEST:]), failure_id))
-    conn.executemany(_COUNT_AGAIN, updates)
-
-
-def _arrival(doc: bytes) -> bytes:
-    """The JSON of the arrival a failure document describes (read exactly: pydantic keeps huge integers)."""
-    return serial.dumps(serial.loads(Arrival, doc))
-
-
-def _elements(lines: bytes) -> list[bytes]:
-    """The exact JSON of each arrival in a stored ``latest`` column (one per line: compact JSON never holds
-    a newline byte, so splitting needs no parsing, and nothing is re-encoded)."""
-    return lines.split(b"\n")
-
-
-def _lines(elements: list[bytes]) -> bytes:
+def lines(elements: list[bytes]) -> bytes:
+    """Arrivals' JSON as the ``latest`` column holds them: one per line (compact JSON holds no newline)."""
     return b"\n".join(elements)
 
 
@@ -209,12 +134,3 @@ def report(rows: Rows, existing: Existing) -> WriteReport:
         existing_failures=failures,
         counted_arrivals={row[0]: row[1] for row in rows.counted},
     )
-
-
-def _lookup(conn: sqlite3.Connection, select: str, column: str, rows: list[Row]) -> list[tuple[Any, ...]]:
-    found: list[tuple[Any, ...]] = []
-    for start in range(0, len(rows), _CHUNK):
-        chunk = [row[0] for row in rows[start : start + _CHUNK]]
-        marks = ",".join("?" * len(chunk))
-        found.extend(conn.execute(f"{select} WHERE {column} IN ({marks})", chunk).fetchall())
-    return found

@@ -78,7 +78,8 @@ from sigma_aetl.stores.sqlite import (
     rollups,
     stream,
 )
-from sigma_aetl.stores.sqlite.rows import Rows, apply, report, rows_of
+from sigma_aetl.stores.sqlite.apply import apply
+from sigma_aetl.stores.sqlite.rows import Rows, report, rows_of
 from sigma_aetl.stores.sqlite.transactions import transaction
 from sigma_aetl.stores.sqlite.writer import WriterProcess
 

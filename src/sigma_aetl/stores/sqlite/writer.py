@@ -74,7 +74,8 @@ from multiprocessing.connection import Connection
 from typing import Any, Literal
 
 from sigma_aetl.errors import StoreError, StoreUnavailable
-from sigma_aetl.stores.sqlite.rows import Existing, Rows, apply
+from sigma_aetl.stores.sqlite.apply import apply
+from sigma_aetl.stores.sqlite.rows import Existing, Rows
 
 HOLD_ENV = "SIGMA_AETL_TEST_WRITER_HOLD"
 """Tests only: the FIFO the writer waits on just before each COMMIT (see the module docstring)."""
