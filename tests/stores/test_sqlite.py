@@ -159,7 +159,7 @@ def test_one_id_twice_in_one_write_is_stored_once(sqlite: SqliteStore, db: Path)
     assert report.new_records == {accepted("A").record_id}
     assert count(db, "records") == 1
     assert count(db, "failures") == 1
-    assert count(db, "failure_fields") == 1
+    assert count(db, "failure_paths") == 1
     stored = sqlite.get_record(accepted("A").record_id)
     assert stored is not None
     assert stored.data["destination"] == "Cork"
@@ -239,7 +239,7 @@ def test_a_write_failing_midway_leaves_nothing(sqlite: SqliteStore, db: Path) ->
     with pytest.raises(StoreError, match="refused by test") as caught:
         sqlite.write([accepted("A"), accepted("B")], [failure("OK"), failure("BAD")])
     assert isinstance(caught.value.__cause__, sqlite3.Error)
-    assert [count(db, table) for table in ("records", "failures", "failure_fields")] == [0, 0, 0]
+    assert [count(db, table) for table in ("records", "failures", "failure_paths")] == [0, 0, 0]
     with sqlite3.connect(db) as conn:
         conn.execute("DROP TRIGGER refuse")
     report = sqlite.write([accepted("A"), accepted("B")], [failure("OK"), failure("BAD")])
@@ -357,7 +357,7 @@ def test_time_filters_are_exact_to_the_microsecond(sqlite: SqliteStore, db: Path
 def test_failure_fields_are_indexed_per_path(sqlite: SqliteStore, db: Path) -> None:
     """Each distinct error path of a failure is indexed once, for the field filter."""
     sqlite.write([], [failure("F", path="weight_kg"), failure("G", path="priority")])
-    assert count(db, "failure_fields") == 2
+    assert count(db, "failure_paths") == 2
     page = sqlite.query_failures(FailureQuery(field="weight_kg"))
     assert [item.failure_id for item in page.items] == [failure("F").failure_id]
 

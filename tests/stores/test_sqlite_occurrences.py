@@ -11,7 +11,8 @@ import pytest
 from sigma_aetl.core.ids import failure_id, raw_identity
 from sigma_aetl.core.records import FailureRecord, written_json
 from sigma_aetl.stores import open_store
-from sigma_aetl.stores.base import FailurePurge
+from sigma_aetl.stores.base import FailurePurge, FailureQuery
+from sigma_aetl.stores.sqlite import paths
 from sigma_aetl.stores.sqlite.store import SqliteStore, WriterMode
 from store_support import T0, count, failure
 
@@ -152,4 +153,60 @@ def test_a_purge_deletes_the_field_index_rows(tmp_path: Path, writer: WriterMode
         store.write([], [failure("D")])  # the writer goes on after the purge
     finally:
         store.close()
-    assert (count(db, "failures"), count(db, "failure_fields")) == (2, 2)
+    assert (count(db, "failures"), count(db, "failure_paths")) == (2, 2)
+
+
+def test_an_old_store_moves_its_field_index_to_failure_rowids(tmp_path: Path) -> None:
+    """Opened for writing, a store with the id-keyed field index moves it to rowid keys once; the field
+    filter still finds the old failure, and finds a new one beside it."""
+    db = tmp_path / "old.db"
+    first = replace(raw_failure(), identified_by=None)
+    old_store(db, first)
+    store = open_store(f"sqlite:///{db}")
+    try:
+        store.write([], [failure("N", path="priority")])
+        found = store.query_failures(FailureQuery(field="priority"))
+        assert sorted(item.failure_id for item in found.items) == sorted(
+            [first.failure_id, failure("N", path="priority").failure_id]
+        )
+    finally:
+        store.close()
+    assert (count(db, "failure_paths"), _tables(db) & {"failure_fields"}) == (2, set())
+
+
+def test_an_old_store_opened_read_only_filters_by_field_through_its_old_index(tmp_path: Path) -> None:
+    """Opened read-only, a store with the id-keyed field index keeps it, and the field filter reads it."""
+    db = tmp_path / "old.db"
+    first = replace(raw_failure(), identified_by=None)
+    old_store(db, first)
+    reader = open_store(f"sqlite:///{db}", read_only=True)
+    try:
+        found = reader.query_failures(FailureQuery(field="priority"))
+        assert [item.failure_id for item in found.items] == [first.failure_id]
+        assert reader.query_failures(FailureQuery(field="weight_kg")).total == 0
+    finally:
+        reader.close()
+    assert "failure_fields" in _tables(db)
+
+
+def test_field_index_rows_find_their_failure_when_rowids_are_not_the_last_ones(tmp_path: Path) -> None:
+    """When the batch's rows are not the table's last rowids, the field index looks their rowids up by id."""
+    db = tmp_path / "store.db"
+    store = SqliteStore(db, writer="inline")
+    store.close()
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        insert = "INSERT INTO failures (failure_id, contract_ref, root_cause, stage, received_at, doc) VALUES"
+        conn.execute(insert + " ('fail_a', 'x@1', 'missing_field', 'schema', 0, x'7b7d')")
+        conn.execute(insert + " ('fail_b', 'x@1', 'missing_field', 'schema', 0, x'7b7d')")
+        paths.insert(conn, [("priority", "fail_a")], [("fail_a",)])
+        assert conn.execute("SELECT path, failure_rowid FROM failure_paths").fetchall() == [("priority", 1)]
+    finally:
+        conn.close()
+
+
+def _tables(db: Path) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    conn.close()
+    return names

@@ -10,7 +10,7 @@ from typing import Any
 
 from sigma_aetl.core import serial
 from sigma_aetl.core.records import MAX_LATEST, Arrival
-from sigma_aetl.stores.sqlite import classes, rollups
+from sigma_aetl.stores.sqlite import classes, paths, rollups
 from sigma_aetl.stores.sqlite.rows import Existing, Row, Rows, lines
 
 _CHUNK = 500  # ids per IN (...) lookup, well under SQLite's bound-parameter limit
@@ -29,11 +29,9 @@ def apply(conn: sqlite3.Connection, rows: Rows) -> Existing:
     new_records = [row for row in rows.records if row[0] not in records] if records else rows.records
     conn.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", new_records)
     fresh = [row for row in rows.failures if row[0] not in failures] if failures else rows.failures
-    conn.executemany(_INSERT_FAILURE, fresh)
-    conn.executemany(
-        "INSERT INTO failure_fields VALUES (?, ?)",
-        [field for field in rows.fields if field[1] not in failures] if failures else rows.fields,
-    )
+    conn.executemany(INSERT_FAILURE, fresh)
+    fields = [field for field in rows.fields if field[1] not in failures] if failures else rows.fields
+    paths.insert(conn, fields, fresh)
     again = [row for row in rows.counted if row[0] in failures] if failures and rows.counted else []
     _count_again(conn, again, rows.failures)
     classes.keep(conn, rows.classes, rows.producers, fresh, _arrivals_again(again, rows.failures))
@@ -50,7 +48,7 @@ def _arrivals_again(again: list[Row], written: list[Row]) -> list[tuple[str, int
     return [(class_of[row[0]], row[1], row[3]) for row in again]
 
 
-_INSERT_FAILURE = (
+INSERT_FAILURE = (
     "INSERT INTO failures (failure_id, contract_ref, contract, version, root_cause, stage, received_at, doc, "
     "occurrences, first_seen, last_seen, latest, class_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )

@@ -73,6 +73,7 @@ from sigma_aetl.stores.sqlite import (
     class_queries,
     classes,
     keys,
+    paths,
     replays,
     rollup_migration,
     rollups,
@@ -120,24 +121,20 @@ CREATE TABLE IF NOT EXISTS failures (
 CREATE INDEX IF NOT EXISTS failures_received ON failures (received_at DESC);
 CREATE INDEX IF NOT EXISTS failures_contract ON failures (contract, version, received_at DESC);
 CREATE INDEX IF NOT EXISTS failures_cause ON failures (root_cause, received_at DESC);
-CREATE INDEX IF NOT EXISTS failures_version ON failures (contract, version);
 CREATE TABLE IF NOT EXISTS request_headers (
     sha256 TEXT PRIMARY KEY,
     doc    BLOB NOT NULL
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS failure_fields (
-    path       TEXT NOT NULL,
-    failure_id TEXT NOT NULL,
-    PRIMARY KEY (path, failure_id)
-) WITHOUT ROWID;
 DROP INDEX IF EXISTS records_received;
 DROP INDEX IF EXISTS records_contract;
 DROP INDEX IF EXISTS failures_contract_id;
+DROP INDEX IF EXISTS failures_version;
 """
 # Ids are hashes, so every index holding one takes each insert on a random page: at millions of rows that
 # page is rarely cached and each insert dirties a page of its own. So only the primary keys hold ids; the
-# per-version indexes are (contract, version), which SQLite extends with the rowid: appended in order.
-# (Stores made before this layout lose their id-ordered indexes once, when opened.)
+# per-version indexes are (contract, version), which SQLite extends with the rowid: appended in order, and
+# failures' field paths are keyed by the failure's rowid (paths.py). (Stores made before this layout lose
+# their id-ordered indexes once, when opened; failures_version was a prefix of failures_contract.)
 
 _OCCURRENCE_COLUMNS = {
     "occurrences": "INTEGER NOT NULL DEFAULT 1",
@@ -181,6 +178,7 @@ class SqliteStore:
         self._process: WriterProcess | None = None
         self._writer: sqlite3.Connection | None = None
         self._occurrence_select: str | None = None
+        self._paths_clause: str | None = None
         self._classes_ready = False
         self._rollups_ready = False
         if str(path) == ":memory:":
@@ -196,9 +194,10 @@ class SqliteStore:
         self._writer = self._connect(_WRITER_CACHE_KIB)
         with translate_errors():
             self._writer.executescript(
-                _SCHEMA + keys.SCHEMA + classes.SCHEMA + rollups.SCHEMA + replays.SCHEMA
+                _SCHEMA + paths.SCHEMA + keys.SCHEMA + classes.SCHEMA + rollups.SCHEMA + replays.SCHEMA
             )
             _migrate(self._writer)
+            paths.migrate(self._writer)
             class_migration.migrate(self._writer)
             rollup_migration.migrate(self._writer)
         if writer == "process":
@@ -307,9 +306,9 @@ class SqliteStore:
 
     def query_failures(self, query: FailureQuery, budget: PageBudget = UNBOUNDED) -> FailurePage:
         """Failures matching the filters, newest first, a page at a time, read row by row (``paging.py``)."""
-        where, params = _failure_filter(query)
         with translate_errors():
             conn = self._reader()
+            where, params = _failure_filter(query, self._field_clause(conn))
             total = conn.execute(f"SELECT count(*) FROM failures {where}", params).fetchone()[0]
             rows = conn.execute(
                 f"SELECT doc, {self._occurrences(conn)} FROM failures {where} "
@@ -391,7 +390,9 @@ class SqliteStore:
         """How many failures a purge of ``which`` would delete now, per root cause."""
         with translate_errors():
             conn = self._reader()
-            where, params = _purge_filter(which, self._occurrences(conn) == _OCCURRENCES)
+            where, params = _purge_filter(
+                which, self._occurrences(conn) == _OCCURRENCES, self._field_clause(conn)
+            )
             rows = conn.execute(f"SELECT root_cause, count(*) FROM failures {where} GROUP BY 1", params)
             by_cause = dict(sorted(rows.fetchall()))
         return PurgeReport(deleted=sum(by_cause.values()), by_root_cause=by_cause)
@@ -432,6 +433,12 @@ class SqliteStore:
             self._occurrence_select = _OCCURRENCES if _has_occurrences(conn) else _SEEN_ONCE
         return self._occurrence_select
 
+    def _field_clause(self, conn: sqlite3.Connection) -> str:
+        """The field-path filter for this store's layout (``paths.py``); looked up once."""
+        if self._paths_clause is None:
+            self._paths_clause = paths.field_clause(conn)
+        return self._paths_clause
+
     def raw_payloads(
         self, contract: str, version: int, *, batch_size: int = 500
     ) -> Iterator[list[StoredPayload]]:
@@ -460,7 +467,8 @@ class SqliteStore:
 
     def iter_failures(self, which: FailureFilter, *, batch_size: int = 500) -> Iterator[list[FailureRecord]]:
         """Failures ``which`` selects in insertion order: keyset paging on the rowid."""
-        where, params = _failure_filter(which)
+        with translate_errors():
+            where, params = _failure_filter(which, self._field_clause(self._reader()))
         after = f"{where} AND rowid > ?" if where else "WHERE rowid > ?"
         last = 0
         while True:
@@ -692,14 +700,14 @@ class SqliteStore:
             self._local.conn = None
 
 
-def _failure_filter(query: FailureFilter) -> tuple[str, list[Any]]:
+def _failure_filter(query: FailureFilter, field_clause: str = paths.BY_ROWID) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     conditions: list[tuple[str, Any]] = [
         ("contract = ?", query.contract),
         ("version = ?", query.version),
         ("root_cause = ?", query.root_cause.value if query.root_cause else None),
-        ("failure_id IN (SELECT failure_id FROM failure_fields WHERE path = ?)", query.field),
+        (field_clause, query.field),
         ("received_at >= ?", micros(query.since) if query.since else None),
         ("received_at < ?", micros(query.until) if query.until else None),
     ]
@@ -719,9 +727,11 @@ def _rowid(position: str | None) -> int:
     return int(position)
 
 
-def _purge_filter(which: FailurePurge, occurrences: bool) -> tuple[str, list[Any]]:
+def _purge_filter(
+    which: FailurePurge, occurrences: bool, field_clause: str = paths.BY_ROWID
+) -> tuple[str, list[Any]]:
     """The failure filter of a purge, and its last-arrival bound (``received_at`` when seen only once)."""
-    where, params = _failure_filter(which)
+    where, params = _failure_filter(which, field_clause)
     if which.last_seen_before is None:
         return where, params
     last = "coalesce(last_seen, received_at)" if occurrences else "received_at"
@@ -738,12 +748,13 @@ def _purge_batch(conn: sqlite3.Connection, where: str, params: list[Any]) -> lis
     with transaction(conn):
         rows = conn.execute(
             "SELECT failure_id, root_cause, doc, class_id, occurrences, coalesce(last_seen, received_at), "
-            f"contract_ref, received_at FROM failures {where} LIMIT ?",
+            f"contract_ref, received_at, rowid FROM failures {where} LIMIT ?",
             params,
         ).fetchall()
         documents = [orjson.loads(row[2]) for row in rows]
-        fields = [(path, row[0]) for row, doc in zip(rows, documents, strict=True) for path in _paths(doc)]
-        conn.executemany("DELETE FROM failure_fields WHERE path = ? AND failure_id = ?", fields)
+        paths.delete(
+            conn, [(path, row[8]) for row, doc in zip(rows, documents, strict=True) for path in _paths(doc)]
+        )
         conn.executemany("DELETE FROM failures WHERE failure_id = ?", [(row[0],) for row in rows])
         producers = [source_producers(doc.get("source") or {}) for doc in documents]
         classes.forget(
