@@ -196,9 +196,10 @@ def step_rows(item: Step, ratio: float) -> list[Row]:
         Row(f"{at} · ratio to the first size", Figure.of([ratio]), "x", ratio_target(item.size)),
         *cpu_rows(at, item.runs),
         Row(
-            f"{at} · bytes on disk per stored event (after the step: {item.stored_after:,})",
+            f"{at} · bytes on disk per stored event",
             Figure.of([item.disk_bytes / max(item.stored_after, 1)]),
             "B",
+            note=f"{item.disk_bytes / 1e6:,.0f} MB for {item.stored_after:,} stored, after the step",
         ),
     ]
     return rows

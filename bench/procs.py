@@ -131,6 +131,10 @@ class CpuTimes:
         return CpuTimes(self.main - startup.main, self.writer - startup.writer, self.other - startup.other)
 
 
+NO_CPU = CpuTimes()
+"""No CPU time: what a measurement that read none reports."""
+
+
 @dataclass
 class CpuWatch:
     """The last CPU sample of a process and of each of its children, by pid, while they run."""
@@ -156,6 +160,13 @@ class CpuWatch:
         for pid, seconds in self.seconds.items():
             by_role[self.roles[pid]] += seconds
         return CpuTimes(by_role[MAIN], by_role[WRITER], by_role[OTHER])
+
+
+def cpu_now(pid: int) -> CpuTimes:
+    """The CPU times of a running process and of its live children, now."""
+    watch = CpuWatch(pid)
+    watch.sample()
+    return watch.times()
 
 
 def _children(pid: int) -> list[int]:
@@ -187,7 +198,7 @@ class Measured:
     stdout: str
     wall_seconds: float
     peak_rss_mib: float
-    cpu: CpuTimes = CpuTimes()
+    cpu: CpuTimes = NO_CPU
 
 
 def run_measured(
