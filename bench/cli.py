@@ -15,6 +15,7 @@ from bench import (
     analytics,
     audit,
     classes,
+    growth,
     http_batch,
     http_single,
     ingest,
@@ -34,6 +35,7 @@ from bench.stats import PartResult
 PARTS: dict[str, Callable[[Context], PartResult]] = {
     "validator": validator.run,
     "ingest": ingest.run,
+    "growth": growth.run,
     "http-single": http_single.run,
     "http-batch": http_batch.run,
     "kafka": kafka.run,
@@ -53,13 +55,14 @@ PROFILE_OF_MISS = {
 """Profiles ``all`` records when a part misses a target."""
 
 EPILOG = """\
-parts: validator, ingest, http-single, http-batch, kafka, memory (= soak), audit, classes, analytics,
+parts: validator, ingest, growth, http-single, http-batch, kafka, memory (= soak), audit, classes, analytics,
        advisor, replay, profile TARGET...
        (profile targets: ingest, http-ingest, http-validate, http-batch). No part, or "all", runs every
        part and then profiles the parts that miss a target.
 examples:
   bench/run --quick                 every part, tiny sizes (a few minutes)
   bench/run ingest --prefill 1000000
+  bench/run growth --sizes 0,1000000,5000000,20000000   (hours at 20M: one store grown through the CLI)
   bench/run audit --audit-events 100000
   bench/run soak --minutes 10
   bench/run classes --scale 1000000
@@ -82,6 +85,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--validator-events", type=int, help="events per validator set")
     p.add_argument("--events", type=int, help="events per ingest file")
     p.add_argument("--prefill", type=int, help="events in the store for the sustained figure (5,000,000)")
+    p.add_argument(
+        "--sizes",
+        type=sizes,
+        help="store sizes of the growth series, comma-separated (0,1000000,5000000,20000000)",
+    )
     p.add_argument("--kafka-events", type=int, help="events on the Kafka topic")
     p.add_argument("--audit-events", type=int, help="stored events the audit part checks (1,000,000)")
     p.add_argument(
@@ -107,6 +115,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", dest="json_out", type=Path, help="also write every figure as JSON here")
     p.add_argument("--note", default="", help="a remark on the machine's state, printed in the report")
     return p
+
+
+def sizes(text: str) -> tuple[int, ...]:
+    """``--sizes``: comma-separated store sizes (underscores allowed), each ≥ 0."""
+    try:
+        values = tuple(int(item.strip()) for item in text.split(",") if item.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a list of integers: {text!r}") from exc
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"sizes must be integers ≥ 0: {text!r}")
+    return values
 
 
 def options_from(args: argparse.Namespace, workdir: Path) -> Options:

@@ -53,10 +53,14 @@ def _result(ctx: Context, measurements: list[Measurement]) -> PartResult:
         Row("batches answered", figure(measurements, lambda m: m.result.rps), "req/s"),
         Row("batch latency p50", figure(measurements, lambda m: m.result.p50_ms), "ms"),
         Row("batch latency p99", figure(measurements, lambda m: m.result.p99_ms), "ms"),
+        Row("CPU per event · server process", figure(measurements, lambda m: m.cpu_us("main")), "µs"),
+        Row("CPU per event · writer process", figure(measurements, lambda m: m.cpu_us("writer")), "µs"),
     ]
     part.notes = [
         f"{ctx.generator().name}, {options.batch_connections} connections, {options.duration:g} s per run "
         f"after a {options.warmup:g} s warm-up, {options.runs} runs, a fresh gateway and store per run "
         f"(synchronous={options.sqlite_sync}); {options.valid_share:.0%} valid events.",
+        "CPU per event: user + system time (/proc/PID/stat) of the gateway's process and of its SQLite "
+        "writer process over the measured load, ÷ the events in the batches answered in it.",
     ]
     return part

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
+from bench import procs
 from bench.context import Context
 from bench.loadgen import Load, LoadResult
 from bench.servers import Server
@@ -36,6 +37,14 @@ class Measurement:
     stored: int | None
     answered: int
     """Events in the requests that were answered, warm-up included."""
+    cpu: procs.CpuTimes = procs.NO_CPU
+    """CPU time of the server process and of its children during the measured load (warm-up excluded)."""
+    events: int = 0
+    """Events in the requests answered during the measured load."""
+
+    def cpu_us(self, which: str) -> float:
+        """CPU µs per event answered in the measured load, of one process role (``main``, ``writer``)."""
+        return float(getattr(self.cpu, which)) * 1e6 / max(self.events, 1)
 
     @property
     def lost(self) -> int:
@@ -48,12 +57,15 @@ def measure(ctx: Context, start: ServerFactory, name: str, shape: Shape, *, stor
     options, generator = ctx.options, ctx.generator()
     with start(name) as server:
         warm = generator.run(_load(server, shape, f"{name}-warm", options.warmup), options.workdir)
+        before = procs.cpu_now(server.proc.pid)
         result = generator.run(_load(server, shape, name, options.duration), options.workdir)
+        cpu = procs.cpu_now(server.proc.pid).minus(before)
         if result.requests == 0:
             raise RuntimeError(f"{name}: no request completed ({result})")
         stored = server.stored() if stores else None
         answered = (warm.requests + result.requests) * shape.events_per_request
-        return Measurement(result, server.peak_rss_mib(), stored, answered)
+        events = result.requests * shape.events_per_request
+        return Measurement(result, server.peak_rss_mib(), stored, answered, cpu, events)
 
 
 def _load(server: Server, shape: Shape, prefix: str, duration: float) -> Load:

@@ -9,6 +9,11 @@ The pre-fill is itself an ``ingest`` of a generated file (same generator, other 
 ``--transaction-size 5000`` on ``synchronous=OFF``: the stored rows are exactly what the product writes,
 and the prefill's own rate is reported too. Each sustained run then ingests a new file on top, so the
 store holds ``prefill`` + (run x events) records when a run starts.
+
+CPU per event, by process (the CLI's main process, its SQLite writer process): each run's CPU time (read
+from /proc by :mod:`bench.procs`) less that of a start-up run right after it on the same store (an
+``ingest`` of an empty file: interpreter, contracts, store and writer started and stopped, nothing read),
+divided by the events read.
 """
 
 import sys
@@ -28,6 +33,11 @@ SUSTAINED_TARGET = Target(">=", 60_000)
 SUSTAINED_AT = 5_000_000
 """The store size the sustained target is set for."""
 PREFILL_BATCH = 5000
+CPU_NOTE = (
+    "CPU per event: user + system time of each process from /proc/PID/stat, sampled every 20 ms until it "
+    "ends (the writer process found in /proc/PID/task/*/children), less a start-up run's (an `ingest` of "
+    "an empty file on the same store right after), ÷ events read."
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,52 @@ class Ingested:
     def wall_rate(self) -> float:
         """Events/s over the whole process lifetime."""
         return float(self.summary["events_read"]) / self.measured.wall_seconds
+
+    @property
+    def events(self) -> int:
+        """Events read from the file."""
+        return int(self.summary["events_read"])
+
+    @property
+    def stored(self) -> int:
+        """Events stored anew (records and failures)."""
+        return int(self.summary["accepted"]) + int(self.summary["failed"])
+
+
+@dataclass(frozen=True)
+class WithStartup:
+    """A measured run and the start-up run that followed it on the same store."""
+
+    run: Ingested
+    startup: Ingested
+
+    def cpu_us(self, which: str) -> float:
+        """CPU µs per event of one process role (``main``, ``writer``, ``other``), start-up subtracted."""
+        spent = self.run.measured.cpu.minus(self.startup.measured.cpu)
+        return float(getattr(spent, which)) * 1e6 / max(self.run.events, 1)
+
+
+def startup(options: Options, store: Path, name: str) -> Ingested:
+    """An ``ingest`` of an empty file into ``store`` (product defaults): what start-up and stop cost."""
+    empty = options.workdir / "empty.jsonl"
+    empty.write_bytes(b"")
+    return cli_ingest(options, store, empty, name)
+
+
+def measured(options: Options, store: Path, file: Path, name: str) -> WithStartup:
+    """``cli_ingest`` of ``file`` with product defaults, then a start-up run on the same store."""
+    return WithStartup(cli_ingest(options, store, file, name), startup(options, store, f"{name}-startup"))
+
+
+def cpu_rows(label: str, runs: list[WithStartup]) -> list[Row]:
+    """CPU µs per event of the main process and of the writer process (and of any other child)."""
+    roles = [("main", "main process"), ("writer", "writer process")]
+    if any(m.run.measured.cpu.other for m in runs):
+        roles.append(("other", "other child processes"))
+    return [
+        Row(f"{label} · CPU per event · {name}", Figure.of(m.cpu_us(which) for m in runs), "µs")
+        for which, name in roles
+    ]
 
 
 def cli_ingest(
@@ -87,13 +143,13 @@ def drop_store(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def fresh_runs(options: Options) -> tuple[list[Ingested], list[Ingested]]:
+def fresh_runs(options: Options) -> tuple[list[WithStartup], list[Ingested]]:
     """Ingest then replay one file, each run on a new store."""
     file = _file(options, "ingest-fresh", "F", options.seed)
     first, replay = [], []
     for run in range(options.runs):
         store = options.workdir / f"ingest-fresh-{run}.db"
-        first.append(cli_ingest(options, store, file, f"ingest-fresh-{run}"))
+        first.append(measured(options, store, file, f"ingest-fresh-{run}"))
         replay.append(cli_ingest(options, store, file, f"ingest-fresh-replay-{run}"))
         drop_store(store)
     return first, replay
@@ -109,12 +165,12 @@ def prefill(options: Options, store: Path) -> Ingested:
         file.unlink(missing_ok=True)
 
 
-def sustained_runs(options: Options, store: Path) -> tuple[list[Ingested], list[Ingested]]:
+def sustained_runs(options: Options, store: Path) -> tuple[list[WithStartup], list[Ingested]]:
     """Ingest then replay a new file per run, on the pre-filled store."""
     first, replay = [], []
     for run in range(options.runs):
         file = _file(options, f"ingest-big-{run}", f"S{run}", options.seed + run + 1)
-        first.append(cli_ingest(options, store, file, f"ingest-big-{run}"))
+        first.append(measured(options, store, file, f"ingest-big-{run}"))
         replay.append(cli_ingest(options, store, file, f"ingest-big-replay-{run}"))
         file.unlink()
     return first, replay
@@ -144,18 +200,21 @@ def run(ctx: Context) -> PartResult:
     part = PartResult("ingest", "`sigma-aetl ingest` of a JSON Lines file into SQLite")
     at = f"at {options.prefill:,} stored"
     big_target = SUSTAINED_TARGET if options.prefill >= SUSTAINED_AT else None
+    fresh_runs_, sustained_runs_ = [m.run for m in fresh], [m.run for m in sustained]
     part.rows = [
-        _row("fresh store", fresh, FRESH_TARGET),
-        _wall_row("fresh store, wall clock (start-up included)", fresh),
+        _row("fresh store", fresh_runs_, FRESH_TARGET),
+        _wall_row("fresh store, wall clock (start-up included)", fresh_runs_),
+        *cpu_rows("fresh store", fresh),
         _row(
             "replay on the fresh store (all duplicates)", fresh_replay, note=expect(fresh_replay, new=False)
         ),
         _row(f"pre-fill 0 → {options.prefill:,} (batch {PREFILL_BATCH}, synchronous=OFF)", [filled]),
-        _row(at, sustained, big_target, note=expect(sustained, new=True)),
-        _wall_row(f"{at}, wall clock", sustained),
+        _row(at, sustained_runs_, big_target, note=expect(sustained_runs_, new=True)),
+        _wall_row(f"{at}, wall clock", sustained_runs_),
+        *cpu_rows(at, sustained),
         _row(f"replay {at} (all duplicates)", sustained_replay, note=expect(sustained_replay, new=False)),
     ]
-    part.notes = _notes(options, fresh)
+    part.notes = _notes(options, fresh_runs_)
     return part
 
 
@@ -175,6 +234,7 @@ def _notes(options: Options, fresh: list[Ingested]) -> list[str]:
         f"records and {summary['failed']:,} failures stored), {options.runs} runs, default transaction size, "
         f"store URL option synchronous={options.sqlite_sync}.",
         "events/s is the CLI's own `events_per_second` (after start-up); peak RSS is its VmHWM, polled.",
+        CPU_NOTE,
         f"The pre-fill is an `ingest` of a generated {options.prefill:,}-event file (same mix, other ids) "
         f"with --transaction-size {PREFILL_BATCH} on synchronous=OFF; each sustained run adds "
         f"{options.events:,} new events on top of it.",

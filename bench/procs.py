@@ -1,6 +1,11 @@
 """Child processes: each in its own process group, bounded in time, always stopped (group and all).
 
-``spawn``/``stop`` for servers, ``run_measured`` for a command whose wall time and peak RSS count.
+``spawn``/``stop`` for servers, ``run_measured`` for a command whose wall time, peak RSS and CPU time count.
+
+CPU time is read from outside, from /proc: the command's own process and each of its children (found in
+/proc/PID/task/*/children), utime + stime of /proc/PID/stat, sampled with the peak RSS until each ends; a
+process's figure is its last sample. A child is named by its role (:func:`role`): the SQLite writer
+process, or another child.
 """
 
 import contextlib
@@ -9,8 +14,8 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import memory
@@ -89,20 +94,118 @@ def tail(path: Path, lines: int = 20) -> str:
         return ""
 
 
+WRITER = "writer"
+"""The role of the SQLite writer process (``sigma_aetl.stores.sqlite.writer``)."""
+MAIN = "main"
+OTHER = "other"
+_WRITER_ENTRY = b"sigma_aetl.stores.sqlite.writer"
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def stat_cpu_seconds(stat: str, ticks: int = _TICKS) -> float:
+    """utime + stime of one /proc/PID/stat line, in seconds (the fields after the command's ``)``)."""
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / ticks  # fields 14 and 15 of proc(5), 1-based
+
+
+def children_pids(texts: Iterable[str]) -> list[int]:
+    """The pids listed in /proc/PID/task/*/children files (one file per thread)."""
+    return [int(pid) for text in texts for pid in text.split()]
+
+
+def role(cmdline: bytes) -> str:
+    """A child's role from its /proc/PID/cmdline: the SQLite writer process, or another child."""
+    return WRITER if _WRITER_ENTRY in cmdline else OTHER
+
+
+@dataclass(frozen=True)
+class CpuTimes:
+    """CPU seconds (user + system) of a command's process and of its children, summed by role."""
+
+    main: float = 0.0
+    writer: float = 0.0
+    other: float = 0.0
+
+    def minus(self, startup: "CpuTimes") -> "CpuTimes":
+        """These times less a start-up's (a run of the same command that does no work)."""
+        return CpuTimes(self.main - startup.main, self.writer - startup.writer, self.other - startup.other)
+
+
+NO_CPU = CpuTimes()
+"""No CPU time: what a measurement that read none reports."""
+
+
+@dataclass
+class CpuWatch:
+    """The last CPU sample of a process and of each of its children, by pid, while they run."""
+
+    pid: int
+    seconds: dict[int, float] = field(default_factory=dict)
+    roles: dict[int, str] = field(default_factory=dict)
+
+    def sample(self) -> None:
+        """Read the CPU time of the process and of its children now (gone ones keep their last sample)."""
+        self.roles[self.pid] = MAIN
+        alive = [self.pid, *_children(self.pid)]
+        for pid in alive[1:]:
+            if self.roles.get(pid) != WRITER:  # again: a child seen between fork and exec has no role yet
+                self.roles[pid] = role(_read_bytes(f"/proc/{pid}/cmdline"))
+        for pid in alive:  # only live ones: a gone child's pid may already be another process's
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                self.seconds[pid] = stat_cpu_seconds(Path(f"/proc/{pid}/stat").read_text())
+
+    def times(self) -> CpuTimes:
+        """The last samples, summed by role."""
+        by_role = {MAIN: 0.0, WRITER: 0.0, OTHER: 0.0}
+        for pid, seconds in self.seconds.items():
+            by_role[self.roles[pid]] += seconds
+        return CpuTimes(by_role[MAIN], by_role[WRITER], by_role[OTHER])
+
+
+def cpu_now(pid: int) -> CpuTimes:
+    """The CPU times of a running process and of its live children, now."""
+    watch = CpuWatch(pid)
+    watch.sample()
+    return watch.times()
+
+
+def _children(pid: int) -> list[int]:
+    texts = (_read_text(path) for path in Path(f"/proc/{pid}/task").glob("*/children"))
+    with contextlib.suppress(OSError, ValueError):
+        return children_pids(texts)
+    return []
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        return b""
+
+
 @dataclass(frozen=True)
 class Measured:
-    """A finished command: exit code, output, wall time and peak resident memory."""
+    """A finished command: exit code, output, wall time, peak resident memory and CPU time."""
 
     returncode: int
     stdout: str
     wall_seconds: float
     peak_rss_mib: float
+    cpu: CpuTimes = NO_CPU
 
 
 def run_measured(
     command: Sequence[str], log: Path, *, timeout: float, env: Mapping[str, str] | None = None
 ) -> Measured:
-    """Run ``command`` to the end (killed after ``timeout`` s), polling its peak RSS (VmHWM) meanwhile.
+    """Run ``command`` to the end (killed after ``timeout`` s), polling its peak RSS (VmHWM) and the CPU
+    time of it and its children meanwhile.
 
     Not ``wait4()``'s ``ru_maxrss``: that counts the memory of this process at fork time too.
     """
@@ -118,22 +221,24 @@ def run_measured(
             stderr=errors,
             start_new_session=True,
         )
+        cpu = CpuWatch(proc.pid)
         try:
-            peak = _watch_peak(proc, started + timeout)
+            peak = _watch_peak(proc, started + timeout, cpu)
         finally:
             stop(proc)
         wall = time.perf_counter() - started
-    return Measured(proc.returncode, out.read_text(errors="replace"), wall, peak)
+    return Measured(proc.returncode, out.read_text(errors="replace"), wall, peak, cpu.times())
 
 
-def _watch_peak(proc: subprocess.Popen[bytes], deadline: float) -> float:
-    """Poll VmHWM (it only grows) until the process exits; return it in MiB."""
+def _watch_peak(proc: subprocess.Popen[bytes], deadline: float, cpu: CpuWatch) -> float:
+    """Poll VmHWM (it only grows) and the CPU times until the process exits; return the peak in MiB."""
     peak = 0.0
     while proc.poll() is None:
         if time.perf_counter() > deadline:
             _signal_group(proc.pid, signal.SIGKILL)
             break
         peak = max(peak, memory.peak_rss_mib(proc.pid))
+        cpu.sample()
         time.sleep(0.02)
     return peak
 

@@ -22,6 +22,7 @@ SECTION_ORDER = (
     "validator",
     "ingest",
     "profile-ingest",
+    "growth",
     "http-single",
     "profile-http-validate",
     "profile-http-ingest",
@@ -36,7 +37,7 @@ _COLUMNS = ("metric", "median", "min - max", "unit", "target", "verdict", "peak 
 
 def number(value: float, unit: str) -> str:
     """``value`` written for ``unit``: rates as integers with separators, times and ratios with decimals."""
-    if unit in ("events/s", "req/s"):
+    if unit in ("events/s", "req/s", "B"):
         return f"{value:,.0f}"
     if unit in ("x", "MiB/min", "ms"):
         return f"{value:.2f}"
