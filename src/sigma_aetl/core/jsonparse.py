@@ -94,7 +94,7 @@ def _guard(raw: bytes, text: str, value: Any, limits: Limits) -> Parsed | FieldE
             constraint=f"depth <= {limits.max_depth}",
         )
     keys, numbers = _shape(value)
-    if not _keys_unique_by_count(text, keys) and _count_key_tokens(text) != keys:
+    if not keys_unique_by_count(text, keys) and _count_key_tokens(text) != keys:
         return _duplicate_key_error(text)
     # An integer orjson widened is a float of 19 digits or more, which may_be_inexact looks for too.
     if numbers and may_be_inexact(raw):
@@ -134,7 +134,7 @@ def _shape(value: Any) -> tuple[int, bool]:
     return keys, numbers
 
 
-def _keys_unique_by_count(text: str, keys: int) -> bool:
+def keys_unique_by_count(text: str, keys: int) -> bool:
     """A cheap, sound proof that no object repeats a key; False means "not proven", not "repeated".
 
     Without JSON whitespace right after a quote, every key token ends in ``":`` , so ``text.count('":')``

@@ -12,6 +12,7 @@ from sigma_aetl.core.canonical import canonical
 from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import Decision, FieldError, LocPart
 from sigma_aetl.core.explain import explain_expected, format_path, json_type_phrase, show
+from sigma_aetl.core.fastpass import flat_parsed
 from sigma_aetl.core.jsonparse import Limits, parse
 from sigma_aetl.core.numbers import counts_in, inexact_error
 from sigma_aetl.core.rules import Rule
@@ -33,7 +34,7 @@ def validate_noting(
 ) -> tuple[Decision, tuple[str, ...]]:
     """The decision, and the undeclared top-level fields it ignored (sorted; only a contract whose
     ``unknown_fields`` is ``ignore`` ignores any: they are left out of the record, never kept unchecked)."""
-    parsed = parse(raw, limits)
+    parsed = flat_parsed(raw, limits) or parse(raw, limits)  # the flat object's parse, else today's
     if isinstance(parsed, FieldError):
         return failed([parsed], contract), ()
     if not isinstance(parsed.value, dict):
