@@ -24,7 +24,13 @@ import orjson
 from bench.classes import CAUSES, KINDS, PATHS, REPEATS, timed
 from bench.context import Context
 from bench.stats import Figure, PartResult, Row, Target
-from sigma_aetl.core.analytics import AnalyticsWindow, FailureAnalyticsQuery, stale_versions
+from sigma_aetl.core.analytics import (
+    AnalyticsWindow,
+    Bucket,
+    FailureAnalyticsQuery,
+    FailureGroup,
+    stale_versions,
+)
 from sigma_aetl.stores.base import micros
 from sigma_aetl.stores.rollups import Rollup
 from sigma_aetl.stores.sqlite import SqliteStore, rollup_migration, rollups
@@ -138,19 +144,20 @@ def _class_row(kind: int, first_us: int, count: int) -> tuple[object, ...]:
 
 def calls() -> list[tuple[str, Callable[[SqliteStore], object]]]:
     """Each endpoint's store call: the default window (the last 24 hours, by hour) and the whole week."""
-    day = {"since": END - timedelta(hours=24), "until": END}
-    week = {"since": START, "until": END}
+    day = (END - timedelta(hours=24), END)
+    week = (START, END)
     released = {"shipment": [1, 2], "order": [1]}
 
     def failures(
-        group: str, window: dict[str, datetime], bucket: str = "hour"
+        group: FailureGroup, window: tuple[datetime, datetime], bucket: Bucket = "hour"
     ) -> Callable[[SqliteStore], object]:
-        query = FailureAnalyticsQuery(group_by=group, bucket=bucket, **window)  # type: ignore[arg-type]
+        since, until = window
+        query = FailureAnalyticsQuery(group_by=group, bucket=bucket, since=since, until=until)
         return lambda store: store.failure_analytics(query)
 
-    traffic_day = AnalyticsWindow(**day)  # type: ignore[arg-type]
-    traffic_week = AnalyticsWindow(bucket="hour", **week)  # type: ignore[arg-type]
-    stale_week = AnalyticsWindow(bucket="day", **week)  # type: ignore[arg-type]
+    traffic_day = AnalyticsWindow(since=day[0], until=day[1])
+    traffic_week = AnalyticsWindow(since=week[0], until=week[1], bucket="hour")
+    stale_week = AnalyticsWindow(since=week[0], until=week[1], bucket="day")
     return [
         ("failures by root_cause, 24 h by hour (default)", failures("root_cause", day)),
         ("failures by field, 24 h by hour", failures("field", day)),
