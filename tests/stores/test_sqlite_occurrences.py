@@ -69,6 +69,14 @@ def old_store(db: Path, stored: FailureRecord) -> None:
     conn.close()
 
 
+def an_old_store(tmp_path: Path) -> tuple[Path, FailureRecord]:
+    """The path of an old-layout store (see :func:`old_store`) in ``tmp_path``, and the failure it holds."""
+    db = tmp_path / "old.db"
+    first = replace(raw_failure(), identified_by=None)
+    old_store(db, first)
+    return db, first
+
+
 def columns(db: Path) -> list[str]:
     """The failure table's columns, in order."""
     with sqlite3.connect(db) as conn:
@@ -80,9 +88,7 @@ def columns(db: Path) -> list[str]:
 def test_an_old_store_gains_the_occurrence_columns_and_counts_on(tmp_path: Path) -> None:
     """A store made before occurrences opens, gains their columns, reads its failures as seen once, and
     counts a new arrival of one from its own first arrival."""
-    db = tmp_path / "old.db"
-    first = replace(raw_failure(), identified_by=None)
-    old_store(db, first)
+    db, first = an_old_store(tmp_path)
     store = open_store(f"sqlite:///{db}")
     try:
         assert columns(db)[-5:] == ["occurrences", "first_seen", "last_seen", "latest", "class_id"]
@@ -105,9 +111,7 @@ def test_an_old_store_gains_the_occurrence_columns_and_counts_on(tmp_path: Path)
 
 def test_an_old_store_opened_read_only_is_read_as_it_is(tmp_path: Path) -> None:
     """Opened read-only, a store made before occurrences is left as it is; its failures read as seen once."""
-    db = tmp_path / "old.db"
-    first = replace(raw_failure(), identified_by=None)
-    old_store(db, first)
+    db, first = an_old_store(tmp_path)
     reader = open_store(f"sqlite:///{db}", read_only=True)
     try:
         stored = reader.get_failure(first.failure_id)
@@ -159,9 +163,7 @@ def test_a_purge_deletes_the_field_index_rows(tmp_path: Path, writer: WriterMode
 def test_an_old_store_moves_its_field_index_to_failure_rowids(tmp_path: Path) -> None:
     """Opened for writing, a store with the id-keyed field index moves it to rowid keys once; the field
     filter still finds the old failure, and finds a new one beside it."""
-    db = tmp_path / "old.db"
-    first = replace(raw_failure(), identified_by=None)
-    old_store(db, first)
+    db, first = an_old_store(tmp_path)
     store = open_store(f"sqlite:///{db}")
     try:
         store.write([], [failure("N", path="priority")])
@@ -176,9 +178,7 @@ def test_an_old_store_moves_its_field_index_to_failure_rowids(tmp_path: Path) ->
 
 def test_an_old_store_opened_read_only_filters_by_field_through_its_old_index(tmp_path: Path) -> None:
     """Opened read-only, a store with the id-keyed field index keeps it, and the field filter reads it."""
-    db = tmp_path / "old.db"
-    first = replace(raw_failure(), identified_by=None)
-    old_store(db, first)
+    db, first = an_old_store(tmp_path)
     reader = open_store(f"sqlite:///{db}", read_only=True)
     try:
         found = reader.query_failures(FailureQuery(field="priority"))
