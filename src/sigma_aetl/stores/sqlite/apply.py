@@ -6,23 +6,21 @@ stored, and keeps the class tables and roll-ups, all inside the caller's transac
 """
 
 import sqlite3
-from typing import Any
 
 from sigma_aetl.core import serial
 from sigma_aetl.core.records import MAX_LATEST, Arrival
 from sigma_aetl.stores.sqlite import classes, paths, rollups
+from sigma_aetl.stores.sqlite.lookups import by_ids
 from sigma_aetl.stores.sqlite.rows import Existing, Row, Rows, lines
-
-_CHUNK = 500  # ids per IN (...) lookup, well under SQLite's bound-parameter limit
 
 
 def apply(conn: sqlite3.Connection, rows: Rows) -> Existing:
     """Insert every row whose id is not stored yet; return what was already there. Call in a transaction."""
     records: dict[str, str] = dict(
-        _lookup(conn, "SELECT record_id, content_hash FROM records", "record_id", rows.records)
+        by_ids(conn, "SELECT record_id, content_hash FROM records", "record_id", rows.records)
     )
     failures = {
-        row[0] for row in _lookup(conn, "SELECT failure_id FROM failures", "failure_id", rows.failures)
+        row[0] for row in by_ids(conn, "SELECT failure_id FROM failures", "failure_id", rows.failures)
     }
     # first, in the same transaction: no reader sees a record without the headers it names
     conn.executemany("INSERT OR IGNORE INTO request_headers VALUES (?, ?)", rows.headers)
@@ -64,7 +62,7 @@ def _count_again(conn: sqlite3.Connection, counted: list[Row], written: list[Row
     repeats of the stored row's own arrival)."""
     if not counted:
         return
-    stored = dict(_lookup(conn, "SELECT failure_id, latest FROM failures", "failure_id", counted))
+    stored = dict(by_ids(conn, "SELECT failure_id, latest FROM failures", "failure_id", counted))
     documents = {row[0]: row[7] for row in written} if any(row[4] is None for row in counted) else {}
     updates = []
     for failure_id, count, first_us, last_us, latest in counted:
@@ -84,12 +82,3 @@ def _elements(lines: bytes) -> list[bytes]:
     """The exact JSON of each arrival in a stored ``latest`` column (one per line: compact JSON never holds
     a newline byte, so splitting needs no parsing, and nothing is re-encoded)."""
     return lines.split(b"\n")
-
-
-def _lookup(conn: sqlite3.Connection, select: str, column: str, rows: list[Row]) -> list[tuple[Any, ...]]:
-    found: list[tuple[Any, ...]] = []
-    for start in range(0, len(rows), _CHUNK):
-        chunk = [row[0] for row in rows[start : start + _CHUNK]]
-        marks = ",".join("?" * len(chunk))
-        found.extend(conn.execute(f"{select} WHERE {column} IN ({marks})", chunk).fetchall())
-    return found

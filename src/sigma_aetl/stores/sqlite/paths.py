@@ -9,6 +9,7 @@ read-only before that is read through its old table (:func:`field_clause`).
 
 import sqlite3
 
+from sigma_aetl.stores.sqlite.lookups import by_ids
 from sigma_aetl.stores.sqlite.transactions import transaction
 
 SCHEMA = """
@@ -57,13 +58,7 @@ def insert(conn: sqlite3.Connection, fields: list[tuple[str, str]], fresh: list[
     if last_id == fresh[-1][0]:
         rowid = {row[0]: last - len(fresh) + 1 + index for index, row in enumerate(fresh)}
     else:
-        ids = sorted({failure_id for _, failure_id in fields})
-        rowid = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            select = f"SELECT failure_id, rowid FROM failures WHERE failure_id IN ({marks})"
-            rowid.update(conn.execute(select, chunk).fetchall())
+        rowid = dict(by_ids(conn, "SELECT failure_id, rowid FROM failures", "failure_id", fresh))
     conn.executemany("INSERT OR IGNORE INTO failure_paths VALUES (?, ?)", [(p, rowid[f]) for p, f in fields])
 
 
