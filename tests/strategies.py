@@ -271,3 +271,36 @@ def with_more_digits(number: float) -> str:
     no 64-bit float holds (a float's shortest text has at most 17 significant digits)."""
     shortest = Decimal(repr(number))
     return format(shortest + shortest.copy_abs().scaleb(-25) * Decimal("1.1"), "E")
+
+
+shipments_near_valid = st.builds(
+    lambda shipment, extra, drop: {
+        **{key: item for key, item in shipment.items() if key != drop},
+        **extra,
+    },
+    valid_shipments,
+    st.dictionaries(
+        st.sampled_from(["weight_kg", "priority", "note", "shipment_id"]), json_values, max_size=2
+    ),
+    st.sampled_from([None, "priority", "destination"]),
+)
+
+
+@st.composite
+def event_payloads(draw: st.DrawFn) -> bytes:
+    """Valid, near-valid and hostile payloads, compact or spaced, sometimes with a repeated key or a BOM."""
+    value: dict[str, Any] = draw(
+        st.one_of(valid_shipments, shipments_near_valid, valid_orders, json_objects, st.just({}))
+    )
+    raw = draw(st.one_of(st.just(dumps(value)), serialised(value)))
+    twist = draw(st.sampled_from(["", "", "repeat", "bom", "bytes", "text"]))
+    if twist == "repeat" and value:
+        key = next(iter(value))
+        raw = raw[:-1] + b"," + dumps({key: value[key]})[1:]
+    elif twist == "bom":
+        raw = "\ufeff".encode() + raw
+    elif twist == "bytes":
+        raw = raw[:-1] + draw(st.sampled_from([b"\xff}", b"\xc3}", b"1e400}", b"}}", b"]"]))
+    elif twist == "text":
+        raw = draw(json_ish_text).encode("utf-8", "surrogatepass")
+    return raw

@@ -20,15 +20,7 @@ from sigma_aetl.core.jsonparse import Limits, parse
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord, build_record
 from sigma_aetl.core.validator import DEFAULT_LIMITS, validate_noting
 from sigma_aetl.stores.sqlite.rows import Rows, rows_of
-from strategies import (
-    dumps,
-    json_ish_text,
-    json_objects,
-    json_values,
-    serialised,
-    valid_orders,
-    valid_shipments,
-)
+from strategies import dumps, event_payloads
 
 many = settings(max_examples=300, deadline=None)
 _SHIPMENT = load_file(REPO_CONTRACTS / "shipment" / "v1.py", REPO_CONTRACTS)
@@ -36,38 +28,6 @@ _COMPAT = load_file(REPO_CONTRACTS / "shipment_compat" / "v1.py", REPO_CONTRACTS
 CONTRACTS = [_SHIPMENT, shipment_twin(_SHIPMENT), _COMPAT, order_contract(), order_twin()]
 _AT = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 limits = st.sampled_from([DEFAULT_LIMITS, Limits(max_bytes=40), Limits(max_depth=0), Limits(max_depth=1)])
-
-shipments_near_valid = st.builds(
-    lambda shipment, extra, drop: {
-        **{key: item for key, item in shipment.items() if key != drop},
-        **extra,
-    },
-    valid_shipments,
-    st.dictionaries(
-        st.sampled_from(["weight_kg", "priority", "note", "shipment_id"]), json_values, max_size=2
-    ),
-    st.sampled_from([None, "priority", "destination"]),
-)
-
-
-@st.composite
-def payloads(draw: st.DrawFn) -> bytes:
-    """Valid, near-valid and hostile payloads, compact or spaced, sometimes with a repeated key or a BOM."""
-    value: dict[str, Any] = draw(
-        st.one_of(valid_shipments, shipments_near_valid, valid_orders, json_objects, st.just({}))
-    )
-    raw = draw(st.one_of(st.just(dumps(value)), serialised(value)))
-    twist = draw(st.sampled_from(["", "", "repeat", "bom", "bytes", "text"]))
-    if twist == "repeat" and value:
-        key = next(iter(value))
-        raw = raw[:-1] + b"," + dumps({key: value[key]})[1:]
-    elif twist == "bom":
-        raw = "\ufeff".encode() + raw
-    elif twist == "bytes":
-        raw = raw[:-1] + draw(st.sampled_from([b"\xff}", b"\xc3}", b"1e400}", b"}}", b"]"]))
-    elif twist == "text":
-        raw = draw(json_ish_text).encode("utf-8", "surrogatepass")
-    return raw
 
 
 @contextmanager
@@ -96,7 +56,7 @@ def rows(record: AcceptedRecord | FailureRecord) -> Rows:
 
 
 @many
-@given(payloads(), limits)
+@given(event_payloads(), limits)
 def test_flat_parsed_gives_what_parse_gives(raw: bytes, bounds: Limits) -> None:
     """Wherever the compiled pass's parse answers, it answers exactly what today's parse does."""
     fast = flat_parsed(raw, bounds)
@@ -124,7 +84,7 @@ def test_the_common_event_takes_the_compiled_pass(shipment: dict[str, Any]) -> N
 
 
 @many
-@given(payloads(), st.sampled_from(CONTRACTS), limits)
+@given(event_payloads(), st.sampled_from(CONTRACTS), limits)
 def test_decisions_records_and_rows_are_todays(raw: bytes, contract: Contract, bounds: Limits) -> None:
     """Decisions, ignored fields, records, failure records and Rows are today's, for both backends."""
     new = validate_noting(contract, raw, bounds)

@@ -13,7 +13,7 @@ from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import Decision, FieldError, LocPart
 from sigma_aetl.core.explain import explain_expected, format_path, json_type_phrase, show
 from sigma_aetl.core.fastpass import flat_parsed
-from sigma_aetl.core.jsonparse import Limits, parse
+from sigma_aetl.core.jsonparse import Limits, Parsed, parse
 from sigma_aetl.core.numbers import counts_in, inexact_error
 from sigma_aetl.core.rules import Rule
 from sigma_aetl.core.taxonomy import STAGE_OF, RootCause, Stage, primary
@@ -24,17 +24,21 @@ _NONE: tuple[frozenset[Loc], frozenset[Loc]] = (frozenset(), frozenset())
 _NOTHING_IGNORED: tuple[str, ...] = ()
 
 
-def validate(contract: Contract, raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Decision:
-    """Decide whether ``raw`` satisfies ``contract``."""
-    return validate_noting(contract, raw, limits)[0]
+def validate(
+    contract: Contract, raw: bytes, limits: Limits = DEFAULT_LIMITS, given: Parsed | None = None
+) -> Decision:
+    """Decide whether ``raw`` satisfies ``contract``; ``given``: ``raw`` as the compiled pass already
+    parsed it (:mod:`sigma_aetl.core.compiled`), so it is not parsed twice."""
+    return validate_noting(contract, raw, limits, given)[0]
 
 
 def validate_noting(
-    contract: Contract, raw: bytes, limits: Limits = DEFAULT_LIMITS
+    contract: Contract, raw: bytes, limits: Limits = DEFAULT_LIMITS, given: Parsed | None = None
 ) -> tuple[Decision, tuple[str, ...]]:
     """The decision, and the undeclared top-level fields it ignored (sorted; only a contract whose
-    ``unknown_fields`` is ``ignore`` ignores any: they are left out of the record, never kept unchecked)."""
-    parsed = flat_parsed(raw, limits) or parse(raw, limits)  # the flat object's parse, else today's
+    ``unknown_fields`` is ``ignore`` ignores any: they are left out of the record, never kept unchecked).
+    ``given`` is ``raw`` as already parsed, if it was."""
+    parsed = given or flat_parsed(raw, limits) or parse(raw, limits)  # the flat object's parse, else today's
     if isinstance(parsed, FieldError):
         return failed([parsed], contract), ()
     if not isinstance(parsed.value, dict):
