@@ -6,36 +6,40 @@ the raw payload, decoding the bytes a second time). For the common event, a flat
 accepts, :func:`accepted` does the same work once and builds only the record: the flat parse
 (:func:`~sigma_aetl.core.fastpass.flat_parsed`), the schema check, the rules, then the record from the
 text it already decoded. It builds exactly the record today's path builds (tests/core/test_compiled.py
-proves it with Hypothesis payloads on both backends); an event it cannot prove flat, or one that fails,
-goes back to today's path, which decides and explains it as before.
+proves it with Hypothesis payloads on both backends). A flat event that fails is judged by the
+validator from the same parse and check (:func:`~sigma_aetl.core.validator.judged`); one it cannot prove
+flat goes back to today's path, which decides it as before.
 """
 
 from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
 from sigma_aetl.core.contract import Contract
+from sigma_aetl.core.decision import Decision
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.fastpass import flat_parsed
 from sigma_aetl.core.ids import record_id
-from sigma_aetl.core.jsonparse import Limits, Parsed
+from sigma_aetl.core.jsonparse import Limits
 from sigma_aetl.core.records import AcceptedRecord, RawPayload
+from sigma_aetl.core.validator import judged
 
 
-def accepted(contract: Contract, envelope: Envelope, limits: Limits) -> AcceptedRecord | Parsed | None:
+def accepted(contract: Contract, envelope: Envelope, limits: Limits) -> AcceptedRecord | Decision | None:
     """The record ``build_record(envelope, validate(contract, envelope.raw, limits), contract)`` gives
-    when ``envelope`` (whole, not truncated) is a flat object ``contract`` accepts as it is. The flat
-    parse when the schema or a rule finds an error: decide with it (``validate(..., given=parsed)``) so
-    it is not parsed twice; the event fails, or passes without its unknown fields under a contract that
-    ignores them. None when it is not a flat object the compiled parse can read: decide as usual."""
+    when ``envelope`` (whole, not truncated) is a flat object ``contract`` accepts as it is. When the
+    schema or a rule finds an error, the decision ``validate`` gives, from this one parse and check (the
+    event fails, or passes without its unknown fields under a contract that ignores them). None when it
+    is not a flat object the compiled parse can read: decide it the usual way."""
     raw = envelope.raw
     parsed = flat_parsed(raw, limits)
     if parsed is None:
         return None
     value = parsed.value
-    if contract.check(parsed.text, value):
-        return parsed
+    errors = contract.check(parsed.text, value)
+    if errors:
+        return judged(contract, parsed, errors)[0]
     kinds = contract.rule_kinds
     for rule in contract.rules:
         if rule.violations(value, kinds):
-            return parsed
+            return judged(contract, parsed, errors)[0]  # every rule's errors, as the validator finds them
     data = dict(sorted(value.items()))  # flat: the canonical form is its keys in order
     identity = [data.get(field) for field in contract.identity] if contract.identity else [data]
     return AcceptedRecord(

@@ -24,26 +24,28 @@ _NONE: tuple[frozenset[Loc], frozenset[Loc]] = (frozenset(), frozenset())
 _NOTHING_IGNORED: tuple[str, ...] = ()
 
 
-def validate(
-    contract: Contract, raw: bytes, limits: Limits = DEFAULT_LIMITS, given: Parsed | None = None
-) -> Decision:
-    """Decide whether ``raw`` satisfies ``contract``; ``given``: ``raw`` as the compiled pass already
-    parsed it (:mod:`sigma_aetl.core.compiled`), so it is not parsed twice."""
-    return validate_noting(contract, raw, limits, given)[0]
+def validate(contract: Contract, raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Decision:
+    """Decide whether ``raw`` satisfies ``contract``."""
+    return validate_noting(contract, raw, limits)[0]
 
 
 def validate_noting(
-    contract: Contract, raw: bytes, limits: Limits = DEFAULT_LIMITS, given: Parsed | None = None
+    contract: Contract, raw: bytes, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[Decision, tuple[str, ...]]:
     """The decision, and the undeclared top-level fields it ignored (sorted; only a contract whose
-    ``unknown_fields`` is ``ignore`` ignores any: they are left out of the record, never kept unchecked).
-    ``given`` is ``raw`` as already parsed, if it was."""
-    parsed = given or flat_parsed(raw, limits) or parse(raw, limits)  # the flat object's parse, else today's
+    ``unknown_fields`` is ``ignore`` ignores any: they are left out of the record, never kept unchecked)."""
+    parsed = flat_parsed(raw, limits) or parse(raw, limits)  # the flat object's parse, else today's
     if isinstance(parsed, FieldError):
         return failed([parsed], contract), ()
     if not isinstance(parsed.value, dict):
         return failed([not_an_object(parsed.value)], contract), ()
-    errors = contract.check(parsed.text, parsed.value)
+    return judged(contract, parsed, contract.check(parsed.text, parsed.value))
+
+
+def judged(contract: Contract, parsed: Parsed, errors: list[FieldError]) -> tuple[Decision, tuple[str, ...]]:
+    """:func:`validate_noting`'s answer for a parsed object whose schema stage found ``errors``: its
+    numbers and business rules judged next (the compiled pass, which checked the schema, comes here with
+    an event it cannot accept as it is). ``errors`` is extended, not copied."""
     if parsed.inexact:  # found at parse, so the same for every backend
         errors.extend(inexact_error(n) for n in parsed.inexact if counts_in(n, contract.json_schema))
     data, ignored = parsed.value, _NOTHING_IGNORED

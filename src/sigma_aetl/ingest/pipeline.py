@@ -250,7 +250,7 @@ class Pipeline:
         fast = accepted(routed, envelope, self.limits)  # the compiled pass: a valid flat event's record
         if isinstance(fast, AcceptedRecord):
             return _Item(envelope, routed, fast)
-        decision = validate(routed, envelope.raw, self.limits, fast)  # it failed, or it is not flat
+        decision = validate(routed, envelope.raw, self.limits) if fast is None else fast  # not flat; failed
         return _Item(envelope, routed, build_record(envelope, decision, routed))
 
     def _too_large(self, envelope: Envelope, size: int, registry: Registry) -> FailureRecord:
