@@ -11,14 +11,13 @@ validator from the same parse and check (:func:`~sigma_aetl.core.validator.judge
 flat goes back to today's path, which decides it as before.
 """
 
-from sigma_aetl.core.canonical import canonical_bytes, sha256_hex
+from sigma_aetl.core.canonical import sha256_hex
 from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import Decision
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.fastpass import flat_parsed
-from sigma_aetl.core.ids import record_id
 from sigma_aetl.core.jsonparse import Limits
-from sigma_aetl.core.records import AcceptedRecord, RawPayload
+from sigma_aetl.core.records import AcceptedRecord, RawPayload, accepted_record
 from sigma_aetl.core.validator import judged
 
 
@@ -41,15 +40,5 @@ def accepted(contract: Contract, envelope: Envelope, limits: Limits) -> Accepted
         if rule.violations(value, kinds):
             return judged(contract, parsed, errors)[0]  # every rule's errors, as the validator finds them
     data = dict(sorted(value.items()))  # flat: the canonical form is its keys in order
-    identity = [data.get(field) for field in contract.identity] if contract.identity else [data]
-    return AcceptedRecord(
-        record_id(contract.name, contract.version, identity),
-        contract.name,
-        contract.version,
-        contract.fingerprint,
-        data,
-        sha256_hex(canonical_bytes(data)),
-        RawPayload("utf-8", parsed.text, len(raw), sha256_hex(raw)),  # the text is the bytes, decoded once
-        envelope.received_at,
-        envelope.source,
-    )
+    payload = RawPayload("utf-8", parsed.text, len(raw), sha256_hex(raw))  # the text is the bytes, decoded
+    return accepted_record(envelope, data, contract, payload)

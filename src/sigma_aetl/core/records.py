@@ -222,8 +222,11 @@ def build_record(envelope: Envelope, decision: Decision, contract: Contract | No
     return failure_record(envelope, decision)
 
 
-def accepted_record(envelope: Envelope, data: dict[str, Any], contract: Contract) -> AcceptedRecord:
-    """An accepted record; its id comes from the contract's identity fields, or the whole data without any."""
+def accepted_record(
+    envelope: Envelope, data: dict[str, Any], contract: Contract, raw: RawPayload | None = None
+) -> AcceptedRecord:
+    """An accepted record; its id comes from the contract's identity fields, or the whole data without any.
+    ``raw`` is the envelope's payload when the caller already made it (else it is made here)."""
     identity = [data.get(field) for field in contract.identity] if contract.identity else [data]
     return AcceptedRecord(
         record_id(contract.name, contract.version, identity),
@@ -232,7 +235,7 @@ def accepted_record(envelope: Envelope, data: dict[str, Any], contract: Contract
         contract.fingerprint,
         data,
         sha256_hex(canonical_bytes(data)),
-        RawPayload.of(envelope.raw),
+        RawPayload.of(envelope.raw) if raw is None else raw,
         envelope.received_at,
         envelope.source,
     )
