@@ -22,6 +22,7 @@ from bench import (
     kafka,
     machine,
     profile,
+    records,
     replay,
     report,
     soak,
@@ -34,6 +35,7 @@ from bench.stats import PartResult
 
 PARTS: dict[str, Callable[[Context], PartResult]] = {
     "validator": validator.run,
+    "records": records.run,
     "ingest": ingest.run,
     "growth": growth.run,
     "http-single": http_single.run,
@@ -55,8 +57,8 @@ PROFILE_OF_MISS = {
 """Profiles ``all`` records when a part misses a target."""
 
 EPILOG = """\
-parts: validator, ingest, growth, http-single, http-batch, kafka, memory (= soak), audit, classes, analytics,
-       advisor, replay, profile TARGET...
+parts: validator, records, ingest, growth, http-single, http-batch, kafka, memory (= soak), audit, classes,
+       analytics, advisor, replay, profile TARGET...
        (profile targets: ingest, http-ingest, http-validate, http-batch). No part, or "all", runs every
        part and then profiles the parts that miss a target.
 examples:

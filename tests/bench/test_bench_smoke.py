@@ -23,18 +23,18 @@ TINY = [
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
-    """Run the validator, ingest and http-single parts once; return the JSON figures and the Markdown."""
+    """Run the validator, records, ingest and http-single parts once; return the figures and the Markdown."""
     out = tmp_path_factory.mktemp("bench")
     report = out / "benchmarks.md"
     report.write_text(f"# Benchmarks\n\n{HAND_WRITTEN}\n\n{STALE}\n")
-    command = [sys.executable, "-m", "bench", "validator", "ingest", "http-single", *TINY]
+    command = [sys.executable, "-m", "bench", "validator", "records", "ingest", "http-single", *TINY]
     command += ["--output", str(report), "--json", str(out / "figures.json"), "--workdir", str(out / "work")]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads((out / "figures.json").read_text()), report.read_text()
 
 
-@pytest.mark.parametrize("part", ["validator", "ingest", "http-single"])
+@pytest.mark.parametrize("part", ["validator", "records", "ingest", "http-single"])
 def test_every_figure_is_a_positive_number(smoke: tuple[dict[str, Any], str], part: str) -> None:
     """Each part of the smoke run reports a positive median for every row (CPU per event: a number, which
     a few hundred events can leave below the start-up run's noise)."""
@@ -50,9 +50,9 @@ def test_every_figure_is_a_positive_number(smoke: tuple[dict[str, Any], str], pa
 def test_the_report_gets_a_table_per_part(smoke: tuple[dict[str, Any], str]) -> None:
     """The Markdown report gets the machine section and one table per part, with targets judged."""
     _, markdown = smoke
-    for section in ("machine", "validator", "ingest", "http-single"):
+    for section in ("machine", "validator", "records", "ingest", "http-single"):
         assert f"<!-- bench:{section} -->" in markdown
-    assert markdown.count("| metric | median |") == 3
+    assert markdown.count("| metric | median |") == 4
     assert "PASS" in markdown or "MISS" in markdown
 
 

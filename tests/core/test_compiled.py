@@ -136,7 +136,7 @@ def todays_path() -> Iterator[None]:
     """Today's path: the validator without the flat parse, and the pipeline without the compiled pass."""
     with (
         mock.patch("sigma_aetl.core.validator.flat_parsed", return_value=None),
-        mock.patch("sigma_aetl.ingest.pipeline.accepted", return_value=None),
+        mock.patch("sigma_aetl.core.compiled.accepted", return_value=None),
     ):
         yield
 

@@ -16,9 +16,21 @@ from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import Decision
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.fastpass import flat_parsed
-from sigma_aetl.core.jsonparse import Limits
-from sigma_aetl.core.records import AcceptedRecord, RawPayload, accepted_record
-from sigma_aetl.core.validator import judged
+from sigma_aetl.core.jsonparse import Limits, parse
+from sigma_aetl.core.records import AcceptedRecord, RawPayload, StoredRecord, accepted_record, build_record
+from sigma_aetl.core.validator import decided, failed, judged, rule_errors
+
+
+def record_of(contract: Contract, envelope: Envelope, limits: Limits) -> StoredRecord:
+    """The record to store for ``envelope`` (whole, not truncated), routed to ``contract``: the compiled
+    pass's, else the one ``validate`` and ``build_record`` give (the same, made without a second try of
+    the flat parse)."""
+    fast = accepted(contract, envelope, limits)
+    if isinstance(fast, AcceptedRecord):
+        return fast
+    if fast is None:  # not flat: the full parse, without trying the flat one again
+        fast = decided(contract, parse(envelope.raw, limits))[0]
+    return build_record(envelope, fast, contract)
 
 
 def accepted(contract: Contract, envelope: Envelope, limits: Limits) -> AcceptedRecord | Decision | None:
@@ -35,10 +47,9 @@ def accepted(contract: Contract, envelope: Envelope, limits: Limits) -> Accepted
     errors = contract.check(parsed.text, value)
     if errors:
         return judged(contract, parsed, errors)[0]
-    kinds = contract.rule_kinds
-    for rule in contract.rules:
-        if rule.violations(value, kinds):
-            return judged(contract, parsed, errors)[0]  # every rule's errors, as the validator finds them
+    broken = rule_errors(contract.rules, value, kinds=contract.rule_kinds)
+    if broken:  # what judged finds without schema errors (a flat parse holds no inexact number)
+        return failed(broken, contract)
     data = dict(sorted(value.items()))  # flat: the canonical form is its keys in order
     payload = RawPayload("utf-8", parsed.text, len(raw), sha256_hex(raw))  # the text is the bytes, decoded
     return accepted_record(envelope, data, contract, payload)

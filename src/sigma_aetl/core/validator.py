@@ -34,7 +34,11 @@ def validate_noting(
 ) -> tuple[Decision, tuple[str, ...]]:
     """The decision, and the undeclared top-level fields it ignored (sorted; only a contract whose
     ``unknown_fields`` is ``ignore`` ignores any: they are left out of the record, never kept unchecked)."""
-    parsed = flat_parsed(raw, limits) or parse(raw, limits)  # the flat object's parse, else today's
+    return decided(contract, flat_parsed(raw, limits) or parse(raw, limits))  # the flat parse, else today's
+
+
+def decided(contract: Contract, parsed: Parsed | FieldError) -> tuple[Decision, tuple[str, ...]]:
+    """:func:`validate_noting`'s answer for the bytes that gave ``parsed`` (a parse or why there is none)."""
     if isinstance(parsed, FieldError):
         return failed([parsed], contract), ()
     if not isinstance(parsed.value, dict):

@@ -14,7 +14,7 @@ from typing import TypeGuard
 
 from sigma_aetl.contracts.registry import Registry
 from sigma_aetl.core.canonical import sha256_hex
-from sigma_aetl.core.compiled import accepted
+from sigma_aetl.core.compiled import record_of
 from sigma_aetl.core.contract import Contract
 from sigma_aetl.core.decision import Decision, FieldError
 from sigma_aetl.core.envelope import Envelope
@@ -247,11 +247,7 @@ class Pipeline:
         routed = registry.route(envelope.contract, envelope.version)
         if isinstance(routed, FieldError):
             return _Item(envelope, None, build_record(envelope, failed([routed]), None))
-        fast = accepted(routed, envelope, self.limits)  # the compiled pass: a valid flat event's record
-        if isinstance(fast, AcceptedRecord):
-            return _Item(envelope, routed, fast)
-        decision = validate(routed, envelope.raw, self.limits) if fast is None else fast  # not flat; failed
-        return _Item(envelope, routed, build_record(envelope, decision, routed))
+        return _Item(envelope, routed, record_of(routed, envelope, self.limits))  # compiled pass first
 
     def _too_large(self, envelope: Envelope, size: int, registry: Registry) -> FailureRecord:
         """The failure of an event its source read whole but kept only the first bytes of (a file line)."""
