@@ -21,8 +21,7 @@ from sigma_aetl.stores import analytics
 from sigma_aetl.stores.analytics import ClassInfo
 from sigma_aetl.stores.base import micros
 from sigma_aetl.stores.sqlite import class_queries
-
-_CHUNK = 500
+from sigma_aetl.stores.sqlite.lookups import by_keys
 
 
 def failures(conn: sqlite3.Connection, query: FailureAnalyticsQuery) -> FailureAnalytics:
@@ -79,14 +78,5 @@ def _where(window: AnalyticsWindow) -> tuple[str, list[Any]]:
 
 
 def _classes(conn: sqlite3.Connection, class_ids: list[str]) -> dict[str, ClassInfo]:
-    found: dict[str, ClassInfo] = {}
-    for start in range(0, len(class_ids), _CHUNK):
-        chunk = class_ids[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        rows = conn.execute(
-            "SELECT class_id, contract_ref, root_cause, errors FROM failure_classes "
-            f"WHERE class_id IN ({marks})",
-            chunk,
-        )
-        found.update({row[0]: ClassInfo.of(*row[1:]) for row in rows})
-    return found
+    select = "SELECT class_id, contract_ref, root_cause, errors FROM failure_classes"
+    return {row[0]: ClassInfo.of(*row[1:]) for row in by_keys(conn, select, "class_id", class_ids)}

@@ -20,6 +20,7 @@ import orjson
 
 from sigma_aetl.core.classes import MAX_SAMPLES
 from sigma_aetl.stores.classes import ActivityDelta, ClassDelta, ClassMeta, fields_of, merged_samples
+from sigma_aetl.stores.sqlite.lookups import by_keys
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS failure_classes (
@@ -62,7 +63,6 @@ CREATE TABLE IF NOT EXISTS producer_activity (
 """
 
 Row = tuple[Any, ...]
-_CHUNK = 500
 _UPSERT_CLASS = (
     "INSERT OR REPLACE INTO failure_classes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # merged in Python
 )
@@ -254,13 +254,7 @@ def _forget_one(conn: sqlite3.Connection, row: Row, delta: ClassDelta, ids: set[
 
 
 def _rows(conn: sqlite3.Connection, class_ids: list[str]) -> list[Row]:
-    found: list[Row] = []
-    for start in range(0, len(class_ids), _CHUNK):
-        chunk = class_ids[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        select = f"SELECT * FROM failure_classes WHERE class_id IN ({marks})"
-        found.extend(conn.execute(select, chunk).fetchall())
-    return found
+    return by_keys(conn, "SELECT * FROM failure_classes", "class_id", class_ids)
 
 
 def _json(samples: list[str]) -> str:

@@ -16,6 +16,7 @@ from typing import TypeVar
 from sigma_aetl.stores import metadata
 from sigma_aetl.stores.base import Lineage, Replayed, ReplayRun, ReplayWrite, Resolution, micros
 from sigma_aetl.stores.sqlite.apply import apply
+from sigma_aetl.stores.sqlite.lookups import by_keys
 from sigma_aetl.stores.sqlite.rows import rows_of
 
 T = TypeVar("T")
@@ -39,7 +40,6 @@ CREATE TABLE IF NOT EXISTS resolutions (
     PRIMARY KEY (failure_id, record_id)
 ) WITHOUT ROWID;
 """
-_CHUNK = 500  # ids per IN (...) lookup
 
 
 def write(conn: sqlite3.Connection, items: Sequence[Replayed], resolved_at: datetime) -> ReplayWrite:
@@ -68,14 +68,8 @@ def write(conn: sqlite3.Connection, items: Sequence[Replayed], resolved_at: date
 
 
 def _lineage_of(conn: sqlite3.Connection, record_ids: list[str]) -> dict[str, Lineage]:
-    found: dict[str, Lineage] = {}
-    for start in range(0, len(record_ids), _CHUNK):
-        chunk = record_ids[start : start + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        select = f"SELECT record_id, doc FROM lineage WHERE record_id IN ({marks})"
-        for rid, doc in conn.execute(select, chunk):
-            found[rid] = Lineage.model_validate_json(doc)
-    return found
+    rows = by_keys(conn, "SELECT record_id, doc FROM lineage", "record_id", record_ids)
+    return {rid: Lineage.model_validate_json(doc) for rid, doc in rows}
 
 
 def lineage(conn: sqlite3.Connection, record_id: str) -> Lineage | None:

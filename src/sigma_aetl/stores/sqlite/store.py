@@ -80,6 +80,7 @@ from sigma_aetl.stores.sqlite import (
     stream,
 )
 from sigma_aetl.stores.sqlite.apply import apply
+from sigma_aetl.stores.sqlite.lookups import by_keys
 from sigma_aetl.stores.sqlite.rows import Rows, report, rows_of
 from sigma_aetl.stores.sqlite.transactions import transaction
 from sigma_aetl.stores.sqlite.writer import WriterProcess
@@ -91,7 +92,6 @@ WriterMode = Literal["process", "inline", "none"]
 _WRITERS = ("process", "inline")
 """What a URL may ask for; ``none`` comes only from ``read_only``."""
 
-_CHUNK = 500  # keys per IN (...) lookup, well under SQLite's bound-parameter limit
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     record_id    TEXT PRIMARY KEY,
@@ -351,15 +351,9 @@ class SqliteStore:
 
     def _headers(self, keys: set[str]) -> dict[str, bytes]:
         """The stored request headers under ``keys`` (``stores/metadata.py``)."""
-        chosen = sorted(keys)
-        found: dict[str, bytes] = {}
+        select = "SELECT sha256, doc FROM request_headers"
         with translate_errors():
-            for start in range(0, len(chosen), _CHUNK):
-                chunk = chosen[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                select = f"SELECT sha256, doc FROM request_headers WHERE sha256 IN ({marks})"
-                found.update(self._reader().execute(select, chunk).fetchall())
-        return found
+            return dict(by_keys(self._reader(), select, "sha256", sorted(keys)))
 
     def stats(self) -> Stats:
         """Counts per contract version and per root cause, of failure records and of their arrivals."""
