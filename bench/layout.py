@@ -27,9 +27,12 @@ the pages, each commit wrote). Its cost counts in the transaction that triggered
 
 The CPU figures per size: the median and the mean over ``--transactions`` transactions (each one's CPU
 includes the merges it triggered), and the *amortised* cost: the mean of the transactions' own CPU (merges
-left out) plus, for each family (records, failures) and level ``k``, ``C / (n / s)``, where ``C`` is the CPU
-of the last merge into level ``k`` (its commit and checkpoint included), ``n`` the ids it moved in from
-level ``k - 1`` (every id written since the previous merge into ``k``) and ``s`` the family's ids per event.
+left out) plus, for each family ``f`` (records, failures) and level ``k``, ``s_f * ΣC / Σn``: ``C`` the CPU
+of a merge into level ``k`` (its commit and checkpoint included), ``n`` the ids it moved in from level
+``k - 1``, both summed over the merges into ``k`` of its last full cycle (between its last two merges into
+``k + 1``; all of them for a level never merged further), and ``s_f`` the family's ids per event. Each id
+reaches each level once, so this is what the merges cost per event in the long run (the merges during the
+fill count as well as those during the measure).
 
 Run: ``python -m bench.layout --sizes 0,1000000,5000000 --layouts product,lsm``.
 """
@@ -37,6 +40,7 @@ Run: ``python -m bench.layout --sizes 0,1000000,5000000 --layouts product,lsm``.
 import argparse
 import hashlib
 import os
+import re
 import resource
 import sqlite3
 import statistics
@@ -117,6 +121,8 @@ def open_store(path: Path, layout: str) -> sqlite3.Connection:
         ):
             conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON failures ({cols})")
     if layout == "lsm":
+        # this SQLite is built with SECURE_DELETE on: a dropped level's every page would be zeroed and written
+        conn.execute("PRAGMA secure_delete=FAST")
         lsm_schema(conn)
     return conn
 
@@ -126,7 +132,10 @@ def lsm_schema(conn: sqlite3.Connection) -> None:
     for table, key in FAMILIES:
         (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
         conn.execute(f"DROP TABLE {table}")  # empty: the store was just made
-        conn.execute(str(sql).replace(f"{key} TEXT PRIMARY KEY", f"{key} TEXT NOT NULL"))
+        keyless = re.sub(rf"{key}\s+TEXT PRIMARY KEY", f"{key} TEXT NOT NULL", str(sql))
+        if keyless == sql:
+            raise ValueError(f"no TEXT PRIMARY KEY {key} in {sql}")
+        conn.execute(keyless)
     conn.execute("CREATE INDEX records_version ON records (contract, version)")
     for name, cols in (
         ("failures_received", "received_at DESC"),
@@ -213,6 +222,7 @@ class Levels:
 
     first: int = 50_000
     fanout: int = 10
+    merge: str = "rewrite"
 
     def budget(self, level: int) -> int:
         """The most ids level ``level`` holds before it is merged into the next."""
@@ -322,10 +332,14 @@ def wal_frames(conn: sqlite3.Connection) -> int:
 
 
 def lsm_merge(conn: sqlite3.Connection) -> list[Merge]:
-    """Merge every level over its budget into the next, level 0 first, each merge a transaction of its own:
-    the next level is rewritten into a fresh table in key order, then dropped and the fresh one renamed,
-    and the merged level emptied, so a crash leaves the old levels or the new ones. Call outside a
-    transaction; returns the merges made (also kept in :data:`MERGES`)."""
+    """Merge every level over its budget into the next, level 0 first, each merge a transaction of its own
+    (so a crash leaves the old levels or the new ones, never both or neither); call outside a transaction.
+    Returns the merges made (also kept in :data:`MERGES`).
+
+    ``LEVELS.merge == "rewrite"``: the next level is rewritten with the merged one into a fresh table in key
+    order, the old one dropped and the fresh one renamed. ``"insert"``: the merged level's ids are inserted
+    into the next level in key order, in place (a missing or empty next level is the merged one, renamed).
+    Either way the merged level is emptied."""
     done: list[Merge] = []
     for family, _ in FAMILIES:
         level = 0
@@ -334,19 +348,12 @@ def lsm_merge(conn: sqlite3.Connection) -> list[Merge]:
             if sizes.get(level, 0) <= LEVELS.budget(level):
                 break
             c0, w0 = cpu(), time.perf_counter()
-            upper, lower, new = f"{family}_ids_{level}", f"{family}_ids_{level + 1}", f"{family}_ids_new"
+            upper, lower = f"{family}_ids_{level}", f"{family}_ids_{level + 1}"
             conn.execute("BEGIN IMMEDIATE")
-            conn.execute(_LEVEL_TABLE.format(name=new))
-            if level + 1 in sizes:
-                conn.execute(
-                    f"INSERT INTO {new} SELECT id, rid FROM {upper} "
-                    f"UNION ALL SELECT id, rid FROM {lower} ORDER BY id"
-                )
-                conn.execute(f"DROP TABLE {lower}")
+            if LEVELS.merge == "rewrite":
+                _rewrite(conn, family, upper, lower, level + 1 in sizes)
             else:
-                conn.execute(f"INSERT INTO {new} SELECT id, rid FROM {upper} ORDER BY id")
-            conn.execute(f"ALTER TABLE {new} RENAME TO {lower}")
-            conn.execute(f"DELETE FROM {upper}")
+                _insert_into(conn, upper, lower, level + 1 in sizes, sizes.get(level + 1, 0) > 0)
             total = sizes[level] + sizes.get(level + 1, 0)
             conn.execute("UPDATE lsm_levels SET ids = 0 WHERE family = ? AND level = ?", (family, level))
             conn.execute("INSERT OR REPLACE INTO lsm_levels VALUES (?, ?, ?)", (family, level + 1, total))
@@ -358,6 +365,35 @@ def lsm_merge(conn: sqlite3.Connection) -> list[Merge]:
             MERGES.append(merge)
             level += 1
     return done
+
+
+def _rewrite(conn: sqlite3.Connection, family: str, upper: str, lower: str, exists: bool) -> None:
+    """``upper`` and ``lower`` merged in key order into a fresh table that becomes ``lower``; ``upper``
+    emptied. In the caller's transaction."""
+    new = f"{family}_ids_new"
+    conn.execute(_LEVEL_TABLE.format(name=new))
+    if exists:
+        conn.execute(
+            f"INSERT INTO {new} SELECT id, rid FROM {upper} UNION ALL SELECT id, rid FROM {lower} ORDER BY id"
+        )
+        conn.execute(f"DROP TABLE {lower}")
+    else:
+        conn.execute(f"INSERT INTO {new} SELECT id, rid FROM {upper} ORDER BY id")
+    conn.execute(f"ALTER TABLE {new} RENAME TO {lower}")
+    conn.execute(f"DELETE FROM {upper}")
+
+
+def _insert_into(conn: sqlite3.Connection, upper: str, lower: str, exists: bool, filled: bool) -> None:
+    """``upper``'s ids inserted into ``lower`` in key order (or ``upper`` renamed to an absent or empty
+    ``lower``, and a fresh ``upper`` made); ``upper`` emptied. In the caller's transaction."""
+    if filled:
+        conn.execute(f"INSERT INTO {lower} SELECT id, rid FROM {upper} ORDER BY id")
+        conn.execute(f"DELETE FROM {upper}")
+        return
+    if exists:
+        conn.execute(f"DROP TABLE {lower}")
+    conn.execute(f"ALTER TABLE {upper} RENAME TO {lower}")
+    conn.execute(_LEVEL_TABLE.format(name=upper))
 
 
 APPLY: dict[str, Apply] = {"product": apply, "intkey": intkey_apply, "lsm": lsm_apply}
@@ -401,14 +437,25 @@ class Figures:
     merges: list[Merge] = field(default_factory=list)
 
 
-def amortised(shares: dict[str, float]) -> tuple[float, float]:
-    """Σ over families and levels of the last merge's (CPU µs, frames) times ``shares[family] / moved``:
-    per event, what the merges cost once every id has passed through every level so far made."""
-    last: dict[tuple[str, int], Merge] = {}
-    for merge in MERGES:
-        last[(merge.family, merge.level)] = merge
-    us = sum(m.cpu * 1e6 * shares[m.family] / m.moved for m in last.values())
-    frames = sum(m.frames * shares[m.family] / m.moved for m in last.values())
+def cycle(merges: list[Merge], family: str, level: int) -> list[Merge]:
+    """The merges into ``family``'s ``level`` during its last full cycle: between the last two merges out of
+    it (into ``level + 1``), or before the only one; all of them if it was never merged out."""
+    into = [(at, m) for at, m in enumerate(merges) if (m.family, m.level) == (family, level)]
+    out = [at for at, m in enumerate(merges) if (m.family, m.level) == (family, level + 1)]
+    start, stop = (out[-2] if len(out) > 1 else -1, out[-1]) if out else (-1, len(merges))
+    return [m for at, m in into if start < at < stop]
+
+
+def amortised(merges: list[Merge], shares: dict[str, float]) -> tuple[float, float]:
+    """Per event, the (CPU µs, WAL frames) of merges once every id has passed through every level made so
+    far: Σ over families f and levels k of ``shares[f] * ΣC / Σn`` over :func:`cycle`'s merges into k, C
+    a merge's CPU µs (or frames) and n the ids it moved in (each id written arrives at each level once)."""
+    us = frames = 0.0
+    for family, level in {(m.family, m.level) for m in merges}:
+        last = cycle(merges, family, level)
+        moved = sum(m.moved for m in last)
+        us += shares[family] * sum(m.cpu for m in last) * 1e6 / moved
+        frames += shares[family] * sum(m.frames for m in last) / moved
     return us, frames
 
 
@@ -428,7 +475,7 @@ def measure(conn: sqlite3.Connection, layout: str, rows: Rows, start: int, count
         own.append(cpus[-1] - sum(m.cpu for m in made) / events * 1e6)
         frames.append(written)
         merges.extend(made)
-    merge_us, merge_frames = amortised(shares)
+    merge_us, merge_frames = amortised(MERGES, shares)
     return Figures(
         statistics.median(cpus),
         statistics.mean(cpus),
@@ -446,6 +493,9 @@ def reads(path: Path, layout: str, ids: list[str]) -> tuple[float, float]:
     process's view: its own page cache, every level an ordinary table)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     queries = 0
+    conn.execute(
+        "SELECT count(*) FROM lsm_levels" if layout == "lsm" else "SELECT 1"
+    ).fetchone()  # the schema
     c0 = cpu()
     for ident in ids:
         if layout == "lsm":
@@ -465,6 +515,50 @@ def reads(path: Path, layout: str, ids: list[str]) -> tuple[float, float]:
     return took / len(ids) * 1e6, queries / len(ids)
 
 
+def report(
+    conn: sqlite3.Connection,
+    path: Path,
+    layout: str,
+    rows: Rows,
+    *,
+    done: int,
+    transactions: int,
+    took: float,
+) -> None:
+    """Measure ``layout`` with ``done`` batches stored and print its line of the table (and its merges)."""
+    events = len(rows.records) + len(rows.failures)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    load = os.getloadavg()
+    got = measure(conn, layout, rows, 10_000_000 + done, transactions)
+    load_after = os.getloadavg()
+    for merge in got.merges:
+        print(f"# merge during the measure: {merge}")
+    last = {(m.family, m.level): m for m in MERGES}
+    for key in sorted(last):
+        print(f"# last merge into {key}: {last[key]}")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    done_rows = done * events
+    disk = path.stat().st_size
+    per = disk / max(done_rows + transactions * events, 1)
+    (free,) = conn.execute("PRAGMA freelist_count").fetchone()
+    stored = [*range(done), *range(10_000_000 + done, 10_000_000 + done + transactions)]
+    tags = stored[:: max(len(stored) // 200, 1)]
+    present = [scrambled(rows, tag).records[tag % len(rows.records)][0] for tag in tags]
+    absent = [scrambled(rows, 30_000_000 + tag).records[0][0] for tag in range(200)]
+    got_in, q_in = reads(path, layout, present)
+    got_out, q_out = reads(path, layout, absent)
+    sizes_now = {f: levels(conn, f) for f, _ in FAMILIES} if layout == "lsm" else {}
+    print(
+        f"{layout} | {done_rows:,}"
+        f" | {got.cpu_median:.1f} / {got.cpu_mean:.1f} / {got.cpu_amortised:.1f}"
+        f" | {got.wall_median:.1f} / {got.wall_mean:.1f}"
+        f" | {got.frames_mean:.0f} / {got.frames_amortised:.0f} | {per:.0f} | {free:,}"
+        f" | {got_in:.1f}, {q_in:.1f} / {got_out:.1f}, {q_out:.1f} | {sizes_now}"
+        f" | {load[0]:.2f}-{load_after[0]:.2f} | {took:.0f}",
+        flush=True,
+    )
+
+
 def main(argv: list[str]) -> None:
     """Measure each layout at each size and print a table."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -473,17 +567,18 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--transactions", type=int, default=300)
     parser.add_argument("--level0", type=int, default=LEVELS.first)
     parser.add_argument("--fanout", type=int, default=LEVELS.fanout)
+    parser.add_argument("--merge", choices=("rewrite", "insert"), default=LEVELS.merge)
     parser.add_argument("--workdir", default=None)
     parser.add_argument("--keep", action="store_true", help="keep each layout's store (default: delete it)")
     args = parser.parse_args(argv)
-    LEVELS.first, LEVELS.fanout = args.level0, args.fanout
+    LEVELS.first, LEVELS.fanout, LEVELS.merge = args.level0, args.fanout, args.merge
     rows = template_rows(1000)
     events = len(rows.records) + len(rows.failures)
     sizes = [int(s) for s in args.sizes.split(",")]
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="layout-"))
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"# {events} events per transaction ({len(rows.records)} records, {len(rows.failures)} failures)")
-    print(f"# lsm levels: level 0 up to {LEVELS.first:,} ids, fanout {LEVELS.fanout}")
+    print(f"# lsm levels: level 0 up to {LEVELS.first:,} ids, fanout {LEVELS.fanout}, merge {LEVELS.merge}")
     print(
         "layout | stored | cpu µs/event median / mean / amortised | wall median / mean"
         " | WAL frames/tx mean / amortised | bytes/event | free pages"
@@ -502,37 +597,7 @@ def main(argv: list[str]) -> None:
             target = size // events
             took = fill(conn, layout, rows, done, target) if target > done else 0.0
             done = max(done, target)
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            load = os.getloadavg()
-            got = measure(conn, layout, rows, 10_000_000 + done, args.transactions)
-            load_after = os.getloadavg()
-            for merge in got.merges:
-                print(f"# merge during the measure: {merge}")
-            last = {(m.family, m.level): m for m in MERGES}
-            for key in sorted(last):
-                print(f"# last merge into {key}: {last[key]}")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            done_rows = done * events
-            disk = path.stat().st_size
-            per = disk / max(done_rows + args.transactions * events, 1)
-            (free,) = conn.execute("PRAGMA freelist_count").fetchone()
-            tags = range(0, done, max(done // 200, 1))
-            present = [scrambled(rows, tag).records[tag % len(rows.records)][0] for tag in tags] or [
-                rows.records[0][0]
-            ]
-            absent = [scrambled(rows, 30_000_000 + tag).records[0][0] for tag in range(200)]
-            got_in, q_in = reads(path, layout, present)
-            got_out, q_out = reads(path, layout, absent)
-            sizes_now = {f: levels(conn, f) for f, _ in FAMILIES} if layout == "lsm" else {}
-            print(
-                f"{layout} | {done_rows:,}"
-                f" | {got.cpu_median:.1f} / {got.cpu_mean:.1f} / {got.cpu_amortised:.1f}"
-                f" | {got.wall_median:.1f} / {got.wall_mean:.1f}"
-                f" | {got.frames_mean:.0f} / {got.frames_amortised:.0f} | {per:.0f} | {free:,}"
-                f" | {got_in:.1f}, {q_in:.1f} / {got_out:.1f}, {q_out:.1f} | {sizes_now}"
-                f" | {load[0]:.2f}-{load_after[0]:.2f} | {took:.0f}",
-                flush=True,
-            )
+            report(conn, path, layout, rows, done=done, transactions=args.transactions, took=took)
         conn.close()
         if not args.keep:
             for suffix in ("", "-wal", "-shm"):
