@@ -220,7 +220,7 @@ _INSERT_FAILURE_AT = INSERT_FAILURE.replace("(failure_id", "(rowid, failure_id")
 class Levels:
     """The lsm layout's budgets: level 0 holds up to ``first`` ids, each next level ``fanout`` times more."""
 
-    first: int = 50_000
+    first: int = 10_000
     fanout: int = 10
     merge: str = "rewrite"
 
