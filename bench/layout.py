@@ -312,14 +312,22 @@ def lsm_apply(conn: sqlite3.Connection, rows: Rows) -> object:
     return found_records, found_failures
 
 
-def commit(conn: sqlite3.Connection) -> int:
-    """COMMIT, then checkpoint (TRUNCATE) once the WAL holds 20,000 frames; the frames this commit wrote."""
-    before = wal_frames(conn)
+def begin(conn: sqlite3.Connection) -> int:
+    """BEGIN IMMEDIATE; the frames in the WAL before it (a large transaction spills pages into the WAL
+    before its COMMIT, so a transaction's frames are counted from here)."""
+    start = wal_frames(conn)
+    conn.execute("BEGIN IMMEDIATE")
+    return start
+
+
+def commit(conn: sqlite3.Connection, start: int) -> int:
+    """COMMIT, then checkpoint (TRUNCATE) once the WAL holds 20,000 frames; the frames the transaction begun
+    with ``start`` frames in the WAL wrote."""
     conn.execute("COMMIT")
-    written = wal_frames(conn) - before
-    if before + written >= 20_000:
+    now = wal_frames(conn)
+    if now >= 20_000:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return written
+    return now - start
 
 
 def wal_frames(conn: sqlite3.Connection) -> int:
@@ -349,7 +357,7 @@ def lsm_merge(conn: sqlite3.Connection) -> list[Merge]:
                 break
             c0, w0 = cpu(), time.perf_counter()
             upper, lower = f"{family}_ids_{level}", f"{family}_ids_{level + 1}"
-            conn.execute("BEGIN IMMEDIATE")
+            start = begin(conn)
             if LEVELS.merge == "rewrite":
                 _rewrite(conn, family, upper, lower, level + 1 in sizes)
             else:
@@ -357,7 +365,7 @@ def lsm_merge(conn: sqlite3.Connection) -> list[Merge]:
             total = sizes[level] + sizes.get(level + 1, 0)
             conn.execute("UPDATE lsm_levels SET ids = 0 WHERE family = ? AND level = ?", (family, level))
             conn.execute("INSERT OR REPLACE INTO lsm_levels VALUES (?, ?, ?)", (family, level + 1, total))
-            frames = commit(conn)
+            frames = commit(conn, start)
             merge = Merge(
                 family, level + 1, sizes[level], total, cpu() - c0, time.perf_counter() - w0, frames
             )
@@ -407,10 +415,10 @@ def cpu() -> float:
 
 def write(conn: sqlite3.Connection, layout: str, batches: list[Rows]) -> tuple[int, list[Merge]]:
     """``batches`` in one transaction, then the merges it makes due; the frames the transaction wrote."""
-    conn.execute("BEGIN IMMEDIATE")
+    start = begin(conn)
     for batch in batches:
         APPLY[layout](conn, batch)
-    frames = commit(conn)
+    frames = commit(conn, start)
     return frames, lsm_merge(conn) if layout == "lsm" else []
 
 

@@ -28,9 +28,9 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[sqlite3.C
 
 def write(conn: sqlite3.Connection, rows: Rows) -> tuple[dict[str, str], set[str]]:
     """Write ``rows`` in one transaction, then the merges it makes due; what was found stored already."""
-    conn.execute("BEGIN IMMEDIATE")
+    start = layout.begin(conn)
     found = layout.lsm_apply(conn, rows)
-    layout.commit(conn)
+    layout.commit(conn, start)
     layout.lsm_merge(conn)
     assert isinstance(found, tuple)
     return found[0], found[1]
