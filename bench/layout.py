@@ -47,9 +47,10 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from bench import data
 from sigma_aetl.contracts.loader import load_registry
@@ -57,6 +58,7 @@ from sigma_aetl.examples import CONTRACTS as CONTRACTS_DIR
 from sigma_aetl.ingest.files import FileSource
 from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.stores import metadata
+from sigma_aetl.stores.sqlite import apply as product_apply
 from sigma_aetl.stores.sqlite import classes, rollups
 from sigma_aetl.stores.sqlite.apply import INSERT_FAILURE, apply
 from sigma_aetl.stores.sqlite.lookups import by_ids
@@ -248,6 +250,19 @@ class Merge:
 
 MERGES: list[Merge] = []
 """Every merge :func:`lsm_merge` made in this process, in order."""
+PHASES: dict[str, float] = {"lookups": 0.0, "apply": 0.0, "commit": 0.0}
+"""CPU seconds spent so far in the id lookups, in the whole apply (lookups included) and in COMMIT with its
+checkpoint, over the transactions :func:`write` made."""
+
+
+def timed_by_ids(
+    conn: sqlite3.Connection, select: str, column: str, rows: Sequence[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """:func:`~sigma_aetl.stores.sqlite.lookups.by_ids`, its CPU added to ``PHASES["lookups"]``."""
+    c0 = cpu()
+    found = by_ids(conn, select, column, rows)
+    PHASES["lookups"] += cpu() - c0
+    return found
 
 
 def levels(conn: sqlite3.Connection, family: str) -> dict[int, int]:
@@ -267,10 +282,10 @@ def lsm_found(
         if not left:
             break
         if column is None:
-            hits = by_ids(conn, f"SELECT id FROM {family}_ids_{level}", "id", left)
+            hits = timed_by_ids(conn, f"SELECT id FROM {family}_ids_{level}", "id", left)
         else:
             select = f"SELECT l.id, t.{column} FROM {family}_ids_{level} l JOIN {family} t ON t.rowid = l.rid"
-            hits = by_ids(conn, select, "l.id", left)
+            hits = timed_by_ids(conn, select, "l.id", left)
         if hits:
             found.extend(hits)
             seen = {hit[0] for hit in hits}
@@ -416,9 +431,13 @@ def cpu() -> float:
 def write(conn: sqlite3.Connection, layout: str, batches: list[Rows]) -> tuple[int, list[Merge]]:
     """``batches`` in one transaction, then the merges it makes due; the frames the transaction wrote."""
     start = begin(conn)
+    c0 = cpu()
     for batch in batches:
         APPLY[layout](conn, batch)
+    c1 = cpu()
     frames = commit(conn, start)
+    PHASES["apply"] += c1 - c0
+    PHASES["commit"] += cpu() - c1
     return frames, lsm_merge(conn) if layout == "lsm" else []
 
 
@@ -476,6 +495,7 @@ def measure(conn: sqlite3.Connection, layout: str, rows: Rows, start: int, count
     shares = {"records": len(rows.records) / events, "failures": len(rows.failures) / events}
     cpus, walls, own, frames = [], [], [], []
     merges: list[Merge] = []
+    PHASES.update(dict.fromkeys(PHASES, 0.0))
     for batch in batches:
         c0, w0 = cpu(), time.perf_counter()
         written, made = write(conn, layout, [batch])
@@ -485,6 +505,13 @@ def measure(conn: sqlite3.Connection, layout: str, rows: Rows, start: int, count
         frames.append(written)
         merges.extend(made)
     merge_us, merge_frames = amortised(MERGES, shares)
+    per = 1e6 / (count * events)
+    print(
+        f"# mean CPU µs/event: id lookups {PHASES['lookups'] * per:.1f}, rest of apply"
+        f" {(PHASES['apply'] - PHASES['lookups']) * per:.1f},"
+        f" commit with checkpoints {PHASES['commit'] * per:.1f},"
+        f" merges during the measure {sum(m.cpu for m in merges) * per:.1f}"
+    )
     return Figures(
         statistics.median(cpus),
         statistics.mean(cpus),
@@ -583,6 +610,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--keep", action="store_true", help="keep each layout's store (default: delete it)")
     args = parser.parse_args(argv)
     LEVELS.first, LEVELS.fanout, LEVELS.merge = args.level0, args.fanout, args.merge
+    product_apply.by_ids = timed_by_ids  # type: ignore[attr-defined]  # the product's lookups timed too
     rows = template_rows(1000)
     events = len(rows.records) + len(rows.failures)
     sizes = [int(s) for s in args.sizes.split(",")]
