@@ -62,7 +62,7 @@ from sigma_aetl.stores.sqlite import apply as product_apply
 from sigma_aetl.stores.sqlite import classes, rollups
 from sigma_aetl.stores.sqlite.apply import INSERT_FAILURE, apply
 from sigma_aetl.stores.sqlite.lookups import by_ids
-from sigma_aetl.stores.sqlite.rows import Rows, rows_of
+from sigma_aetl.stores.sqlite.rows import Row, Rows, rows_of
 from sigma_aetl.stores.sqlite.store import SqliteStore
 
 Apply = Callable[[sqlite3.Connection, Rows], object]
@@ -196,6 +196,15 @@ def intkey_apply(conn: sqlite3.Connection, rows: Rows) -> object:
         cur = conn.execute(INSERT_FAILURE, row)
         frowid[row[0]] = cur.lastrowid or 0
     conn.executemany("INSERT INTO failures_keys VALUES (?, ?)", [(_key(i), r) for i, r in frowid.items()])
+    _rest_of_write(conn, rows, frowid, new_records, fresh)
+    return found_records, found_failures
+
+
+def _rest_of_write(
+    conn: sqlite3.Connection, rows: Rows, frowid: dict[str, int], new_records: list[Row], fresh: list[Row]
+) -> None:
+    """What ``intkey`` and ``lsm`` write as the product does: the new failures' field paths (by rowid),
+    the class tables, producer activity and roll-ups."""
     conn.executemany(
         "INSERT OR IGNORE INTO failure_paths VALUES (?, ?)",
         [(p, frowid[f]) for p, f in rows.fields if f in frowid],
@@ -203,7 +212,6 @@ def intkey_apply(conn: sqlite3.Connection, rows: Rows) -> object:
     classes.keep(conn, rows.classes, rows.producers, fresh, [])
     classes.keep_activity(conn, rows.producers, new_records)
     rollups.keep(conn, rows.producers, new_records, fresh)
-    return found_records, found_failures
 
 
 FAMILIES = (("records", "record_id"), ("failures", "failure_id"))
@@ -317,13 +325,7 @@ def lsm_apply(conn: sqlite3.Connection, rows: Rows) -> object:
     conn.executemany("INSERT OR IGNORE INTO request_headers VALUES (?, ?)", rows.headers)
     _lsm_insert(conn, "records", _INSERT_RECORD, new_records)
     frowid = _lsm_insert(conn, "failures", _INSERT_FAILURE_AT, fresh)
-    conn.executemany(
-        "INSERT OR IGNORE INTO failure_paths VALUES (?, ?)",
-        [(p, frowid[f]) for p, f in rows.fields if f in frowid],
-    )
-    classes.keep(conn, rows.classes, rows.producers, fresh, [])
-    classes.keep_activity(conn, rows.producers, new_records)
-    rollups.keep(conn, rows.producers, new_records, fresh)
+    _rest_of_write(conn, rows, frowid, new_records, fresh)
     return found_records, found_failures
 
 
