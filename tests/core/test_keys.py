@@ -71,9 +71,10 @@ def test_admin_grants_everything(needed: str) -> None:
     assert grants(frozenset({ADMIN}), needed)
 
 
-@given(st.text(min_size=1).filter(lambda name: parse_or_none(f"ingest:{name}") is not None))
+@given(st.text(min_size=1).filter(lambda name: parse_or_none(f"ingest:{name}") not in (None, INGEST_ANY)))
 def test_ingest_scope_of_a_contract_grants_only_that_contract(name: str) -> None:
-    """``ingest:<name>`` grants sending to ``name`` and to no other contract."""
+    """``ingest:<name>`` grants sending to ``name`` and to no other contract (``*`` is no contract name:
+    ``ingest:*`` is the scope of every contract)."""
     assert grants(frozenset({ingest_scope(name)}), ingest_scope(name))
     assert not grants(frozenset({ingest_scope(name)}), ingest_scope(name + "x"))
 
