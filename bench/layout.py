@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import data
+from bench.bloom import Rebuild, TableFilter
 from sigma_aetl.contracts.loader import load_registry
 from sigma_aetl.examples import CONTRACTS as CONTRACTS_DIR
 from sigma_aetl.ingest.files import FileSource
@@ -263,6 +264,35 @@ PHASES: dict[str, float] = {"lookups": 0.0, "apply": 0.0, "commit": 0.0}
 checkpoint, over the transactions :func:`write` made."""
 
 
+FILTERS: dict[str, TableFilter] = {}
+"""With ``--filter``: a Bloom filter per family (``records``, ``failures``) over its stored ids, consulted
+before the id lookups (an id it rules out is not looked up) and kept up to date by :func:`write`."""
+REBUILDS: list[Rebuild] = []
+"""Every filter rebuilt at a larger size in this process, in order."""
+SAVES: list[Rebuild] = []
+"""Every save of a filter (``ids``: the ids added since the save before), in order."""
+FILTER_OPTIONS: dict[str, int] = {"capacity": 1_000_000, "save_every": 1_000_000}
+"""A new filter's capacity in ids, and how many ids are added between two saves of it."""
+
+
+def unseen(family: str, rows: Sequence[tuple[Any, ...]]) -> Sequence[tuple[Any, ...]]:
+    """``rows`` whose ids ``family``'s filter does not rule out (all of them without ``--filter``)."""
+    if family not in FILTERS:
+        return rows
+    may_hold = FILTERS[family].bloom.may_hold
+    return [row for row in rows if may_hold(row[0])]
+
+
+def filtered_by_ids(
+    conn: sqlite3.Connection, select: str, column: str, rows: Sequence[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """:func:`timed_by_ids` of the rows the family's filter does not rule out (the product's lookups)."""
+    c0 = cpu()
+    left = unseen("records" if column == "record_id" else "failures", rows)
+    PHASES["lookups"] += cpu() - c0
+    return timed_by_ids(conn, select, column, left) if left else []
+
+
 def timed_by_ids(
     conn: sqlite3.Connection, select: str, column: str, rows: Sequence[tuple[Any, ...]]
 ) -> list[tuple[Any, ...]]:
@@ -285,7 +315,9 @@ def lsm_found(
     """(id,) or (id, ``column``) of each of ``rows``' ids stored in any level, one ``IN`` query per level and
     chunk of 500 (an id found in a level is not looked for in the older ones: an id is in one level only)."""
     found: list[tuple[object, ...]] = []
-    left = rows
+    c0 = cpu()
+    left = list(unseen(family, rows))
+    PHASES["lookups"] += cpu() - c0
     for level in levels(conn, family):
         if not left:
             break
@@ -434,13 +466,58 @@ def write(conn: sqlite3.Connection, layout: str, batches: list[Rows]) -> tuple[i
     """``batches`` in one transaction, then the merges it makes due; the frames the transaction wrote."""
     start = begin(conn)
     c0 = cpu()
+    for kept in FILTERS.values():
+        kept.catch_up(conn)  # rows another process wrote since this one's last write (none in this bench)
+    PHASES["lookups"] += cpu() - c0
     for batch in batches:
         APPLY[layout](conn, batch)
+        if FILTERS:
+            note_added(conn, batch)
     c1 = cpu()
     frames = commit(conn, start)
     PHASES["apply"] += c1 - c0
     PHASES["commit"] += cpu() - c1
-    return frames, lsm_merge(conn) if layout == "lsm" else []
+    merges = lsm_merge(conn) if layout == "lsm" else []
+    upkeep(conn, layout)
+    return frames, merges
+
+
+def note_added(conn: sqlite3.Connection, rows: Rows) -> None:
+    """Add every id of ``rows`` to its family's filter (those found stored too: a superset is safe)."""
+    for (family, _), ids in zip(FAMILIES, (rows.records, rows.failures), strict=True):
+        (last,) = conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {family}").fetchone()
+        FILTERS[family].added((str(row[0]) for row in ids), int(last))
+
+
+def upkeep(conn: sqlite3.Connection, layout: str) -> None:
+    """Rebuild a filter over its capacity at twice its size, from every stored id; save a filter every
+    ``save_every`` ids, in a transaction of its own (outside a transaction)."""
+    for family, column in FAMILIES:
+        kept = FILTERS.get(family)
+        if kept is None:
+            continue
+        if kept.bloom.full:
+            c0 = cpu()
+            ids = stored_ids(conn, layout, family, column)
+            kept.grown(ids)
+            REBUILDS.append(Rebuild(family, len(ids), cpu() - c0))
+        since = kept.unsaved
+        if since >= FILTER_OPTIONS["save_every"]:
+            c0 = cpu()
+            conn.execute("BEGIN IMMEDIATE")
+            kept.save(conn)
+            conn.execute("COMMIT")
+            SAVES.append(Rebuild(family, since, cpu() - c0))
+
+
+def stored_ids(conn: sqlite3.Connection, layout: str, family: str, column: str) -> list[str]:
+    """Every id of ``family`` stored: from its levels (lsm) or its id index (the others)."""
+    if layout != "lsm":
+        return [str(row[0]) for row in conn.execute(f"SELECT {column} FROM {family}")]
+    ids: list[str] = []
+    for level in levels(conn, family):
+        ids.extend(str(row[0]) for row in conn.execute(f"SELECT id FROM {family}_ids_{level}"))
+    return ids
 
 
 def fill(conn: sqlite3.Connection, layout: str, rows: Rows, start: int, stop: int) -> float:
@@ -498,33 +575,54 @@ def measure(conn: sqlite3.Connection, layout: str, rows: Rows, start: int, count
     cpus, walls, own, frames = [], [], [], []
     merges: list[Merge] = []
     PHASES.update(dict.fromkeys(PHASES, 0.0))
+    upkept = 0.0
     for batch in batches:
         c0, w0 = cpu(), time.perf_counter()
+        kept_before = len(REBUILDS) + len(SAVES)
         written, made = write(conn, layout, [batch])
         cpus.append((cpu() - c0) / events * 1e6)
         walls.append((time.perf_counter() - w0) / events * 1e6)
-        own.append(cpus[-1] - sum(m.cpu for m in made) / events * 1e6)
+        upkeep_cpu = sum(u.cpu for u in [*REBUILDS, *SAVES][kept_before:]) if FILTERS else 0.0
+        upkept += upkeep_cpu
+        own.append(cpus[-1] - (sum(m.cpu for m in made) + upkeep_cpu) / events * 1e6)
         frames.append(written)
         merges.extend(made)
     merge_us, merge_frames = amortised(MERGES, shares)
+    filter_us = filter_upkeep(shares)
     per = 1e6 / (count * events)
     print(
         f"# mean CPU µs/event: id lookups {PHASES['lookups'] * per:.1f}, rest of apply"
         f" {(PHASES['apply'] - PHASES['lookups']) * per:.1f},"
         f" commit with checkpoints {PHASES['commit'] * per:.1f},"
-        f" merges during the measure {sum(m.cpu for m in merges) * per:.1f}"
+        f" merges during the measure {sum(m.cpu for m in merges) * per:.1f},"
+        f" filter upkeep during the measure {upkept * per:.1f}, amortised {filter_us:.1f}"
     )
     return Figures(
         statistics.median(cpus),
         statistics.mean(cpus),
         statistics.mean(own),
-        merge_us,
+        merge_us + filter_us,
         statistics.median(walls),
         statistics.mean(walls),
         statistics.mean(frames),
         statistics.mean(frames) + merge_frames * events,
         merges,
     )
+
+
+def filter_upkeep(shares: dict[str, float]) -> float:
+    """CPU µs per event of the filters' upkeep in the long run: per family, twice the last rebuild's CPU per
+    id it scanned (rebuilds at doubling sizes scan each id about twice in all) plus the last save's CPU per
+    id added since the save before, weighted by the family's ids per event."""
+    us = 0.0
+    for family in FILTERS:
+        rebuilt = [r for r in REBUILDS if r.family == family]
+        saved = [s for s in SAVES if s.family == family]
+        if rebuilt:
+            us += shares[family] * 2 * rebuilt[-1].cpu * 1e6 / max(rebuilt[-1].ids, 1)
+        if saved:
+            us += shares[family] * saved[-1].cpu * 1e6 / max(saved[-1].ids, 1)
+    return us
 
 
 def reads(path: Path, layout: str, ids: list[str]) -> tuple[float, float]:
@@ -535,8 +633,18 @@ def reads(path: Path, layout: str, ids: list[str]) -> tuple[float, float]:
     conn.execute(
         "SELECT count(*) FROM lsm_levels" if layout == "lsm" else "SELECT 1"
     ).fetchone()  # the schema
+    kept = None
+    if FILTERS:
+        c0 = cpu()
+        kept = TableFilter.load(conn, "records", "record_id", FILTER_OPTIONS["capacity"])
+        print(
+            f"# reader: filter of {kept.bloom.count:,} record ids ({len(kept.bloom.bits) / 2**20:.1f} MiB)"
+            f" loaded in {(cpu() - c0) * 1e3:.0f} ms CPU"
+        )
     c0 = cpu()
     for ident in ids:
+        if kept is not None and not kept.bloom.may_hold(ident):
+            continue
         if layout == "lsm":
             for level in levels(conn, "records"):
                 queries += 1
@@ -584,6 +692,15 @@ def report(
     tags = stored[:: max(len(stored) // 200, 1)]
     present = [scrambled(rows, tag).records[tag % len(rows.records)][0] for tag in tags]
     absent = [scrambled(rows, 30_000_000 + tag).records[0][0] for tag in range(200)]
+    if FILTERS:
+        conn.execute("BEGIN IMMEDIATE")
+        for kept in FILTERS.values():
+            kept.save(conn)  # for the reader below, which loads it as another process would
+        conn.execute("COMMIT")
+        sizes = ", ".join(
+            f"{f} {k.bloom.count:,} ids in {len(k.bloom.bits) / 2**20:.1f} MiB" for f, k in FILTERS.items()
+        )
+        print(f"# filters: {sizes}; rebuilds {REBUILDS[-4:]}; saves {SAVES[-2:]}")
     got_in, q_in = reads(path, layout, present)
     got_out, q_out = reads(path, layout, absent)
     sizes_now = {f: levels(conn, f) for f, _ in FAMILIES} if layout == "lsm" else {}
@@ -608,11 +725,16 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--level0", type=int, default=LEVELS.first)
     parser.add_argument("--fanout", type=int, default=LEVELS.fanout)
     parser.add_argument("--merge", choices=("rewrite", "insert"), default=LEVELS.merge)
+    parser.add_argument("--filter", action="store_true", help="a Bloom filter of each family's ids first")
+    parser.add_argument("--filter-capacity", type=int, default=FILTER_OPTIONS["capacity"])
+    parser.add_argument("--save-every", type=int, default=FILTER_OPTIONS["save_every"])
     parser.add_argument("--workdir", default=None)
     parser.add_argument("--keep", action="store_true", help="keep each layout's store (default: delete it)")
     args = parser.parse_args(argv)
     LEVELS.first, LEVELS.fanout, LEVELS.merge = args.level0, args.fanout, args.merge
-    product_apply.by_ids = timed_by_ids  # type: ignore[attr-defined]  # the product's lookups timed too
+    FILTER_OPTIONS.update(capacity=args.filter_capacity, save_every=args.save_every)
+    # the product's lookups timed too (and filtered first, with --filter)
+    product_apply.by_ids = filtered_by_ids if args.filter else timed_by_ids  # type: ignore[attr-defined]
     rows = template_rows(1000)
     events = len(rows.records) + len(rows.failures)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -620,6 +742,8 @@ def main(argv: list[str]) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"# {events} events per transaction ({len(rows.records)} records, {len(rows.failures)} failures)")
     print(f"# lsm levels: level 0 up to {LEVELS.first:,} ids, fanout {LEVELS.fanout}, merge {LEVELS.merge}")
+    if args.filter:
+        print(f"# Bloom filters: {FILTER_OPTIONS}")
     print(
         "layout | stored | cpu µs/event median / mean / own mean + merges amortised = amortised"
         " | wall median / mean"
@@ -632,7 +756,12 @@ def main(argv: list[str]) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         MERGES.clear()
+        REBUILDS.clear()
+        SAVES.clear()
+        FILTERS.clear()
         conn = open_store(path, layout)
+        if args.filter:
+            FILTERS.update({f: TableFilter(f, column, FILTER_OPTIONS["capacity"]) for f, column in FAMILIES})
         conn.execute("PRAGMA wal_autocheckpoint=0")  # by hand, in commit()
         done = 0
         for size in sizes:
