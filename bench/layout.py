@@ -21,6 +21,13 @@ Layouts (schema + the index writes that differ; the class and roll-up tables are
   ``--level0`` times ``--fanout`` to the ``k``), it is merged with the next level into a fresh table in key
   order, in a transaction of its own (:func:`lsm_merge`). A write looks its ids up in every level.
 
+``--filter`` (either layout): a Bloom filter per family over its stored ids (``bench/bloom.py``) is asked
+first, and only the ids it does not rule out are looked up (in the product's index or in the levels). It is
+kept in memory, caught up by rowid at each write's BEGIN with rows another process wrote, rebuilt at twice
+its size from every stored id when over capacity, and saved as a blob every ``--save-every`` ids (both
+counted apart, as the merges are, and amortised: twice a rebuild's CPU per id it scanned, plus a save's CPU
+per id added since the last save). The reader loads the saved filter, as another process would.
+
 Checkpoints: every commit is followed by a ``wal_checkpoint(TRUNCATE)`` once the WAL holds 20,000 frames
 (the product's ``wal_autocheckpoint=20000``, done by hand so the WAL file's size gives the frames, that is
 the pages, each commit wrote). Its cost counts in the transaction that triggered it.
