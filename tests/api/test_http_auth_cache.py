@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from sigma_aetl.core.keys import ApiKey, presented_token
+from sigma_aetl.errors import StoreError
 from sigma_aetl.http import create_app
 from sigma_aetl.http.auth import KeyCache, needed_scope
 from sigma_aetl.settings import Settings
@@ -190,3 +191,120 @@ def test_requests_with_a_stale_token_together_read_its_key_once(handles: tuple[S
 
     assert set(asyncio.run(many())) == {issued.key}
     assert len(reads) == 1
+
+
+class SlowStore:
+    """A store's has_keys that takes 50 ms (as a remote store may), answering in turn from ``answers``."""
+
+    def __init__(self, *answers: bool | Exception) -> None:
+        self.answers = list(answers)
+        self.calls = 0
+
+    def has_keys(self) -> bool:
+        """The next answer (an exception is raised); counted."""
+        time.sleep(0.05)
+        answer = self.answers[min(self.calls, len(self.answers) - 1)]
+        self.calls += 1
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+async def settled(cache: KeyCache, store: SlowStore, calls: int) -> None:
+    """Wait (at most 2 s) until the store has been asked ``calls`` times and the read behind is applied."""
+    deadline = time.monotonic() + 2
+    while store.calls < calls and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.02)
+
+
+def test_a_request_past_half_the_bound_does_not_wait_for_the_store() -> None:
+    """Past half the bound the cached answer comes at once, and the store is read behind the request."""
+    store = SlowStore(False, True)
+    clock = Clock()
+    cache = KeyCache(store, 1.0, clock)  # type: ignore[arg-type]
+
+    async def scenario() -> tuple[bool, float, int, bool]:
+        await cache.closed()
+        clock.now += 0.6
+        began = time.perf_counter()
+        ahead = await cache.closed()
+        waited = time.perf_counter() - began
+        asked = store.calls
+        await settled(cache, store, 2)
+        return ahead, waited, asked, await cache.closed()
+
+    ahead, waited, asked, after = asyncio.run(scenario())
+    assert ahead is False  # still within the bound: the answer read at 100.0
+    assert waited < 0.04  # the 50 ms read ran behind it
+    assert asked == 1
+    assert after is True  # the read behind it saw the key
+    assert store.calls == 2
+
+
+def test_an_answer_read_ahead_is_trusted_from_when_its_read_began() -> None:
+    """A refreshed answer expires one bound after its read began: past that, requests wait for the store."""
+    store = SlowStore(False)
+    clock = Clock()
+    cache = KeyCache(store, 1.0, clock)  # type: ignore[arg-type]
+
+    async def scenario() -> int:
+        await cache.closed()
+        clock.now += 0.6
+        await cache.closed()  # read ahead, begun at 100.6
+        await settled(cache, store, 2)
+        clock.now += 0.99  # 101.59: within the bound of the read begun at 100.6
+        await cache.closed()
+        await settled(cache, store, 3)  # read ahead again (past half), not waited for
+        return store.calls
+
+    assert asyncio.run(scenario()) == 3
+    clock.now += 1.0  # past every answer's bound: this request waits for a read of its own
+    began = time.perf_counter()
+    asyncio.run(cache.closed())
+    assert time.perf_counter() - began >= 0.05
+    assert store.calls == 4
+
+
+def test_a_failed_read_ahead_keeps_the_answer_until_its_bound() -> None:
+    """A store error behind the request is logged, the answer stays within its bound, then the error shows."""
+    store = SlowStore(False, StoreError("store gone"))
+    clock = Clock()
+    cache = KeyCache(store, 1.0, clock)  # type: ignore[arg-type]
+
+    async def scenario() -> bool:
+        await cache.closed()
+        clock.now += 0.6
+        answer = await cache.closed()
+        await settled(cache, store, 2)
+        return answer
+
+    assert asyncio.run(scenario()) is False
+    assert asyncio.run(cache.closed()) is False  # 100.6: the answer of 100.0 is still within its bound
+    clock.now += 0.4
+    with pytest.raises(StoreError, match="store gone"):
+        asyncio.run(cache.closed())
+
+
+def test_a_token_read_ahead_sees_its_revocation_before_the_bound(handles: tuple[Store, Store]) -> None:
+    """A token's key past half its bound is read behind the request; a later one sees the revocation."""
+    gateway, operator = handles
+    issued = issue(operator, "producer", ["read"])
+    clock = Clock()
+    cache = KeyCache(gateway, 1.0, clock)
+
+    async def scenario() -> tuple[bool, bool]:
+        await cache.lookup(issued.token)
+        operator.revoke_key(issued.key.key_id, now())
+        clock.now += 0.6
+        ahead = await cache.lookup(issued.token)
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            known = await cache.lookup(issued.token)
+            if known.key is not None and not known.key.active:
+                break
+        assert ahead.key is not None
+        assert known.key is not None
+        return ahead.key.active, known.key.active
+
+    assert asyncio.run(scenario()) == (True, False)
