@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench import layout
+from sigma_aetl.stores.sqlite import apply as product_apply
 from sigma_aetl.stores.sqlite.rows import Rows
 
 
@@ -104,7 +105,7 @@ def filtered(
         monkeypatch.setattr(layout, state, [])
     monkeypatch.setattr(layout, "FILTERS", {f: TableFilter(f, c, 100) for f, c in layout.FAMILIES})
     monkeypatch.setattr(layout, "FILTER_OPTIONS", {"capacity": 100, "save_every": 250})
-    monkeypatch.setattr(layout.product_apply, "by_ids", layout.filtered_by_ids)
+    monkeypatch.setattr(product_apply, "by_ids", layout.filtered_by_ids)
     conn = layout.open_store(tmp_path / f"{name}.db", name)
     conn.execute("PRAGMA wal_autocheckpoint=0")
     yield conn, name
