@@ -5,6 +5,7 @@ The install (about 5 minutes on these machines) is built in a scratch directory 
 only when complete, so an interrupted install is never mistaken for a finished one.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,6 +143,22 @@ def free_port() -> int:
         return port
 
 
+DEFAULT_BROKER_PORT = 5679
+
+
+@contextlib.contextmanager
+def holding(port: int) -> Iterator[None]:
+    """Keep ``port`` on 127.0.0.1 listened on (as another program on the machine would) while inside;
+    if something already holds it, it stays held by that."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+            sock.listen()
+        except OSError:
+            pass
+        yield
+
+
 @dataclass
 class Mongo:
     """A running nx-27017 (MongoDB wire protocol, in memory) and its URL."""
@@ -174,6 +192,9 @@ class N8n:
         self.root, self.home = root, home
         self.env = env or {}
         self.port = free_port()
+        # the task broker's default port (5679) is shared by every n8n on the machine: a second
+        # instance (another test run, a developer's n8n) would leave this one without a runner
+        self.broker_port = free_port()
         self.log = home / "n8n.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -193,6 +214,7 @@ class N8n:
             "N8N_TEMPLATES_ENABLED": "false",
             "N8N_PERSONALIZATION_ENABLED": "false",
             "N8N_RUNNERS_ENABLED": "true",
+            "N8N_RUNNERS_BROKER_PORT": str(self.broker_port),
             "N8N_LOG_LEVEL": "info",
             "DB_SQLITE_POOL_SIZE": "2",
             **self.env,

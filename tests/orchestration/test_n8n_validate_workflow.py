@@ -15,7 +15,7 @@ from confluent_kafka.cimpl import NewTopic
 from pymongo import MongoClient
 
 from kafka_support import Kafka, Msg, Tansu
-from n8n_support import Mongo, N8n, ensure_installed
+from n8n_support import DEFAULT_BROKER_PORT, Mongo, N8n, ensure_installed, holding
 from serve_support import ServeProcess
 
 pytestmark = pytest.mark.slow
@@ -72,7 +72,7 @@ def events(count: int) -> list[tuple[bytes, str | None]]:
 
 def test_the_shipped_validate_workflow_routes_every_event(tmp_path: Path) -> None:
     """Exactly the valid events reach validated_shipments (their clean_data); every other one reaches
-    failed_shipments with its root cause."""
+    failed_shipments with its root cause, with n8n's default task-broker port held by another program."""
     root = ensure_installed()
     broker, mongo = Tansu.start(tmp_path), Mongo.start(tmp_path)
     n8n = N8n(root, tmp_path / "n8n")
@@ -83,7 +83,11 @@ def test_the_shipped_validate_workflow_routes_every_event(tmp_path: Path) -> Non
             future.result(timeout=10)
         made = events(EVENTS)
         kafka.produce(topic, [Msg(value) for value, _ in made])
-        with ServeProcess(tmp_path, CONTRACTS) as gateway, MongoClient[dict[str, Any]](mongo.url) as client:
+        with (
+            holding(DEFAULT_BROKER_PORT),
+            ServeProcess(tmp_path, CONTRACTS) as gateway,
+            MongoClient[dict[str, Any]](mongo.url) as client,
+        ):
             workflow = prepared(gateway.url, topic)
             kafka.reset_offsets(workflow["nodes"][0]["parameters"]["groupId"], {(topic, 0): 0})
             n8n.import_json("credentials", credentials(workflow, broker.bootstrap, mongo.url))
