@@ -304,15 +304,22 @@ class WorkerThread:
         self._thread.start()
         return self
 
-    def until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
-        """Wait for ``condition``; re-raise at once what the worker raised if it died meanwhile."""
+    def until(
+        self,
+        condition: Callable[[], bool],
+        timeout: float,
+        what: str,
+        detail: Callable[[], str] | None = None,
+    ) -> None:
+        """Wait for ``condition``; re-raise at once what the worker raised if it died meanwhile; a timeout
+        says ``detail()`` too, when given."""
 
         def holds() -> bool:
             if self.error is not None:
                 raise self.error
             return condition()
 
-        wait_until(holds, timeout, what)
+        wait_until(holds, timeout, what, detail=detail)
 
     def stop(self) -> WorkerStats:
         """Ask the worker to stop and wait for it; re-raise what it raised."""

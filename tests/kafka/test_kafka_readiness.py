@@ -106,11 +106,33 @@ def test_ready_only_once_a_broker_answered_and_not_after_it_went_away(
             thread.until(lambda: store.stats().accepted_total == 1, 30, "the message stored")
             broker.stop()
             # the first reason may be the group's (the session timed out); the probe then names the broker
-            thread.until(lambda: _refused_broker(server.port), 30, "not ready, naming the broker")
+            seen = Answers(server.port)
+            thread.until(seen.refused_broker, 30, "not ready, naming the broker", seen.told)
             assert _status(server.port) == 503
             thread.stop()
     finally:
         broker.stop()
+
+
+class Answers:
+    """The /readyz answers of one port, each change kept with its time, for a timeout to tell."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.began = time.monotonic()
+        self.changes: list[tuple[float, int | None, str | None]] = []
+
+    def refused_broker(self) -> bool:
+        """Whether /readyz now says no Kafka broker answered (the change, if any, kept)."""
+        answer = readyz(self.port)
+        status, reason = (None, None) if answer is None else (answer[0], answer[1].get("reason"))
+        if not self.changes or self.changes[-1][1:] != (status, reason):
+            self.changes.append((time.monotonic() - self.began, status, reason))
+        return reason is not None and "no Kafka broker answered" in reason
+
+    def told(self) -> str:
+        """Each answer that changed, with its seconds since the watch began."""
+        return "\n".join(f"+{at:.1f} s: {status} {reason}" for at, status, reason in self.changes)
 
 
 def _status(port: int) -> int | None:
