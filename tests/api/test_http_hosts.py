@@ -9,7 +9,9 @@ import pytest
 from api.conftest import SettingsFactory
 from sigma_aetl.errors import ConfigError
 from sigma_aetl.http import create_app
-from sigma_aetl.http.hosts import AllowedHosts, host_name
+from sigma_aetl.http.hosts import REMEMBERED, REMEMBERED_LENGTH, AllowedHosts, HostCheck, host_name
+from sigma_aetl.http.requestpath import Exchange
+from sigma_aetl.http.view import RequestView
 from sigma_aetl.testing import JSON_HEADERS, VALID_SHIPMENT, ServerThread
 
 INGEST = "/v1/ingest/shipment/1"
@@ -112,3 +114,34 @@ def test_host_names_are_normalised() -> None:
     assert host_name("Gateway.Example.COM.:8000") == "gateway.example.com"
     assert host_name("[::1]:80") == "[::1]"
     assert host_name("[::1]x") is None
+
+
+def test_a_flood_of_host_values_is_remembered_within_its_bound_and_still_judged() -> None:
+    """Thousands of distinct Host values leave at most REMEMBERED names remembered, and each is judged
+    as when first seen: an allowed name passes, another is 421, a malformed one 400."""
+    allowed = AllowedHosts.of_setting("gw.example", "0.0.0.0")
+    assert allowed is not None
+    check = HostCheck(allowed)
+    for index in range(3 * REMEMBERED):
+        assert _status(check, f"n{index}.example") == 421
+    assert (_status(check, "gw.example:8000"), _status(check, "GW.example."), _status(check, "a b")) == (
+        None,
+        None,
+        400,
+    )
+    assert (_status(check, "n0.example"), _status(check, "gw.example:8000")) == (421, None)
+    assert _status(check, "x" * (REMEMBERED_LENGTH + 1)) == 421  # judged, not remembered
+    assert check._name.cache_info().currsize <= REMEMBERED
+
+
+def _status(check: HostCheck, host: str) -> int | None:
+    """The status of the check's answer to a request for ``/v1/records`` with ``host`` (None: passed)."""
+    exchange = Exchange(RequestView("GET", "/v1/records", {"host": host}, None))
+    step = check.on_request(exchange)
+    try:
+        step.send(None)
+    except StopIteration as done:
+        reply = done.value
+    else:
+        raise AssertionError("the Host check waited")
+    return None if reply is None else reply.status

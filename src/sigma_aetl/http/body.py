@@ -68,6 +68,8 @@ Body = bytes | TooLarge | TimedOut
 class Deadline:
     """When a request's body must have arrived, from the moment the request began."""
 
+    __slots__ = ("at",)
+
     def __init__(self, seconds: float) -> None:
         self.at = asyncio.get_running_loop().time() + seconds
         """The event loop's time by which the body must have arrived."""

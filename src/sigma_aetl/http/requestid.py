@@ -19,7 +19,6 @@ import re
 from sigma_aetl import logs
 from sigma_aetl.http.reply import Reply
 from sigma_aetl.http.requestpath import Exchange
-from sigma_aetl.http.view import RequestView
 
 MAX_REQUEST_ID = 128
 """Longest ``X-Request-ID`` taken as sent."""
@@ -42,7 +41,7 @@ class RequestIds:
         """Choose the id, leave it on the request view, bind it for logging, add it to the answer."""
         view = exchange.request
         chosen = request_id(view.headers.get("x-request-id"))
-        exchange.request = RequestView(view.method, view.path, view.headers, view.client, view.key_id, chosen)
+        exchange.request = view.with_request_id(chosen)
         exchange.response_headers.append((HEADER, chosen.encode("ascii")))
         exchange.state[_TOKEN] = logs.REQUEST_ID.set(chosen)
         return None

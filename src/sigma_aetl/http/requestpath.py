@@ -84,10 +84,10 @@ class RequestPath:
     async def _hooked(self, scope: Scope, receive: Receive, send: Send) -> None:
         exchange = Exchange(RequestView.of_scope(scope))
         scope.setdefault("state", {})["exchange"] = exchange
-        passed: list[RequestHook] = []
+        hooks, passed = self.hooks, 0
         try:
-            for hook in self.hooks:
-                passed.append(hook)
+            for hook in hooks:
+                passed += 1
                 reply = await hook.on_request(exchange)
                 if reply is not None:
                     exchange.layer = "hook"
@@ -95,7 +95,7 @@ class RequestPath:
                     return
             exchange.layer = await self._layers(scope, receive, _sending(exchange, send))
         finally:
-            for hook in reversed(passed):
+            for hook in reversed(hooks[:passed]):
                 hook.on_response(exchange)
 
 

@@ -1,18 +1,21 @@
 """What the handlers need to know about an HTTP request, whichever layer received it."""
 
 from collections.abc import AsyncIterator, MutableMapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import Request
 
 from sigma_aetl.http.reply import Receive
 
 
-@dataclass(frozen=True, slots=True)
-class RequestView:
+class RequestView(NamedTuple):
     """Method, path, lower-case headers and client of one request, the API key that sent it (set by the
-    authentication hook, ``auth.py``) and its id (``requestid.py``); the body is read separately."""
+    authentication hook, ``auth.py``) and its id (``requestid.py``); the body is read separately.
+
+    Immutable: a hook that learns something builds a new view (:meth:`with_request_id`,
+    :meth:`with_key_id`). A named tuple, not a frozen dataclass: up to three are built for every request,
+    and a frozen dataclass costs four times as much to build (0.9 µs against 0.2 here).
+    """
 
     method: str
     path: str
@@ -43,12 +46,16 @@ class RequestView:
         """The view of a raw ASGI HTTP scope."""
         client = scope.get("client")
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-        return cls(
-            method=scope["method"],
-            path=scope["path"],
-            headers=headers,
-            client=f"{client[0]}:{client[1]}" if client else None,
-        )
+        address = f"{client[0]}:{client[1]}" if client else None
+        return _new(cls, (scope["method"], scope["path"], headers, address, None, None))
+
+    def with_request_id(self, request_id: str) -> "RequestView":
+        """This view with the request's id."""
+        return _new(RequestView, (*self[:5], request_id))
+
+    def with_key_id(self, key_id: str) -> "RequestView":
+        """This view with the id of the API key that sent the request."""
+        return _new(RequestView, (*self[:4], key_id, self.request_id))
 
     @property
     def media_type(self) -> str:
@@ -60,6 +67,11 @@ class RequestView:
         """The Content-Length the client declared, if any."""
         declared = self.headers.get("content-length", "")
         return int(declared) if declared.isdigit() else None
+
+
+_new = tuple.__new__
+"""Builds a view from its six values at once (the named tuple's own constructor takes keywords too, and
+costs twice as much)."""
 
 
 class ClientDisconnected(Exception):
