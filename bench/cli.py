@@ -19,6 +19,7 @@ from bench import (
     http_batch,
     http_single,
     ingest,
+    instructions,
     kafka,
     machine,
     profile,
@@ -47,6 +48,7 @@ PARTS: dict[str, Callable[[Context], PartResult]] = {
     "analytics": analytics.run,
     "advisor": advisor.run,
     "replay": replay.run,
+    "instructions": instructions.run,
 }
 ALIASES = {"soak": "memory", "all": "all"}
 PROFILE_OF_MISS = {
@@ -58,7 +60,7 @@ PROFILE_OF_MISS = {
 
 EPILOG = """\
 parts: validator, records, ingest, growth, http-single, http-batch, kafka, memory (= soak), audit, classes,
-       analytics, advisor, replay, profile TARGET...
+       analytics, advisor, replay, instructions, profile TARGET...
        (profile targets: ingest, http-ingest, http-validate, http-batch). No part, or "all", runs every
        part and then profiles the parts that miss a target.
 examples:
