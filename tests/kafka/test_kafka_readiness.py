@@ -7,9 +7,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from kafka_support import (
     free_port,
     worker_env,
 )
+from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.kafka.health import Health, HealthServer
 from sigma_aetl.stores.sqlite.store import SqliteStore
 from sigma_aetl.testing import VALID_SHIPMENT, wait_until
@@ -188,3 +191,57 @@ def test_readiness_reports_the_first_missing_condition_and_a_silent_broker() -> 
     assert health.reason is None
     health.not_ready("stopped")
     assert health.reason == "stopped"
+
+
+def test_a_kafka_call_waiting_past_its_bound_makes_the_worker_not_ready() -> None:
+    """Health.waiting: within its bound a call to Kafka changes nothing; past it the worker is not ready,
+    naming what waited and for how long, before a group problem; once the call returns, ready again."""
+    now = [100.0]
+    health = Health(clock=lambda: now[0])
+    health.ready()
+    health.broker_answered()
+    with health.waiting("committing the stored offsets", limit=5):
+        now[0] += 5
+        assert health.reason is None
+        now[0] += 7
+        assert health.reason == "no Kafka broker answered while committing the stored offsets for 12 s"
+        health.problem("group", "waiting for the group")
+        assert health.reason == "no Kafka broker answered while committing the stored offsets for 12 s"
+        health.problem("store", "the store does not answer")
+        assert health.reason == "the store does not answer"
+        health.ready()
+    assert health.reason == "waiting for the group"
+    health.problem("group", None)
+    assert health.reason is None
+
+
+def test_a_blocked_commit_turns_readyz_not_ready_and_back_once_it_returns(
+    store: SqliteStore, make_worker: WorkerFactory, kafka: Kafka
+) -> None:
+    """A commit that blocks (as one to a broker gone away does, for the group's session timeout) makes
+    /readyz say so while it waits, although the worker's loop cannot probe; ready again once it returns."""
+    topic = kafka.topic("blocked-commit")
+    kafka.produce(topic, [Msg(VALID_SHIPMENT)])
+    health = Health()
+    worker = make_worker(store, health, routes={topic: ("shipment", "1")})
+    release, entered = threading.Event(), threading.Event()
+    real_ack = worker.source.ack
+
+    def blocked_ack(batch: Sequence[Envelope]) -> None:
+        entered.set()
+        release.wait(60)
+        real_ack(batch)
+
+    worker.source.ack = blocked_ack  # type: ignore[method-assign]
+    with HealthServer(health, "127.0.0.1", 0) as server, WorkerThread(worker) as thread:
+        try:
+            thread.until(entered.is_set, 60, "the batch stored and its commit begun")
+            seen = Answers(server.port)
+            thread.until(seen.refused_broker, 30, "not ready while the commit waits", seen.told)
+            reason = seen.changes[-1][2] or ""
+            assert reason.startswith("no Kafka broker answered while committing the stored offsets for ")
+        finally:
+            release.set()
+        thread.until(lambda: _status(server.port) == 200, 30, "ready once the commit returned")
+        thread.stop()
+    assert kafka.committed(worker.source.config.group_id) == {(topic, 0): 1}

@@ -6,7 +6,9 @@
 - the worker consumes (it has subscribed and not stopped) and its last store write succeeded;
 - the store answers (the worker pings it when idle);
 - a Kafka broker answered recently: a consumed batch, or a metadata request the worker sends when no
-  message came for a while (:data:`BROKER_STALE_AFTER` bounds "recently");
+  message came for a while (:data:`BROKER_STALE_AFTER` bounds "recently"), and no call to Kafka has been
+  waiting longer than its bound (:meth:`Health.waiting`: a synchronous commit to a broker that went away
+  blocks for the group's whole session timeout, 45 s by default, and the worker's loop with it);
 - the consumer group assigned this member its partitions (possibly none, when the group has more
   members than partitions).
 
@@ -22,7 +24,8 @@ once any API key exists; 503 until the worker has opened its store). Nothing els
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -40,6 +43,10 @@ BROKER_STALE_AFTER = 60.0
 """Seconds after the last broker answer at which the worker is no longer ready. The worker asks a broker
 every few seconds while idle, so only a worker stuck away from Kafka that long reaches it."""
 
+WAIT_LIMIT = 5.0
+"""Seconds a call to Kafka may wait beyond its own timeout before the worker is no longer ready: a healthy
+broker answers a commit within milliseconds."""
+
 CONDITIONS = ("worker", "store", "broker", "group")
 """What readiness needs, in the order ``/readyz`` reports the first one missing."""
 
@@ -55,6 +62,7 @@ class Health:
         self._stale_after = stale_after
         self._problems: dict[str, str] = {"worker": "starting"}
         self._broker_seen: float | None = None
+        self._waiting: tuple[str, float, float] | None = None  # what, since, overdue after
         self._details: dict[str, Any] = {}
 
     def ready(self) -> None:
@@ -82,6 +90,20 @@ class Health:
             self._broker_seen = self._clock() if at is None else at
             self._problems.pop("broker", None)
 
+    @contextmanager
+    def waiting(self, doing: str, limit: float = WAIT_LIMIT) -> Iterator[None]:
+        """The worker's thread calls Kafka (``doing``, e.g. "committing the stored offsets") inside this
+        block; once it has waited more than ``limit`` seconds, the worker is not ready: "no Kafka broker
+        answered while <doing> for N s". Read by the health server's thread, which never waits for it."""
+        started = self._clock()
+        with self._lock:
+            self._waiting = (doing, started, started + limit)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._waiting = None
+
     def details(self, **values: Any) -> None:
         """Facts shown on ``/readyz`` whatever the status (the contracts serving, the last reload)."""
         with self._lock:
@@ -91,13 +113,24 @@ class Health:
     def reason(self) -> str | None:
         """Why the worker is not ready; None when it is."""
         with self._lock:
+            now = self._clock()
             for condition in CONDITIONS:
                 if condition in self._problems:
                     return self._problems[condition]
-            seen = self._broker_seen
-            if seen is not None and (age := self._clock() - seen) > self._stale_after:
-                return f"no Kafka broker has answered for {age:.0f} s"
+                if condition == "broker" and (silent := self._silent_broker(now)) is not None:
+                    return silent
             return None
+
+    def _silent_broker(self, now: float) -> str | None:
+        """Why no broker counts as answering at ``now`` (a call overdue, or no answer for too long)."""
+        if self._waiting is not None:
+            doing, since, overdue_after = self._waiting
+            if now > overdue_after:
+                return f"no Kafka broker answered while {doing} for {now - since:.0f} s"
+        seen = self._broker_seen
+        if seen is not None and (age := now - seen) > self._stale_after:
+            return f"no Kafka broker has answered for {age:.0f} s"
+        return None
 
     def readiness(self) -> tuple[int, dict[str, Any]]:
         """The ``/readyz`` answer: status code and body."""

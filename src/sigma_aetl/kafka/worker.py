@@ -9,6 +9,11 @@ One loop, one batch at a time::
         pause_flooded()                     # flood_pause: pause the partitions the guard alerted on
         source.ack(batch)                   # commit exactly the stored offsets, synchronously
 
+Each call to Kafka in that loop runs inside :meth:`Health.waiting`: a commit (or a consume, or a flush of
+the output topics) that waits longer than its bound makes ``/readyz`` say no broker answered, although the
+loop itself, blocked in librdkafka, cannot run its probe. A stop request made meanwhile takes effect when
+that call returns (a commit to a broker gone away returns after the group's session timeout).
+
 ``settle`` retries the *same* batch while the store (or an output topic) fails: the error is logged, the
 worker reports not-ready, and it waits ``retry_initial`` seconds, doubling up to ``retry_max``. Nothing
 is committed meanwhile, so nothing is lost; a retried write stores what is missing and nothing twice
@@ -43,7 +48,7 @@ from sigma_aetl.ingest.outcome import Outcome, Tally
 from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.ingest.reload import ContractReloader
 from sigma_aetl.kafka.config import KafkaConfig
-from sigma_aetl.kafka.health import Health
+from sigma_aetl.kafka.health import WAIT_LIMIT, Health
 from sigma_aetl.kafka.outputs import OutputPublisher
 from sigma_aetl.kafka.pauses import parse_partition, partition_name
 from sigma_aetl.kafka.source import KafkaSource
@@ -180,13 +185,15 @@ class Worker:
             self._started()
             while not self._stop.is_set():
                 self._between_batches()
-                batch = self.source.poll()
+                with self.health.waiting("consuming", self.source.config.batch_timeout + WAIT_LIMIT):
+                    batch = self.source.poll()
                 if not batch:
                     continue
                 if not self._settle(batch):
                     break
                 self._pause_flooded()
-                self.source.ack(batch)
+                with self.health.waiting("committing the stored offsets"):
+                    self.source.ack(batch)
             _log.info("stopping; every stored batch is committed", reason=self._stop.reason)
         finally:
             self.health.not_ready("stopped")
@@ -321,7 +328,8 @@ class Worker:
     def _store_and_publish(self, batch: Sequence[Envelope]) -> list[Outcome]:
         outcomes = self.pipeline.process(batch)
         if self.publisher is not None:
-            self.publisher.publish(outcomes)
+            with self.health.waiting("publishing to the output topics"):
+                self.publisher.publish(outcomes)
         return outcomes
 
     def _wait_after(self, exc: Exception, attempt: int, size: int) -> bool:
