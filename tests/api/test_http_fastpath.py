@@ -10,8 +10,8 @@ import pytest
 
 from sigma_aetl.http import create_app
 from sigma_aetl.http.address import ingest_address
+from sigma_aetl.http.exchange import Exchange
 from sigma_aetl.http.reply import Reply
-from sigma_aetl.http.requestpath import Exchange
 from sigma_aetl.settings import Settings
 from sigma_aetl.testing import (
     EXTRA_FIELD,

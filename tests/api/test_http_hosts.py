@@ -9,8 +9,8 @@ import pytest
 from api.conftest import SettingsFactory
 from sigma_aetl.errors import ConfigError
 from sigma_aetl.http import create_app
+from sigma_aetl.http.exchange import Exchange
 from sigma_aetl.http.hosts import REMEMBERED, REMEMBERED_LENGTH, AllowedHosts, HostCheck, host_name
-from sigma_aetl.http.requestpath import Exchange
 from sigma_aetl.http.view import RequestView
 from sigma_aetl.testing import JSON_HEADERS, VALID_SHIPMENT, ServerThread
 

@@ -2,6 +2,7 @@
 stored and on the request's log lines; uvicorn's own lines in the gateway's format."""
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -82,3 +83,23 @@ def test_console_format_renders_uvicorn_lines_as_key_value(tmp_path: Path) -> No
 def test_request_id_keeps_only_safe_ids(sent: str, kept: bool) -> None:
     """An id of safe characters is kept as sent; an empty one or one with other characters is replaced."""
     assert (request_id(sent) == sent) is kept
+
+
+def test_new_request_ids_differ_in_a_forked_child_and_between_calls() -> None:
+    """New ids are 32 hex digits, a new one each call, and a forked child (uvicorn's reloader, a
+    supervisor) does not draw the ids its parent draws: its generator is seeded again."""
+    drawn = [request_id(None) for _ in range(1000)]
+    assert len(set(drawn)) == len(drawn)
+    assert all(GENERATED.fullmatch(one) for one in drawn)
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: send its next ids and leave at once
+        os.write(writing, "".join(request_id(None) for _ in range(4)).encode())
+        os._exit(0)
+    os.close(writing)
+    with os.fdopen(reading, "rb") as pipe:
+        theirs = pipe.read().decode()
+    os.waitpid(child, 0)
+    ours = "".join(request_id(None) for _ in range(4))
+    assert len(theirs) == len(ours) == 128
+    assert theirs != ours

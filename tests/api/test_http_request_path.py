@@ -13,10 +13,11 @@ from starlette.middleware.gzip import GZipMiddleware
 from sigma_aetl.errors import ConfigError
 from sigma_aetl.http import create_app
 from sigma_aetl.http.auth import Authentication
+from sigma_aetl.http.exchange import Exchange
 from sigma_aetl.http.hosts import HostCheck
 from sigma_aetl.http.reply import Reply, problem_reply
 from sigma_aetl.http.requestid import RequestIds
-from sigma_aetl.http.requestpath import Exchange, RequestHook, RequestPath
+from sigma_aetl.http.requestpath import RequestHook, RequestPath
 from sigma_aetl.settings import Settings
 from sigma_aetl.testing import INVALID_SHIPMENT, JSON_HEADERS, VALID_SHIPMENT, ServerThread
 

@@ -42,8 +42,8 @@ from sigma_aetl.core.keys import (
     token_hash,
 )
 from sigma_aetl.errors import StoreError
+from sigma_aetl.http.exchange import Exchange
 from sigma_aetl.http.reply import Reply, problem_reply
-from sigma_aetl.http.requestpath import Exchange
 from sigma_aetl.stores import Store
 
 _log = logs.get("http")

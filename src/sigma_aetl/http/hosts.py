@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from sigma_aetl.errors import ConfigError
+from sigma_aetl.http.exchange import Exchange
 from sigma_aetl.http.reply import Reply, problem_reply
-from sigma_aetl.http.requestpath import Exchange
 
 ANY = "*"
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")

@@ -5,7 +5,7 @@ send it straight over ASGI (:func:`send_reply`), FastAPI routes return it as a S
 (:func:`reply_response`). Both write the same status, ``content-type``, ``content-length`` and body.
 """
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,14 +39,16 @@ def problem_reply(status: int, detail: str, instance: str, *, close: bool = Fals
     return Reply(status, problem_body(status, detail, instance=instance, **extra), PROBLEM, close)
 
 
-async def send_reply(send: Send, reply: Reply) -> None:
-    """Send ``reply`` over ASGI."""
+async def send_reply(send: Send, reply: Reply, extra: Sequence[tuple[bytes, bytes]] = ()) -> None:
+    """Send ``reply`` over ASGI, with the ``extra`` headers after its own."""
     headers = [
         (b"content-type", reply.media_type.encode("latin-1")),
         (b"content-length", str(len(reply.body)).encode("latin-1")),
     ]
     if reply.close:
         headers.append(_CLOSE)
+    if extra:
+        headers.extend(extra)
     await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     await send({"type": "http.response.body", "body": reply.body})
 

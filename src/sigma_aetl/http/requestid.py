@@ -3,7 +3,10 @@
 The first request hook (``requestpath.py``), so the fast path and the FastAPI routes both have it, and so
 do the Host check's and authentication's answers. The id is the request's ``X-Request-ID`` when that is
 1 to :data:`MAX_REQUEST_ID` safe characters (letters, digits and ``._~:/@+=-``: nothing a log line or a
-header could be forged with), else a new one (32 random hex digits). It is
+header could be forged with), else a new one: 32 hex digits from :mod:`random` (seeded from the system's
+entropy, and again in each forked child), not from the kernel. A request id names a request in logs and
+records; it grants nothing, and the client sees it anyway, so it needs to be unique, not unpredictable,
+and a system call per request cost more than the rest of this hook's choosing. It is
 
 - set in :data:`sigma_aetl.logs.REQUEST_ID` (a context variable) while the request runs, so every line
   logged for it carries ``request_id`` — uvicorn's access line included (``logs.py`` renders uvicorn's
@@ -13,12 +16,12 @@ header could be forged with), else a new one (32 random hex digits). It is
   that was replaced is still recorded as sent, among the request's headers.
 """
 
-import os
+import random
 import re
 
 from sigma_aetl import logs
+from sigma_aetl.http.exchange import Exchange
 from sigma_aetl.http.reply import Reply
-from sigma_aetl.http.requestpath import Exchange
 
 MAX_REQUEST_ID = 128
 """Longest ``X-Request-ID`` taken as sent."""
@@ -31,7 +34,7 @@ def request_id(sent: str | None) -> str:
     """``sent`` if it is a safe request id, else a new one."""
     if sent is not None and _SAFE.fullmatch(sent):
         return sent
-    return os.urandom(16).hex()  # what uuid4().hex holds, at a sixth of its cost
+    return f"{random.getrandbits(128):032x}"
 
 
 class RequestIds:

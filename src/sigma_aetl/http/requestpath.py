@@ -7,43 +7,25 @@ The outermost ASGI layer of the gateway (``GatewayApp.__call__`` hands every req
                           └─► FastAPI           everything else: queries, contracts, docs, health, problems
                           ◄── hook.on_response(exchange), in reverse order, once the answer is sent
 
-A hook sees a :class:`Exchange`: the request's method, path, headers and client, a ``state`` dict it can
-leave values in for the handlers (FastAPI routes read it as ``request.state.exchange``), headers it adds
-to the answer, and — in ``on_response`` — the status sent and which layer answered. Authentication,
-request ids and metrics are hooks: they cannot skip the hot routes, because the hot routes are behind them.
+A hook sees an :class:`Exchange` (``exchange.py``): the request's method, path, headers and client, a
+``state`` dict it can leave values in for the handlers (FastAPI routes read it as
+``request.state.exchange``), headers it adds to the answer, and — in ``on_response`` — the status sent and
+which layer answered. Authentication, request ids and metrics are hooks: they cannot skip the hot routes,
+because the hot routes are behind them.
 Starlette middleware would run inside FastAPI only, so the fast path would skip it; ``GatewayApp`` refuses it.
 
 With no hook, a request costs one extra function call (measured in ``bench/run http-single``).
 """
 
-import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Protocol
 
+from sigma_aetl.http.exchange import Exchange, Layer
 from sigma_aetl.http.fastpath import FastPath
-from sigma_aetl.http.reply import Message, Receive, Reply, Scope, Send, send_reply
+from sigma_aetl.http.reply import Message, Receive, Reply, Scope, Send
 from sigma_aetl.http.view import RequestView
 
-Layer = Literal["hook", "fast", "framework"]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-@dataclass(slots=True)
-class Exchange:
-    """One HTTP request as the hooks see it, and what they add to its answer."""
-
-    request: RequestView
-    started: float = field(default_factory=time.perf_counter)
-    """``time.perf_counter()`` when the request entered the gateway."""
-    state: dict[str, Any] = field(default_factory=dict)
-    """Values hooks leave for the handlers and for later hooks (e.g. the API key id)."""
-    response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
-    """Headers added to the answer, whichever layer sends it."""
-    status: int | None = None
-    """The status sent; None until the answer starts (or if the client went away first)."""
-    layer: Layer | None = None
-    """Which layer answered: a hook, the fast path or FastAPI."""
 
 
 class RequestHook(Protocol):
@@ -75,10 +57,14 @@ class RequestPath:
         else:
             await self._hooked(scope, receive, send)
 
-    async def _layers(self, scope: Scope, receive: Receive, send: Send) -> Layer:
-        if self.fast_path is not None and await self.fast_path.answer(scope, receive, send):
+    async def _layers(
+        self, scope: Scope, receive: Receive, send: Send, exchange: Exchange | None = None
+    ) -> Layer:
+        """The fast path, else FastAPI; with ``exchange``, each answer carries the hooks' headers (the fast
+        path adds them itself; FastAPI's ``send`` is wrapped)."""
+        if self.fast_path is not None and await self.fast_path.answer(scope, receive, send, exchange):
             return "fast"
-        await self.framework(scope, receive, send)
+        await self.framework(scope, receive, send if exchange is None else _sending(exchange, send))
         return "framework"
 
     async def _hooked(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -91,9 +77,9 @@ class RequestPath:
                 reply = await hook.on_request(exchange)
                 if reply is not None:
                     exchange.layer = "hook"
-                    await send_reply(_sending(exchange, send), reply)
+                    await exchange.answer(send, reply)
                     return
-            exchange.layer = await self._layers(scope, receive, _sending(exchange, send))
+            exchange.layer = await self._layers(scope, receive, send, exchange)
         finally:
             for hook in reversed(hooks[:passed]):
                 hook.on_response(exchange)
