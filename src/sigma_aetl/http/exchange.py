@@ -2,8 +2,9 @@
 
 Any layer that answers sends through :meth:`Exchange.answer` (a :class:`Reply`) or through a ``send``
 wrapped by the request path (FastAPI's answers): either way the hooks' headers are added and the status is
-noted. The fast path answers through the exchange itself, so its two messages are not wrapped (that wrapper
-cost a sixth of what the request hooks cost together, measured by ``bench/run instructions``).
+noted. The fast path answers through the exchange itself, so its two messages are not wrapped (the wrapper
+and the dataclass this class replaced cost about 4,100 instructions per request, a ninth of what the three
+request hooks cost together; counted as ``bench/run instructions`` counts).
 """
 
 import time
