@@ -61,6 +61,8 @@ class Msg:
     key: bytes | None = None
     headers: list[tuple[str, bytes | None]] = field(default_factory=list)
     partition: int | None = None
+    timestamp_ms: int | None = None
+    """The producer's timestamp (CreateTime); None lets the client set the time of producing."""
 
 
 def tansu_binary() -> Path:
@@ -213,6 +215,8 @@ def _produce(producer: Producer, topic: str, message: Msg, callback: Callable[[A
     options: dict[str, Any] = {"key": message.key, "headers": message.headers, "on_delivery": callback}
     if message.partition is not None:
         options["partition"] = message.partition
+    if message.timestamp_ms is not None:
+        options["timestamp"] = message.timestamp_ms
     while True:
         try:
             producer.produce(topic, message.value, **options)

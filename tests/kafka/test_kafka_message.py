@@ -1,13 +1,20 @@
 """A Kafka message becomes an envelope (pure): exact bytes, coordinates, metadata, idempotency key."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.ids import failure_id
-from sigma_aetl.kafka.message import KafkaMessage, bytes_field, next_offsets, timestamp_text, to_envelope
+from sigma_aetl.kafka.message import (
+    LATEST_TIMESTAMP_MS,
+    KafkaMessage,
+    bytes_field,
+    next_offsets,
+    timestamp_text,
+    to_envelope,
+)
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 ROUTES = {"shipments": ("shipment", "1")}
@@ -98,6 +105,26 @@ def test_keys_and_timestamps_that_are_absent() -> None:
     assert envelope(timestamp_ms=None).source["timestamp"] is None
     assert timestamp_text(-1) is None
     assert bytes_field(b"") == {"encoding": "utf-8", "text": ""}
+
+
+@settings(max_examples=500)
+@given(st.integers(min_value=0, max_value=LATEST_TIMESTAMP_MS) | st.integers(0, 4_102_444_800_000))
+def test_a_timestamp_reads_as_datetime_writes_it(timestamp_ms: int) -> None:
+    """Every representable timestamp is written exactly as ``datetime.isoformat`` writes it (the text the
+    worker stored before its seconds were remembered)."""
+    expected = (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=timestamp_ms)).isoformat(
+        timespec="milliseconds"
+    )
+    assert timestamp_text(timestamp_ms) == expected
+
+
+def test_a_timestamp_past_year_9999_is_kept_as_its_number() -> None:
+    """A producer's timestamp no datetime holds is null as text and kept as a number, not a crash."""
+    for stamp in (LATEST_TIMESTAMP_MS + 1, 2**62, 2**63 - 1):
+        source = envelope(timestamp_ms=stamp, timestamp_type="create_time").source
+        assert (source["timestamp"], source["timestamp_ms"]) == (None, stamp)
+        assert source["timestamp_type"] == "create_time"
+    assert "timestamp_ms" not in envelope(timestamp_ms=LATEST_TIMESTAMP_MS).source
 
 
 def test_routing_comes_from_the_topic_map_or_the_headers() -> None:

@@ -45,6 +45,7 @@ MAPPED: dict[str, Msg] = {
     "tombstone": Msg(None, key=b"gone"),
     "disagreeing": Msg(shipment("MAP-2"), headers=route("shipment", "9")),
     "agreeing": Msg(shipment("MAP-3"), headers=route("shipment", "1")),
+    "far_future": Msg(shipment("MAP-4"), timestamp_ms=2**62),
 }
 HEADED: dict[str, Msg] = {
     "valid": Msg(shipment("HDR-1"), headers=route("shipment", "1")),
@@ -121,6 +122,14 @@ def test_a_tombstone_is_a_failure_record_not_a_crash(run: RoutingRun) -> None:
     doc = run.doc("mapped", "tombstone")
     assert doc["root_cause"] == "malformed_json"
     assert (doc["raw"]["size"], doc["source"]["tombstone"]) == (0, True)
+
+
+def test_a_timestamp_past_year_9999_is_stored_as_its_number(run: RoutingRun) -> None:
+    """A producer's timestamp no datetime holds is kept as a number on the stored record; the worker that
+    consumed it went on (before, it raised OverflowError in the poll, for every redelivery)."""
+    source = run.doc("mapped", "far_future")["source"]
+    stamp = (source["timestamp"], source["timestamp_ms"], source["timestamp_type"])
+    assert stamp == (None, 2**62, "create_time")
 
 
 def test_the_topic_map_wins_over_disagreeing_headers(run: RoutingRun) -> None:

@@ -78,15 +78,16 @@ def new_producer(properties: Mapping[str, Any], on_error: ErrorCallback) -> Prod
 def from_confluent(message: Message) -> KafkaMessage:
     """The plain-data copy of a consumed (error-free) message."""
     kind, timestamp = message.timestamp()
-    return KafkaMessage(
-        topic=message.topic() or "",
-        partition=message.partition() or 0,
-        offset=message.offset() or 0,
-        value=message.value(),
-        key=message.key(),
-        headers=_headers(message.headers()),
-        timestamp_ms=timestamp if kind in _TIMESTAMP_TYPES else None,
-        timestamp_type=_TIMESTAMP_TYPES.get(kind),
+    headers = message.headers()
+    return KafkaMessage(  # positional: a named tuple's keyword constructor costs half as much again
+        message.topic() or "",
+        message.partition() or 0,
+        message.offset() or 0,
+        message.value(),
+        message.key(),
+        _headers(headers) if headers else (),
+        timestamp if kind in _TIMESTAMP_TYPES else None,
+        _TIMESTAMP_TYPES.get(kind),
     )
 
 

@@ -15,6 +15,7 @@ that is not UTF-8 is decoded with replacement characters, so it can never name a
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from sigma_aetl.core.refs import ContractRef, parse_ref
@@ -53,6 +54,15 @@ class Route:
         return found
 
 
+_NOWHERE = Route(None, None, "none")
+
+
+@lru_cache(maxsize=256)
+def _by_topic(contract: str, version: str) -> Route:
+    """The route of a mapped topic's message without headers: one value per mapping (a Route is frozen)."""
+    return Route(contract, version, "topic")
+
+
 def parse_route(text: str) -> tuple[str, str]:
     """``topic=name@version`` → ``(topic, "name@version")``; raises ValueError for anything else."""
     match = _ROUTE.fullmatch(text.strip())
@@ -72,6 +82,9 @@ def _address(ref: ContractRef) -> tuple[str, str]:
 
 def resolve(topic: str, headers: Headers, routes: RouteMap) -> Route:
     """The route of one message: its topic's mapping, else its headers, else none."""
+    if not headers:  # the common case: nothing to read, nothing to disagree with
+        mapped = routes.get(topic)
+        return _NOWHERE if mapped is None else _by_topic(*mapped)
     contract = header_text(headers, CONTRACT_HEADER)
     version = header_text(headers, VERSION_HEADER)
     mapped = routes.get(topic)
