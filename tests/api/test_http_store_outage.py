@@ -43,6 +43,7 @@ from sigma_aetl.stores.base import (
     ReplayRun,
     ReplayWrite,
     Resolution,
+    StagedWrite,
     Stats,
     WriteReport,
     Written,
@@ -58,9 +59,13 @@ class DownStore:
 
     writes_in_background = False
 
-    def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> Written:
+    def stage(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> StagedWrite:
+        """The write as given."""
+        return StagedWrite(records, failures)
+
+    def submit(self, write: StagedWrite) -> Written:
         """Write at once."""
-        return Written(self.write(records, failures))
+        return Written(self.write(write.records, write.failures))
 
     def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
         """Unavailable."""

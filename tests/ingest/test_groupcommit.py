@@ -22,7 +22,7 @@ from sigma_aetl.ingest import groupcommit
 from sigma_aetl.ingest.groupcommit import GroupCommitter
 from sigma_aetl.ingest.outcome import Outcome
 from sigma_aetl.ingest.pipeline import Pipeline
-from sigma_aetl.stores.base import PendingWrite, WriteReport
+from sigma_aetl.stores.base import PendingWrite, StagedWrite, WriteReport
 from sigma_aetl.stores.sqlite.store import SqliteStore
 from sigma_aetl.testing import INVALID_SHIPMENT, VALID_SHIPMENT
 
@@ -45,12 +45,12 @@ class GatedStore(SqliteStore):
         self.entered = threading.Event()
         self.writes: list[int] = []
 
-    def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> PendingWrite:
+    def submit(self, write: StagedWrite) -> PendingWrite:
         """Wait at the gate, then write."""
         self.entered.set()
         self.gate.wait(timeout=10)
-        self.writes.append(len(records) + len(failures))
-        return super().submit(records, failures)
+        self.writes.append(len(write.records) + len(write.failures))
+        return super().submit(write)
 
 
 def run_closing(
@@ -192,7 +192,7 @@ def test_a_large_group_goes_to_the_thread(
 class DownStore(SqliteStore):
     """A store whose writes fail as an unreachable disk would."""
 
-    def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> PendingWrite:
+    def submit(self, write: StagedWrite) -> PendingWrite:
         """Fail."""
         raise StoreUnavailable("disk gone")
 

@@ -12,7 +12,8 @@ from sigma_aetl.core.envelope import Envelope, Truncation
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.core.taxonomy import RootCause, Stage
 from sigma_aetl.ingest.pipeline import Pipeline
-from sigma_aetl.stores.base import FailureQuery, Store
+from sigma_aetl.stores.base import FailureQuery, StagedWrite, Store
+from sigma_aetl.stores.sqlite.rows import Rows
 from sigma_aetl.stores.sqlite.store import SqliteStore
 from sigma_aetl.testing import EXTRA_FIELD, HEAVY_SHIPMENT, INVALID_SHIPMENT, INVALID_UTF8, VALID_SHIPMENT
 
@@ -481,3 +482,31 @@ def test_an_oversized_body_under_a_reused_key_is_stored_apart(
     assert big.duplicate is False
     assert big.failure_id != first.failure_id
     assert [e.type for e in big.errors] == ["request_too_large", "idempotency_key_reused"]
+
+
+def test_a_batch_is_encoded_for_the_store_when_it_is_decided(
+    pipeline: Pipeline, make_envelope: EnvelopeFactory
+) -> None:
+    """Prepare builds the batch's SQLite rows (so they are built beside the write before it); submitting
+    them stores exactly the decided records and failures."""
+    prepared = pipeline.prepare([make_envelope(shipment("S-1")), make_envelope(INVALID_SHIPMENT)])
+    rows = prepared.write.encoded
+    assert isinstance(rows, Rows)
+    assert ([row[0] for row in rows.records], [row[0] for row in rows.failures]) == (
+        list(prepared.first),
+        [failure.failure_id for failure in prepared.failures],
+    )
+    outcomes = pipeline.finish(prepared, pipeline.submit(prepared))
+    assert [o.status for o in outcomes] == ["PASSED", "FAILED"]
+    assert totals(pipeline.store) == (1, 1)
+
+
+def test_a_write_staged_without_rows_is_encoded_when_submitted(
+    sqlite_store: SqliteStore, pipeline: Pipeline, make_envelope: EnvelopeFactory
+) -> None:
+    """A staged write that carries no SQLite rows (another store staged it) is encoded at submit, not lost."""
+    prepared = pipeline.prepare([make_envelope(shipment("S-2")), make_envelope(INVALID_SHIPMENT)])
+    bare = StagedWrite(prepared.write.records, prepared.write.failures)
+    report = sqlite_store.submit(bare).result()
+    assert (len(report.new_records), len(report.new_failures)) == (1, 1)
+    assert totals(sqlite_store) == (1, 1)

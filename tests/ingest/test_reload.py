@@ -14,7 +14,7 @@ from sigma_aetl.core.envelope import Envelope
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.ingest.pipeline import Pipeline
 from sigma_aetl.ingest.reload import ContractReloader
-from sigma_aetl.stores.base import PendingWrite
+from sigma_aetl.stores.base import PendingWrite, StagedWrite
 from sigma_aetl.stores.sqlite.store import SqliteStore
 
 EnvelopeFactory = Callable[..., Envelope]
@@ -137,10 +137,14 @@ class _SwapOnFirstWrite:
         self.replacement = replacement
         self.writes_in_background = False
 
-    def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> PendingWrite:
+    def stage(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> StagedWrite:
+        """Stage through."""
+        return self.store.stage(records, failures)
+
+    def submit(self, write: StagedWrite) -> PendingWrite:
         """Swap the registry once, then write through."""
         self.pipeline[0].registry = self.replacement
-        return self.store.submit(records, failures)
+        return self.store.submit(write)
 
     def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> object:
         """Write through."""

@@ -15,7 +15,7 @@ from kafka_support import Kafka, Msg, StoreReader, WorkerFactory, WorkerThread, 
 from sigma_aetl.core.records import AcceptedRecord, FailureRecord
 from sigma_aetl.errors import StoreUnavailable
 from sigma_aetl.kafka.health import Health, HealthServer
-from sigma_aetl.stores.base import Store, WriteReport, Written
+from sigma_aetl.stores.base import StagedWrite, Store, WriteReport, Written
 from sigma_aetl.stores.sqlite.store import SqliteStore
 
 
@@ -29,9 +29,9 @@ class FlakyStore:
 
     writes_in_background = False
 
-    def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> Written:
+    def submit(self, write: StagedWrite) -> Written:
         """Write at once."""
-        return Written(self.write(records, failures))
+        return Written(self.write(write.records, write.failures))
 
     def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
         """Fail with StoreUnavailable while down; otherwise write through."""

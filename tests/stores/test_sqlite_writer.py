@@ -90,7 +90,7 @@ def submit_elsewhere(store: SqliteStore, key: str) -> StoreError | None:
 
     def submit() -> None:
         try:
-            store.submit([accepted(key)], [])
+            store.submit(store.stage([accepted(key)], []))
         except StoreError as exc:
             raised.append(exc)
         else:
@@ -222,7 +222,7 @@ def test_a_writer_dying_mid_write_fails_that_write_as_unavailable(
     held_store: SqliteStore, tmp_path: Path
 ) -> None:
     """A write whose writer dies before its COMMIT is StoreUnavailable and not stored; the retry lands."""
-    pending = held_store.submit([accepted("A")], [])
+    pending = held_store.submit(held_store.stage([accepted("A")], []))
     release = held(tmp_path / "hold.fifo")
     try:
         os.kill(writer_pid(held_store), signal.SIGKILL)
@@ -239,12 +239,14 @@ def test_a_second_submit_while_a_write_is_in_flight_is_refused(writer_store: Sql
     """A submit before the last write's result() raises StoreError at once, from any thread, and the write
     in flight still lands; after its result() the next submit goes through."""
     try:
-        first = writer_store.submit([accepted("A")], [])
+        first = writer_store.submit(writer_store.stage([accepted("A")], []))
         refused = submit_elsewhere(writer_store, "B")
         assert isinstance(refused, StoreError)
         assert "in flight" in str(refused)
         assert first.result().new_records == {accepted("A").record_id}
-        assert writer_store.submit([accepted("B")], []).result().new_records == {accepted("B").record_id}
+        assert writer_store.submit(writer_store.stage([accepted("B")], [])).result().new_records == {
+            accepted("B").record_id
+        }
     finally:
         shut(writer_store)
 
@@ -255,7 +257,7 @@ def test_a_submit_after_the_writer_died_with_a_write_unread_is_refused(writer_st
     assert writer_store._process is not None
     dead = writer_store._process._process
     try:
-        pending = writer_store.submit([accepted("A")], [])
+        pending = writer_store.submit(writer_store.stage([accepted("A")], []))
         dead.kill()
         dead.wait(timeout=DEADLINE)
         refused = submit_elsewhere(writer_store, "B")
@@ -276,7 +278,7 @@ from store_support import accepted
 
 def write():
     store = SqliteStore.from_url(sys.argv[1])
-    pending = store.submit([accepted("A")], [])
+    pending = store.submit(store.stage([accepted("A")], []))
     print(store._process._process.pid, flush=True)  # the write is in the writer's pipe
     pending.result()  # the writer holds it (before its COMMIT, or on the lock) until the test lets it go
 

@@ -36,7 +36,7 @@ from sigma_aetl.errors import StoreError
 from sigma_aetl.ingest.observer import BatchObserver
 from sigma_aetl.ingest.outcome import Outcome
 from sigma_aetl.settings import TRANSACTION_SIZE
-from sigma_aetl.stores.base import PendingWrite, Store, WriteReport
+from sigma_aetl.stores.base import PendingWrite, StagedWrite, Store, WriteReport
 
 
 @value
@@ -54,6 +54,8 @@ class Prepared:
     first: dict[str, AcceptedRecord]
     """Each accepted record id's first arrival in the batch: what the batch writes."""
     failures: list[FailureRecord]
+    write: StagedWrite
+    """The batch's write, encoded for the store (its rows): built here, beside the write before it."""
 
 
 class Pipeline:
@@ -132,7 +134,8 @@ class Pipeline:
 
     def prepare(self, envelopes: Sequence[Envelope], registry: Registry | None = None) -> Prepared:
         """Route, validate and build the records of a batch, all by one registry (``registry``, else the
-        pipeline's as it is now); pure, no storage."""
+        pipeline's as it is now), and encode its write for the store (:meth:`Store.stage`); pure, no
+        storage, so it may run while the write before it is in flight (:meth:`process_stream`)."""
         started = time.perf_counter()
         judge = self.registry if registry is None else registry  # read once: a reload swaps the attribute
         items = [self._item(envelope, judge) for envelope in envelopes]
@@ -142,13 +145,13 @@ class Pipeline:
             first.setdefault(record.record_id, record)
         if self.observer is not None:
             self.observer.decided(len(items), time.perf_counter() - started)
-        return Prepared(items, first, failures)
+        return Prepared(items, first, failures, self.store.stage(list(first.values()), failures))
 
     def submit(self, prepared: Prepared) -> PendingWrite:
         """Start storing a prepared batch (see :meth:`Store.submit`)."""
         self._write_started = time.perf_counter()
         try:
-            return self.store.submit(list(prepared.first.values()), prepared.failures)
+            return self.store.submit(prepared.write)
         except StoreError:
             self._write_failed(len(prepared.items))
             raise

@@ -409,6 +409,22 @@ class Written:
         """Nothing to wait for."""
 
 
+@dataclass(frozen=True, slots=True)
+class StagedWrite:
+    """A write ready for :meth:`Store.submit`: its records and failures, and the store's own encoding of
+    them (SQLite: the rows), built by :meth:`Store.stage`.
+
+    Building one stores nothing, so the pipeline encodes a batch while the write before it is still in
+    flight: with SQLite's writer process, the rows of the next batch are built beside the COMMIT of the
+    last one instead of after it.
+    """
+
+    records: Sequence[AcceptedRecord]
+    failures: Sequence[FailureRecord]
+    encoded: object = None
+    """The store's form of the write; None for a store that encodes it when submitted (MongoDB)."""
+
+
 class Store(Protocol):
     """Persistence for accepted and failure records."""
 
@@ -421,9 +437,13 @@ class Store(Protocol):
         """Whether :meth:`submit` returns before the write is done (else it writes, then returns)."""
         ...
 
-    def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> PendingWrite:
-        """Start :meth:`write` and return at once where the store can write in the background; the
-        caller must call ``result()`` before its next write. Raises StoreError."""
+    def stage(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> StagedWrite:
+        """The write of ``records`` and ``failures``, encoded for this store; pure (no I/O)."""
+        ...
+
+    def submit(self, write: StagedWrite) -> PendingWrite:
+        """Start the staged :meth:`write` and return at once where the store can write in the background;
+        the caller must call ``result()`` before its next write. Raises StoreError."""
         ...
 
     def get_record(self, record_id: str) -> AcceptedRecord | None:

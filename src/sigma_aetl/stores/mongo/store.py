@@ -50,6 +50,7 @@ from sigma_aetl.stores.base import (
     ReplayRun,
     ReplayWrite,
     Resolution,
+    StagedWrite,
     Stats,
     WriteReport,
     Written,
@@ -118,9 +119,13 @@ class MongoStore:
         """False: pymongo's calls block, so :meth:`submit` writes before it returns."""
         return False
 
-    def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> Written:
+    def stage(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> StagedWrite:
+        """The write as given: its documents are built when it is submitted, which writes at once."""
+        return StagedWrite(records, failures)
+
+    def submit(self, write: StagedWrite) -> Written:
         """:meth:`write`, done at once (pymongo's calls block)."""
-        return Written(self.write(records, failures))
+        return Written(self.write(write.records, write.failures))
 
     def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
         """Insert every record and failure whose id is new (counting the arrivals of failures identified by

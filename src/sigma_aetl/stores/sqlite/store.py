@@ -58,6 +58,7 @@ from sigma_aetl.stores.base import (
     ReplayRun,
     ReplayWrite,
     Resolution,
+    StagedWrite,
     Stats,
     WriteReport,
     Written,
@@ -254,19 +255,26 @@ class SqliteStore:
 
     def write(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> WriteReport:
         """Store every record and failure whose id is new, in one transaction."""
-        return self.submit(records, failures).result()
+        return self.submit(self.stage(records, failures)).result()
+
+    def stage(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> StagedWrite:
+        """The rows of the write (``rows.py``), their headers taken out (``metadata.py``); pure."""
+        parts = metadata.split(records, failures)
+        return StagedWrite(records, failures, rows_of(parts.records, parts.failures, parts.headers))
 
     @property
     def writes_in_background(self) -> bool:
         """True with the writer process."""
         return self._process is not None
 
-    def submit(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> PendingWrite:
+    def submit(self, write: StagedWrite) -> PendingWrite:
         """Start the write; with the writer process, return while it runs (``result()`` waits)."""
-        if not records and not failures:
+        if not write.records and not write.failures:
             return Written(WriteReport())
-        parts = metadata.split(records, failures)
-        rows = rows_of(parts.records, parts.failures, parts.headers)
+        rows = write.encoded
+        if not isinstance(rows, Rows):  # staged by another store: encode it here
+            rows = self.stage(write.records, write.failures).encoded
+            assert isinstance(rows, Rows)
         if self._process is None:
             if self._writer is None:
                 raise StoreError(f"the store {str(self.path)!r} was opened read-only; nothing was written")
