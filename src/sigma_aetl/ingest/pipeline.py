@@ -7,7 +7,7 @@ failure, and an idempotency key already naming other content stores the event ap
 """
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from contextlib import suppress
 from dataclasses import replace
 from typing import TypeGuard
@@ -109,7 +109,7 @@ class Pipeline:
 
     def process_stream(
         self, batches: Iterable[Sequence[Envelope]], registry: Registry | None = None
-    ) -> Iterator[list[Outcome]]:
+    ) -> Generator[list[Outcome]]:
         """:meth:`process` each batch in order, deciding the next batch while the store writes this one.
 
         Each batch's outcomes are yielded once it is durably stored, before the next batch's write starts,

@@ -99,11 +99,13 @@ class KafkaSource:
             strategy=config.assignment_strategy,
         )
 
-    def poll(self) -> list[Envelope]:
-        """One ``consume()`` call: up to ``batch_size`` messages within ``batch_timeout`` seconds (possibly
-        none); a batch must be acked before the next poll."""
+    def poll(self, timeout: float | None = None) -> list[Envelope]:
+        """One ``consume()`` call: up to ``batch_size`` messages within ``timeout`` seconds (default
+        ``batch_timeout``; 0: only what librdkafka has already fetched), possibly none. Batches are acked
+        in the order they were polled."""
+        wait = self.config.batch_timeout if timeout is None else timeout
         with kafka_errors("consuming"):
-            messages = self._consumer.consume(self.config.batch_size, self.config.batch_timeout)
+            messages = self._consumer.consume(self.config.batch_size, wait)
         self._raise_fatal()
         usable = [message for message in messages if _usable(message)]
         if usable:  # an error event is no proof that a broker answers

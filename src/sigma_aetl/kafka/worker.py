@@ -1,25 +1,33 @@
 """The Kafka worker: consume a batch, store it through the pipeline, publish it, and only then commit.
 
-One loop, one batch at a time::
+One loop; each batch is stored, published and committed before any later one is committed::
 
     while not stopped:
         between_batches()                   # reload the contracts if asked; readiness (broker, store)
         batch = source.poll()               # consume(batch_size, batch_timeout); rebalances happen here
-        settle(batch)                       # pipeline.process (store), then the output topics
-        pause_flooded()                     # flood_pause: pause the partitions the guard alerted on
-        source.ack(batch)                   # commit exactly the stored offsets, synchronously
+        drain(batch)                        # pipeline.process_stream over it and the backlog behind it:
+            for each batch's outcomes:      #   while a batch's last transaction commits, between_batches()
+                publish(outcomes)           #   and source.poll(timeout=0) fetch the next batch (only what
+                pause_flooded()             #   librdkafka already holds) and its first part is decided
+                source.ack(batch)           # commit exactly the stored offsets, synchronously
+
+With a backlog the writer process so always has the next transaction at hand; without one (a poll
+returns nothing at once) the stream ends and the loop waits in its next poll, so a trickle of messages is
+committed as soon as it is stored. With ``flood_pause`` no batch is fetched before the one before it is
+committed and its flooded partitions paused, so a pause stops its partition after the batch that tripped
+it, as without a backlog.
 
 Each call to Kafka in that loop runs inside :meth:`Health.waiting`: a commit (or a consume, or a flush of
 the output topics) that waits longer than its bound makes ``/readyz`` say no broker answered, although the
 loop itself, blocked in librdkafka, cannot run its probe. A stop request made meanwhile takes effect when
 that call returns (a commit to a broker gone away returns after the group's session timeout).
 
-``settle`` retries the *same* batch while the store (or an output topic) fails: the error is logged, the
-worker reports not-ready, and it waits ``retry_initial`` seconds, doubling up to ``retry_max``. Nothing
-is committed meanwhile, so nothing is lost; a retried write stores what is missing and nothing twice
-(ids are deterministic). A stop request (SIGTERM/SIGINT) ends the loop after the current batch is
-settled and acked; during an outage it ends the wait at once and leaves the batch uncommitted, to be
-redelivered to whoever consumes the partition next.
+When the store (or an output topic) fails, every batch not yet committed is retried, one after another,
+each until it is stored (``settle``): the error is logged, the worker reports not-ready, and it waits
+``retry_initial`` seconds, doubling up to ``retry_max``. Nothing is committed meanwhile, so nothing is
+lost; a retried write stores what is missing and nothing twice (ids are deterministic). A stop request
+(SIGTERM/SIGINT) ends the loop once the batches held are settled and acked; during an outage it ends the
+wait at once and leaves them uncommitted, to be redelivered to whoever consumes the partition next.
 
 **Between batches**, and only there, the worker reloads its contracts when asked (SIGHUP:
 :meth:`Worker.reload_contracts`) or when the watched contracts directory changed, so a batch is always
@@ -35,7 +43,9 @@ next poll fetches nothing more from it until it is resumed, from the message aft
 """
 
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import asdict, dataclass
 
 from sigma_aetl import logs
@@ -187,13 +197,8 @@ class Worker:
                 self._between_batches()
                 with self.health.waiting("consuming", self.source.config.batch_timeout + WAIT_LIMIT):
                     batch = self.source.poll()
-                if not batch:
-                    continue
-                if not self._settle(batch):
+                if batch and not self._drain(batch):
                     break
-                self._pause_flooded()
-                with self.health.waiting("committing the stored offsets"):
-                    self.source.ack(batch)
             _log.info("stopping; every stored batch is committed", reason=self._stop.reason)
         finally:
             self.health.not_ready("stopped")
@@ -303,9 +308,69 @@ class Worker:
         else:
             self.health.problem("store", None)
 
-    def _settle(self, batch: Sequence[Envelope]) -> bool:
+    def _drain(self, first: list[Envelope]) -> bool:
+        """Store, publish and commit ``first``, then each batch already fetched when the one before is being
+        written; False when a stop came while a batch could not be stored.
+
+        The batches go through one :meth:`Pipeline.process_stream`: while the last transaction of a batch
+        commits, the next batch is polled (without waiting: only what librdkafka has fetched, so only
+        with a backlog) and its first transaction decided. Each batch is published and committed once all
+        of it is stored, in the order polled. With ``flood_pause`` a batch is committed (and its
+        partitions paused) before the next poll, as without a backlog.
+        If a write or a publish fails, every batch not yet committed is retried on its own (``_settle``).
+        """
+        held: deque[list[Envelope]] = deque([first])
+        done: list[Outcome] = []
+        try:
+            with closing(self.pipeline.process_stream(self._parts(held))) as stream:
+                for outcomes in stream:
+                    done += outcomes
+                    if len(done) == len(held[0]):
+                        self._publish(done)
+                        self._stored(done, 0)
+                        self._commit(held.popleft())
+                        done = []
+        except (StoreError, KafkaClientError) as exc:
+            if not self._wait_after(exc, 0, sum(map(len, held))):
+                return False
+            for batch in held:
+                if not self._settle(batch, attempt=1):
+                    return False
+                self._commit(batch)
+        return True
+
+    def _parts(self, held: deque[list[Envelope]]) -> Iterator[Sequence[Envelope]]:
+        """The transactions of ``held``'s batch, then of each batch a poll returns at once (appended to
+        ``held``), as long as the worker goes on and no flood pause waits for a commit."""
+        size = self.pipeline.transaction_size
+        batch = held[0]
+        while True:
+            yield from (batch[start : start + size] for start in range(0, len(batch), size))
+            if self._stop.is_set() or (self.flood is not None and self.flood.pause):
+                return
+            self._between_batches()
+            try:
+                with self.health.waiting("consuming", WAIT_LIMIT):
+                    batch = self.source.poll(timeout=0)
+            except KafkaClientError:  # the loop's next poll meets it again, with no batch held
+                return
+            if not batch:
+                return
+            held.append(batch)
+
+    def _commit(self, batch: Sequence[Envelope]) -> None:
+        """Pause what the flood guard asked to pause, then commit the stored ``batch``'s offsets."""
+        self._pause_flooded()
+        with self.health.waiting("committing the stored offsets"):
+            self.source.ack(batch)
+
+    def _publish(self, outcomes: Sequence[Outcome]) -> None:
+        if self.publisher is not None:
+            with self.health.waiting("publishing to the output topics"):
+                self.publisher.publish(outcomes)
+
+    def _settle(self, batch: Sequence[Envelope], attempt: int = 0) -> bool:
         """Store and publish ``batch``, retrying while the store fails; False when stopped first."""
-        attempt = 0
         while True:
             try:
                 outcomes = self._store_and_publish(batch)
@@ -327,9 +392,7 @@ class Worker:
 
     def _store_and_publish(self, batch: Sequence[Envelope]) -> list[Outcome]:
         outcomes = self.pipeline.process(batch)
-        if self.publisher is not None:
-            with self.health.waiting("publishing to the output topics"):
-                self.publisher.publish(outcomes)
+        self._publish(outcomes)
         return outcomes
 
     def _wait_after(self, exc: Exception, attempt: int, size: int) -> bool:
