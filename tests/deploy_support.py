@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from apt_support import apt_install, can_install
 from sigma_aetl.settings import Settings
 
 ROOT = Path(__file__).parents[1]
@@ -53,13 +54,12 @@ def apt_tool(name: str, package: str) -> Path:
     """The tool ``name`` on PATH, installed first from Debian's ``package`` when it is missing and this
     runs as root; otherwise the test fails, saying how to get it."""
     found = shutil.which(name)
-    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package]
-        subprocess.run(install, capture_output=True, timeout=600, check=False, env=env)
+    said = ""
+    if found is None and can_install():
+        said = apt_install(package)
         found = shutil.which(name)
     if found is None:
-        pytest.fail(f"{name} is not installed: apt-get install --no-install-recommends {package}")
+        pytest.fail(f"{name} is not installed: apt-get install --no-install-recommends {package}\n{said}")
     return Path(found)
 
 

@@ -1,10 +1,7 @@
 """The dashboard's tests: a store with accepted events and failures of three classes, a store wrapper that
 answers the analytics (the real stores' are built elsewhere), and what the pages are checked for."""
 
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -14,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from apt_support import apt_install, can_install
 from sigma_aetl.core.alerts import Alert
 from sigma_aetl.stores import Store
 from sigma_aetl.testing import (
@@ -133,10 +131,11 @@ CHROMIUM_ARGS = [
 def chromium() -> Path:
     """Debian's chromium, installed with apt-get (no recommends) when missing and this runs as root;
     otherwise the test fails, saying how to get it."""
-    if not CHROMIUM.exists() and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", CHROMIUM_PACKAGE]
-        subprocess.run(install, capture_output=True, timeout=900, check=False, env=env)
+    said = ""
+    if not CHROMIUM.exists() and can_install():
+        said = apt_install(CHROMIUM_PACKAGE)
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install --no-install-recommends {CHROMIUM_PACKAGE}")
+        pytest.fail(
+            f"{CHROMIUM} is missing: apt-get install --no-install-recommends {CHROMIUM_PACKAGE}\n{said}"
+        )
     return CHROMIUM
