@@ -4,7 +4,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 
 from contract_support import object_schema
 from sigma_aetl.contracts import jsonschema_contract
@@ -166,7 +166,8 @@ _RAW_WORDING = ("x-sigma", "valid under", "is not allowed for", "given schema", 
 @given(value=json_values)
 def test_no_error_shows_internal_keywords_or_raw_wording(value: Any) -> None:
     """Whatever arrives, no error of a combinator shows the compiled schema, a reserved keyword or
-    jsonschema-rs' own wording."""
+    jsonschema-rs' own wording (unless the value itself holds it: an error quotes what was received)."""
+    assume(not any(raw in json.dumps(value, separators=(",", ":")) for raw in _RAW_WORDING))
     for name in PROPERTIES:
         for error in errors(name, value):
             for text in (error.message, error.constraint or "", error.explanation):
