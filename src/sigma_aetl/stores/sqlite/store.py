@@ -259,8 +259,7 @@ class SqliteStore:
 
     def stage(self, records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> StagedWrite:
         """The rows of the write (``rows.py``), their headers taken out (``metadata.py``); pure."""
-        parts = metadata.split(records, failures)
-        return StagedWrite(records, failures, rows_of(parts.records, parts.failures, parts.headers))
+        return StagedWrite(records, failures, _rows(records, failures))
 
     @property
     def writes_in_background(self) -> bool:
@@ -271,10 +270,9 @@ class SqliteStore:
         """Start the write; with the writer process, return while it runs (``result()`` waits)."""
         if not write.records and not write.failures:
             return Written(WriteReport())
-        rows = write.encoded
-        if not isinstance(rows, Rows):  # staged by another store: encode it here
-            rows = self.stage(write.records, write.failures).encoded
-            assert isinstance(rows, Rows)
+        rows = write.encoded  # staged by another store (no rows): encoded here
+        if not isinstance(rows, Rows):
+            rows = _rows(write.records, write.failures)
         if self._process is None:
             if self._writer is None:
                 raise StoreError(f"the store {str(self.path)!r} was opened read-only; nothing was written")
@@ -837,3 +835,9 @@ def translate_errors() -> Iterator[None]:
         raise StoreUnavailable(f"SQLite: {exc}") from exc
     except sqlite3.Error as exc:
         raise StoreError(f"SQLite: {exc}") from exc
+
+
+def _rows(records: Sequence[AcceptedRecord], failures: Sequence[FailureRecord]) -> Rows:
+    """The rows of a write, its records' headers taken out (``metadata.py``, ``rows.py``)."""
+    parts = metadata.split(records, failures)
+    return rows_of(parts.records, parts.failures, parts.headers)
