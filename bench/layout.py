@@ -107,13 +107,16 @@ def scrambled(rows: Rows, tag: int) -> Rows:
     )
 
 
-def open_store(path: Path, layout: str) -> sqlite3.Connection:
-    """A store with the product's schema, changed as ``layout`` says; a plain connection to it."""
+def open_store(path: Path, layout: str, pragmas: Sequence[str] = ()) -> sqlite3.Connection:
+    """A store with the product's schema, changed as ``layout`` says; a plain connection to it, with
+    ``pragmas`` (``name=value``) set after the product writer's own."""
     SqliteStore.from_url(f"sqlite:///{path}").close()
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA cache_size=-65536")  # the product writer's pragmas (stores/sqlite/store.py)
     conn.execute("PRAGMA wal_autocheckpoint=20000")
+    for pragma in pragmas:
+        conn.execute(f"PRAGMA {pragma}")
     if layout == "intkey":
         for table in ("records", "failures"):
             decl = ", ".join(str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})"))
@@ -737,6 +740,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--save-every", type=int, default=FILTER_OPTIONS["save_every"])
     parser.add_argument("--workdir", default=None)
     parser.add_argument("--keep", action="store_true", help="keep each layout's store (default: delete it)")
+    parser.add_argument("--pragma", action="append", default=[], help="name=value, set on the connection")
     args = parser.parse_args(argv)
     LEVELS.first, LEVELS.fanout, LEVELS.merge = args.level0, args.fanout, args.merge
     FILTER_OPTIONS.update(capacity=args.filter_capacity, save_every=args.save_every)
@@ -748,6 +752,8 @@ def main(argv: list[str]) -> None:
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="layout-"))
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"# {events} events per transaction ({len(rows.records)} records, {len(rows.failures)} failures)")
+    if args.pragma:
+        print(f"# pragmas: {', '.join(args.pragma)}")
     print(f"# lsm levels: level 0 up to {LEVELS.first:,} ids, fanout {LEVELS.fanout}, merge {LEVELS.merge}")
     if args.filter:
         print(f"# Bloom filters: {FILTER_OPTIONS}")
@@ -766,7 +772,7 @@ def main(argv: list[str]) -> None:
         REBUILDS.clear()
         SAVES.clear()
         FILTERS.clear()
-        conn = open_store(path, layout)
+        conn = open_store(path, layout, args.pragma)
         if args.filter:
             FILTERS.update({f: TableFilter(f, column, FILTER_OPTIONS["capacity"]) for f, column in FAMILIES})
         conn.execute("PRAGMA wal_autocheckpoint=0")  # by hand, in commit()

@@ -114,3 +114,13 @@ def test_a_levels_cycle_is_the_merges_between_its_last_two_merges_out() -> None:
     us, frames = layout.amortised(history, {"records": 0.5, "failures": 0.5})
     assert us == pytest.approx(0.5 * (9.0 / 20 + 9.0 / 40) * 1e6)
     assert frames == pytest.approx(0.5 * (20 / 20 + 20 / 40))
+
+
+def test_open_store_sets_the_pragmas_it_is_given(tmp_path: Path) -> None:
+    """The pragmas passed to open_store (--pragma) are set on the writer's connection after its own."""
+    conn = layout.open_store(tmp_path / "product.db", "product", ["cache_size=-131072", "mmap_size=1048576"])
+    try:
+        assert conn.execute("PRAGMA cache_size").fetchone() == (-131072,)
+        assert conn.execute("PRAGMA mmap_size").fetchone() == (1048576,)
+    finally:
+        conn.close()
